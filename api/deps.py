@@ -1,0 +1,51 @@
+"""FastAPI dependencies: settings, a database session per request, the current user.
+
+The session dependency never commits (a commit after `yield` would run after
+the response is sent); routes call `session.commit()` themselves.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Iterator
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from engine.accounts import UserView, find_user
+from engine.errors import Unauthorized
+from engine.settings import Settings
+
+from .security import read_token
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    session = request.app.state.session_factory()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def current_user(request: Request, session: SessionDep, settings: SettingsDep,
+                 token: Annotated[str | None, Depends(oauth2)]) -> UserView:
+    if not token:
+        raise Unauthorized("not authenticated: send Authorization: Bearer <token> (POST /api/auth/token)")
+    username = read_token(token, key=settings.signing_key())
+    user = find_user(session, username) if username else None
+    if user is None:
+        raise Unauthorized("the token is invalid or has expired; log in again")
+    return user
+
+
+CurrentUser = Annotated[UserView, Depends(current_user)]

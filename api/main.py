@@ -1,0 +1,67 @@
+"""create_app(settings): the FastAPI application serving /api (and, later, the web UI).
+
+Errors: every EngineError becomes `{"detail": ...}` with its status; request
+validation errors become 422 without echoing the input (it may hold a CPR).
+"""
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from engine.db import make_db_engine, make_session_factory
+from engine.errors import EngineError
+from engine.settings import Settings
+
+from . import logs
+from .routes import auth, cases, definitions, health, messages, tasks
+
+
+def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
+    settings.signing_key()  # refuse to start without a key outside demo mode
+    app = FastAPI(title="Tovholder", version="0.1.0",
+                  description="BPMN-native case workflow for cross-department citizen journeys.")
+    app.state.settings = settings
+    app.state.db_engine = db_engine or make_db_engine(settings.database_url)
+    app.state.session_factory = make_session_factory(app.state.db_engine)
+    logs.install()
+
+    for module in (health, auth, definitions, cases, tasks, messages):
+        app.include_router(module.router, prefix="/api")
+
+    _install_error_handlers(app)
+    _install_body_limit(app, settings.max_request_bytes, settings.max_upload_bytes)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(EngineError)
+    async def engine_error(_request: Request, exc: EngineError):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError):
+        detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException):
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+def _install_body_limit(app: FastAPI, json_limit: int, upload_limit: int) -> None:
+    """Refuse oversized bodies by their declared length before reading them."""
+
+    @app.middleware("http")
+    async def body_limit(request: Request, call_next):
+        length = request.headers.get("content-length")
+        multipart = request.headers.get("content-type", "").startswith("multipart/")
+        limit = upload_limit * 10 if multipart else json_limit
+        if length is not None:
+            if not length.isdigit():
+                return JSONResponse({"detail": "invalid Content-Length"}, status_code=400)
+            if int(length) > limit:
+                return JSONResponse({"detail": f"request body larger than {limit} bytes"}, status_code=413)
+        return await call_next(request)

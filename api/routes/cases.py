@@ -1,0 +1,88 @@
+"""Cases: start, read, list, cancel, audit trail."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine import audit, runtime
+from engine.access import STARTERS, check_can_cancel, require_role
+from engine.cases import get_case, list_cases
+from engine.views import case_view
+
+from ..deps import CurrentUser, SessionDep, SettingsDep
+from .common import Limit, Offset
+
+router = APIRouter(tags=["cases"])
+
+
+class StartCase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    process_key: str = Field(min_length=1, max_length=200)
+    version: int | None = Field(None, ge=1)
+    cpr: str = Field(max_length=20)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class CancelCase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class CaseSearch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cpr: str | None = Field(None, max_length=20)
+    status: str | None = None
+    process_key: str | None = None
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+
+@router.post("/cases", status_code=201)
+def start(body: StartCase, user: CurrentUser, session: SessionDep, settings: SettingsDep):
+    require_role(user, STARTERS, "start cases")
+    case = runtime.start_case(session, process_key=body.process_key, version=body.version, cpr=body.cpr,
+                              data=body.data, actor=user, forms_dir=settings.forms_dir)
+    view = case_view(session, case)
+    session.commit()
+    return view
+
+
+@router.get("/cases")
+def search(user: CurrentUser, session: SessionDep, cpr: str | None = None, status: str | None = None,
+           process_key: str | None = None, limit: Limit = 50, offset: Offset = 0):
+    cases = list_cases(session, user, cpr=cpr, status=status, process_key=process_key, limit=limit, offset=offset)
+    views = [case_view(session, c) for c in cases]
+    session.commit()  # the access log
+    return views
+
+
+@router.post("/cases/search")
+def search_by_body(body: CaseSearch, user: CurrentUser, session: SessionDep):
+    """Like GET /api/cases, but keeps the CPR number out of the URL (and so out of logs and history)."""
+    return search(user, session, body.cpr, body.status, body.process_key, body.limit, body.offset)
+
+
+@router.get("/cases/{case_id}")
+def show(case_id: str, user: CurrentUser, session: SessionDep):
+    view = case_view(session, get_case(session, case_id, user))
+    session.commit()
+    return view
+
+
+@router.post("/cases/{case_id}/cancel")
+def cancel(case_id: str, body: CancelCase, user: CurrentUser, session: SessionDep):
+    check_can_cancel(session, user, get_case(session, case_id, user, action="cancel"))
+    case = runtime.cancel_case(session, case_id=case_id, reason=body.reason, actor=user.username)
+    view = case_view(session, case)
+    session.commit()
+    return view
+
+
+@router.get("/cases/{case_id}/audit")
+def audit_trail(case_id: str, user: CurrentUser, session: SessionDep, limit: Limit = 500, offset: Offset = 0):
+    case = get_case(session, case_id, user, action="audit")
+    events = [audit.event_view(e) for e in audit.events(session, case.id, limit=limit, offset=offset)]
+    session.commit()
+    return {"case_id": case.id, "events": events}

@@ -1,0 +1,1 @@
+"""Tovholder's core: definitions, cases, tasks, audit. Never imports api, workers or FastAPI."""

@@ -1,0 +1,39 @@
+"""Append-only audit events with a per-case sequence number.
+
+`record` must be called while the case is locked (engine.locking), which is
+what makes `seq` strictly increasing without gaps; it only adds rows.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import clock
+from .models import AuditEvent, Case, CaseAccess
+from .serialization import to_plain_json
+
+
+def record(session: Session, case: Case, type_: str, *, actor: str | None, element_id: str | None = None,
+           task_id: str | None = None, details: dict | None = None) -> AuditEvent:
+    case.audit_seq = (case.audit_seq or 0) + 1
+    event = AuditEvent(case_id=case.id, seq=case.audit_seq, at=clock.now(), type=type_, actor=actor,
+                       element_id=element_id, task_id=task_id, details=to_plain_json(details or {}))
+    session.add(event)
+    return event
+
+
+def events(session: Session, case_id: str, *, limit: int = 50, offset: int = 0) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
+                                .order_by(AuditEvent.seq).limit(limit).offset(offset)))
+
+
+def log_access(session: Session, case_id: str, actor: str, action: str) -> None:
+    """Reading a case is traced too (who looked at which citizen's case)."""
+    session.add(CaseAccess(case_id=case_id, actor=actor, at=clock.now(), action=action))
+
+
+def event_view(event: AuditEvent) -> dict:
+    return {
+        "seq": event.seq, "at": clock.as_utc(event.at).isoformat(), "type": event.type, "actor": event.actor,
+        "element_id": event.element_id, "task_id": event.task_id, "details": event.details or {},
+    }

@@ -1,0 +1,51 @@
+"""Database engine and session factory.
+
+`make_db_engine` is the only place a SQLAlchemy engine is created. SQLite gets
+WAL mode, foreign keys and a busy timeout so that several threads (API and
+worker) can share one file; PostgreSQL uses psycopg 3. Sessions never commit
+on their own: the edge (route, CLI command, worker item) owns the transaction.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def make_db_engine(url: str, **kwargs) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        db_engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+
+        @event.listens_for(db_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return db_engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def make_session_factory(db_engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(db_engine, expire_on_commit=False, autoflush=True)
+
+
+def is_postgres(session_or_engine) -> bool:
+    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
+    return bind.dialect.name == "postgresql"
+
+
+def ping(db_engine: Engine) -> bool:
+    try:
+        with db_engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001 - health check reports, never raises
+        return False

@@ -1,0 +1,60 @@
+"""Typed errors, each with the HTTP status the API answers with.
+
+The engine raises only these (library exceptions are wrapped where they occur);
+`api/` turns them into `{"detail": ...}` JSON.
+"""
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    status = 400
+
+    def __init__(self, message: str, detail=None):
+        super().__init__(message)
+        self.message = message
+        self.detail = detail if detail is not None else message
+
+
+class NotFound(EngineError):
+    status = 404
+
+
+class Forbidden(EngineError):
+    status = 403
+
+
+class Unauthorized(EngineError):
+    status = 401
+
+
+class Conflict(EngineError):
+    status = 409
+
+
+class TaskNotOpen(Conflict):
+    pass
+
+
+class CaseBusy(Conflict):
+    """Another change of the same case won the race; retry on fresh state."""
+
+
+class Invalid(EngineError):
+    status = 422
+
+
+class InvalidDefinition(Invalid):
+    """A diagram refused at deploy; detail is a list of {file, element, line, message}."""
+
+
+class FormRejected(Invalid):
+    """Completion data the task's form refuses; detail is a list of per-field messages."""
+
+
+class ProcessError(EngineError):
+    """The diagram failed while running (script, expression, gateway with no path).
+
+    The case keeps its previous state; the error names element and line.
+    """
+
+    status = 422

@@ -1,0 +1,154 @@
+"""Forms: `forms/<key>.json` files that process owners edit, and validation of task data.
+
+A form file:
+    {"key": "visitation", "title": "Visitation",
+     "fields": [{"name": "til_raadighed", "label": "Til rådighed", "type": "boolean", "required": true},
+                {"name": "sats", "label": "Sats", "type": "number", "min": 0, "help": "kr. pr. måned"},
+                {"name": "kategori", "label": "Kategori", "type": "choice",
+                 "choices": [{"value": "jobparat", "label": "Jobparat"}, ...]}]}
+Reads files only; no database.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from .errors import FormRejected, Invalid
+
+FIELD_TYPES = ("text", "textarea", "number", "date", "boolean", "choice", "file")
+_KEY = re.compile(r"^[A-Za-z0-9_\-]{1,200}$")
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    type: str
+    required: bool = False
+    choices: tuple[tuple[str, str], ...] = ()
+    min: float | None = None
+    max: float | None = None
+    pattern: str | None = None
+    help: str | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name, "label": self.label, "type": self.type, "required": self.required,
+            "choices": [{"value": v, "label": lbl} for v, lbl in self.choices] if self.type == "choice" else None,
+            "min": self.min, "max": self.max, "pattern": self.pattern, "help": self.help,
+        }
+
+
+@dataclass(frozen=True)
+class Form:
+    key: str
+    title: str
+    fields: tuple[FormField, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict:
+        return {"key": self.key, "title": self.title, "fields": [f.as_dict() for f in self.fields]}
+
+
+def form_path(forms_dir: Path, key: str) -> Path | None:
+    if not _KEY.match(key or ""):
+        return None
+    return Path(forms_dir) / f"{key}.json"
+
+
+def form_exists(forms_dir: Path, key: str) -> bool:
+    path = form_path(forms_dir, key)
+    return path is not None and path.is_file()
+
+
+def load_form(forms_dir: Path, key: str) -> Form:
+    path = form_path(forms_dir, key)
+    if path is None or not path.is_file():
+        raise Invalid(f"form '{key}' does not exist in {forms_dir}")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return _parse_form(key, raw)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise Invalid(f"form file {path.name} is invalid: {exc}") from None
+
+
+def _parse_form(key: str, raw: dict) -> Form:
+    fields = []
+    for item in raw.get("fields", []):
+        ftype = item.get("type", "text")
+        if ftype not in FIELD_TYPES:
+            raise ValueError(f"field '{item.get('name')}' has unknown type '{ftype}'")
+        choices = tuple((str(c["value"]), str(c.get("label", c["value"]))) for c in item.get("choices", []))
+        if ftype == "choice" and not choices:
+            raise ValueError(f"choice field '{item['name']}' has no choices")
+        fields.append(FormField(
+            name=item["name"], label=item.get("label", item["name"]), type=ftype,
+            required=bool(item.get("required", False)), choices=choices,
+            min=item.get("min"), max=item.get("max"), pattern=item.get("pattern"), help=item.get("help"),
+        ))
+    return Form(key=key, title=raw.get("title", key), fields=tuple(fields))
+
+
+def validate_data(form: Form | None, data: object) -> dict:
+    """Return the cleaned data or raise FormRejected with one message per field."""
+    if not isinstance(data, dict):
+        raise FormRejected("data must be a JSON object", [{"field": None, "message": "data must be a JSON object"}])
+    if form is None:
+        return data
+    errors: list[dict] = []
+    known = {f.name: f for f in form.fields}
+    for name in data:
+        if name not in known:
+            errors.append({"field": name, "message": f"'{name}' is not a field of form '{form.key}'"})
+    cleaned: dict = {}
+    for fld in form.fields:
+        value = data.get(fld.name)
+        if value is None or value == "":
+            if fld.required:
+                errors.append({"field": fld.name, "message": f"{fld.label}: skal udfyldes (required)"})
+            continue
+        try:
+            cleaned[fld.name] = _check_value(fld, value)
+        except ValueError as exc:
+            errors.append({"field": fld.name, "message": f"{fld.label}: {exc}"})
+    if errors:
+        raise FormRejected("the form rejected the data", errors)
+    return cleaned
+
+
+def _check_value(fld: FormField, value):
+    if fld.type in ("text", "textarea", "file"):
+        if not isinstance(value, str):
+            raise ValueError("must be text")
+        if fld.pattern and not re.fullmatch(fld.pattern, value):
+            raise ValueError("has the wrong format")
+        if fld.max is not None and len(value) > fld.max:
+            raise ValueError(f"at most {int(fld.max)} characters")
+        return value
+    if fld.type == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError("must be a number")
+        if fld.min is not None and value < fld.min:
+            raise ValueError(f"must be at least {fld.min}")
+        if fld.max is not None and value > fld.max:
+            raise ValueError(f"must be at most {fld.max}")
+        return value
+    if fld.type == "boolean":
+        if not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        return value
+    if fld.type == "date":
+        if not isinstance(value, str):
+            raise ValueError("must be a date YYYY-MM-DD")
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("must be a date YYYY-MM-DD") from None
+        return value
+    if fld.type == "choice":
+        if str(value) not in {v for v, _ in fld.choices}:
+            raise ValueError(f"must be one of {', '.join(v for v, _ in fld.choices)}")
+        return value
+    raise ValueError(f"unsupported type {fld.type}")

@@ -1,0 +1,173 @@
+"""Tables. Migrations in migrations/ create them; this module only describes them.
+
+Rule: the `cases` row (state, lock_version) is changed only by engine.runtime's
+locked mutation path; `audit_events` rows are only ever inserted (database
+triggers refuse UPDATE and DELETE).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import uuid4
+
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def new_id() -> str:
+    return str(uuid4())
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+TS = DateTime(timezone=True)
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
+class UserUnit(Base):
+    __tablename__ = "user_units"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    unit_key: Mapped[str] = mapped_column(ForeignKey("units.key"), primary_key=True)
+
+
+class ProcessDefinition(Base):
+    """One immutable version of one process key."""
+
+    __tablename__ = "process_definitions"
+    __table_args__ = (
+        UniqueConstraint("key", "version", name="uq_definition_key_version"),
+        Index("ix_definition_key_hash", "key", "hash"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    key: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300))
+    hash: Mapped[str] = mapped_column(String(64))
+    source_file: Mapped[str] = mapped_column(String(500))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    # Serialized SpiffWorkflow spec of this process and every process it calls,
+    # so a case's state can be stored without its spec (see engine.serialization).
+    spec_json: Mapped[str] = mapped_column(Text)
+    calls: Mapped[list] = mapped_column(JSON, default=list)
+    start_form_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    deployed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+class Citizen(Base):
+    """The one place a CPR number is stored."""
+
+    __tablename__ = "citizens"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    cpr: Mapped[str] = mapped_column(String(10), unique=True)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_key", "status", "process_key"),
+        Index("ix_cases_citizen", "citizen_id"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    definition_id: Mapped[str] = mapped_column(ForeignKey("process_definitions.id"))
+    process_key: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    citizen_id: Mapped[str] = mapped_column(ForeignKey("citizens.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    state_json: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    lock_version: Mapped[int] = mapped_column(Integer, default=0)
+    audit_seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    updated_at: Mapped[datetime] = mapped_column(TS)
+    completed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    started_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class HumanTask(Base):
+    __tablename__ = "human_tasks"
+    __table_args__ = (
+        Index("ix_tasks_inbox", "unit", "status", "due_at"),
+        Index("ix_tasks_assignee", "assignee", "status", "due_at"),
+        Index("ix_tasks_case", "case_id"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    process_key: Mapped[str] = mapped_column(String(200))
+    process_version: Mapped[int] = mapped_column(Integer)
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    unit: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    assignee: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(TS)
+    due_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    completed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    form_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class Wait(Base):
+    """What a case waits for besides people: a timer (with due time) or a message."""
+
+    __tablename__ = "waits"
+    __table_args__ = (
+        Index("ix_waits_due", "kind", "due_at"),
+        Index("ix_waits_message", "kind", "message"),
+        Index("ix_waits_case", "case_id"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    spiff_task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    unit: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_audit_case_seq"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(TS)
+    type: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    element_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class CaseAccess(Base):
+    """Who looked at which case, and when (personal data: access is itself traced)."""
+
+    __tablename__ = "case_access_log"
+    __table_args__ = (Index("ix_case_access_case", "case_id", "at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(36))
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(TS)
+    action: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,73 @@
+"""Workflow state <-> JSON, with the spec stored once per definition version.
+
+SpiffWorkflow's own serialization embeds the whole process spec in every
+saved state. We keep the spec on the definition row (`spec_json`) and the
+case row holds only the instance (`state_json`), which makes each save
+smaller and faster. `STATE_FORMAT` names the format of `state_json`; stored
+samples of each format live under tests/data/ so an upgrade that breaks old
+cases fails a test first.
+"""
+from __future__ import annotations
+
+import json
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+
+from .spiff import SERIALIZER, make_script_engine
+
+# SpiffWorkflow serializer version + our envelope version.
+STATE_FORMAT = f"spiff-{SERIALIZER.VERSION}/tovholder-1"
+
+
+def spec_to_json(spec, subprocess_specs: dict) -> str:
+    registry = SERIALIZER.registry
+    return json.dumps(
+        {
+            "spec": registry.convert(spec),
+            "subprocess_specs": {name: registry.convert(sub) for name, sub in subprocess_specs.items()},
+        },
+        sort_keys=True,
+    )
+
+
+def state_to_json(workflow: BpmnWorkflow) -> str:
+    dct = SERIALIZER.to_dict(workflow)
+    dct.pop("spec", None)
+    dct.pop("subprocess_specs", None)
+    dct["format"] = STATE_FORMAT
+    dct[SERIALIZER.VERSION_KEY] = SERIALIZER.VERSION
+    return json.dumps(dct)
+
+
+def workflow_from_json(state_json: str, spec_json: str) -> BpmnWorkflow:
+    dct = json.loads(state_json)
+    specs = json.loads(spec_json)
+    dct.pop("format", None)
+    dct["spec"] = specs["spec"]
+    dct["subprocess_specs"] = specs["subprocess_specs"]
+    if dct.get(SERIALIZER.VERSION_KEY) != SERIALIZER.VERSION:
+        SERIALIZER.migrate(dct)
+    else:
+        dct.pop(SERIALIZER.VERSION_KEY, None)
+    workflow = SERIALIZER.from_dict(dct)
+    workflow.script_engine = make_script_engine()
+    return workflow
+
+
+def new_workflow(spec_json: str) -> BpmnWorkflow:
+    specs = json.loads(spec_json)
+    registry = SERIALIZER.registry
+    spec = registry.restore(specs["spec"])
+    subs = {name: registry.restore(sub) for name, sub in specs["subprocess_specs"].items()}
+    return BpmnWorkflow(spec, subs, script_engine=make_script_engine())
+
+
+def to_plain_json(value):
+    """Task data as plain JSON for the API (dates become ISO strings)."""
+    return json.loads(json.dumps(value, default=_plain))
+
+
+def _plain(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,62 @@
+"""One Settings object, read from the environment and `.env`, passed in explicitly.
+
+Nothing here touches the database; callers build a Settings once at the edge
+(CLI, app factory, test fixture) and hand it down.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_SECRET_KEY = "demo-only-secret-key-do-not-use-in-production"
+
+
+class SettingsError(ValueError):
+    """Configuration that the service refuses to start with."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field("sqlite:///var/tovholder.db", validation_alias="DATABASE_URL")
+    secret_key: str | None = Field(None, validation_alias="TOVHOLDER_SECRET_KEY")
+    processes_dir: Path = Field(Path("processes"), validation_alias="TOVHOLDER_PROCESSES_DIR")
+    forms_dir: Path = Field(Path("forms"), validation_alias="TOVHOLDER_FORMS_DIR")
+    demo_mode: bool = Field(False, validation_alias="TOVHOLDER_DEMO")
+    token_minutes: int = Field(8 * 60, validation_alias="TOVHOLDER_TOKEN_MINUTES", ge=1)
+    max_upload_bytes: int = Field(5 * 1024 * 1024, validation_alias="TOVHOLDER_MAX_UPLOAD_BYTES", ge=1024)
+    max_request_bytes: int = Field(1024 * 1024, validation_alias="TOVHOLDER_MAX_REQUEST_BYTES", ge=1024)
+    worker_interval_seconds: float = Field(5.0, validation_alias="TOVHOLDER_WORKER_INTERVAL", gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not (value.startswith("sqlite") or value.startswith("postgresql")):
+            raise ValueError("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            # psycopg 3 is the driver we ship; plain URLs would ask for psycopg2.
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    def signing_key(self) -> str:
+        """The key that signs tokens and sessions; refuses to invent one outside demo mode."""
+        if self.secret_key:
+            return self.secret_key
+        if self.demo_mode:
+            return DEMO_SECRET_KEY
+        raise SettingsError("TOVHOLDER_SECRET_KEY is not set (required outside demo mode)")
+
+
+def load_settings(**overrides) -> Settings:
+    """Read settings from the environment; turn validation errors into one clear line."""
+    try:
+        return Settings(**overrides)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        errors = getattr(exc, "errors", lambda: [])()
+        if errors:
+            first = errors[0]
+            where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+            raise SettingsError(f"invalid configuration {where}: {first.get('msg')}") from None
+        raise SettingsError(str(exc)) from None

@@ -1,0 +1,112 @@
+"""Inbox operations that do not move the process: claim, release, assign, and queries.
+
+Claim, release and assign still take the case lock, so that they race
+correctly with completion and keep the audit `seq` gap-free; they only
+flush, the edge commits.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import audit, clock
+from .access import check_task_visible, check_task_workable, visible_units
+from .accounts import UserView, find_user
+from .errors import Conflict, Forbidden, Invalid, NotFound, TaskNotOpen
+from .locking import lock_case
+from .models import HumanTask
+from .projections import OPEN_STATES
+
+TASK_STATUSES = ("open", "claimed", "completed", "cancelled")
+
+
+def get_task(session: Session, task_id: str, user: UserView) -> HumanTask:
+    row = session.get(HumanTask, task_id) if isinstance(task_id, str) and len(task_id) <= 36 else None
+    if row is None:
+        raise NotFound(f"task {task_id} not found")
+    check_task_visible(user, row)
+    return row
+
+
+def _locked_task(session: Session, task_id: str, user: UserView) -> tuple[HumanTask, object]:
+    row = get_task(session, task_id, user)
+    check_task_workable(user, row)
+    case = lock_case(session, row.case_id)
+    session.refresh(row)
+    return row, case
+
+
+def claim(session: Session, *, task_id: str, user: UserView) -> HumanTask:
+    row, case = _locked_task(session, task_id, user)
+    if row.status == "claimed" and row.assignee == user.username:
+        return row
+    if row.status == "claimed":
+        raise Conflict(f"task {task_id} is already claimed by {row.assignee}")
+    if row.status != "open":
+        raise TaskNotOpen(f"task {task_id} is {row.status}")
+    row.status, row.assignee = "claimed", user.username
+    audit.record(session, case, "task_claimed", actor=user.username, element_id=row.element_id, task_id=row.id)
+    session.flush()
+    return row
+
+
+def release(session: Session, *, task_id: str, user: UserView) -> HumanTask:
+    row, case = _locked_task(session, task_id, user)
+    if row.status != "claimed":
+        raise TaskNotOpen(f"task {task_id} is {row.status}, not claimed")
+    if row.assignee != user.username and user.role not in ("teamlead", "admin"):
+        raise Forbidden(f"task {task_id} is claimed by {row.assignee}; only they or a team lead may release it")
+    previous = row.assignee
+    row.status, row.assignee = "open", None
+    audit.record(session, case, "task_released", actor=user.username, element_id=row.element_id, task_id=row.id,
+                 details={"previous_assignee": previous})
+    session.flush()
+    return row
+
+
+def assign(session: Session, *, task_id: str, username: object, user: UserView) -> HumanTask:
+    if not isinstance(username, str) or not username.strip():
+        raise Invalid("username is required")
+    row, case = _locked_task(session, task_id, user)
+    if username != user.username and user.role not in ("teamlead", "admin"):
+        raise Forbidden("only a team lead may assign a task to someone else")
+    if row.status not in OPEN_STATES:
+        raise TaskNotOpen(f"task {task_id} is {row.status}")
+    target = find_user(session, username)
+    if target is None or target.role not in ("caseworker", "teamlead") or row.unit not in target.units:
+        raise Invalid(f"user '{username}' is not a member of unit '{row.unit}'",
+                      [{"field": "username", "message": f"'{username}' is not a member of unit '{row.unit}'"}])
+    previous = row.assignee
+    row.status, row.assignee = "claimed", username
+    audit.record(session, case, "task_assigned", actor=user.username, element_id=row.element_id, task_id=row.id,
+                 details={"assignee": username, "previous_assignee": previous})
+    session.flush()
+    return row
+
+
+def list_tasks(session: Session, user: UserView, *, unit: str | None = None, assignee: str | None = None,
+               status: str | None = None, overdue: bool | None = None, case_id: str | None = None,
+               limit: int = 50, offset: int = 0) -> list[HumanTask]:
+    units = visible_units(user)
+    query = select(HumanTask)
+    if unit is not None:
+        if units is not None and unit not in units:
+            raise Forbidden(f"you are not a member of unit '{unit}'")
+        query = query.where(HumanTask.unit == unit)
+    elif units is not None:
+        query = query.where(HumanTask.unit.in_(units))
+    if assignee is not None:
+        query = query.where(HumanTask.assignee == (user.username if assignee == "me" else assignee))
+    if status is not None:
+        if status not in TASK_STATUSES:
+            raise Invalid(f"status must be one of {', '.join(TASK_STATUSES)}")
+        query = query.where(HumanTask.status == status)
+    if overdue is not None:
+        now = clock.now()
+        late = (HumanTask.due_at < now) & HumanTask.status.in_(OPEN_STATES)
+        query = query.where(late if overdue else ~late | HumanTask.due_at.is_(None))
+    if case_id is not None:
+        query = query.where(HumanTask.case_id == case_id)
+    # due_at ascending with nulls last, on SQLite and PostgreSQL alike
+    query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+    return list(session.scalars(query.limit(limit).offset(offset)))

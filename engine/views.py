@@ -1,0 +1,45 @@
+"""Plain-dict views of cases and tasks, shaped as CONTRACT.md says. Read-only."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import cpr as cpr_rules
+from .clock import as_utc
+from .models import Case, Citizen, HumanTask, Wait
+from .projections import OPEN_STATES
+
+
+def _iso(value):
+    value = as_utc(value)
+    return value.isoformat() if value is not None else None
+
+
+def task_view(row: HumanTask) -> dict:
+    return {
+        "id": row.id, "case_id": row.case_id, "process_key": row.process_key,
+        "process_version": row.process_version, "element_id": row.element_id, "name": row.name,
+        "unit": row.unit, "assignee": row.assignee, "status": row.status, "created_at": _iso(row.created_at),
+        "due_at": _iso(row.due_at), "completed_at": _iso(row.completed_at), "completed_by": row.completed_by,
+        "form_key": row.form_key,
+    }
+
+
+def wait_view(row: Wait) -> dict:
+    return {"element_id": row.element_id, "name": row.name, "kind": row.kind, "message": row.message,
+            "due_at": _iso(row.due_at), "unit": row.unit}
+
+
+def case_view(session: Session, case: Case) -> dict:
+    citizen = session.get(Citizen, case.citizen_id)
+    tasks = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status.in_(OPEN_STATES))
+                            .order_by(HumanTask.created_at, HumanTask.id))
+    waits = session.scalars(select(Wait).where(Wait.case_id == case.id).order_by(Wait.due_at, Wait.element_id))
+    return {
+        "id": case.id, "process_key": case.process_key, "version": case.version, "status": case.status,
+        "cpr_masked": cpr_rules.mask(citizen.cpr), "created_at": _iso(case.created_at),
+        "completed_at": _iso(case.completed_at), "started_by": case.started_by,
+        "cancel_reason": case.cancel_reason,
+        "open_tasks": [task_view(t) for t in tasks], "waiting": [wait_view(w) for w in waits],
+        "data": case.data or {},
+    }

@@ -1,0 +1,1 @@
+"""The `tovholder` command line (see CONTRACT.md)."""

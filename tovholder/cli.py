@@ -1,0 +1,207 @@
+"""`tovholder`: db upgrade, units, users, deploy, serve, worker, demo.
+
+Each command is an edge: it opens a session, calls the engine, commits.
+Bad input exits non-zero with a one-line reason on stderr (details, such as
+the problems of a refused diagram, follow on further lines).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from engine import accounts, catalog, migrate
+from engine.db import make_db_engine, make_session_factory
+from engine.errors import EngineError, InvalidDefinition
+from engine.settings import SettingsError, load_settings
+
+DEMO_PASSWORD = "tovholder-demo"
+DEMO_UNITS = {
+    "jobcenter": "Jobcenter",
+    "ydelsesservice": "Ydelsesservice",
+    "sof": "Socialforvaltningen (SOF)",
+    "virksomhedsservice": "Virksomhedsservice",
+    "rehabiliteringsteam": "Rehabiliteringsteam",
+}
+DEMO_USERS = [
+    *[(f"{key}-sagsbehandler", "caseworker", [key]) for key in DEMO_UNITS],
+    *[(f"{key}-teamleder", "teamlead", [key]) for key in DEMO_UNITS],
+    ("procesejer", "process_owner", []),
+    ("revisor", "auditor", []),
+    ("admin", "admin", []),
+    ("integration", "integration", []),
+]
+
+
+class CliError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage block
+        raise CliError(f"{message} (see 'tovholder --help')")
+
+
+def _session(settings):
+    db_engine = make_db_engine(settings.database_url)
+    return db_engine, make_session_factory(db_engine)()
+
+
+def cmd_db_upgrade(settings, _args) -> None:
+    migrate.upgrade(settings.database_url)
+    print("database schema is up to date")
+
+
+def cmd_units_add(settings, args) -> None:
+    db_engine, session = _session(settings)
+    with session:
+        unit = accounts.add_unit(session, args.key, args.name)
+        session.commit()
+        print(f"unit {unit.key} ({unit.name}) added")
+    db_engine.dispose()
+
+
+def cmd_units_list(settings, _args) -> None:
+    db_engine, session = _session(settings)
+    with session:
+        for unit in accounts.list_units(session):
+            print(f"{unit.key}\t{unit.name}")
+    db_engine.dispose()
+
+
+def cmd_users_add(settings, args) -> None:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        import secrets
+        password = secrets.token_urlsafe(12)
+    db_engine, session = _session(settings)
+    with session:
+        user = accounts.add_user(session, args.username, role=args.role, password=password, units=args.unit or [])
+        session.commit()
+    db_engine.dispose()
+    units = f" in {', '.join(sorted(user.units))}" if user.units else ""
+    print(f"user {user.username} ({user.role}{units}) added")
+    if not args.password_stdin:
+        print(f"password: {password}")
+
+
+def cmd_deploy(settings, args) -> None:
+    files = catalog.collect_files([Path(p) for p in args.paths])
+    db_engine, session = _session(settings)
+    with session:
+        deployed = catalog.deploy(session, files, forms_dir=settings.forms_dir, actor="cli")
+        session.commit()
+    db_engine.dispose()
+    for d in deployed:
+        print(f"{d.key}\tversion {d.version}\t{'new' if d.new else 'unchanged'}\t{d.name}")
+
+
+def cmd_serve(settings, args) -> None:
+    import uvicorn
+
+    from api.main import create_app
+    app = create_app(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+
+
+def cmd_worker(settings, args) -> None:
+    from workers.loop import run_forever
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    run_forever(settings, once=args.once)
+
+
+def cmd_demo(settings, _args) -> None:
+    migrate.upgrade(settings.database_url)
+    db_engine, session = _session(settings)
+    with session:
+        existing_units = {u.key for u in accounts.list_units(session)}
+        for key, name in DEMO_UNITS.items():
+            if key not in existing_units:
+                accounts.add_unit(session, key, name)
+        for username, role, units in DEMO_USERS:
+            if accounts.find_user(session, username) is None:
+                accounts.add_user(session, username, role=role, password=DEMO_PASSWORD, units=units)
+        session.commit()
+        deployed = catalog.deploy(session, catalog.collect_files([settings.processes_dir]),
+                                  forms_dir=settings.forms_dir, actor="demo")
+        session.commit()
+    db_engine.dispose()
+    for d in deployed:
+        print(f"deployed {d.key} version {d.version}{'' if d.new else ' (unchanged)'}")
+    print(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+    for username, role, units in DEMO_USERS:
+        print(f"  {username:32} {role:14} {', '.join(units)}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="tovholder", description="Tovholder: BPMN case workflow for municipalities")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True,
+                                                                     parser_class=_Parser)
+    db.add_parser("upgrade", help="create or migrate the schema").set_defaults(func=cmd_db_upgrade)
+
+    units = sub.add_parser("units", help="units (what lanes name)").add_subparsers(
+        dest="units_command", required=True, parser_class=_Parser)
+    add_unit = units.add_parser("add", help="add a unit")
+    add_unit.add_argument("key")
+    add_unit.add_argument("--name", required=True)
+    add_unit.set_defaults(func=cmd_units_add)
+    units.add_parser("list", help="list units").set_defaults(func=cmd_units_list)
+
+    users = sub.add_parser("users", help="users").add_subparsers(dest="users_command", required=True,
+                                                                 parser_class=_Parser)
+    add_user = users.add_parser("add", help="add a user")
+    add_user.add_argument("username")
+    add_user.add_argument("--role", required=True, choices=accounts.ROLES)
+    add_user.add_argument("--unit", action="append", metavar="KEY", help="a unit the user belongs to (repeat)")
+    add_user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add_user.set_defaults(func=cmd_users_add)
+
+    deploy = sub.add_parser("deploy", help="deploy .bpmn/.dmn files or folders")
+    deploy.add_argument("paths", nargs="+")
+    deploy.set_defaults(func=cmd_deploy)
+
+    serve = sub.add_parser("serve", help="serve the API and web UI")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run the background worker")
+    worker.add_argument("--once", action="store_true", help="one pass, then exit")
+    worker.set_defaults(func=cmd_worker)
+
+    sub.add_parser("demo", help="create demo units and users and deploy processes/").set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        settings = load_settings(**({"demo_mode": True} if args.command == "demo" else {}))
+        args.func(settings, args)
+        return 0
+    except InvalidDefinition as exc:
+        problems = exc.detail if isinstance(exc.detail, list) else []
+        print(f"tovholder: {exc.message}: {len(problems)} problem(s)", file=sys.stderr)
+        for p in problems:
+            where = ":".join(str(x) for x in (p.get("file"), p.get("line")) if x)
+            element = f" [{p['element']}]" if p.get("element") else ""
+            print(f"  {where or '-'}{element} {p.get('message')}", file=sys.stderr)
+        return 1
+    except (CliError, EngineError, SettingsError) as exc:
+        print(f"tovholder: {getattr(exc, 'message', None) or exc}", file=sys.stderr)
+        return 2 if isinstance(exc, CliError) else 1
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        print(f"tovholder: the database is not reachable or not migrated ({reason}); "
+              "run 'tovholder db upgrade'", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        print(f"tovholder: database error: {type(exc).__name__}", file=sys.stderr)
+        return 1

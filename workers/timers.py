@@ -1,0 +1,42 @@
+"""Fire due timers, one case per transaction."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine import clock, runtime
+from engine.errors import CaseBusy, EngineError
+
+log = logging.getLogger("tovholder.worker")
+
+
+@dataclass
+class TimerRun:
+    fired: int = 0
+    cases: int = 0
+    failed: list[str] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)
+
+
+def fire_due_timers(session_factory: sessionmaker[Session], *, now=None, batch: int = 100) -> TimerRun:
+    """Fire every timer due at `now` (default: the clock), committing per case."""
+    now = now or clock.now()
+    result = TimerRun()
+    with session_factory() as session:
+        case_ids = runtime.due_timer_case_ids(session, now=now, limit=batch)
+    for case_id in case_ids:
+        with session_factory() as session:
+            try:
+                result.fired += runtime.fire_timers(session, case_id=case_id)
+                session.commit()
+                result.cases += 1
+            except CaseBusy:
+                session.rollback()
+                result.busy.append(case_id)  # someone else is changing it; the next pass retries
+            except EngineError as exc:
+                session.rollback()
+                result.failed.append(case_id)
+                log.warning("timer on case %s failed: %s", case_id, exc.message)
+    return result
