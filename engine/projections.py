@@ -38,7 +38,10 @@ def is_human(task) -> bool:
 
 
 def element_id(task) -> str:
-    return getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name
+    spec = task.task_spec
+    if isinstance(spec, (BoundaryEventSplit, BoundaryEventJoin)):
+        return spec.name.rsplit(".", 1)[0]  # the activity the boundary events sit on
+    return getattr(spec, "bpmn_id", None) or spec.name
 
 
 def element_name(task) -> str:

@@ -12,10 +12,11 @@ from copy import deepcopy
 from pathlib import Path
 from uuid import UUID
 
-from sqlalchemy import distinct, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import TaskState
 
@@ -109,8 +110,9 @@ def _current_data(workflow) -> dict:
 
 
 def _end_element(workflow) -> str | None:
-    last = workflow.last_task
-    return element_id(last) if last is not None else None
+    """The BPMN end event the case finished at (the library's own 'End' is internal)."""
+    ends = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if isinstance(t.task_spec, EndEvent)]
+    return element_id(max(ends, key=lambda t: t.last_state_change)) if ends else None
 
 
 def _citizen(session: Session, digits: str) -> Citizen:
@@ -248,7 +250,7 @@ def cancel_case(session: Session, *, case_id: str, reason: object, actor: str) -
 
 
 def due_timer_case_ids(session: Session, *, now, limit: int = 100) -> list[str]:
-    rows = session.scalars(select(distinct(Wait.case_id)).where(Wait.kind == "timer", Wait.due_at <= now)
+    rows = session.scalars(select(Wait.case_id).distinct().where(Wait.kind == "timer", Wait.due_at <= now)
                            .limit(limit))
     return list(rows)
 

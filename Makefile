@@ -1,0 +1,46 @@
+# Two commands on a fresh clone: `make run` (demo on http://127.0.0.1:8000) and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8000
+
+.PHONY: install run test test-sqlite test-postgres bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	TOVHOLDER_DEMO=1 $(BIN)/tovholder demo
+	@echo "Serving http://127.0.0.1:$(PORT) (API docs at /docs); the worker runs beside it. Ctrl-C stops both."
+	@TOVHOLDER_DEMO=1 bash -c '$(BIN)/tovholder worker & worker=$$!; \
+		trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+		$(BIN)/tovholder serve --port $(PORT)'
+
+test: test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	@echo "== test suite on SQLite =="
+	$(BIN)/python -m pytest
+
+# Runs the suite again on PostgreSQL: TEST_DATABASE_URL if set, else a server
+# at 127.0.0.1:5432 (database test); skipped with the reason when none answers.
+test-postgres: $(STAMP)
+	@url="$${TEST_DATABASE_URL:-$$($(BIN)/python -m tests.find_postgres)}"; \
+	if [ -z "$$url" ]; then \
+		echo "== SKIPPED the PostgreSQL half: no server answers at 127.0.0.1:5432 (set TEST_DATABASE_URL) =="; \
+	else \
+		echo "== test suite on PostgreSQL =="; \
+		TEST_DATABASE_URL="$$url" $(BIN)/python -m pytest; \
+	fi
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

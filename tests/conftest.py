@@ -1,0 +1,153 @@
+"""Test fixtures: a migrated database per test, on SQLite or PostgreSQL.
+
+The suite runs against SQLite by default and against PostgreSQL when
+TEST_DATABASE_URL is set (`make test` does both). Each test gets a clean,
+migrated database: SQLite copies a migrated template file; PostgreSQL uses a
+schema of its own (`tovholder_test`) and truncates it between tests. Tests
+commit for real, as the edges do, because API and concurrency tests talk to
+the database over separate connections.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine import migrate
+from engine.db import make_db_engine, make_session_factory
+from engine.models import Base
+from engine.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+PG_SCHEMA = "tovholder_test"
+TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return None
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{PG_SCHEMA}"
+
+
+def pytest_report_header(config):
+    return f"database: {'PostgreSQL (' + PG_SCHEMA + ')' if _postgres_url() else 'SQLite'}"
+
+
+@dataclass
+class Db:
+    url: str
+    engine: Engine
+    session_factory: sessionmaker[Session]
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def session(self) -> Session:
+        return self.session_factory()
+
+
+@pytest.fixture(scope="session")
+def _db_template(tmp_path_factory):
+    pg = _postgres_url()
+    if pg:
+        base = pg.split("?")[0]
+        admin = make_db_engine(base)
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+        admin.dispose()
+        migrate.upgrade(pg)
+        engine = make_db_engine(pg)
+        yield ("postgres", pg, engine)
+        engine.dispose()
+        return
+    template = tmp_path_factory.mktemp("db") / "template.db"
+    migrate.upgrade(f"sqlite:///{template}")
+    yield ("sqlite", str(template), None)
+
+
+@pytest.fixture
+def db(_db_template, tmp_path) -> Db:
+    kind, where, shared_engine = _db_template
+    if kind == "postgres":
+        tables = ", ".join(t.name for t in reversed(Base.metadata.sorted_tables))
+        with shared_engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        yield Db(where, shared_engine, make_session_factory(shared_engine))
+        return
+    path = tmp_path / "tovholder.db"
+    shutil.copyfile(where, path)
+    url = f"sqlite:///{path}"
+    engine = make_db_engine(url)
+    yield Db(url, engine, make_session_factory(engine))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(db) -> Settings:
+    return Settings(database_url=db.url, secret_key=TEST_SECRET, forms_dir=DATA / "forms",
+                    processes_dir=ROOT / "processes", demo_mode=False)
+
+
+@pytest.fixture
+def session(db):
+    with db.session() as s:
+        yield s
+
+
+# -- a real HTTP server, started once, pointed at each test's database ---------
+
+class _Server(uvicorn.Server):
+    def install_signal_handlers(self):  # running in a thread
+        pass
+
+
+@pytest.fixture(scope="session")
+def _live_app(tmp_path_factory, _db_template):
+    from api.main import create_app
+    placeholder = tmp_path_factory.mktemp("srv") / "placeholder.db"
+    app = create_app(Settings(database_url=f"sqlite:///{placeholder}", secret_key=TEST_SECRET,
+                              forms_dir=ROOT / "forms"))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.01)
+    yield app, f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def live(_live_app, db, settings):
+    """Base URL of the running server, now serving this test's database and settings."""
+    app, base_url = _live_app
+    previous = app.state.db_engine
+    app.state.settings = settings
+    app.state.db_engine = db.engine
+    app.state.session_factory = db.session_factory
+    yield base_url
+    app.state.db_engine = previous
