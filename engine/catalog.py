@@ -8,6 +8,7 @@ immutable version of its key. It only flushes; the caller commits.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,6 +111,50 @@ def _check_ids(src: _SourceFile, problems: list) -> None:
                                      f"id '{node_id}' is reserved by the workflow engine; rename the element"))
 
 
+def _check_references(src: _SourceFile, problems: list) -> None:
+    """Dangling references make the library fail with misleading messages; name them plainly."""
+    ids = {n.get("id") for n in src.root.iter() if isinstance(n.tag, str) and n.get("id")}
+    checks = (("sequenceFlow", "sourceRef"), ("sequenceFlow", "targetRef"), ("boundaryEvent", "attachedToRef"),
+              ("messageEventDefinition", "messageRef"), ("exclusiveGateway", "default"),
+              ("inclusiveGateway", "default"))
+    for tag, attr in checks:
+        for node in src.root.iter(_bpmn(tag)):
+            ref = node.get(attr)
+            if ref and ref not in ids:
+                problems.append(_problem(src.name, node.get("id"), node.sourceline,
+                                         f"{attr} '{ref}' points to no element in this file"))
+
+
+_EXPRESSION_TAGS = ("conditionExpression", "timeDuration", "timeDate", "timeCycle", "script")
+
+
+def _check_expressions(src: _SourceFile, problems: list) -> None:
+    """Conditions, timer expressions and scripts are Python; a syntax error is refused now, not mid-case."""
+    for tag in _EXPRESSION_TAGS:
+        for node in src.root.iter(_bpmn(tag)):
+            code = (node.text or "").strip()
+            owner = node.getparent()
+            while owner is not None and owner.get("id") is None:
+                owner = owner.getparent()
+            owner_id = owner.get("id") if owner is not None else None
+            if not code:
+                if tag != "conditionExpression":
+                    problems.append(_problem(src.name, owner_id, node.sourceline, f"empty {tag}"))
+                continue
+            if tag.startswith("time") and re.fullmatch(r"R?\d*/?P[0-9A-Z]*|\d{4}-\d\d-\d\dT[\d:+Z.-]*", code):
+                problems.append(_problem(src.name, owner_id, node.sourceline,
+                                         f'{tag} {code} must be quoted: timer values are expressions ("{code}")'))
+                continue
+            try:
+                compile(code, f"<{owner_id}>", "exec" if tag == "script" else "eval")
+            except SyntaxError as exc:
+                hint = ' (timer values are expressions: quote literals, e.g. "P5D")' if tag.startswith("time") else ""
+                if code.startswith(("${", "#{")):
+                    hint = " (expressions are Python, e.g. forsikret == True, not Camunda's ${...})"
+                problems.append(_problem(src.name, owner_id, node.sourceline + max((exc.lineno or 1) - 1, 0),
+                                         f"{tag} is not a valid expression: {exc.msg}{hint}"))
+
+
 def _check_lanes(src: _SourceFile, unit_keys: set[str], problems: list) -> None:
     for lane in src.root.iter(_bpmn("lane")):
         name = (lane.get("name") or "").strip()
@@ -207,6 +252,8 @@ def deploy(session: Session, files: list[tuple[str, bytes]], *, forms_dir: Path,
     processes: list[tuple[_SourceFile, object]] = []
     for src in bpmn_sources:
         _check_ids(src, problems)
+        _check_references(src, problems)
+        _check_expressions(src, problems)
         _check_lanes(src, unit_keys, problems)
         for process in _executable_processes(src):
             processes.append((src, process))

@@ -3,7 +3,7 @@
 The suite runs against SQLite by default and against PostgreSQL when
 TEST_DATABASE_URL is set (`make test` does both). Each test gets a clean,
 migrated database: SQLite copies a migrated template file; PostgreSQL uses a
-schema of its own (`tovholder_test`) and truncates it between tests. Tests
+schema of its own (`tovholder_test_<pid>`, dropped afterwards) and truncates it between tests. Tests
 commit for real, as the edges do, because API and concurrency tests talk to
 the database over separate connections.
 """
@@ -30,7 +30,8 @@ from engine.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
-PG_SCHEMA = "tovholder_test"
+# One schema per test run, so parallel runs on one server never see each other.
+PG_SCHEMA = f"tovholder_test_{os.getpid()}"
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
 
 
@@ -76,6 +77,10 @@ def _db_template(tmp_path_factory):
         engine = make_db_engine(pg)
         yield ("postgres", pg, engine)
         engine.dispose()
+        admin = make_db_engine(base)
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        admin.dispose()
         return
     template = tmp_path_factory.mktemp("db") / "template.db"
     migrate.upgrade(f"sqlite:///{template}")

@@ -1,0 +1,165 @@
+"""Deploy: versions by content hash, and every kind of bad diagram refused with file, element and line."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from engine import catalog
+from engine.errors import InvalidDefinition, NotFound
+from engine.models import ProcessDefinition
+from tests import factories as f
+
+GOOD = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="https://tovholder.dk/test">
+  <bpmn:process id="{pid}" name="Lille forløb" isExecutable="{exe}">
+    <bpmn:laneSet id="ls">
+      <bpmn:lane id="lane" name="{lane}"><bpmn:flowNodeRef>{start}</bpmn:flowNodeRef><bpmn:flowNodeRef>{task}</bpmn:flowNodeRef><bpmn:flowNodeRef>{end}</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="{start}"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="{start}" targetRef="{task}"/>
+    <bpmn:userTask id="{task}" name="Sagsbehandling" camunda:formKey="{form}"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="{task}" targetRef="{target}"/>
+    <bpmn:endEvent id="{end}"/>
+    {extra}
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def bpmn(**overrides) -> bytes:
+    values = dict(pid="lille", exe="true", lane="jobcenter", start="start", task="opgave", end="slut",
+                  form="t_note", target=None, extra="")
+    values.update(overrides)
+    values["target"] = values["target"] or values["end"]
+    return GOOD.format(**values).encode("utf-8")
+
+
+@pytest.fixture
+def units(session):
+    f.add_units(session)
+
+
+def deploy(session, *files):
+    result = catalog.deploy(session, list(files), forms_dir=f.FORMS, actor="test")
+    session.commit()
+    return result
+
+
+def refused(session, *files) -> list[dict]:
+    with pytest.raises(InvalidDefinition) as err:
+        catalog.deploy(session, list(files), forms_dir=f.FORMS, actor="test")
+    session.rollback()
+    assert session.scalars(select(ProcessDefinition)).all() == [], "a refused deployment must store nothing"
+    problems = err.value.detail
+    assert problems and all(set(p) == {"file", "element", "line", "message"} for p in problems)
+    return problems
+
+
+def test_versions_follow_content(session, units):
+    [first] = deploy(session, ("lille.bpmn", bpmn()))
+    assert (first.key, first.version, first.new, first.name) == ("lille", 1, True, "Lille forløb")
+    [again] = deploy(session, ("lille.bpmn", bpmn()))
+    assert (again.version, again.new, again.hash) == (1, False, first.hash)
+    [changed] = deploy(session, ("lille.bpmn", bpmn(extra="<!-- ændret -->")))
+    assert (changed.version, changed.new) == (2, True) and changed.hash != first.hash
+    assert catalog.get_definition(session, "lille").version == 2
+    assert catalog.get_definition(session, "lille", 1).hash == first.hash
+    with pytest.raises(NotFound):
+        catalog.get_definition(session, "lille", 3)
+    assert catalog.list_definitions(session) == [
+        {"key": "lille", "name": "Lille forløb", "latest_version": 2, "versions": [1, 2]}]
+
+
+def test_broken_xml_names_the_line(session, units):
+    [problem] = refused(session, ("brudt.bpmn", b"<?xml version='1.0'?>\n<bpmn:definitions>\n<oops>\n"))
+    assert problem["file"] == "brudt.bpmn" and problem["line"] in (2, 3, 4)
+    assert "XML" in problem["message"]
+
+
+def test_no_executable_process(session, units):
+    [problem] = refused(session, ("ikke.bpmn", bpmn(exe="false")))
+    assert "executable" in problem["message"]
+
+
+@pytest.mark.parametrize("field,value", [("start", "Start"), ("end", "End"), ("task", "Root"),
+                                         ("task", "lille.EndJoin"), ("task", "x.BoundaryEventSplit")])
+def test_ids_the_library_mishandles_are_refused(session, units, field, value):
+    problems = refused(session, ("reserveret.bpmn", bpmn(**{field: value})))
+    assert any(p["element"] == value and "reserved" in p["message"] and p["line"] for p in problems)
+
+
+def test_lane_must_name_a_unit(session, units):
+    problems = refused(session, ("bane.bpmn", bpmn(lane="Jobcentret")))
+    assert any(p["element"] == "lane" and "Jobcentret" in p["message"] and p["line"] == 6 for p in problems)
+
+
+def test_user_task_outside_every_lane(session, units):
+    xml = bpmn().replace(b"<bpmn:flowNodeRef>opgave</bpmn:flowNodeRef>", b"")
+    problems = refused(session, ("uden.bpmn", xml))
+    assert any(p["element"] == "opgave" and "no lane" in p["message"] for p in problems)
+
+
+def test_unknown_form_is_refused(session, units):
+    problems = refused(session, ("form.bpmn", bpmn(form="findes_ikke")))
+    assert any(p["element"] == "opgave" and "findes_ikke" in p["message"] for p in problems)
+
+
+def test_unknown_called_process(session, units):
+    problems = refused(session, ("caller.bpmn", (f.DATA / "caller.bpmn").read_bytes()))
+    assert any(p["element"] == "call_sub" and "placement" in p["message"] and p["line"] for p in problems)
+
+
+def test_call_activity_across_files_and_against_stored_definitions(session, units):
+    deployed = deploy(session, ("placement.bpmn", (f.DATA / "placement.bpmn").read_bytes()),
+                      ("caller.bpmn", (f.DATA / "caller.bpmn").read_bytes()))
+    assert {d.key for d in deployed} == {"placement", "caller"}
+    # later the caller alone: the called process is found among stored definitions
+    [again] = deploy(session, ("caller.bpmn", (f.DATA / "caller.bpmn").read_bytes().replace(b"Kalder", b"Kalder 2")))
+    assert (again.key, again.version) == ("caller", 2)
+
+
+def test_dangling_sequence_flow(session, units):
+    problems = refused(session, ("dingler.bpmn", bpmn(target="ingen_steder")))
+    assert any(p["element"] == "f2" and "ingen_steder" in p["message"] for p in problems)
+
+
+def test_duplicate_ids(session, units):
+    problems = refused(session, ("dobbelt.bpmn", bpmn(extra='<bpmn:endEvent id="slut"/>')))
+    assert any(p["element"] == "slut" and "twice" in p["message"] for p in problems)
+
+
+def test_condition_syntax_and_unquoted_timer_are_refused_at_deploy(session, units):
+    extra = """<bpmn:boundaryEvent id="frist" attachedToRef="opgave" cancelActivity="false">
+      <bpmn:timerEventDefinition><bpmn:timeDuration>P7D</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="f3" sourceRef="frist" targetRef="slut">
+      <bpmn:conditionExpression>${forsikret}</bpmn:conditionExpression></bpmn:sequenceFlow>"""
+    problems = refused(session, ("udtryk.bpmn", bpmn(extra=extra)))
+    messages = {p["element"]: p["message"] for p in problems}
+    assert "quoted" in messages["frist"]
+    assert "Python" in messages["f3"]
+
+
+def test_not_a_bpmn_file(session, units):
+    [problem] = refused(session, ("noter.txt", b"hello"))
+    assert ".bpmn" in problem["message"]
+    [problem] = refused(session, ("svg.bpmn", b"<svg xmlns='http://www.w3.org/2000/svg'/>"))
+    assert "BPMN" in problem["message"]
+
+
+def test_external_entities_are_not_resolved(session, units):
+    xxe = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+           + bpmn().split(b"?>", 1)[1].replace(b'name="Lille forl\xc3\xb8b"', b'name="&x;"'))
+    [problem] = refused(session, ("xxe.bpmn", xxe))
+    assert "entity" in problem["message"] and "root:" not in problem["message"]
+
+
+def test_whole_deployment_refused_when_one_file_is_bad(session, units):
+    refused(session, ("god.bpmn", bpmn()), ("bad.bpmn", bpmn(pid="anden", lane="ukendt")))
+
+
+def test_unicode_names_survive(session, units):
+    [d] = deploy(session, ("æøå.bpmn", bpmn().replace(b"Lille forl\xc3\xb8b", "Sygedagpenge – opfølgning ÆØÅ".encode())))
+    assert d.name == "Sygedagpenge – opfølgning ÆØÅ"
+    assert "ÆØÅ" in catalog.get_definition(session, "lille").bpmn_xml
