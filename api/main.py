@@ -14,8 +14,13 @@ from engine.db import make_db_engine, make_session_factory
 from engine.errors import EngineError
 from engine.settings import Settings
 
+import logging
+
 from . import logs
 from .routes import auth, cases, definitions, health, messages, tasks
+
+
+log = logging.getLogger("tovholder.api")
 
 
 def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
@@ -45,6 +50,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def validation_error(_request: Request, exc: RequestValidationError):
         detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
         return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception):
+        # Logged by type only: the message of an unexpected error could carry personal data.
+        log.error("unexpected %s while serving a request", type(exc).__name__)
+        return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException):

@@ -22,9 +22,9 @@ def record(session: Session, case: Case, type_: str, *, actor: str | None, eleme
     return event
 
 
-def events(session: Session, case_id: str, *, limit: int = 50, offset: int = 0) -> list[AuditEvent]:
-    return list(session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
-                                .order_by(AuditEvent.seq).limit(limit).offset(offset)))
+def events(session: Session, case_id: str, *, limit: int | None = None, offset: int = 0) -> list[AuditEvent]:
+    query = select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq).offset(offset)
+    return list(session.scalars(query if limit is None else query.limit(limit)))
 
 
 def log_access(session: Session, case_id: str, actor: str, action: str) -> None:

@@ -1,0 +1,34 @@
+"""CPR validation, normal form and masking."""
+from datetime import date
+
+import pytest
+
+from engine import cpr
+
+
+@pytest.mark.parametrize("value,digits", [("010190-1234", "0101901234"), ("0101901234", "0101901234"),
+                                          (" 290200-4001 ", "2902004001"), ("290296-1234", "2902961234")])
+def test_valid_numbers_normalise(value, digits):
+    assert cpr.normalize(value) == digits
+
+
+@pytest.mark.parametrize("value", ["310290-1234", "290201-1234", "000190-1234", "011390-1234", "010190-123",
+                                   "010190--1234", "01019O1234", "", "010190 1234", None, 101901234])
+def test_invalid_numbers_are_refused_without_echo(value):
+    with pytest.raises(cpr.InvalidCpr) as err:
+        cpr.normalize(value)
+    if isinstance(value, str) and value:
+        assert value.strip() not in str(err.value)
+
+
+@pytest.mark.parametrize("digits,born", [("0101901234", date(1990, 1, 1)), ("0101204234", date(2020, 1, 1)),
+                                         ("0101504234", date(1950, 1, 1)), ("0101105234", date(2010, 1, 1)),
+                                         ("0101705234", date(1870, 1, 1)), ("0101309234", date(2030, 1, 1))])
+def test_century_follows_the_serial_digit(digits, born):
+    assert cpr.birth_date(digits) == born
+
+
+def test_29_february_depends_on_the_century():
+    assert cpr.normalize("290200-4001") == "2902004001"  # 2000 is a leap year
+    with pytest.raises(cpr.InvalidCpr):
+        cpr.normalize("290200-1001")  # serial 0-3 means 1900, which was not a leap year
