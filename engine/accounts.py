@@ -22,9 +22,16 @@ UNIT_ROLES = ("caseworker", "teamlead")
 _UNIT_KEY = re.compile(r"^[a-z][a-z0-9_\-]{0,63}$")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@\-æøåÆØÅ]{1,100}$")
 _hasher = PasswordHasher()
-# Verifying against this keeps the time of a failed login the same whether or
-# not the user exists (no user enumeration by timing).
-_DUMMY_HASH = _hasher.hash("tovholder-dummy-password")
+_dummy_hash: str | None = None
+
+
+def _dummy() -> str:
+    """Verifying against this keeps a failed login as slow whether or not the user exists
+    (no user enumeration by timing); made on first use so that importing stays fast."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("tovholder-dummy-password")
+    return _dummy_hash
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,7 @@ def add_user(session: Session, username: str, *, role: str, password: str, units
 def authenticate(session: Session, username: str, password: str) -> UserView | None:
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy(), password)
         return None
     if not _verify(user.password_hash, password):
         return None

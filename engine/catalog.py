@@ -8,6 +8,7 @@ immutable version of its key. It only flushes; the caller commits.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,12 @@ def _parse_xml(name: str, raw: bytes, problems: list) -> _SourceFile | None:
         return None
     if len(raw) > MAX_FILE_BYTES:
         problems.append(_problem(name, None, None, f"file is larger than {MAX_FILE_BYTES} bytes"))
+        return None
+    try:
+        raw.decode("utf-8")  # stored and served as UTF-8 text (GET .../bpmn)
+    except UnicodeDecodeError as exc:
+        problems.append(_problem(name, None, raw[:exc.start].count(b"\n") + 1,
+                                 "the file is not UTF-8 encoded; save the diagram as UTF-8"))
         return None
     parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=False, huge_tree=False)
     try:
@@ -313,11 +320,7 @@ def _store(session, parser, src, process, sources, actor=None) -> Deployed:
         spec_json = spec_to_json(spec, subprocess_specs)
     except Exception as exc:  # noqa: BLE001
         raise InvalidDefinition("the deployment was refused", [_library_problem(src.name, exc, sources)]) from None
-    digest = hashlib.sha256()
-    digest.update(src.raw)
-    digest.update(b"\0")
-    digest.update(spec_json.encode("utf-8"))
-    content_hash = digest.hexdigest()
+    content_hash = _content_hash(src.raw, spec_json)
     existing = session.scalar(select(ProcessDefinition).where(
         ProcessDefinition.key == key, ProcessDefinition.hash == content_hash))
     if existing is not None:
@@ -334,6 +337,24 @@ def _store(session, parser, src, process, sources, actor=None) -> Deployed:
     return Deployed(key, row.version, name, content_hash, True)
 
 
+def _content_hash(raw: bytes, spec_json: str) -> str:
+    """Hash of what runs: the file's bytes and the compiled spec (called processes included).
+
+    File names are left out, so the same diagram deployed from another path
+    is the same version.
+    """
+    def without_files(value):
+        if isinstance(value, dict):
+            return {k: without_files(v) for k, v in value.items() if k != "file"}
+        if isinstance(value, list):
+            return [without_files(v) for v in value]
+        return value
+    digest = hashlib.sha256(raw)
+    digest.update(b"\0")
+    digest.update(json.dumps(without_files(json.loads(spec_json)), sort_keys=True).encode("utf-8"))
+    return digest.hexdigest()
+
+
 def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
     return session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key)
                           .order_by(ProcessDefinition.version.desc()).limit(1))
@@ -342,6 +363,8 @@ def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
 def get_definition(session: Session, key: str, version: int | None = None) -> ProcessDefinition:
     if version is None:
         row = latest_definition(session, key)
+    elif not 1 <= version <= 2**31 - 1:  # beyond the column (SQLite would overflow): surely not deployed
+        row = None
     else:
         row = session.scalar(select(ProcessDefinition).where(
             ProcessDefinition.key == key, ProcessDefinition.version == version))

@@ -73,6 +73,16 @@ class ProcessDefinition(Base):
     deployed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
+class DefinitionMessageStart(Base):
+    """A message that starts a new case of this definition (a message start event)."""
+
+    __tablename__ = "definition_message_starts"
+    __table_args__ = (Index("ix_message_starts_message", "message"),)
+    definition_id: Mapped[str] = mapped_column(ForeignKey("process_definitions.id"), primary_key=True)
+    message: Mapped[str] = mapped_column(String(200), primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200))
+
+
 class Citizen(Base):
     """The one place a CPR number is stored."""
 
@@ -125,6 +135,7 @@ class HumanTask(Base):
     completed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     form_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    deadline_rule: Mapped[str | None] = mapped_column(String(300), nullable=True)  # as the diagram says it
 
 
 class Wait(Base):
@@ -135,6 +146,7 @@ class Wait(Base):
         Index("ix_waits_due", "kind", "due_at"),
         Index("ix_waits_message", "kind", "message"),
         Index("ix_waits_case", "case_id"),
+        Index("ix_waits_correlation", "kind", "message", "correlation"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
@@ -145,6 +157,8 @@ class Wait(Base):
     message: Mapped[str | None] = mapped_column(String(200), nullable=True)
     unit: Mapped[str | None] = mapped_column(String(64), nullable=True)
     due_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    # the value of the data field a process names as this message's extra correlation key
+    correlation: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class AuditEvent(Base):

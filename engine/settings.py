@@ -9,8 +9,12 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEMO_SECRET_KEY = "demo-only-secret-key-do-not-use-in-production"
+SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class SettingsError(ValueError):
@@ -18,7 +22,8 @@ class SettingsError(ValueError):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      populate_by_name=True)  # Settings(secret_key=...) as well as the env names
 
     database_url: str = Field("sqlite:///var/tovholder.db", validation_alias="DATABASE_URL")
     secret_key: str | None = Field(None, validation_alias="TOVHOLDER_SECRET_KEY")
@@ -33,16 +38,26 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
-        if not (value.startswith("sqlite") or value.startswith("postgresql")):
-            raise ValueError("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
-        if value.startswith("postgresql://") or value.startswith("postgres://"):
+        value = value.strip()
+        if value.startswith(("postgresql://", "postgres://")):
             # psycopg 3 is the driver we ship; plain URLs would ask for psycopg2.
             value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        try:
+            drivername = make_url(value).drivername
+        except ArgumentError:
+            drivername = None
+        if drivername not in SUPPORTED_DRIVERS:
+            # The message never repeats the URL: it may hold a password.
+            raise ValueError("DATABASE_URL must be a sqlite:///PATH or postgresql://USER@HOST/DATABASE URL")
         return value
 
     def signing_key(self) -> str:
         """The key that signs tokens and sessions; refuses to invent one outside demo mode."""
         if self.secret_key:
+            if len(self.secret_key.strip()) < MIN_SECRET_KEY_LENGTH:
+                # HS256 wants at least 32 bytes; a short key makes tokens guessable offline.
+                raise SettingsError(f"TOVHOLDER_SECRET_KEY is too short: use at least {MIN_SECRET_KEY_LENGTH} "
+                                    "characters (for example the output of 'openssl rand -hex 32')")
             return self.secret_key
         if self.demo_mode:
             return DEMO_SECRET_KEY
@@ -58,5 +73,6 @@ def load_settings(**overrides) -> Settings:
         if errors:
             first = errors[0]
             where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
-            raise SettingsError(f"invalid configuration {where}: {first.get('msg')}") from None
+            message = str(first.get("msg", "")).removeprefix("Value error, ")
+            raise SettingsError(f"invalid configuration {where}: {message}") from None
         raise SettingsError(str(exc)) from None

@@ -27,8 +27,29 @@ from SpiffWorkflow.bpmn.specs.defaults import (
 from SpiffWorkflow.camunda.parser.CamundaParser import NSMAP, CamundaParser
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
+from SpiffWorkflow.util.task import TaskIterator
 
 CAMUNDA_NS = NSMAP["camunda"]
+
+# SpiffWorkflow's TaskIterator stops descending 1,000 levels into the task
+# tree. Every pass of a loop (user task -> gateway -> back) adds levels, so a
+# case that loops more than ~500 times would have a READY task nobody can see:
+# the case would stall silently. The iterator is iterative (no recursion), so
+# a far larger bound is safe. Tested in tests/engine/test_spiff_limits.py.
+MAX_TREE_DEPTH = 10_000_000
+
+
+def _raise_depth_limit(iterator_class) -> None:
+    init = iterator_class.__init__
+    names = init.__code__.co_varnames[1:init.__code__.co_argcount]
+    defaults = list(init.__defaults__)
+    defaults[names.index("max_depth") - (len(names) - len(defaults))] = MAX_TREE_DEPTH
+    init.__defaults__ = tuple(defaults)
+
+
+for _iterator in (TaskIterator, BpmnTaskIterator):
+    _raise_depth_limit(_iterator)
 BPMN_NS = NSMAP["bpmn"]
 
 

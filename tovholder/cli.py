@@ -11,7 +11,8 @@ import logging
 import sys
 from pathlib import Path
 
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from alembic import util as alembic_util
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from engine import accounts, catalog, migrate
 from engine.db import make_db_engine, make_session_factory
@@ -101,6 +102,7 @@ def cmd_deploy(settings, args) -> None:
 
 
 def cmd_serve(settings, args) -> None:
+    settings.signing_key()  # refuse before loading anything: no key outside demo mode
     import uvicorn
 
     from api.main import create_app
@@ -110,7 +112,10 @@ def cmd_serve(settings, args) -> None:
 
 
 def cmd_worker(settings, args) -> None:
+    settings.signing_key()  # the same configuration as serve, so a half-configured deployment fails here too
+    from engine.logs import install as mask_cpr_in_logs
     from workers.loop import run_forever
+    mask_cpr_in_logs()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     run_forever(settings, once=args.once)
 
@@ -202,6 +207,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tovholder: the database is not reachable or not migrated ({reason}); "
               "run 'tovholder db upgrade'", file=sys.stderr)
         return 1
+    except ProgrammingError as exc:
+        hint = " (is the schema migrated? run 'tovholder db upgrade')" if "UndefinedTable" in repr(exc.orig) else ""
+        print(f"tovholder: database error: {type(exc.orig).__name__ if exc.orig else type(exc).__name__}{hint}",
+              file=sys.stderr)
+        return 1
     except SQLAlchemyError as exc:
         print(f"tovholder: database error: {type(exc).__name__}", file=sys.stderr)
+        return 1
+    except alembic_util.CommandError as exc:
+        print(f"tovholder: migration failed: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}",
+              file=sys.stderr)
+        return 1
+    except OSError as exc:  # a file or folder that cannot be read or created
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"tovholder: {exc.strerror or type(exc).__name__}{where}", file=sys.stderr)
         return 1

@@ -21,7 +21,15 @@ def run_forever(settings: Settings, *, once: bool = False) -> None:
     session_factory = make_session_factory(db_engine)
     log.info("worker started (interval %.1fs)", settings.worker_interval_seconds)
     while not stop.is_set():
-        result = fire_due_timers(session_factory)
+        try:
+            result = fire_due_timers(session_factory)
+        except Exception as exc:  # noqa: BLE001 - e.g. the database restarting: wait and try again
+            log.error("worker pass failed (%s); retrying in %.1fs", type(exc).__name__,
+                      settings.worker_interval_seconds)
+            if once:
+                raise
+            stop.wait(settings.worker_interval_seconds)
+            continue
         if result.fired or result.failed:
             log.info("timers: fired %d on %d cases, %d failed", result.fired, result.cases, len(result.failed))
         if once:

@@ -39,4 +39,8 @@ def fire_due_timers(session_factory: sessionmaker[Session], *, now=None, batch: 
                 session.rollback()
                 result.failed.append(case_id)
                 log.warning("timer on case %s failed: %s", case_id, exc.message)
+            except Exception as exc:  # noqa: BLE001 - one broken case must not stop the batch
+                session.rollback()
+                result.failed.append(case_id)
+                log.error("timer on case %s failed unexpectedly: %s", case_id, type(exc).__name__)
     return result

@@ -163,3 +163,9 @@ def test_unicode_names_survive(session, units):
     [d] = deploy(session, ("æøå.bpmn", bpmn().replace(b"Lille forl\xc3\xb8b", "Sygedagpenge – opfølgning ÆØÅ".encode())))
     assert d.name == "Sygedagpenge – opfølgning ÆØÅ"
     assert "ÆØÅ" in catalog.get_definition(session, "lille").bpmn_xml
+
+
+def test_same_content_from_another_path_is_the_same_version(session, units):
+    [first] = deploy(session, ("lille.bpmn", bpmn()))
+    [again] = deploy(session, ("processes/andet/sted/lille.bpmn", bpmn()))
+    assert (again.version, again.new) == (first.version, False)

@@ -1,0 +1,225 @@
+"""Rows (b): task completions per second through the HTTP API, on SQLite and PostgreSQL.
+
+The server is the real one (`python -m tovholder serve`, uvicorn, one process)
+in a subprocess on 127.0.0.1 and a free port; the client is httpx with a real
+bearer token from POST /api/auth/token. Cases of bench/data/loop.bpmn are
+started through the engine beforehand; each case has one open user task, and
+completing it with again=false finishes the case. Only the POST
+/api/tasks/{id}/complete calls are timed: first one client after another
+(latency), then CLIENTS clients at once (throughput under contention).
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import psycopg
+from sqlalchemy import text
+
+from engine.db import make_db_engine
+
+from .common import FORMS, LOOP_KEY, PASSWORD, ROOT, USERNAME, Row, open_task_ids, prepare_database, start_case
+
+PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_SCHEMA = "tovholder_bench"
+PG_URL = f"{PG_BASE}?options=-csearch_path%3D{PG_SCHEMA}"
+WARMUP = 20
+SEQUENTIAL = 300
+CLIENTS = 4
+CONCURRENT = 300
+SECRET = "bench-secret-key-0123456789abcdef0123456789"
+START_DEADLINE_S = 30
+
+
+def postgres_problem() -> str | None:
+    """None when the bench server answers, else the reason in one line."""
+    try:
+        with psycopg.connect(host="127.0.0.1", port=5432, dbname="test", user="postgres", connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        lines = str(exc).strip().splitlines()
+        return lines[0] if lines else type(exc).__name__
+
+
+def postgres_version() -> str | None:
+    try:
+        with psycopg.connect(host="127.0.0.1", port=5432, dbname="test", user="postgres", connect_timeout=3) as conn:
+            return conn.execute("SHOW server_version").fetchone()[0]
+    except psycopg.Error:
+        return None
+
+
+def _reset_pg_schema() -> None:
+    admin = make_db_engine(PG_BASE)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+    admin.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """`tovholder serve` in a subprocess, its output in a log file."""
+
+    def __init__(self, url: str, workdir: Path):
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / f"server-{self.port}.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TOVHOLDER_")}
+        env.update(DATABASE_URL=url, TOVHOLDER_SECRET_KEY=SECRET, TOVHOLDER_FORMS_DIR=str(FORMS))
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tovholder", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + START_DEADLINE_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log_tail()}")
+            try:
+                if httpx.get(f"{self.base}/api/health", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"server did not answer within {START_DEADLINE_S} s: {self.log_tail()}")
+
+    def log_tail(self, lines: int = 5) -> str:
+        self._log.flush()
+        return " | ".join(self.log_path.read_text(errors="replace").strip().splitlines()[-lines:])
+
+    def error_summary(self) -> str:
+        """The most common exception line in the server log, if any."""
+        self._log.flush()
+        found = re.findall(r"^([A-Za-z_][\w.]*(?:Error|Exception)[^\n]{0,80})",
+                           self.log_path.read_text(errors="replace"), re.M)
+        if not found:
+            return ""
+        line, count = Counter(found).most_common(1)[0]
+        return f"{count}x {line.strip()}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
+
+
+def _client(base: str) -> httpx.Client:
+    r = httpx.post(f"{base}/api/auth/token", data={"username": USERNAME, "password": PASSWORD}, timeout=30)
+    r.raise_for_status()
+    return httpx.Client(base_url=f"{base}/api", timeout=60,
+                        headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+
+
+_STATUS_LOCK = threading.Lock()
+
+
+def _complete(client: httpx.Client, task_id: str, timings: list[float], statuses: Counter) -> None:
+    t0 = time.perf_counter()
+    r = client.post(f"/tasks/{task_id}/complete", json={"data": {"again": False, "note": "bench"}})
+    timings.append(time.perf_counter() - t0)
+    with _STATUS_LOCK:
+        statuses[r.status_code] += 1
+
+
+def _sequential(base: str, task_ids: list[str]) -> tuple[list[float], float, Counter]:
+    timings: list[float] = []
+    statuses: Counter = Counter()
+    with _client(base) as client:
+        t0 = time.perf_counter()
+        for task_id in task_ids:
+            _complete(client, task_id, timings, statuses)
+        wall = time.perf_counter() - t0
+    return timings, wall, statuses
+
+
+def _concurrent(base: str, task_ids: list[str]) -> tuple[list[float], float, Counter]:
+    timings: list[float] = []
+    statuses: Counter = Counter()
+    clients = [_client(base) for _ in range(CLIENTS)]
+    shares = [task_ids[i::CLIENTS] for i in range(CLIENTS)]
+    threads = [threading.Thread(target=lambda c=c, s=s: [_complete(c, t, timings, statuses) for t in s])
+               for c, s in zip(clients, shares)]
+    t0 = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - t0
+    for client in clients:
+        client.close()
+    return timings, wall, statuses
+
+
+def _start_cases(factory, user, count: int) -> list[str]:
+    task_ids = []
+    for _ in range(count):
+        case_id = start_case(factory, user, LOOP_KEY)
+        with factory() as session:
+            task_ids.extend(open_task_ids(session, case_id))
+    return task_ids
+
+
+def _status_note(statuses: Counter, server: Server) -> str:
+    bad = {code: n for code, n in statuses.items() if code != 200}
+    if not bad:
+        return ""
+    codes = ", ".join(f"{n}x HTTP {code}" for code, n in sorted(bad.items()))
+    summary = server.error_summary()
+    return f"FAILED: {codes}" + (f" ({summary})" if summary else "")
+
+
+def measure(label: str, keys: tuple[str, str], url: str, workdir: Path) -> list[Row]:
+    db_engine, factory, user = prepare_database(url)
+    task_ids = _start_cases(factory, user, WARMUP + SEQUENTIAL + CONCURRENT)
+    db_engine.dispose()
+    warm, seq, conc = task_ids[:WARMUP], task_ids[WARMUP:WARMUP + SEQUENTIAL], task_ids[WARMUP + SEQUENTIAL:]
+    server = Server(url, workdir)
+    try:
+        server.wait_ready()
+        _sequential(server.base, warm)
+        s_timings, s_wall, s_status = _sequential(server.base, seq)
+        c_timings, c_wall, c_status = _concurrent(server.base, conc)
+        s_note, c_note = _status_note(s_status, server), _status_note(c_status, server)
+    finally:
+        server.stop()
+    return [
+        Row(keys[0], f"HTTP complete, {label}, 1 client", s_timings, wall=s_wall,
+            note=s_note or "one case per task, again=false ends it"),
+        Row(keys[1], f"HTTP complete, {label}, {CLIENTS} clients", c_timings, wall=c_wall,
+            note=c_note or "different cases, so no case lock conflicts"),
+    ]
+
+
+def run() -> list[Row]:
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="tovholder-bench-") as tmp:
+        workdir = Path(tmp)
+        rows += measure("SQLite", ("b1", "b2"), f"sqlite:///{workdir / 'bench.db'}", workdir)
+        problem = postgres_problem()
+        if problem:
+            rows += [Row("b3", "HTTP complete, PostgreSQL, 1 client", skipped=f"skipped: {problem}"),
+                     Row("b4", f"HTTP complete, PostgreSQL, {CLIENTS} clients", skipped=f"skipped: {problem}")]
+        else:
+            _reset_pg_schema()
+            rows += measure("PostgreSQL", ("b3", "b4"), PG_URL, workdir)
+    return rows

@@ -1,0 +1,44 @@
+"""`make bench`: measure everything in one run and print one table; rewrite docs/performance.md's results.
+
+Rows a: SpiffWorkflow alone, in-process (bench.library).
+Rows b: task completions through the HTTP API on SQLite and PostgreSQL (bench.api_rows).
+Rows c, d: the cost of one completion as a case grows to 10, 100 and 1,000 completed tasks (bench.growth).
+
+A benchmark, not a test: it asserts nothing. Every loop is bounded; the whole
+run takes a few minutes on two cores. Progress goes to stderr, the result to stdout.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+from . import api_rows, growth, library, machine, report
+
+
+def _progress(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def main() -> int:
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    started = time.perf_counter()
+    description = machine.describe()
+    rows = []
+    _progress("(a) SpiffWorkflow in-process ...")
+    rows += library.run()
+    _progress("(b) HTTP API on SQLite and PostgreSQL ...")
+    rows += api_rows.run()
+    _progress("(c, d) one completion as a case grows ...")
+    rows += growth.run()
+    seconds = time.perf_counter() - started
+    print("\n".join(description))
+    print(f"Whole run: {seconds:.0f} s\n")
+    print(report.table(rows), flush=True)
+    path = report.write_doc(report.results_block(description, rows, seconds))
+    _progress(f"results written to {path.relative_to(report.ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,51 @@
+"""CaseRules: what the engine needs from configuration to run a case.
+
+Forms, named deadlines and the working-day calendar. Built from Settings at
+the edge and passed in; the deadline file is re-read when it changes, so a
+rule change takes effect without a restart or a redeploy.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .deadlines import Rule, load_rules
+from .scripting import ScriptContext
+from .workdays import DEFAULT_CLOSED_DAYS, WorkCalendar
+
+_RULE_CACHE: dict[str, tuple[float, dict[str, Rule]]] = {}
+
+
+@dataclass(frozen=True)
+class CaseRules:
+    forms_dir: Path
+    deadlines_file: Path | None = None
+    closed_days: tuple[str, ...] = DEFAULT_CLOSED_DAYS
+    calendar: WorkCalendar = field(default=None, compare=False)  # type: ignore[assignment]
+
+    def __post_init__(self):
+        if self.calendar is None:
+            object.__setattr__(self, "calendar", WorkCalendar(self.closed_days))
+
+    def named_deadlines(self) -> dict[str, Rule]:
+        if self.deadlines_file is None:
+            return {}
+        path = str(self.deadlines_file)
+        try:
+            mtime = os.stat(path).st_mtime
+        except OSError:
+            return {}
+        cached = _RULE_CACHE.get(path)
+        if cached is None or cached[0] != mtime:
+            cached = (mtime, load_rules(Path(path)))
+            _RULE_CACHE[path] = cached
+        return cached[1]
+
+    def script_context(self) -> ScriptContext:
+        return ScriptContext(calendar=self.calendar, named_deadlines=self.named_deadlines())
+
+
+def rules_from_settings(settings) -> CaseRules:
+    return CaseRules(forms_dir=Path(settings.forms_dir), deadlines_file=Path(settings.deadlines_file),
+                     closed_days=tuple(settings.closed_days))

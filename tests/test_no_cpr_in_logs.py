@@ -1,0 +1,130 @@
+"""No CPR number in any log record, through the real server (`live`).
+
+CONTRACT.md has `GET /api/cases?cpr=`, so the number is in the request line
+that uvicorn's access log writes. Records are captured on the loggers that
+matter (uvicorn.access and uvicorn.error do not propagate to the root) with
+the access log switched on, and every part of every record is searched:
+message, arguments, formatted message and traceback.
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+from uvicorn.logging import AccessFormatter
+
+from engine import logs
+from tests import factories as f
+
+CPR = "010190-1234"
+OTHER_CPR = "311299-4321"  # a citizen nobody has a case for
+FORBIDDEN = {CPR, CPR.replace("-", ""), OTHER_CPR, OTHER_CPR.replace("-", "")}
+LOGGERS = ("uvicorn.access", "uvicorn.error", "uvicorn", "tovholder", "")
+
+
+class Capture(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def record_texts(record: logging.LogRecord) -> list[str]:
+    # What a handler writes: the message, plus the traceback (formatters reuse exc_text).
+    texts = [str(record.msg), repr(record.args), record.getMessage(), record.exc_text or "",
+             record.stack_info or "", logging.Formatter("%(name)s %(message)s").format(record)]
+    if record.name == "uvicorn.access":
+        texts.append(AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s',
+                                     use_colors=False).format(record))
+    return texts
+
+
+def leaks(records: list[logging.LogRecord]) -> list[str]:
+    return [f"{r.name}: {text}" for r in records for text in record_texts(r)
+            if any(cpr in text for cpr in FORBIDDEN)]
+
+
+@pytest.fixture
+def captured(live):
+    """Capture every record of the server's loggers, access log included, at INFO and above."""
+    handler = Capture()
+    saved = []
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.level))
+        logger.addHandler(handler)
+        if name.startswith("uvicorn") or name == "tovholder":
+            logger.setLevel(logging.INFO)  # the test server runs uvicorn at "warning"
+    yield handler.records
+    for logger, level in saved:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def test_starting_and_searching_by_cpr_logs_no_cpr(live, session, captured):
+    f.standard_users(session)
+    f.deploy_data(session, "intake.bpmn")
+    with f.client(live, "jc") as jc, f.client(live, "admin") as admin, f.client(live) as anonymous:
+        started = jc.post("/cases", json={"process_key": "intake", "cpr": CPR, "data": {}})
+        assert started.status_code == 201, started.text
+        case_id = started.json()["id"]
+
+        for who in (jc, admin):
+            for form in (CPR, CPR.replace("-", "")):
+                found = who.get("/cases", params={"cpr": form})
+                assert found.status_code == 200, found.text
+                assert [c["id"] for c in found.json()] == [case_id]
+            assert who.get("/cases", params={"cpr": OTHER_CPR}).json() == []
+            assert who.get(f"/cases?cpr={OTHER_CPR.replace('-', '')}&status=running").json() == []
+        assert admin.post("/cases/search", json={"cpr": CPR}).status_code == 200
+        assert anonymous.get("/cases", params={"cpr": CPR}).status_code == 401
+        assert jc.get("/cases", params={"cpr": CPR, "limit": 0}).status_code == 422
+        assert jc.post("/cases", json={"process_key": "no-such-process", "cpr": OTHER_CPR}).status_code == 404
+        assert jc.post("/cases", json={"process_key": "intake", "cpr": "320190-1234"}).status_code == 422
+        assert jc.get(f"/cases/{case_id}").status_code == 200
+        assert jc.get(f"/no-such-endpoint/{CPR}").status_code == 404
+
+    access = [r for r in captured if r.name == "uvicorn.access"]
+    # The capture is not vacuous: the CPR searches were logged, with the number masked.
+    searches = [r.getMessage() for r in access if "/api/cases?cpr=" in r.getMessage()]
+    assert len(searches) >= 8, [r.getMessage() for r in access]
+    assert all("010190-****" in line or "311299-****" in line for line in searches), searches
+    assert leaks(captured) == []
+
+
+def test_a_record_from_any_logger_is_masked(live, captured):
+    """Child loggers propagate to handlers added at any time; the masking reaches them too."""
+    logging.getLogger("tovholder.api.test").warning("search for %s failed", CPR)
+    logging.getLogger("tovholder.worker").warning("case for citizen " + CPR.replace("-", ""))
+    logging.getLogger("some.library").warning("query params %r", {"cpr": CPR})
+    try:
+        raise ValueError(f"no citizen {CPR}")
+    except ValueError:
+        logging.getLogger("tovholder").exception("lookup failed")
+    texts = [r.getMessage() for r in captured]
+    assert any(t == "search for 010190-**** failed" for t in texts), texts
+    assert leaks(captured) == []
+
+
+def test_access_records_keep_the_shape_uvicorn_formats():
+    logs.install()
+    record = logging.getLogger("uvicorn.access").makeRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", f"/api/cases?cpr={CPR}", "1.1", 200), None)
+    line = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False).format(record)
+    assert line == '127.0.0.1:5000 - "GET /api/cases?cpr=010190-**** HTTP/1.1" 200 OK'
+    assert record.args[4] == 200  # numbers stay numbers (%d)
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("cpr=0101901234&x=1", "cpr=010190-****&x=1"),
+    ("010190-1234", "010190-****"),
+    ("id 12345678901 is not a CPR", "id 12345678901 is not a CPR"),
+    ("case 7f3e2a10-0c4b-4f0e-9d7b-1a2b3c4d5e6f", "case 7f3e2a10-0c4b-4f0e-9d7b-1a2b3c4d5e6f"),
+])
+def test_mask_cpr(text, masked):
+    assert logs.mask_cpr(text) == masked
+    assert not re.search(r"(?<!\d)\d{6}-?\d{4}(?!\d)", logs.mask_cpr(text))
