@@ -12,7 +12,9 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from engine.accounts import UserView, find_user
-from engine.errors import Unauthorized
+from engine.config import CaseRules, rules_from_settings
+from engine.errors import ProcessError, Unauthorized
+from engine.runtime import record_failure
 from engine.settings import Settings
 
 from .security import read_token
@@ -28,6 +30,16 @@ def get_session(request: Request) -> Iterator[Session]:
     session = request.app.state.session_factory()
     try:
         yield session
+    except ProcessError as exc:
+        # The failed run is rolled back; the failure itself is audited on the case, in its own commit.
+        session.rollback()
+        if getattr(exc, "case_id", None):
+            try:
+                record_failure(session, case_id=exc.case_id, error=exc, actor=getattr(exc, "actor", None))
+                session.commit()
+            except Exception:  # noqa: BLE001 - the original error is what the caller must see
+                session.rollback()
+        raise
     finally:
         session.rollback()
         session.close()
@@ -35,6 +47,13 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_rules(settings: SettingsDep) -> CaseRules:
+    return rules_from_settings(settings)
+
+
+RulesDep = Annotated[CaseRules, Depends(get_rules)]
 
 
 def current_user(request: Request, session: SessionDep, settings: SettingsDep,

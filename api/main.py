@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.db import make_db_engine, make_session_factory
@@ -16,7 +17,7 @@ from engine.settings import Settings
 
 import logging
 
-from . import logs
+from engine import logs
 from .routes import auth, cases, definitions, health, messages, tasks
 
 
@@ -50,6 +51,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def validation_error(_request: Request, exc: RequestValidationError):
         detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
         return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(DataError)
+    async def data_error(_request: Request, _exc: DataError):
+        # The database refused a value taken from the request (on PostgreSQL: a NUL character in text).
+        return JSONResponse({"detail": "a value in the request cannot be stored or searched for "
+                                       "(for example a NUL character)"}, status_code=422)
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception):

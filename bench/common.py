@@ -14,12 +14,14 @@ from sqlalchemy import select
 
 from engine import accounts, catalog, migrate, runtime
 from engine.accounts import UserView
+from engine.config import CaseRules
 from engine.db import make_db_engine, make_session_factory
 from engine.models import HumanTask
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 FORMS = DATA / "forms"
+RULES = CaseRules(forms_dir=FORMS)
 LOOP_KEY = "bench_loop"          # user task -> exclusive gateway -> back (bench/data/loop.bpmn)
 STD_LOOP_KEY = "bench_std_loop"  # the same user task as a BPMN standard loop (bench/data/std_loop.bpmn)
 UNIT = "bench"
@@ -83,14 +85,14 @@ def prepare_database(url: str):
         user = accounts.add_user(session, USERNAME, role="caseworker", password=PASSWORD, units=[UNIT])
         session.commit()
         files = catalog.collect_files([DATA / "loop.bpmn", DATA / "std_loop.bpmn"])
-        catalog.deploy(session, files, forms_dir=FORMS, actor="bench")
+        catalog.deploy(session, files, rules=RULES, actor="bench")
         session.commit()
     return db_engine, factory, user
 
 
 def start_case(factory, user: UserView, process_key: str) -> str:
     with factory() as session:
-        case = runtime.start_case(session, process_key=process_key, cpr=CPR, data={}, actor=user, forms_dir=FORMS)
+        case = runtime.start_case(session, process_key=process_key, cpr=CPR, data={}, actor=user, rules=RULES)
         session.commit()
         return case.id
 

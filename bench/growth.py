@@ -26,7 +26,7 @@ from engine import runtime
 from engine.models import Case, ProcessDefinition
 from engine.serialization import state_to_json, workflow_from_json
 
-from .common import FORMS, LOOP_KEY, STD_LOOP_KEY, Row, median, open_task_ids, prepare_database, start_case
+from .common import FORMS, LOOP_KEY, RULES, STD_LOOP_KEY, Row, median, open_task_ids, prepare_database, start_case
 
 SIZES = (10, 100, 1000)
 MEASURE = 20
@@ -53,7 +53,7 @@ class GrowingCase:
                 raise Stalled(self.done, _stall_evidence(session, self.case_id, len(ids)))
             t0 = time.perf_counter()
             runtime.complete_task(session, task_id=ids[0], data={"again": True, "note": f"trin {self.done}"},
-                                  user=self.user, forms_dir=FORMS)
+                                  user=self.user, rules=RULES)
             session.commit()
             elapsed = time.perf_counter() - t0
         self.done += 1

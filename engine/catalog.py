@@ -9,35 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import clock
+from .config import CaseRules
 from .errors import InvalidDefinition, NotFound
-from .forms import form_exists
-from .models import ProcessDefinition, Unit
+from .models import DefinitionMessageStart, ProcessDefinition, Unit
 from .serialization import spec_to_json
-from .spiff import BPMN_NS, CAMUNDA_NS, TovholderParser
-
-DMN_NAMESPACES = {
-    "https://www.omg.org/spec/DMN/20191111/MODEL/",
-    "http://www.omg.org/spec/DMN/20180521/MODEL/",
-    "https://www.omg.org/spec/DMN/20180521/MODEL/",
-    "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
-}
-# SpiffWorkflow names its own internal task specs like this; a BPMN element
-# with such an id silently replaces them (the process then has no flow nodes).
-RESERVED_IDS = {"Start", "End", "Root"}
-RESERVED_SUFFIXES = (".EndJoin", ".BoundaryEventSplit", ".BoundaryEventJoin")
-MAX_FILE_BYTES = 5 * 1024 * 1024
+from .spiff import TovholderParser
+from .validation import (
+    SourceFile, called_elements, check_bpmn, check_dmn, executable_processes, library_problem,
+    message_start_names, parse_xml, problem, start_form_key,
+)
 
 
 @dataclass(frozen=True)
@@ -52,223 +41,24 @@ class Deployed:
         return {"key": self.key, "version": self.version, "name": self.name, "hash": self.hash, "new": self.new}
 
 
-@dataclass
-class _SourceFile:
-    name: str
-    raw: bytes
-    root: etree._Element
-    is_dmn: bool
-
-
-def _problem(file, element, line, message) -> dict:
-    return {"file": file, "element": element, "line": line, "message": message}
-
-
-def _parse_xml(name: str, raw: bytes, problems: list) -> _SourceFile | None:
-    suffix = Path(name).suffix.lower()
-    if suffix not in (".bpmn", ".dmn"):
-        problems.append(_problem(name, None, None, "only .bpmn and .dmn files can be deployed"))
-        return None
-    if len(raw) > MAX_FILE_BYTES:
-        problems.append(_problem(name, None, None, f"file is larger than {MAX_FILE_BYTES} bytes"))
-        return None
-    try:
-        raw.decode("utf-8")  # stored and served as UTF-8 text (GET .../bpmn)
-    except UnicodeDecodeError as exc:
-        problems.append(_problem(name, None, raw[:exc.start].count(b"\n") + 1,
-                                 "the file is not UTF-8 encoded; save the diagram as UTF-8"))
-        return None
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=False, huge_tree=False)
-    try:
-        root = etree.fromstring(raw, parser)
-    except etree.XMLSyntaxError as exc:
-        line = exc.lineno if exc.lineno else None
-        problems.append(_problem(name, None, line, f"not well-formed XML: {exc.msg}"))
-        return None
-    ns = etree.QName(root).namespace
-    if suffix == ".dmn":
-        if ns not in DMN_NAMESPACES or etree.QName(root).localname != "definitions":
-            problems.append(_problem(name, None, root.sourceline, "not a DMN document (expected dmn:definitions)"))
-            return None
-        return _SourceFile(name, raw, root, True)
-    if ns != BPMN_NS or etree.QName(root).localname != "definitions":
-        problems.append(_problem(name, None, root.sourceline, "not a BPMN 2.0 document (expected bpmn:definitions)"))
-        return None
-    return _SourceFile(name, raw, root, False)
-
-
-def _bpmn(tag: str) -> str:
-    return f"{{{BPMN_NS}}}{tag}"
-
-
-def _check_ids(src: _SourceFile, problems: list) -> None:
-    seen: dict[str, int] = {}
-    for node in src.root.iter():
-        if not isinstance(node.tag, str):
-            continue
-        node_id = node.get("id")
-        if node_id is None or etree.QName(node).namespace != BPMN_NS:
-            continue
-        if node_id in seen:
-            problems.append(_problem(src.name, node_id, node.sourceline,
-                                     f"id '{node_id}' is used twice (first on line {seen[node_id]})"))
-        seen[node_id] = node.sourceline
-        if node_id in RESERVED_IDS or node_id.endswith(RESERVED_SUFFIXES):
-            problems.append(_problem(src.name, node_id, node.sourceline,
-                                     f"id '{node_id}' is reserved by the workflow engine; rename the element"))
-
-
-def _check_references(src: _SourceFile, problems: list) -> None:
-    """Dangling references make the library fail with misleading messages; name them plainly."""
-    ids = {n.get("id") for n in src.root.iter() if isinstance(n.tag, str) and n.get("id")}
-    checks = (("sequenceFlow", "sourceRef"), ("sequenceFlow", "targetRef"), ("boundaryEvent", "attachedToRef"),
-              ("messageEventDefinition", "messageRef"), ("exclusiveGateway", "default"),
-              ("inclusiveGateway", "default"))
-    for tag, attr in checks:
-        for node in src.root.iter(_bpmn(tag)):
-            ref = node.get(attr)
-            if ref and ref not in ids:
-                problems.append(_problem(src.name, node.get("id"), node.sourceline,
-                                         f"{attr} '{ref}' points to no element in this file"))
-
-
-_EXPRESSION_TAGS = ("conditionExpression", "timeDuration", "timeDate", "timeCycle", "script")
-
-
-def _check_expressions(src: _SourceFile, problems: list) -> None:
-    """Conditions, timer expressions and scripts are Python; a syntax error is refused now, not mid-case."""
-    for tag in _EXPRESSION_TAGS:
-        for node in src.root.iter(_bpmn(tag)):
-            code = (node.text or "").strip()
-            owner = node.getparent()
-            while owner is not None and owner.get("id") is None:
-                owner = owner.getparent()
-            owner_id = owner.get("id") if owner is not None else None
-            if not code:
-                if tag != "conditionExpression":
-                    problems.append(_problem(src.name, owner_id, node.sourceline, f"empty {tag}"))
-                continue
-            if tag.startswith("time") and re.fullmatch(r"R?\d*/?P[0-9A-Z]*|\d{4}-\d\d-\d\dT[\d:+Z.-]*", code):
-                problems.append(_problem(src.name, owner_id, node.sourceline,
-                                         f'{tag} {code} must be quoted: timer values are expressions ("{code}")'))
-                continue
-            try:
-                compile(code, f"<{owner_id}>", "exec" if tag == "script" else "eval")
-            except SyntaxError as exc:
-                hint = ' (timer values are expressions: quote literals, e.g. "P5D")' if tag.startswith("time") else ""
-                if code.startswith(("${", "#{")):
-                    hint = " (expressions are Python, e.g. forsikret == True, not Camunda's ${...})"
-                problems.append(_problem(src.name, owner_id, node.sourceline + max((exc.lineno or 1) - 1, 0),
-                                         f"{tag} is not a valid expression: {exc.msg}{hint}"))
-
-
-def _check_lanes(src: _SourceFile, unit_keys: set[str], problems: list) -> None:
-    for lane in src.root.iter(_bpmn("lane")):
-        name = (lane.get("name") or "").strip()
-        if lane.find(_bpmn("childLaneSet")) is not None:
-            continue  # a lane holding lanes names no unit itself
-        if name not in unit_keys:
-            known = ", ".join(sorted(unit_keys)) or "none yet"
-            problems.append(_problem(src.name, lane.get("id"), lane.sourceline,
-                                     f"lane '{name}' does not name a unit (known units: {known})"))
-
-
-def _executable_processes(src: _SourceFile) -> list:
-    return [p for p in src.root.iter(_bpmn("process")) if p.get("isExecutable", "false").lower() == "true"]
-
-
-def _lane_of(process, element_id: str) -> str | None:
-    for lane in process.iter(_bpmn("lane")):
-        for ref in lane.findall(_bpmn("flowNodeRef")):
-            if (ref.text or "").strip() == element_id:
-                return lane.get("name")
-    return None
-
-
-def _check_user_tasks(src: _SourceFile, process, forms_dir: Path, problems: list) -> None:
-    has_lanes = process.find(f".//{_bpmn('lane')}") is not None
-    for task in process.iter(_bpmn("userTask"), _bpmn("manualTask")):
-        form_key = task.get(f"{{{CAMUNDA_NS}}}formKey")
-        if form_key and not form_exists(forms_dir, form_key):
-            problems.append(_problem(src.name, task.get("id"), task.sourceline,
-                                     f"form '{form_key}' does not exist in {forms_dir}/"))
-        if has_lanes and _lane_of(process, task.get("id")) is None and _in_subprocess_lane(process, task) is None:
-            problems.append(_problem(src.name, task.get("id"), task.sourceline,
-                                     "this task is in no lane, so no unit would receive it"))
-        if not has_lanes:
-            problems.append(_problem(src.name, task.get("id"), task.sourceline,
-                                     "the process has no lanes; put each user task in the lane of the unit that does it"))
-
-
-def _in_subprocess_lane(process, task):
-    """A task inside an embedded subprocess belongs to the subprocess's lane."""
-    parent = task.getparent()
-    while parent is not None and parent is not process:
-        if etree.QName(parent).localname in ("subProcess", "transaction", "adHocSubProcess"):
-            lane = _lane_of(process, parent.get("id"))
-            if lane is not None:
-                return lane
-        parent = parent.getparent()
-    return None
-
-
-def _start_form_key(process) -> str | None:
-    for start in process.findall(_bpmn("startEvent")):
-        key = start.get(f"{{{CAMUNDA_NS}}}formKey")
-        if key:
-            return key
-    return None
-
-
-def _called_elements(process) -> list[tuple[str, object]]:
-    return [(c.get("calledElement") or "", c) for c in process.iter(_bpmn("callActivity"))]
-
-
-def _library_problem(file_name: str, exc: Exception, sources: list[_SourceFile] = ()) -> dict:
-    """Turn any exception of the library into {file, element, line, message}."""
-    if isinstance(exc, SpiffWorkflowException):
-        file_name = getattr(exc, "file_name", None) or file_name
-        element = getattr(exc, "id", None) or None
-        if element is None and getattr(exc, "task_spec", None) is not None:
-            element = getattr(exc.task_spec, "bpmn_id", None) or exc.task_spec.name
-        line = getattr(exc, "line_number", None) or _line_of(sources, file_name, element)
-        message = str(exc).split("\n")[0]
-    else:
-        element, line = None, None
-        message = f"the diagram could not be parsed ({type(exc).__name__}: {exc})"
-    return _problem(file_name, element, line, message)
-
-
-def _line_of(sources, file_name, element_id) -> int | None:
-    for src in sources:
-        if src.name == file_name and element_id:
-            for node in src.root.iter():
-                if isinstance(node.tag, str) and node.get("id") == element_id:
-                    return node.sourceline
-    return None
-
-
-def deploy(session: Session, files: list[tuple[str, bytes]], *, forms_dir: Path,
+def deploy(session: Session, files: list[tuple[str, bytes]], *, rules: CaseRules,
            actor: str | None = None) -> list[Deployed]:
     problems: list[dict] = []
     if not files:
-        raise InvalidDefinition("nothing to deploy", [_problem(None, None, None, "no files were given")])
-    sources = [s for s in (_parse_xml(name, raw, problems) for name, raw in files) if s is not None]
+        raise InvalidDefinition("nothing to deploy", [problem(None, None, None, "no files were given")])
+    sources = [s for s in (parse_xml(name, raw, problems) for name, raw in files) if s is not None]
     unit_keys = set(session.scalars(select(Unit.key)))
-    bpmn_sources = [s for s in sources if not s.is_dmn]
-    processes: list[tuple[_SourceFile, object]] = []
-    for src in bpmn_sources:
-        _check_ids(src, problems)
-        _check_references(src, problems)
-        _check_expressions(src, problems)
-        _check_lanes(src, unit_keys, problems)
-        for process in _executable_processes(src):
-            processes.append((src, process))
-            _check_user_tasks(src, process, forms_dir, problems)
+    processes: list[tuple[SourceFile, object]] = []
+    for src in sources:
+        if src.is_dmn:
+            check_dmn(src, problems)
+            continue
+        check_bpmn(src, unit_keys=unit_keys, forms_dir=rules.forms_dir,
+                   named_deadlines=rules.named_deadlines(), problems=problems)
+        processes.extend((src, process) for process in executable_processes(src))
     if sources and not problems and not processes:
-        names = ", ".join(s.name for s in bpmn_sources) or ", ".join(s.name for s in sources)
-        problems.append(_problem(names, None, None,
-                                 "no executable process (set isExecutable=\"true\" on the process)"))
+        names = ", ".join(s.name for s in sources)
+        problems.append(problem(names, None, None, "no executable process (set isExecutable=\"true\" on the process)"))
     if problems:
         raise InvalidDefinition("the deployment was refused", problems)
 
@@ -288,25 +78,25 @@ def _add_sources(parser, sources, processes, session, problems) -> dict[str, byt
             else:
                 parser.add_bpmn_xml(src.root, filename=src.name)
         except Exception as exc:  # noqa: BLE001 - every library error becomes a typed problem
-            problems.append(_library_problem(src.name, exc, sources))
+            problems.append(library_problem(src.name, exc, sources))
     if problems:
         return {}
     known = set(parser.get_process_ids())
     stored: dict[str, bytes] = {}
     for src, process in processes:
-        for called, node in _called_elements(process):
+        for called, node in called_elements(process):
             if called in known or called in stored:
                 continue
             latest = latest_definition(session, called)
             if latest is None:
-                problems.append(_problem(src.name, node.get("id"), node.sourceline,
+                problems.append(problem(src.name, node.get("id"), node.sourceline,
                                          f"calls process '{called}', which is neither in this deployment nor deployed"))
                 continue
             stored[called] = latest.bpmn_xml.encode("utf-8")
             try:
                 parser.add_bpmn_str(stored[called], filename=latest.source_file)
             except Exception as exc:  # noqa: BLE001
-                problems.append(_library_problem(latest.source_file, exc))
+                problems.append(library_problem(latest.source_file, exc))
     return stored
 
 
@@ -319,7 +109,7 @@ def _store(session, parser, src, process, sources, actor=None) -> Deployed:
         BpmnWorkflow(spec, subprocess_specs)  # fails now, not at the first case, on broken wiring
         spec_json = spec_to_json(spec, subprocess_specs)
     except Exception as exc:  # noqa: BLE001
-        raise InvalidDefinition("the deployment was refused", [_library_problem(src.name, exc, sources)]) from None
+        raise InvalidDefinition("the deployment was refused", [library_problem(src.name, exc, sources)]) from None
     content_hash = _content_hash(src.raw, spec_json)
     existing = session.scalar(select(ProcessDefinition).where(
         ProcessDefinition.key == key, ProcessDefinition.hash == content_hash))
@@ -329,10 +119,13 @@ def _store(session, parser, src, process, sources, actor=None) -> Deployed:
     row = ProcessDefinition(
         key=key, version=current + 1, name=name, hash=content_hash, source_file=src.name,
         bpmn_xml=src.raw.decode("utf-8"), spec_json=spec_json,
-        calls=sorted({c for c, _ in _called_elements(process)}), start_form_key=_start_form_key(process),
+        calls=sorted({c for c, _ in called_elements(process)}), start_form_key=start_form_key(process),
         created_at=clock.now(), deployed_by=actor,
     )
     session.add(row)
+    session.flush()
+    for message in message_start_names(src, process):
+        session.add(DefinitionMessageStart(definition_id=row.id, message=message, process_key=key))
     session.flush()
     return Deployed(key, row.version, name, content_hash, True)
 
@@ -399,7 +192,7 @@ def collect_files(paths: list[Path]) -> list[tuple[str, bytes]]:
         else:
             raise NotFound(f"{path}: no such file or folder")
     if not found:
-        raise InvalidDefinition("nothing to deploy", [_problem(None, None, None, "no .bpmn or .dmn files found")])
+        raise InvalidDefinition("nothing to deploy", [problem(None, None, None, "no .bpmn or .dmn files found")])
     return [(_display_name(p, paths), p.read_bytes()) for p in found]
 
 

@@ -1,14 +1,34 @@
-"""The one place Tovholder reads wall time.
+"""The one place Tovholder reads wall time, and the way to set it.
 
-SpiffWorkflow reads `datetime.now(timezone.utc)` itself for timers, so tests
-move time for both with a time-travel library (time-machine) rather than by
-replacing this function; nothing in a test sleeps.
+`now()` is the real time unless a caller fixed it with `at(moment)` (the
+worker fires "every timer due at a given moment"; tests move time this
+way or with time-machine). SpiffWorkflow computes timers from its own
+`datetime.now`; engine.spiff points that at this module, so both agree.
+The override is a context variable: it holds per thread, so one worker's
+moment never leaks into another request.
 """
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
+
+_fixed: ContextVar[datetime | None] = ContextVar("tovholder_fixed_now", default=None)
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    fixed = _fixed.get()
+    return fixed if fixed is not None else datetime.now(timezone.utc)
+
+
+@contextmanager
+def at(moment: datetime):
+    """Within this block, `now()` (and SpiffWorkflow's timers) read `moment`."""
+    token = _fixed.set(as_utc(moment))
+    try:
+        yield
+    finally:
+        _fixed.reset(token)
 
 
 def as_utc(value: datetime | None) -> datetime | None:

@@ -17,11 +17,14 @@ from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.specs.StartTask import StartTask
 from SpiffWorkflow.task import TaskState
 
 from . import audit, clock
+from .config import CaseRules
+from .deadlines import DeadlineError, due_at, parse_rule
 from .models import Case, HumanTask, Wait
 
 OPEN_STATES = ("open", "claimed")
@@ -48,7 +51,7 @@ def element_name(task) -> str:
     return getattr(task.task_spec, "bpmn_name", None) or element_id(task)
 
 
-def sync_human_tasks(session: Session, case: Case, workflow, *, actor: str | None) -> None:
+def sync_human_tasks(session: Session, case: Case, workflow, *, actor: str | None, rules: CaseRules) -> None:
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY) if is_human(t)}
     rows = {r.id: r for r in session.scalars(
         select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status.in_(OPEN_STATES)))}
@@ -61,15 +64,29 @@ def sync_human_tasks(session: Session, case: Case, workflow, *, actor: str | Non
         if task_id in rows or session.get(HumanTask, task_id) is not None:
             continue
         form = getattr(task.task_spec, "form", None)
+        rule_text = (getattr(task.task_spec, "extensions", None) or {}).get("deadline")
         row = HumanTask(
             id=task_id, case_id=case.id, process_key=case.process_key, process_version=case.version,
-            element_id=element_id(task), name=element_name(task), unit=task.task_spec.lane,
-            status="open", created_at=clock.now(), due_at=None,
+            element_id=element_id(task), name=element_name(task), unit=unit_of(task),
+            status="open", created_at=clock.now(), due_at=None, deadline_rule=rule_text,
             form_key=(form.key if form is not None and form.key else None),
         )
+        if rule_text:
+            row.due_at = _due(session, case, task, row, rule_text, rules, actor)
         session.add(row)
         audit.record(session, case, "task_created", actor=actor, element_id=row.element_id, task_id=task_id,
-                     details={"name": row.name, "unit": row.unit, "due_at": row.due_at})
+                     details={"name": row.name, "unit": row.unit, "due_at": row.due_at, "deadline": rule_text})
+
+
+def _due(session, case, task, row, rule_text, rules: CaseRules, actor) -> datetime | None:
+    """The task's due time; a rule that cannot be applied is recorded, never silently dropped."""
+    try:
+        rule = parse_rule(rule_text, rules.named_deadlines())
+        return clock.as_utc(due_at(rule, task.data, clock.now(), rules.calendar))
+    except DeadlineError as exc:
+        audit.record(session, case, "deadline_error", actor=actor, element_id=row.element_id, task_id=row.id,
+                     details={"deadline": rule_text, "message": str(exc)})
+        return None
 
 
 def sync_waits(session: Session, case: Case, workflow) -> None:
@@ -77,15 +94,54 @@ def sync_waits(session: Session, case: Case, workflow) -> None:
     if case.status != "running":
         return
     for task in workflow.get_tasks(state=TaskState.WAITING):
-        definition = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(task.task_spec, CatchingEvent) or definition is None:
+        if not isinstance(task.task_spec, CatchingEvent):
             continue
-        kind, message, due = _wait_kind(task, definition)
-        if kind is None:
-            continue
-        session.add(Wait(case_id=case.id, spiff_task_id=str(task.id), element_id=element_id(task),
-                         name=getattr(task.task_spec, "bpmn_name", None), kind=kind, message=message,
-                         unit=task.task_spec.lane, due_at=due))
+        for spec, definition in _catching(task):
+            kind, message, due = _wait_kind(task, definition)
+            if kind is None:
+                continue
+            field = (getattr(spec, "extensions", None) or {}).get("correlation_key")
+            value = task.data.get(field) if field else None
+            session.add(Wait(case_id=case.id, spiff_task_id=str(task.id), element_id=spec.bpmn_id or spec.name,
+                             name=getattr(spec, "bpmn_name", None), kind=kind, message=message,
+                             unit=spec.lane or unit_of(task), due_at=due,
+                             correlation=str(value)[:200] if value not in (None, "") else None))
+    for spec, subprocess in _event_subprocess_starts(workflow):
+        session.add(Wait(case_id=case.id, spiff_task_id=str(workflow.task_tree.id), element_id=spec.bpmn_id,
+                         name=getattr(spec, "bpmn_name", None), kind="message", message=spec.event_definition.name,
+                         unit=subprocess.lane))
+
+
+def _event_subprocess_starts(workflow):
+    """Message start events of event subprocesses: SpiffWorkflow creates the subprocess only when one is caught."""
+    for name in getattr(workflow.spec.start, "trigger_specs", []):
+        sub_spec = workflow.subprocess_specs.get(name)
+        subprocess = workflow.spec.task_specs.get(name)
+        for start in getattr(sub_spec, "bpmn_start_events", []):
+            if isinstance(start.event_definition, MessageEventDefinition):
+                yield start, subprocess
+
+
+def unit_of(task) -> str | None:
+    """The lane of the task, or of the (embedded) subprocess it runs in."""
+    while task is not None:
+        if task.task_spec.lane:
+            return task.task_spec.lane
+        parent_id = getattr(task.workflow, "parent_task_id", None)
+        task = task.workflow.top_workflow.get_task_from_id(parent_id) if parent_id else None
+    return None
+
+
+def _catching(task):
+    """(spec, event definition) pairs a waiting task listens for; an event-based gateway has several."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        # The parser moves the events after an event-based gateway into the gateway, in flow order.
+        outputs = task.task_spec.outputs
+        if len(outputs) == len(definition.event_definitions):
+            return list(zip(outputs, definition.event_definitions))
+        return [(task.task_spec, inner) for inner in definition.event_definitions]
+    return [(task.task_spec, definition)] if definition is not None else []
 
 
 def _wait_kind(task, definition):

@@ -2,20 +2,23 @@
 
 Every change of a case follows one path inside the caller's transaction:
 lock the case row (engine.locking) → load the workflow → change it → run
-engine steps → project tasks, waits and audit events → save the state.
+engine steps → project tasks, waits and audit events → save the state →
+deliver the messages the run threw to the cases waiting for them.
 Functions here only flush; the edge (route, CLI, worker item) commits, and
-on any error rolls back, so a failed run leaves the case as it was.
+on any error rolls back, so a failed run leaves the case as it was. The edge
+then calls `record_failure` in a fresh transaction so the failure is audited.
 """
 from __future__ import annotations
 
 from copy import deepcopy
-from pathlib import Path
 from uuid import UUID
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import TaskState
@@ -24,16 +27,19 @@ from . import audit, clock
 from . import cpr as cpr_rules
 from .access import check_can_send_message, check_task_workable
 from .accounts import UserView
-from .catalog import get_definition
+from .catalog import get_definition, latest_definition
+from .config import CaseRules
 from .errors import Conflict, Invalid, NotFound, ProcessError, TaskNotOpen
 from .forms import load_form, validate_data
 from .locking import lock_case
-from .models import Case, Citizen, HumanTask, ProcessDefinition, Wait
-from .projections import OPEN_STATES, completed_ids, element_id, record_path, sync_human_tasks, sync_waits
+from .models import AuditEvent, Case, Citizen, DefinitionMessageStart, HumanTask, ProcessDefinition, Wait
+from .projections import (
+    OPEN_STATES, completed_ids, element_id, record_path, sync_human_tasks, sync_waits, timer_due,
+)
 from .serialization import new_workflow, state_to_json, to_plain_json, workflow_from_json
 
 TIMER_ACTOR = "system:timer"
-
+MAX_MESSAGE_HOPS = 20  # a message chain between cases longer than this is a modelling loop
 
 _SPEC_CACHE: dict[str, str] = {}
 
@@ -49,56 +55,65 @@ def _definition_spec(session: Session, definition_id: str) -> str:
     return spec
 
 
-def _wrap(exc: Exception) -> ProcessError:
+def _wrap(exc: Exception, case_id: str | None, actor: str | None = None) -> ProcessError:
     task = getattr(exc, "task", None)
     spec = getattr(task, "task_spec", None) or getattr(exc, "task_spec", None)
     element = (getattr(spec, "bpmn_id", None) or getattr(spec, "name", None)) if spec is not None else None
     line = getattr(exc, "line_number", None) or None
     message = str(exc).split("\n")[0] or type(exc).__name__
-    detail = {"element": element, "line": line, "message": message}
-    return ProcessError(f"the process failed at {element or 'an element'}: {message}", detail)
+    cause = getattr(exc, "exception", None) or exc.__cause__
+    if cause is not None and type(cause).__name__ not in message:
+        message = f"{message} ({type(cause).__name__})"
+    error = ProcessError(f"the process failed at {element or 'an element'}: {message}",
+                         {"element": element, "line": line, "message": message})
+    error.case_id, error.actor = case_id, actor
+    return error
 
 
-def _guarded(action):
+def _guarded(action, case_id: str | None = None, actor: str | None = None):
     """Run a SpiffWorkflow call; any exception becomes a ProcessError naming the element."""
     try:
         return action()
     except ProcessError:
         raise
     except (SpiffWorkflowException, Exception) as exc:  # noqa: BLE001 - diagram code may raise anything
-        raise _wrap(exc) from exc
+        raise _wrap(exc, case_id, actor) from exc
 
 
 class CaseRun:
-    """One locked run of a case: load, change, step, project, save."""
+    """One locked run of a case: load, change, step, project, save, deliver thrown messages."""
 
-    def __init__(self, session: Session, case: Case, *, actor: str | None, workflow=None):
-        self.session = session
-        self.case = case
-        self.actor = actor
-        self.workflow = workflow or _guarded(
-            lambda: workflow_from_json(case.state_json, _definition_spec(session, case.definition_id)))
+    def __init__(self, session: Session, case: Case, *, actor: str | None, rules: CaseRules, workflow=None,
+                 hops: int = 0):
+        self.session, self.case, self.actor, self.rules, self.hops = session, case, actor, rules, hops
+        self.workflow = workflow or _guarded(lambda: workflow_from_json(
+            case.state_json, _definition_spec(session, case.definition_id), rules.script_context()), case.id)
         self.before = completed_ids(self.workflow)
         self.skip: set = set()
 
+    def guarded(self, action):
+        return _guarded(action, self.case.id, self.actor)
+
     def step(self) -> None:
-        _guarded(self.workflow.do_engine_steps)
+        self.guarded(self.workflow.do_engine_steps)
 
     def save(self) -> None:
         session, case, workflow = self.session, self.case, self.workflow
         record_path(session, case, workflow, self.before, actor=self.actor, skip=self.skip)
-        if case.status == "running" and workflow.completed:
-            case.status = "completed"
-            case.completed_at = clock.now()
-        sync_human_tasks(session, case, workflow, actor=self.actor)
-        if case.status == "completed" and case.completed_at is not None and "completed_logged" not in self.skip:
-            audit.record(session, case, "case_completed", actor=self.actor,
-                         element_id=_end_element(workflow), details={})
+        finished_now = case.status == "running" and workflow.completed
+        if finished_now:
+            case.status, case.completed_at = "completed", clock.now()
+        sync_human_tasks(session, case, workflow, actor=self.actor, rules=self.rules)
+        if finished_now:
+            audit.record(session, case, "case_completed", actor=self.actor, element_id=_end_element(workflow))
         sync_waits(session, case, workflow)
+        thrown = [e for e in workflow.get_events() if isinstance(e.event_definition, MessageEventDefinition)]
         case.state_json = state_to_json(workflow)
         case.data = to_plain_json(_current_data(workflow))
         case.updated_at = clock.now()
         session.flush()
+        for event in thrown:
+            _deliver_between_cases(session, case, event, rules=self.rules, hops=self.hops + 1)
 
 
 def _current_data(workflow) -> dict:
@@ -129,7 +144,7 @@ def _citizen(session: Session, digits: str) -> Citizen:
 
 
 def start_case(session: Session, *, process_key: str, cpr: object, data: object, actor: UserView | None,
-               forms_dir: Path, version: int | None = None) -> Case:
+               rules: CaseRules, version: int | None = None) -> Case:
     if not isinstance(data, dict):
         raise Invalid("data must be a JSON object")
     try:
@@ -138,20 +153,29 @@ def start_case(session: Session, *, process_key: str, cpr: object, data: object,
         raise Invalid(str(exc), [{"field": "cpr", "message": str(exc)}]) from None
     definition = get_definition(session, process_key, version)
     if definition.start_form_key:
-        data = validate_data(load_form(forms_dir, definition.start_form_key), data)
-    actor_name = actor.username if actor else None
-    workflow = _guarded(lambda: new_workflow(_definition_spec(session, definition.id)))
+        data = validate_data(load_form(rules.forms_dir, definition.start_form_key), data)
+    return _start(session, definition, _citizen(session, digits), data, actor.username if actor else None, rules)
+
+
+def _start(session: Session, definition: ProcessDefinition, citizen: Citizen, data: dict, actor: str | None,
+           rules: CaseRules, *, message: BpmnEvent | None = None, hops: int = 0) -> Case:
+    workflow = _guarded(lambda: new_workflow(_definition_spec(session, definition.id), rules.script_context()))
     workflow.get_tasks(state=TaskState.READY)[0].data.update(deepcopy(data))
     now = clock.now()
     case = Case(definition_id=definition.id, process_key=definition.key, version=definition.version,
-                citizen_id=_citizen(session, digits).id, status="running", state_json="{}", data=data,
-                lock_version=0, audit_seq=0, created_at=now, updated_at=now, started_by=actor_name)
+                citizen_id=citizen.id, status="running", state_json="{}", data=data,
+                lock_version=0, audit_seq=0, created_at=now, updated_at=now, started_by=actor)
     session.add(case)
     session.flush()
-    audit.record(session, case, "case_started", actor=actor_name,
-                 details={"process_key": case.process_key, "version": case.version, "data": data})
-    run = CaseRun(session, case, actor=actor_name, workflow=workflow)
+    details = {"process_key": case.process_key, "version": case.version, "data": data}
+    if message is not None:
+        details["message"] = message.event_definition.name
+    audit.record(session, case, "case_started", actor=actor, details=details)
+    run = CaseRun(session, case, actor=actor, rules=rules, workflow=workflow, hops=hops)
     run.step()
+    if message is not None:
+        run.guarded(lambda: workflow.catch(message))
+        run.step()
     run.save()
     return case
 
@@ -164,7 +188,7 @@ def _task_row(session: Session, task_id: str) -> HumanTask:
 
 
 def complete_task(session: Session, *, task_id: str, data: object, user: UserView,
-                  forms_dir: Path) -> tuple[HumanTask, Case]:
+                  rules: CaseRules) -> tuple[HumanTask, Case]:
     row = _task_row(session, task_id)
     check_task_workable(user, row)
     case = lock_case(session, row.case_id)
@@ -173,14 +197,14 @@ def complete_task(session: Session, *, task_id: str, data: object, user: UserVie
         raise TaskNotOpen(f"task {task_id} is {row.status}")
     if row.status == "claimed" and row.assignee != user.username:
         raise Conflict(f"task {task_id} is claimed by {row.assignee}")
-    form = load_form(forms_dir, row.form_key) if row.form_key else None
+    form = load_form(rules.forms_dir, row.form_key) if row.form_key else None
     cleaned = validate_data(form, data)
-    run = CaseRun(session, case, actor=user.username)
+    run = CaseRun(session, case, actor=user.username, rules=rules)
     task = run.workflow.get_task_from_id(UUID(row.id))
     if task is None or task.state != TaskState.READY:
         raise TaskNotOpen(f"task {task_id} is no longer waiting for completion")
     task.data.update(deepcopy(cleaned))
-    _guarded(task.run)
+    run.guarded(task.run)
     run.skip.add(task.id)
     row.status, row.completed_at, row.completed_by = "completed", clock.now(), user.username
     row.assignee = row.assignee or user.username
@@ -191,39 +215,95 @@ def complete_task(session: Session, *, task_id: str, data: object, user: UserVie
     return row, case
 
 
+# -- messages ------------------------------------------------------------------------------------
+
+
+def _message_definition(task, name: str) -> MessageEventDefinition | None:
+    definition = task.task_spec.event_definition
+    if isinstance(definition, MultipleEventDefinition):
+        for inner in definition.event_definitions:
+            if isinstance(inner, MessageEventDefinition) and inner.name == name:
+                return inner
+        return None
+    return definition if isinstance(definition, MessageEventDefinition) and definition.name == name else None
+
+
+def _catch_message(session: Session, case: Case, wait: Wait, name: str, data: dict, *, actor: str,
+                   rules: CaseRules, hops: int = 0) -> bool:
+    run = CaseRun(session, case, actor=actor, rules=rules, hops=hops)
+    task = run.workflow.get_task_from_id(UUID(wait.spiff_task_id))
+    if task is not None and task is run.workflow.task_tree:
+        definition = MessageEventDefinition(name)  # starts an event subprocess (see projections)
+    elif task is not None and task.state == TaskState.WAITING:
+        definition = _message_definition(task, name)
+    else:
+        definition = None
+    if definition is None:
+        return False
+    audit.record(session, case, "message_received", actor=actor, element_id=wait.element_id,
+                 details={"name": name, "data": data})
+    event = BpmnEvent(type(definition)(definition.name), payload=deepcopy(data))
+    run.guarded(lambda: run.workflow.catch(event))
+    run.step()
+    run.save()
+    return True
+
+
 def correlate_message(session: Session, *, name: object, correlation_key: object, data: object,
-                      user: UserView) -> Case:
+                      user: UserView, rules: CaseRules) -> Case:
+    """Deliver a message from outside to the case waiting for it, or start a case that begins with it."""
     if not isinstance(name, str) or not name.strip():
         raise Invalid("name must be the message's name")
     if not isinstance(correlation_key, str) or not correlation_key.strip():
-        raise Invalid("correlation_key must be a case id or a CPR number")
+        raise Invalid("correlation_key must be a case id, a CPR number or a key the process names")
     if not isinstance(data, dict):
         raise Invalid("data must be a JSON object")
-    waits = _waiting_for(session, name, correlation_key.strip())
+    key = correlation_key.strip()
+    waits = _waiting_for(session, name, key)
     case_ids = {w.case_id for w in waits}
-    if not case_ids:
-        raise NotFound(f"no case waits for message '{name}' with that correlation key")
     if len(case_ids) > 1:
         raise Conflict(f"{len(case_ids)} cases wait for message '{name}' with that key; use the case id")
+    if not case_ids:
+        return _start_by_message(session, name, key, data, user, rules)
     wait = waits[0]
     check_can_send_message(user, wait.unit)
     case = lock_case(session, wait.case_id)
-    run = CaseRun(session, case, actor=user.username)
-    task = run.workflow.get_task_from_id(UUID(wait.spiff_task_id))
-    if task is None or task.state != TaskState.WAITING:
+    if not _catch_message(session, case, wait, name, data, actor=user.username, rules=rules):
         raise NotFound(f"the case no longer waits for message '{name}'")
-    definition = task.task_spec.event_definition
-    audit.record(session, case, "message_received", actor=user.username, element_id=wait.element_id,
-                 details={"name": name, "data": data})
-    event = BpmnEvent(type(definition)(definition.name), payload=deepcopy(data))
-    _guarded(lambda: run.workflow.catch(event))
-    run.step()
-    run.save()
     return case
 
 
+def _start_by_message(session, name, key, data, user, rules) -> Case:
+    starts = _message_start_definitions(session, name)
+    try:
+        digits = cpr_rules.normalize(key)
+    except cpr_rules.InvalidCpr:
+        digits = None
+    if not starts or digits is None:
+        raise NotFound(f"no case waits for message '{name}' with that correlation key")
+    if len(starts) > 1:
+        raise Conflict(f"message '{name}' starts {len(starts)} processes; it must start exactly one")
+    if user.role not in ("admin", "integration"):
+        check_can_send_message(user, None)
+    definition = starts[0]
+    event = _message_event(session, definition, name, data)
+    return _start(session, definition, _citizen(session, digits), {}, user.username, rules, message=event)
+
+
+def _message_start_definitions(session: Session, name: str) -> list[ProcessDefinition]:
+    """The latest version of each process that a message of this name starts."""
+    keys = sorted(set(session.scalars(select(DefinitionMessageStart.process_key)
+                                      .where(DefinitionMessageStart.message == name))))
+    latest = [latest_definition(session, k) for k in keys]
+    return [d for d in latest if d is not None and session.get(DefinitionMessageStart, (d.id, name)) is not None]
+
+
+def _message_event(session, definition: ProcessDefinition, name: str, data: dict) -> BpmnEvent:
+    return BpmnEvent(MessageEventDefinition(name), payload=deepcopy(data))
+
+
 def _waiting_for(session: Session, name: str, key: str) -> list[Wait]:
-    conditions = [Wait.case_id == key]
+    conditions = [Wait.case_id == key, Wait.correlation == key]
     try:
         digits = cpr_rules.normalize(key)
         citizen_cases = select(Case.id).join(Citizen, Citizen.id == Case.citizen_id).where(Citizen.cpr == digits)
@@ -234,37 +314,90 @@ def _waiting_for(session: Session, name: str, key: str) -> list[Wait]:
                                 .order_by(Wait.case_id)))
 
 
-def cancel_case(session: Session, *, case_id: str, reason: object, actor: str) -> Case:
+def _deliver_between_cases(session: Session, sender: Case, event: BpmnEvent, *, rules: CaseRules,
+                           hops: int) -> None:
+    """A message thrown in one case goes to the same citizen's case waiting for it, or starts one."""
+    name = event.event_definition.name
+    sender_actor = f"case:{sender.id}"
+    payload = to_plain_json(event.payload or {})
+    if hops > MAX_MESSAGE_HOPS:
+        audit.record(session, sender, "message_not_delivered", actor=sender_actor,
+                     details={"name": name, "reason": f"more than {MAX_MESSAGE_HOPS} messages in one chain"})
+        return
+    waits = session.scalars(select(Wait).join(Case, Case.id == Wait.case_id).where(
+        Wait.kind == "message", Wait.message == name, Case.citizen_id == sender.citizen_id,
+        Case.id != sender.id, Case.status == "running")).all()
+    receivers = sorted({w.case_id for w in waits})
+    if len(receivers) == 1:
+        receiver = lock_case(session, receivers[0])
+        wait = next(w for w in waits if w.case_id == receiver.id)
+        if _catch_message(session, receiver, wait, name, payload, actor=sender_actor, rules=rules, hops=hops):
+            audit.record(session, sender, "message_sent", actor=sender_actor,
+                         details={"name": name, "to_case": receiver.id})
+            return
+    if not receivers:
+        starts = _message_start_definitions(session, name)
+        if len(starts) == 1:
+            citizen = session.get(Citizen, sender.citizen_id)
+            started = _start(session, starts[0], citizen, {}, sender_actor, rules,
+                             message=BpmnEvent(MessageEventDefinition(name), payload=payload), hops=hops)
+            audit.record(session, sender, "message_sent", actor=sender_actor,
+                         details={"name": name, "to_case": started.id, "started": True})
+            return
+    reason = (f"{len(receivers)} of the citizen's cases wait for it" if receivers
+              else "no case of the citizen waits for it and no process starts with it")
+    audit.record(session, sender, "message_not_delivered", actor=sender_actor, details={"name": name, "reason": reason})
+
+
+# -- cancel, timers, failures ----------------------------------------------------------------------
+
+
+def cancel_case(session: Session, *, case_id: str, reason: object, actor: str, rules: CaseRules) -> Case:
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid("a reason is required to cancel a case")
     case = lock_case(session, case_id)
     if case.status != "running":
         raise Conflict(f"case {case_id} is {case.status}")
-    run = CaseRun(session, case, actor=actor)
-    _guarded(run.workflow.cancel)
+    run = CaseRun(session, case, actor=actor, rules=rules)
+    run.guarded(run.workflow.cancel)
     case.status, case.cancel_reason, case.completed_at = "cancelled", reason.strip(), clock.now()
     audit.record(session, case, "case_cancelled", actor=actor, details={"reason": reason.strip()})
-    run.skip.add("completed_logged")
     run.save()
     return case
 
 
 def due_timer_case_ids(session: Session, *, now, limit: int = 100) -> list[str]:
-    rows = session.scalars(select(Wait.case_id).distinct().where(Wait.kind == "timer", Wait.due_at <= now)
-                           .limit(limit))
-    return list(rows)
+    query = select(Wait.case_id).distinct().where(Wait.kind == "timer", Wait.due_at <= now)
+    return list(session.scalars(query.limit(limit)))
 
 
-def fire_timers(session: Session, *, case_id: str) -> int:
-    """Fire every timer of this case that is due now; returns how many fired."""
+def fire_timers(session: Session, *, case_id: str, rules: CaseRules, now=None) -> int:
+    """Fire every timer of this case that is due at `now` (default: the clock); returns how many fired."""
     case = lock_case(session, case_id)
     if case.status != "running":
         return 0
-    run = CaseRun(session, case, actor=TIMER_ACTOR)
-    _guarded(run.workflow.refresh_timers)
-    run.step()
-    fired = sum(1 for t in run.workflow.get_tasks(state=TaskState.COMPLETED)
-                if t.id not in run.before and t.task_spec.__class__.__name__.endswith("Event")
-                and "Timer" in type(getattr(t.task_spec, "event_definition", None)).__name__)
-    run.save()
-    return fired
+    moment = clock.as_utc(now or clock.now())
+    with clock.at(moment):
+        run = CaseRun(session, case, actor=TIMER_ACTOR, rules=rules)
+        due = [(t, when) for t in run.workflow.get_tasks(state=TaskState.WAITING)
+               if (when := timer_due(t)) is not None and when <= moment]
+        run.guarded(run.workflow.refresh_timers)
+        run.step()
+        for task, when in due:
+            if task.state == TaskState.WAITING:  # a cycle fires and keeps waiting for its next turn
+                audit.record(session, case, "timer_fired", actor=TIMER_ACTOR, element_id=element_id(task),
+                             details={"due_at": when, "cycle": True})
+        run.save()
+    return len(due)
+
+
+def record_failure(session: Session, *, case_id: str, error: ProcessError, actor: str | None) -> None:
+    """Audit a failed run in a fresh transaction after the failed one was rolled back."""
+    case = lock_case(session, case_id)
+    last = session.scalar(select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq.desc())
+                          .limit(1))
+    if last is not None and last.type == "process_error" and last.details == to_plain_json(error.detail):
+        return  # the same failure again (a retried timer): one event is enough
+    audit.record(session, case, "process_error", actor=actor, element_id=error.detail.get("element"),
+                 details=error.detail)
+    session.flush()

@@ -15,6 +15,7 @@ element and line, and engine.runtime turns that into a ProcessError.
 from __future__ import annotations
 
 import ast
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -111,24 +112,31 @@ GUARDS = {
 }
 
 
-def _check_exponents(source: str, mode: str) -> None:
+def _check_tree(source: str, mode: str) -> None:
+    """What RestrictedPython leaves to run time but we refuse when compiling: imports, huge powers."""
     tree = ast.parse(source, mode=mode)
     for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            raise ScriptRuleBroken("imports are not allowed in scripts; use the helpers (see docs/modelling.md)",
+                                   ("<string>", node.lineno, node.col_offset, None))
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
             right = node.right
             if not (isinstance(right, ast.Constant) and isinstance(right.value, (int, float))
                     and abs(right.value) <= MAX_EXPONENT):
                 raise ScriptRuleBroken(f"'**' needs a literal exponent of at most {MAX_EXPONENT}",
-                                       ("<script>", node.lineno, node.col_offset, None))
+                                       ("<string>", node.lineno, node.col_offset, None))
 
 
 @lru_cache(maxsize=2048)
 def compile_checked(source: str, mode: str):
     """Compile under the sandbox rules; raises SyntaxError naming the rule and line."""
-    _check_exponents(source, mode)
-    result = (compile_restricted_eval if mode == "eval" else compile_restricted_exec)(source, "<script>")
+    _check_tree(source, mode)
+    result = (compile_restricted_eval if mode == "eval" else compile_restricted_exec)(source, "<string>")
     if result.errors:
-        raise ScriptRuleBroken("; ".join(result.errors))
+        # RestrictedPython reports "Line N: ..."; keep N so the error can name the line.
+        match = re.match(r"Line (\d+)", result.errors[0])
+        line = int(match.group(1)) if match else 1
+        raise ScriptRuleBroken("; ".join(result.errors), ("<string>", line, 0, None))
     return result.code
 
 

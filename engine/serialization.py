@@ -13,6 +13,7 @@ import json
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 
+from .scripting import ScriptContext
 from .spiff import SERIALIZER, make_script_engine
 
 # SpiffWorkflow serializer version + our envelope version.
@@ -39,7 +40,7 @@ def state_to_json(workflow: BpmnWorkflow) -> str:
     return json.dumps(dct)
 
 
-def workflow_from_json(state_json: str, spec_json: str) -> BpmnWorkflow:
+def workflow_from_json(state_json: str, spec_json: str, script_context: ScriptContext | None = None) -> BpmnWorkflow:
     dct = json.loads(state_json)
     specs = json.loads(spec_json)
     dct.pop("format", None)
@@ -50,16 +51,35 @@ def workflow_from_json(state_json: str, spec_json: str) -> BpmnWorkflow:
     else:
         dct.pop(SERIALIZER.VERSION_KEY, None)
     workflow = SERIALIZER.from_dict(dct)
-    workflow.script_engine = make_script_engine()
+    workflow.script_engine = make_script_engine(script_context)
+    _reconnect_triggered_subprocesses(workflow)
     return workflow
 
 
-def new_workflow(spec_json: str) -> BpmnWorkflow:
+def _reconnect_triggered_subprocesses(workflow: BpmnWorkflow) -> None:
+    """Redo the spec change SpiffWorkflow makes when an event subprocess is first triggered.
+
+    The library connects the triggered subprocess to the start task in the
+    *spec* (BpmnStartTask.trigger_wf). Its own serializer keeps that because it
+    stores the spec with every state; we store the spec once per definition,
+    so the link is restored here for every event subprocess the case has run.
+    """
+    start = workflow.spec.start
+    for name in getattr(start, "trigger_specs", []):
+        spec = workflow.spec.task_specs.get(name)
+        if spec is None or start in spec.inputs:
+            continue
+        if any(t.task_spec is spec for t in workflow.task_tree.children):
+            start.connect(spec)
+            spec.connect(workflow.spec.end)
+
+
+def new_workflow(spec_json: str, script_context: ScriptContext | None = None) -> BpmnWorkflow:
     specs = json.loads(spec_json)
     registry = SERIALIZER.registry
     spec = registry.restore(specs["spec"])
     subs = {name: registry.restore(sub) for name, sub in specs["subprocess_specs"].items()}
-    return BpmnWorkflow(spec, subs, script_engine=make_script_engine())
+    return BpmnWorkflow(spec, subs, script_engine=make_script_engine(script_context))
 
 
 def to_plain_json(value):

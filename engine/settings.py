@@ -5,10 +5,12 @@ Nothing here touches the database; callers build a Settings once at the edge
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -34,6 +36,19 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(5 * 1024 * 1024, validation_alias="TOVHOLDER_MAX_UPLOAD_BYTES", ge=1024)
     max_request_bytes: int = Field(1024 * 1024, validation_alias="TOVHOLDER_MAX_REQUEST_BYTES", ge=1024)
     worker_interval_seconds: float = Field(5.0, validation_alias="TOVHOLDER_WORKER_INTERVAL", gt=0)
+    deadlines_file: Path = Field(Path("config/deadlines.toml"), validation_alias="TOVHOLDER_DEADLINES_FILE")
+    # Days (MM-DD) the municipality is closed besides weekends and public holidays.
+    closed_days: Annotated[tuple[str, ...], NoDecode] = Field(("06-05", "12-24", "12-31"), validation_alias="TOVHOLDER_CLOSED_DAYS")
+
+    @field_validator("closed_days", mode="before")
+    @classmethod
+    def _closed_days(cls, value):
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        for item in value:
+            if not re.fullmatch(r"(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])", str(item)):
+                raise ValueError("TOVHOLDER_CLOSED_DAYS must be comma-separated MM-DD days, e.g. 06-05,12-24")
+        return tuple(value)
 
     @field_validator("database_url")
     @classmethod

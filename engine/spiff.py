@@ -9,26 +9,36 @@ result variable). No database access here.
 """
 from __future__ import annotations
 
-import builtins
 from copy import deepcopy
+from datetime import datetime
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.event_parsers import (
     BoundaryEventParser, EndEventParser, IntermediateCatchEventParser, IntermediateThrowEventParser,
     StartEventParser,
 )
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import MessageEventDefinition as DefaultMessageEventDefinition
 from SpiffWorkflow.bpmn.serializer.default.event_definition import MessageEventDefinitionConverter
 from SpiffWorkflow.bpmn.specs.defaults import (
-    BoundaryEvent, EndEvent, IntermediateCatchEvent, IntermediateThrowEvent, StartEvent,
+    BoundaryEvent, CallActivity, EndEvent, EventSubprocess, IntermediateCatchEvent, IntermediateThrowEvent,
+    StartEvent,
 )
 from SpiffWorkflow.camunda.parser.CamundaParser import NSMAP, CamundaParser
+from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
+from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
+from SpiffWorkflow.camunda.parser.task_spec import SubWorkflowParser as CamundaSubWorkflowParser
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 from SpiffWorkflow.util.task import TaskIterator
+import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module
+
+from . import clock
+from .scripting import SandboxEnvironment, ScriptContext
 
 CAMUNDA_NS = NSMAP["camunda"]
 
@@ -50,17 +60,48 @@ def _raise_depth_limit(iterator_class) -> None:
 
 for _iterator in (TaskIterator, BpmnTaskIterator):
     _raise_depth_limit(_iterator)
+
+
+class _ClockDatetime(datetime):
+    """SpiffWorkflow's timers ask `datetime.now(timezone.utc)`; answer with engine.clock."""
+
+    @classmethod
+    def now(cls, tz=None):
+        current = clock.now()
+        moment = current.astimezone(tz) if tz is not None else current.astimezone().replace(tzinfo=None)
+        return cls.fromisoformat(moment.isoformat())
+
+
+_timer_module.datetime = _ClockDatetime
 BPMN_NS = NSMAP["bpmn"]
+
+
+def _with_camunda_properties(parser_class):
+    """The plain BPMN event parser, but reading `camunda:properties` into `task_spec.extensions`."""
+    return type(parser_class.__name__, (parser_class,), {"parse_extensions": CamundaTaskParser.parse_extensions})
+
+
+class _SubprocessParser(CamundaSubWorkflowParser):
+    """Camunda's subprocess parser ignores triggeredByEvent; an event subprocess must become one."""
+
+    def create_task(self):
+        if self.attribute("triggeredByEvent") == "true":
+            spec = SubprocessParser.get_subprocess_spec(self)
+            return EventSubprocess(self.spec, self.bpmn_id, subworkflow_spec=spec, **self.bpmn_attributes)
+        return super().create_task()
 
 
 class TovholderParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
-        full_tag("startEvent"): (StartEventParser, StartEvent),
-        full_tag("endEvent"): (EndEventParser, EndEvent),
-        full_tag("intermediateCatchEvent"): (IntermediateCatchEventParser, IntermediateCatchEvent),
-        full_tag("intermediateThrowEvent"): (IntermediateThrowEventParser, IntermediateThrowEvent),
-        full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
+        full_tag("subProcess"): (_SubprocessParser, CallActivity),
+        full_tag("startEvent"): (_with_camunda_properties(StartEventParser), StartEvent),
+        full_tag("endEvent"): (_with_camunda_properties(EndEventParser), EndEvent),
+        full_tag("intermediateCatchEvent"): (_with_camunda_properties(IntermediateCatchEventParser),
+                                             IntermediateCatchEvent),
+        full_tag("intermediateThrowEvent"): (_with_camunda_properties(IntermediateThrowEventParser),
+                                             IntermediateThrowEvent),
+        full_tag("boundaryEvent"): (_with_camunda_properties(BoundaryEventParser), BoundaryEvent),
     }
 
 
@@ -73,15 +114,20 @@ def _serializer_config():
 
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_serializer_config()))
 
-# Builtins a BPMN expression or script may use. No __import__, open, eval,
-# exec, getattr, type or anything else that reaches outside the task data.
-# (The full sandbox with time limits comes with engine.scripting.)
-_SAFE_BUILTIN_NAMES = (
-    "abs all any bool dict enumerate filter float int len list map max min "
-    "range reversed round set sorted str sum tuple zip isinstance True False None"
-).split()
-SAFE_BUILTINS = {name: getattr(builtins, name) for name in _SAFE_BUILTIN_NAMES}
+def make_script_engine(ctx: ScriptContext | None = None) -> PythonScriptEngine:
+    """Every expression, condition, timer and script runs in the sandbox (engine.scripting)."""
+    return PythonScriptEngine(environment=SandboxEnvironment(ctx))
 
 
-def make_script_engine() -> PythonScriptEngine:
-    return PythonScriptEngine(environment=TaskDataEnvironment({"__builtins__": SAFE_BUILTINS}))
+def _decide_strictly(self, task):
+    """DMN rules that match; UNIQUE means one at most (SpiffWorkflow returns the first and stops)."""
+    matches = [rule for rule in self.decision_table.rules if self._DMNEngine__check_rule(rule, task)]
+    if self.decision_table.hit_policy == "UNIQUE" and len(matches) > 1:
+        rows = ", ".join(str(rule.row_number) for rule in matches)
+        raise WorkflowTaskException(
+            f"decision table {self.decision_table.id}: rows {rows} all match, but hit policy UNIQUE allows one",
+            task=task)
+    return matches
+
+
+DMNEngine.decide = _decide_strictly

@@ -7,6 +7,7 @@ import httpx
 
 from engine import accounts, catalog, runtime
 from engine.accounts import UserView
+from engine.config import CaseRules
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -41,19 +42,22 @@ def standard_users(session) -> dict[str, UserView]:
     return {name: add_user(session, name, role, units) for name, (role, units) in spec.items()}
 
 
-def deploy_files(session, *paths: Path, forms_dir: Path = FORMS):
-    result = catalog.deploy(session, catalog.collect_files(list(paths)), forms_dir=forms_dir, actor="test")
+RULES = CaseRules(forms_dir=FORMS, deadlines_file=DATA / "deadlines.toml")
+
+
+def deploy_files(session, *paths: Path, rules: CaseRules = RULES):
+    result = catalog.deploy(session, catalog.collect_files(list(paths)), rules=rules, actor="test")
     session.commit()
     return result
 
 
-def deploy_data(session, *names: str, forms_dir: Path = FORMS):
-    return deploy_files(session, *(DATA / n for n in names), forms_dir=forms_dir)
+def deploy_data(session, *names: str, rules: CaseRules = RULES):
+    return deploy_files(session, *(DATA / n for n in names), rules=rules)
 
 
-def start_case(session, process_key, *, actor: UserView | None = None, cpr=CPR, data=None, forms_dir=FORMS):
+def start_case(session, process_key, *, actor: UserView | None = None, cpr=CPR, data=None, rules=RULES):
     case = runtime.start_case(session, process_key=process_key, cpr=cpr, data=data or {}, actor=actor,
-                              forms_dir=forms_dir)
+                              rules=rules)
     session.commit()
     return case
 

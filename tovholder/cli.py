@@ -15,6 +15,7 @@ from alembic import util as alembic_util
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from engine import accounts, catalog, migrate
+from engine.config import rules_from_settings
 from engine.db import make_db_engine, make_session_factory
 from engine.errors import EngineError, InvalidDefinition
 from engine.settings import SettingsError, load_settings
@@ -94,7 +95,7 @@ def cmd_deploy(settings, args) -> None:
     files = catalog.collect_files([Path(p) for p in args.paths])
     db_engine, session = _session(settings)
     with session:
-        deployed = catalog.deploy(session, files, forms_dir=settings.forms_dir, actor="cli")
+        deployed = catalog.deploy(session, files, rules=rules_from_settings(settings), actor="cli")
         session.commit()
     db_engine.dispose()
     for d in deployed:
@@ -133,7 +134,7 @@ def cmd_demo(settings, _args) -> None:
                 accounts.add_user(session, username, role=role, password=DEMO_PASSWORD, units=units)
         session.commit()
         deployed = catalog.deploy(session, catalog.collect_files([settings.processes_dir]),
-                                  forms_dir=settings.forms_dir, actor="demo")
+                                  rules=rules_from_settings(settings), actor="demo")
         session.commit()
     db_engine.dispose()
     for d in deployed:

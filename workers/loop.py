@@ -5,6 +5,7 @@ import logging
 import signal
 import threading
 
+from engine.config import rules_from_settings
 from engine.db import make_db_engine, make_session_factory
 from engine.settings import Settings
 
@@ -19,10 +20,11 @@ def run_forever(settings: Settings, *, once: bool = False) -> None:
         signal.signal(sig, lambda *_: stop.set())
     db_engine = make_db_engine(settings.database_url)
     session_factory = make_session_factory(db_engine)
+    rules = rules_from_settings(settings)
     log.info("worker started (interval %.1fs)", settings.worker_interval_seconds)
     while not stop.is_set():
         try:
-            result = fire_due_timers(session_factory)
+            result = fire_due_timers(session_factory, rules=rules)
         except Exception as exc:  # noqa: BLE001 - e.g. the database restarting: wait and try again
             log.error("worker pass failed (%s); retrying in %.1fs", type(exc).__name__,
                       settings.worker_interval_seconds)

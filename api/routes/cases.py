@@ -1,8 +1,6 @@
 """Cases: start, read, list, cancel, audit trail."""
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,14 +9,14 @@ from engine.access import STARTERS, check_can_cancel, require_role
 from engine.cases import get_case, list_cases
 from engine.views import case_view
 
-from ..deps import CurrentUser, SessionDep, SettingsDep
-from .common import JsonObject, Limit, Offset
+from ..deps import CurrentUser, RulesDep, SessionDep, SettingsDep
+from .common import MAX_OFFSET, JsonObject, Limit, Offset
 
 router = APIRouter(tags=["cases"])
 
 
 class StartCase(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as sent: no "1" or true for 1
     process_key: str = Field(min_length=1, max_length=200)
     version: int | None = Field(None, ge=1)
     cpr: str = Field(max_length=20)
@@ -26,24 +24,24 @@ class StartCase(BaseModel):
 
 
 class CancelCase(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as sent: no "1" or true for 1
     reason: str = Field(min_length=1, max_length=2000)
 
 
 class CaseSearch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as sent: no "1" or true for 1
     cpr: str | None = Field(None, max_length=20)
     status: str | None = None
     process_key: str | None = None
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 @router.post("/cases", status_code=201)
-def start(body: StartCase, user: CurrentUser, session: SessionDep, settings: SettingsDep):
+def start(body: StartCase, user: CurrentUser, session: SessionDep, rules: RulesDep):
     require_role(user, STARTERS, "start cases")
     case = runtime.start_case(session, process_key=body.process_key, version=body.version, cpr=body.cpr,
-                              data=body.data, actor=user, forms_dir=settings.forms_dir)
+                              data=body.data, actor=user, rules=rules)
     view = case_view(session, case)
     session.commit()
     return view
@@ -72,9 +70,9 @@ def show(case_id: str, user: CurrentUser, session: SessionDep):
 
 
 @router.post("/cases/{case_id}/cancel")
-def cancel(case_id: str, body: CancelCase, user: CurrentUser, session: SessionDep):
+def cancel(case_id: str, body: CancelCase, user: CurrentUser, session: SessionDep, rules: RulesDep):
     check_can_cancel(session, user, get_case(session, case_id, user, action="cancel"))
-    case = runtime.cancel_case(session, case_id=case_id, reason=body.reason, actor=user.username)
+    case = runtime.cancel_case(session, case_id=case_id, reason=body.reason, actor=user.username, rules=rules)
     view = case_view(session, case)
     session.commit()
     return view

@@ -7,6 +7,7 @@ from starlette.datastructures import UploadFile
 
 from engine import catalog
 from engine.access import DEPLOYERS, require_role
+from engine.config import rules_from_settings
 from engine.errors import EngineError, Invalid
 from engine.forms import load_form
 
@@ -46,7 +47,7 @@ async def deploy(request: Request, user: CurrentUser, session: SessionDep, setti
         if len(raw) > settings.max_upload_bytes:
             raise PayloadTooLarge(f"{upload.filename} is larger than {settings.max_upload_bytes} bytes")
         files.append((upload.filename or "upload.bpmn", raw))
-    deployed = catalog.deploy(session, files, forms_dir=settings.forms_dir, actor=user.username)
+    deployed = catalog.deploy(session, files, rules=rules_from_settings(settings), actor=user.username)
     session.commit()
     return {"deployed": [d.as_dict() for d in deployed]}
 

@@ -1,28 +1,29 @@
 """POST /api/messages: deliver a named message to the case waiting for it."""
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine import runtime
+from engine.access import MESSAGE_SENDERS, require_role
 
-from ..deps import CurrentUser, SessionDep
+from ..deps import CurrentUser, RulesDep, SessionDep
+from .common import JsonObject
 
 router = APIRouter(tags=["messages"])
 
 
 class Message(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as sent: no "1" or true for 1
     name: str = Field(min_length=1, max_length=200)
     correlation_key: str = Field(min_length=1, max_length=100)
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: JsonObject = Field(default_factory=dict)
 
 
 @router.post("/messages")
-def send(body: Message, user: CurrentUser, session: SessionDep):
+def send(body: Message, user: CurrentUser, session: SessionDep, rules: RulesDep):
+    require_role(user, MESSAGE_SENDERS, "send messages")  # 403 before a 404 says whether a case waits
     case = runtime.correlate_message(session, name=body.name, correlation_key=body.correlation_key,
-                                     data=body.data, user=user)
+                                     data=body.data, user=user, rules=rules)
     session.commit()
     return {"case_id": case.id}

@@ -1,8 +1,6 @@
 """Tasks: the inbox list, one task with its form, claim, release, assign, complete."""
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -10,20 +8,20 @@ from engine import runtime, tasks
 from engine.forms import load_form
 from engine.views import case_view, task_view
 
-from ..deps import CurrentUser, SessionDep, SettingsDep
-from .common import Limit, Offset
+from ..deps import CurrentUser, RulesDep, SessionDep, SettingsDep
+from .common import JsonObject, Limit, Offset
 
 router = APIRouter(tags=["tasks"])
 
 
 class Assign(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as sent: no "1" or true for 1
     username: str = Field(min_length=1, max_length=100)
 
 
 class Complete(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    data: dict[str, Any] = Field(default_factory=dict)
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as sent: no "1" or true for 1
+    data: JsonObject = Field(default_factory=dict)
 
 
 @router.get("/tasks")
@@ -64,9 +62,8 @@ def assign(task_id: str, body: Assign, user: CurrentUser, session: SessionDep):
 
 
 @router.post("/tasks/{task_id}/complete")
-def complete(task_id: str, body: Complete, user: CurrentUser, session: SessionDep, settings: SettingsDep):
-    row, case = runtime.complete_task(session, task_id=task_id, data=body.data, user=user,
-                                      forms_dir=settings.forms_dir)
+def complete(task_id: str, body: Complete, user: CurrentUser, session: SessionDep, rules: RulesDep):
+    row, case = runtime.complete_task(session, task_id=task_id, data=body.data, user=user, rules=rules)
     result = {"task": task_view(row), "case": case_view(session, case)}
     session.commit()
     return result

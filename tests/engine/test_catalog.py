@@ -41,14 +41,14 @@ def units(session):
 
 
 def deploy(session, *files):
-    result = catalog.deploy(session, list(files), forms_dir=f.FORMS, actor="test")
+    result = catalog.deploy(session, list(files), rules=f.RULES, actor="test")
     session.commit()
     return result
 
 
 def refused(session, *files) -> list[dict]:
     with pytest.raises(InvalidDefinition) as err:
-        catalog.deploy(session, list(files), forms_dir=f.FORMS, actor="test")
+        catalog.deploy(session, list(files), rules=f.RULES, actor="test")
     session.rollback()
     assert session.scalars(select(ProcessDefinition)).all() == [], "a refused deployment must store nothing"
     problems = err.value.detail

@@ -55,7 +55,7 @@ def test_same_task_completed_twice_at_once(db, session, users):
     task_a = session.scalar(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.element_id == "task_a"))
 
     def complete(s):
-        runtime.complete_task(s, task_id=task_a.id, data={"note": "x"}, user=users["jc"], forms_dir=f.FORMS)
+        runtime.complete_task(s, task_id=task_a.id, data={"note": "x"}, user=users["jc"], rules=f.RULES)
     outcomes = run_in_threads(db, complete, complete)
     assert sorted(map(str, outcomes)).count("ok") == 1
     assert any(isinstance(o, Conflict) for o in outcomes)
@@ -77,8 +77,8 @@ def test_two_tasks_of_one_case_changed_from_the_same_version(db, session, users,
 
     outcomes = run_in_threads(
         db,
-        lambda s: runtime.complete_task(s, task_id=rows["task_a"].id, data={}, user=users["jc"], forms_dir=f.FORMS),
-        lambda s: runtime.complete_task(s, task_id=rows["task_b"].id, data={}, user=users["ys"], forms_dir=f.FORMS),
+        lambda s: runtime.complete_task(s, task_id=rows["task_a"].id, data={}, user=users["jc"], rules=f.RULES),
+        lambda s: runtime.complete_task(s, task_id=rows["task_b"].id, data={}, user=users["ys"], rules=f.RULES),
     )
     assert [o == "ok" for o in outcomes].count(True) == 1, outcomes
     session.expire_all()
@@ -91,7 +91,7 @@ def test_two_tasks_of_one_case_changed_from_the_same_version(db, session, users,
     monkeypatch.setattr(runtime, "lock_case", real_lock)
     loser = next(r for r in rows.values() if session.get(HumanTask, r.id).status == "open")
     user = users["jc"] if loser.unit == "jobcenter" else users["ys"]
-    runtime.complete_task(session, task_id=loser.id, data={}, user=user, forms_dir=f.FORMS)
+    runtime.complete_task(session, task_id=loser.id, data={}, user=user, rules=f.RULES)
     session.commit()
     assert session.get(Case, case.id).status == "completed"
 
@@ -117,7 +117,7 @@ def test_many_threads_one_task(db, session, users):
     task_a = session.scalar(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.element_id == "task_a"))
 
     def complete(s):
-        runtime.complete_task(s, task_id=task_a.id, data={"note": "x"}, user=users["jc"], forms_dir=f.FORMS)
+        runtime.complete_task(s, task_id=task_a.id, data={"note": "x"}, user=users["jc"], rules=f.RULES)
     outcomes = run_in_threads(db, *([complete] * 6))
     assert [o == "ok" for o in outcomes].count(True) == 1
     assert all(o == "ok" or isinstance(o, Conflict) for o in outcomes)

@@ -34,7 +34,7 @@ def open_tasks(session, case_id):
 
 def complete(session, case_id, user, data, element=None):
     row = next(t for t in open_tasks(session, case_id) if element is None or t.element_id == element)
-    runtime.complete_task(session, task_id=row.id, data=data, user=user, forms_dir=f.FORMS)
+    runtime.complete_task(session, task_id=row.id, data=data, user=user, rules=f.RULES)
     session.commit()
     return row
 
@@ -87,7 +87,7 @@ def test_happy_path_through_gateway_message_and_decision(session, users):
     [wait] = [w for w in session.scalars(select(Wait).where(Wait.case_id == case.id, Wait.kind == "message"))]
     assert (wait.message, wait.unit) == ("ansoegning_modtaget", "ydelsesservice")
     runtime.correlate_message(session, name="ansoegning_modtaget", correlation_key=f.CPR,
-                              data={"ansoegning_id": "A-17"}, user=users["system"])
+                              data={"ansoegning_id": "A-17"}, user=users["system"], rules=f.RULES)
     session.commit()
     [decision] = open_tasks(session, case.id)
     assert (decision.element_id, decision.unit) == ("afgoerelse", "ydelsesservice")
@@ -124,7 +124,7 @@ def test_form_rejects_bad_data_and_leaves_task_unchanged(session, users):
     before = audit_types(session, case.id)
     with pytest.raises(FormRejected) as err:
         runtime.complete_task(session, task_id=task.id, data={"forsikret": "ja", "ukendt": 1},
-                              user=users["jc"], forms_dir=f.FORMS)
+                              user=users["jc"], rules=f.RULES)
     session.rollback()
     fields = {e["field"] for e in err.value.detail}
     assert fields == {"forsikret", "ukendt", "henvendelsesdato"}
@@ -136,7 +136,7 @@ def test_completing_twice_is_a_conflict(session, users):
     case = f.start_case(session, "intake", actor=users["jc"])
     row = complete(session, case.id, users["jc"], REGISTRERING)
     with pytest.raises(TaskNotOpen):
-        runtime.complete_task(session, task_id=row.id, data=REGISTRERING, user=users["jc"], forms_dir=f.FORMS)
+        runtime.complete_task(session, task_id=row.id, data=REGISTRERING, user=users["jc"], rules=f.RULES)
 
 
 def test_claim_release_assign(session, users):
@@ -148,7 +148,7 @@ def test_claim_release_assign(session, users):
         tasks.claim(session, task_id=task.id, user=users["jc2"])
     session.rollback()
     with pytest.raises(Conflict):
-        runtime.complete_task(session, task_id=task.id, data=REGISTRERING, user=users["jc2"], forms_dir=f.FORMS)
+        runtime.complete_task(session, task_id=task.id, data=REGISTRERING, user=users["jc2"], rules=f.RULES)
     session.rollback()
     tasks.release(session, task_id=task.id, user=users["jc"])
     tasks.assign(session, task_id=task.id, username="jc2", user=users["jclead"])
@@ -165,16 +165,16 @@ def test_message_by_case_id_and_no_waiting_case(session, users):
     case = f.start_case(session, "intake", actor=users["jc"])
     with pytest.raises(NotFound):
         runtime.correlate_message(session, name="ansoegning_modtaget", correlation_key=case.id, data={},
-                                  user=users["system"])
+                                  user=users["system"], rules=f.RULES)
     session.rollback()
     complete(session, case.id, users["jc"], REGISTRERING)
     complete(session, case.id, users["jc"], VISITATION)
     with pytest.raises(NotFound):
         runtime.correlate_message(session, name="ukendt_besked", correlation_key=case.id, data={},
-                                  user=users["system"])
+                                  user=users["system"], rules=f.RULES)
     session.rollback()
     runtime.correlate_message(session, name="ansoegning_modtaget", correlation_key=case.id, data={},
-                              user=users["system"])
+                              user=users["system"], rules=f.RULES)
     session.commit()
     assert [t.element_id for t in open_tasks(session, case.id)] == ["afgoerelse"]
 
@@ -186,7 +186,7 @@ def test_message_for_a_cpr_with_two_waiting_cases_is_ambiguous(session, users):
         complete(session, case.id, users["jc"], VISITATION)
     with pytest.raises(Conflict):
         runtime.correlate_message(session, name="ansoegning_modtaget", correlation_key=f.CPR, data={},
-                                  user=users["system"])
+                                  user=users["system"], rules=f.RULES)
 
 
 def test_boundary_timer_fires_when_the_clock_moves(session, users, db):
@@ -198,22 +198,22 @@ def test_boundary_timer_fires_when_the_clock_moves(session, users, db):
         assert timer.element_id == "visitation_forfalden"
         due = clock.as_utc(timer.due_at)
         assert due == clock.now() + timedelta(days=7)
-        assert fire_due_timers(db.session_factory).fired == 0
+        assert fire_due_timers(db.session_factory, rules=f.RULES).fired == 0
         traveller.shift(timedelta(days=7, seconds=1))
-        result = fire_due_timers(db.session_factory)
+        result = fire_due_timers(db.session_factory, rules=f.RULES)
         assert result.fired == 1 and result.failed == []
         session.expire_all()
         assert sorted(t.element_id for t in open_tasks(session, case.id)) == ["paamindelse", "visitation"]
         fired = session.scalar(select(AuditEvent).where(AuditEvent.case_id == case.id,
                                                         AuditEvent.type == "timer_fired"))
         assert fired.element_id == "visitation_forfalden" and fired.actor == runtime.TIMER_ACTOR
-        assert fire_due_timers(db.session_factory).fired == 0  # never twice
+        assert fire_due_timers(db.session_factory, rules=f.RULES).fired == 0  # never twice
 
 
 def test_cancel_closes_tasks_and_waits(session, users):
     case = f.start_case(session, "intake", actor=users["jc"])
     complete(session, case.id, users["jc"], REGISTRERING)
-    runtime.cancel_case(session, case_id=case.id, reason="Flyttet til anden kommune", actor="jclead")
+    runtime.cancel_case(session, case_id=case.id, reason="Flyttet til anden kommune", actor="jclead", rules=f.RULES)
     session.commit()
     case = reload(session, case.id)
     assert (case.status, case.cancel_reason) == ("cancelled", "Flyttet til anden kommune")
@@ -221,7 +221,7 @@ def test_cancel_closes_tasks_and_waits(session, users):
     assert session.scalars(select(Wait).where(Wait.case_id == case.id)).all() == []
     assert audit_types(session, case.id)[-2:] == ["case_cancelled", "task_cancelled"]
     with pytest.raises(Conflict):
-        runtime.cancel_case(session, case_id=case.id, reason="igen", actor="jclead")
+        runtime.cancel_case(session, case_id=case.id, reason="igen", actor="jclead", rules=f.RULES)
 
 
 def test_state_round_trips_without_the_spec(session, users):

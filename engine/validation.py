@@ -1,0 +1,334 @@
+"""Checks of diagram files before SpiffWorkflow sees them, each reported as {file, element, line, message}.
+
+Pure functions over parsed XML (lxml); no database. engine.catalog runs them
+and refuses the whole deployment if any finds a problem.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from .deadlines import DeadlineError, Rule, parse_rule
+from .forms import form_exists
+from .scripting import ScriptRuleBroken, compile_checked
+from .spiff import BPMN_NS, CAMUNDA_NS
+
+DMN_NAMESPACES = {
+    "https://www.omg.org/spec/DMN/20191111/MODEL/",
+    "http://www.omg.org/spec/DMN/20180521/MODEL/",
+    "https://www.omg.org/spec/DMN/20180521/MODEL/",
+    "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
+}
+# SpiffWorkflow names its own internal task specs like this; a BPMN element
+# with such an id silently replaces them (the process then has no flow nodes).
+RESERVED_IDS = {"Start", "End", "Root"}
+RESERVED_SUFFIXES = (".EndJoin", ".BoundaryEventSplit", ".BoundaryEventJoin")
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+@dataclass
+class SourceFile:
+    name: str
+    raw: bytes
+    root: etree._Element
+    is_dmn: bool
+
+
+def problem(file, element, line, message) -> dict:
+    return {"file": file, "element": element, "line": line, "message": message}
+
+
+def parse_xml(name: str, raw: bytes, problems: list) -> SourceFile | None:
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".bpmn", ".dmn"):
+        problems.append(problem(name, None, None, "only .bpmn and .dmn files can be deployed"))
+        return None
+    if len(raw) > MAX_FILE_BYTES:
+        problems.append(problem(name, None, None, f"file is larger than {MAX_FILE_BYTES} bytes"))
+        return None
+    try:
+        raw.decode("utf-8")  # stored and served as UTF-8 text (GET .../bpmn)
+    except UnicodeDecodeError as exc:
+        problems.append(problem(name, None, raw[:exc.start].count(b"\n") + 1,
+                                 "the file is not UTF-8 encoded; save the diagram as UTF-8"))
+        return None
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=False, huge_tree=False)
+    try:
+        root = etree.fromstring(raw, parser)
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno if exc.lineno else None
+        problems.append(problem(name, None, line, f"not well-formed XML: {exc.msg}"))
+        return None
+    ns = etree.QName(root).namespace
+    if suffix == ".dmn":
+        if ns not in DMN_NAMESPACES or etree.QName(root).localname != "definitions":
+            problems.append(problem(name, None, root.sourceline, "not a DMN document (expected dmn:definitions)"))
+            return None
+        return SourceFile(name, raw, root, True)
+    if ns != BPMN_NS or etree.QName(root).localname != "definitions":
+        problems.append(problem(name, None, root.sourceline, "not a BPMN 2.0 document (expected bpmn:definitions)"))
+        return None
+    return SourceFile(name, raw, root, False)
+
+
+def _bpmn(tag: str) -> str:
+    return f"{{{BPMN_NS}}}{tag}"
+
+
+def _check_ids(src: SourceFile, problems: list) -> None:
+    seen: dict[str, int] = {}
+    for node in src.root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        node_id = node.get("id")
+        if node_id is None or etree.QName(node).namespace != BPMN_NS:
+            continue
+        if node_id in seen:
+            problems.append(problem(src.name, node_id, node.sourceline,
+                                     f"id '{node_id}' is used twice (first on line {seen[node_id]})"))
+        seen[node_id] = node.sourceline
+        if node_id in RESERVED_IDS or node_id.endswith(RESERVED_SUFFIXES):
+            problems.append(problem(src.name, node_id, node.sourceline,
+                                     f"id '{node_id}' is reserved by the workflow engine; rename the element"))
+
+
+def _check_references(src: SourceFile, problems: list) -> None:
+    """Dangling references make the library fail with misleading messages; name them plainly."""
+    ids = {n.get("id") for n in src.root.iter() if isinstance(n.tag, str) and n.get("id")}
+    checks = (("sequenceFlow", "sourceRef"), ("sequenceFlow", "targetRef"), ("boundaryEvent", "attachedToRef"),
+              ("messageEventDefinition", "messageRef"), ("exclusiveGateway", "default"),
+              ("inclusiveGateway", "default"))
+    for tag, attr in checks:
+        for node in src.root.iter(_bpmn(tag)):
+            ref = node.get(attr)
+            if ref and ref not in ids:
+                problems.append(problem(src.name, node.get("id"), node.sourceline,
+                                         f"{attr} '{ref}' points to no element in this file"))
+
+
+_EXPRESSION_TAGS = ("conditionExpression", "timeDuration", "timeDate", "timeCycle", "script")
+
+
+def _check_expressions(src: SourceFile, problems: list) -> None:
+    """Conditions, timer expressions and scripts are Python; a syntax error is refused now, not mid-case."""
+    for tag in _EXPRESSION_TAGS:
+        for node in src.root.iter(_bpmn(tag)):
+            code = (node.text or "").strip()
+            owner = node.getparent()
+            while owner is not None and owner.get("id") is None:
+                owner = owner.getparent()
+            owner_id = owner.get("id") if owner is not None else None
+            if not code:
+                if tag != "conditionExpression":
+                    problems.append(problem(src.name, owner_id, node.sourceline, f"empty {tag}"))
+                continue
+            if tag.startswith("time") and re.fullmatch(r"R?\d*/?P[0-9A-Z]*|\d{4}-\d\d-\d\dT[\d:+Z.-]*", code):
+                problems.append(problem(src.name, owner_id, node.sourceline,
+                                         f'{tag} {code} must be quoted: timer values are expressions ("{code}")'))
+                continue
+            source = (node.text or "") if tag == "script" else code
+            try:
+                compile_checked(source, "exec" if tag == "script" else "eval")
+            except SyntaxError as exc:
+                hint = ' (timer values are expressions: quote literals, e.g. "P5D")' if tag.startswith("time") else ""
+                if code.startswith(("${", "#{")):
+                    hint = " (expressions are Python, e.g. forsikret == True, not Camunda's ${...})"
+                what = "breaks the script rules" if isinstance(exc, ScriptRuleBroken) else "is not a valid expression"
+                problems.append(problem(src.name, owner_id, node.sourceline + max((exc.lineno or 1) - 1, 0),
+                                        f"{tag} {what}: {exc.msg}{hint}"))
+
+
+def _check_lanes(src: SourceFile, unit_keys: set[str], problems: list) -> None:
+    for lane in src.root.iter(_bpmn("lane")):
+        name = (lane.get("name") or "").strip()
+        if lane.find(_bpmn("childLaneSet")) is not None:
+            continue  # a lane holding lanes names no unit itself
+        if name not in unit_keys:
+            known = ", ".join(sorted(unit_keys)) or "none yet"
+            problems.append(problem(src.name, lane.get("id"), lane.sourceline,
+                                     f"lane '{name}' does not name a unit (known units: {known})"))
+
+
+def executable_processes(src: SourceFile) -> list:
+    return [p for p in src.root.iter(_bpmn("process")) if p.get("isExecutable", "false").lower() == "true"]
+
+
+def _lane_of(process, element_id: str) -> str | None:
+    for lane in process.iter(_bpmn("lane")):
+        for ref in lane.findall(_bpmn("flowNodeRef")):
+            if (ref.text or "").strip() == element_id:
+                return lane.get("name")
+    return None
+
+
+def _check_user_tasks(src: SourceFile, process, forms_dir: Path, problems: list) -> None:
+    has_lanes = process.find(f".//{_bpmn('lane')}") is not None
+    for task in process.iter(_bpmn("userTask"), _bpmn("manualTask")):
+        form_key = task.get(f"{{{CAMUNDA_NS}}}formKey")
+        if form_key and not form_exists(forms_dir, form_key):
+            problems.append(problem(src.name, task.get("id"), task.sourceline,
+                                     f"form '{form_key}' does not exist in {forms_dir}/"))
+        if has_lanes and _lane_of(process, task.get("id")) is None and _in_subprocess_lane(process, task) is None:
+            problems.append(problem(src.name, task.get("id"), task.sourceline,
+                                     "this task is in no lane, so no unit would receive it"))
+        if not has_lanes:
+            problems.append(problem(src.name, task.get("id"), task.sourceline,
+                                     "the process has no lanes; put each user task in the lane of the unit that does it"))
+
+
+def _in_subprocess_lane(process, task):
+    """A task inside an embedded subprocess belongs to the subprocess's lane."""
+    parent = task.getparent()
+    while parent is not None and parent is not process:
+        if etree.QName(parent).localname in ("subProcess", "transaction", "adHocSubProcess"):
+            lane = _lane_of(process, parent.get("id"))
+            if lane is not None:
+                return lane
+        parent = parent.getparent()
+    return None
+
+
+def start_form_key(process) -> str | None:
+    for start in process.findall(_bpmn("startEvent")):
+        key = start.get(f"{{{CAMUNDA_NS}}}formKey")
+        if key:
+            return key
+    return None
+
+
+def called_elements(process) -> list[tuple[str, object]]:
+    return [(c.get("calledElement") or "", c) for c in process.iter(_bpmn("callActivity"))]
+
+
+def library_problem(file_name: str, exc: Exception, sources: list[SourceFile] = ()) -> dict:
+    """Turn any exception of the library into {file, element, line, message}."""
+    if isinstance(exc, SpiffWorkflowException):
+        file_name = getattr(exc, "file_name", None) or file_name
+        element = getattr(exc, "id", None) or None
+        if element is None and getattr(exc, "task_spec", None) is not None:
+            element = getattr(exc.task_spec, "bpmn_id", None) or exc.task_spec.name
+        line = getattr(exc, "line_number", None) or _line_of(sources, file_name, element)
+        message = str(exc).split("\n")[0]
+    else:
+        element, line = None, None
+        message = f"the diagram could not be parsed ({type(exc).__name__}: {exc})"
+    return problem(file_name, element, line, message)
+
+
+def _line_of(sources, file_name, element_id) -> int | None:
+    for src in sources:
+        if src.name == file_name and element_id:
+            for node in src.root.iter():
+                if isinstance(node.tag, str) and node.get("id") == element_id:
+                    return node.sourceline
+    return None
+
+
+
+
+def _camunda_properties(node) -> dict[str, tuple[str, int]]:
+    """{name: (value, line)} of a node's own camunda:properties."""
+    found = {}
+    ext = node.find(_bpmn("extensionElements"))
+    if ext is None:
+        return found
+    for prop in ext.iter(f"{{{CAMUNDA_NS}}}property"):
+        found[prop.get("name") or ""] = (prop.get("value") or "", prop.sourceline)
+    return found
+
+
+def _check_properties(src: SourceFile, named_deadlines: dict[str, Rule], problems: list) -> None:
+    """The properties Tovholder reads: `deadline` on user tasks, `correlation_key` on catch events."""
+    for node in src.root.iter():
+        if not isinstance(node.tag, str) or etree.QName(node).namespace != BPMN_NS:
+            continue
+        props = _camunda_properties(node)
+        if "deadline" in props:
+            value, line = props["deadline"]
+            if etree.QName(node).localname not in ("userTask", "manualTask"):
+                problems.append(problem(src.name, node.get("id"), line,
+                                        "a deadline belongs on a user task (draw a timer event for other waits)"))
+            else:
+                try:
+                    parse_rule(value, named_deadlines)
+                except DeadlineError as exc:
+                    problems.append(problem(src.name, node.get("id"), line, f"deadline: {exc}"))
+        if "correlation_key" in props:
+            value, line = props["correlation_key"]
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+                problems.append(problem(src.name, node.get("id"), line,
+                                        "correlation_key must name a field of the case data"))
+
+
+def check_bpmn(src: SourceFile, *, unit_keys: set[str], forms_dir: Path, named_deadlines: dict[str, Rule],
+               problems: list) -> None:
+    _check_ids(src, problems)
+    _check_references(src, problems)
+    _check_expressions(src, problems)
+    _check_lanes(src, unit_keys, problems)
+    _check_properties(src, named_deadlines, problems)
+    for process in executable_processes(src):
+        _check_user_tasks(src, process, forms_dir, problems)
+
+
+def message_start_names(src: SourceFile, process) -> list[str]:
+    """Names of the messages that start this process (top-level message start events)."""
+    names = {m.get("id"): m.get("name") for m in src.root.iter(_bpmn("message"))}
+    found = []
+    for start in process.findall(_bpmn("startEvent")):
+        for definition in start.findall(_bpmn("messageEventDefinition")):
+            name = names.get(definition.get("messageRef"))
+            if name:
+                found.append(name)
+    return sorted(set(found))
+
+
+# -- DMN ------------------------------------------------------------------------------------------
+
+SUPPORTED_HIT_POLICIES = ("UNIQUE", "FIRST", "COLLECT")
+
+
+def check_dmn(src: SourceFile, problems: list) -> None:
+    """Refuse what SpiffWorkflow would evaluate wrongly rather than run it.
+
+    Hit policies: UNIQUE (checked at run time: two matching rules are an
+    error, see engine.spiff), FIRST and COLLECT without aggregation. Cells are
+    Python expressions, not FEEL: each must compile, alone or after an input.
+    """
+    ns = etree.QName(src.root).namespace
+    for table in src.root.iter(f"{{{ns}}}decisionTable"):
+        policy = (table.get("hitPolicy") or "UNIQUE").upper()
+        owner = table.getparent().get("id") if table.getparent() is not None else None
+        if policy not in SUPPORTED_HIT_POLICIES:
+            problems.append(problem(src.name, owner, table.sourceline,
+                                    f"hit policy {policy} is not supported (use UNIQUE, FIRST or COLLECT)"))
+        if table.get("aggregation"):
+            problems.append(problem(src.name, owner, table.sourceline,
+                                    f"COLLECT with aggregation {table.get('aggregation')} is not supported; "
+                                    "collect the list and sum it in a script task"))
+        for entry in table.iter(f"{{{ns}}}inputEntry", f"{{{ns}}}outputEntry"):
+            text_node = entry.find(f"{{{ns}}}text")
+            text = (text_node.text or "").strip() if text_node is not None else ""
+            if not text:
+                continue
+            if text == "-":
+                problems.append(problem(src.name, entry.get("id") or owner, entry.sourceline,
+                                        "'-' is FEEL for 'any'; leave the cell empty instead"))
+                continue
+            is_input = etree.QName(entry).localname == "inputEntry"
+            if not _compiles(text) and not (is_input and _compiles(f"v {text}")):
+                problems.append(problem(src.name, entry.get("id") or owner, entry.sourceline,
+                                        f"cell '{text}' is not a Python expression (DMN cells here are Python, "
+                                        "not FEEL: write \"jobparat\", < 8, in [1, 2])"))
+
+
+def _compiles(text: str) -> bool:
+    try:
+        compile(text, "<dmn>", "eval")
+        return True
+    except SyntaxError:
+        return False
