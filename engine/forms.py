@@ -47,9 +47,11 @@ class Form:
     key: str
     title: str
     fields: tuple[FormField, ...] = field(default_factory=tuple)
+    template: str | None = None  # forms/<key>.html: a Jinja2 layout for the web UI, optional
 
     def as_dict(self) -> dict:
-        return {"key": self.key, "title": self.title, "fields": [f.as_dict() for f in self.fields]}
+        return {"key": self.key, "title": self.title, "fields": [f.as_dict() for f in self.fields],
+                "has_template": self.template is not None}
 
 
 def form_path(forms_dir: Path, key: str) -> Path | None:
@@ -69,14 +71,28 @@ def load_form(forms_dir: Path, key: str) -> Form:
         raise Invalid(f"form '{key}' does not exist in {forms_dir}")
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return _parse_form(key, raw)
-    except (ValueError, TypeError, KeyError) as exc:
+        form = _parse_form(key, raw)
+    except (ValueError, TypeError, KeyError, AttributeError, re.error) as exc:
         raise Invalid(f"form file {path.name} is invalid: {exc}") from None
+    template = path.with_suffix(".html")
+    if template.is_file():
+        form = Form(form.key, form.title, form.fields, template.read_text(encoding="utf-8"))
+    return form
 
 
 def _parse_form(key: str, raw: dict) -> Form:
+    if not isinstance(raw, dict) or not isinstance(raw.get("fields", []), list):
+        raise ValueError('expected {"title": ..., "fields": [...]}')
     fields = []
+    names = set()
     for item in raw.get("fields", []):
+        if not isinstance(item, dict) or not _KEY.match(str(item.get("name", ""))):
+            raise ValueError(f"each field needs a name of letters, digits, _ or - (got {item!r:.60})")
+        if item["name"] in names:
+            raise ValueError(f"field '{item['name']}' appears twice")
+        names.add(item["name"])
+        if item.get("pattern"):
+            re.compile(item["pattern"])
         ftype = item.get("type", "text")
         if ftype not in FIELD_TYPES:
             raise ValueError(f"field '{item.get('name')}' has unknown type '{ftype}'")

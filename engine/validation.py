@@ -13,7 +13,8 @@ from lxml import etree
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from .deadlines import DeadlineError, Rule, parse_rule
-from .forms import form_exists
+from .errors import Invalid
+from .forms import form_exists, load_form
 from .scripting import ScriptRuleBroken, compile_checked
 from .spiff import BPMN_NS, CAMUNDA_NS
 
@@ -172,6 +173,11 @@ def _check_user_tasks(src: SourceFile, process, forms_dir: Path, problems: list)
         if form_key and not form_exists(forms_dir, form_key):
             problems.append(problem(src.name, task.get("id"), task.sourceline,
                                      f"form '{form_key}' does not exist in {forms_dir}/"))
+        elif form_key:
+            try:
+                load_form(forms_dir, form_key)
+            except Invalid as exc:
+                problems.append(problem(src.name, task.get("id"), task.sourceline, exc.message))
         if has_lanes and _lane_of(process, task.get("id")) is None and _in_subprocess_lane(process, task) is None:
             problems.append(problem(src.name, task.get("id"), task.sourceline,
                                      "this task is in no lane, so no unit would receive it"))

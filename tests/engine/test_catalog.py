@@ -169,3 +169,71 @@ def test_same_content_from_another_path_is_the_same_version(session, units):
     [first] = deploy(session, ("lille.bpmn", bpmn()))
     [again] = deploy(session, ("processes/andet/sted/lille.bpmn", bpmn()))
     assert (again.version, again.new) == (first.version, False)
+
+
+def test_a_broken_form_file_is_refused_at_deploy(session, units, tmp_path):
+    from engine.config import CaseRules
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    (forms / "t_note.json").write_text('{"fields": [{"name": "a", "type": "colour"}]}', encoding="utf-8")
+    with pytest.raises(InvalidDefinition) as err:
+        catalog.deploy(session, [("lille.bpmn", bpmn())], rules=CaseRules(forms_dir=forms), actor="test")
+    [problem] = err.value.detail
+    assert problem["element"] == "opgave" and "colour" in problem["message"]
+
+
+@pytest.mark.parametrize("value,expected", [("P5D working", None), ("visitation", None),
+                                            ("P3M arbejdsdage", "working days"), ("ukendt_frist", "no deadline named"),
+                                            ("7 dage", "ISO 8601")])
+def test_deadline_property_is_checked_at_deploy(session, units, value, expected):
+    extra_props = (f'<bpmn:extensionElements><camunda:properties><camunda:property name="deadline" value="{value}"/>'
+                   '</camunda:properties></bpmn:extensionElements>')
+    xml = bpmn().replace(b'camunda:formKey="t_note"/>', f'camunda:formKey="t_note">{extra_props}</bpmn:userTask>'.encode())
+    if expected is None:
+        [d] = deploy(session, ("frist.bpmn", xml))
+        assert d.new
+    else:
+        problems = refused(session, ("frist.bpmn", xml))
+        assert any(p["element"] == "opgave" and expected in p["message"] for p in problems), problems
+
+
+DMN = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="t">
+  <decision id="beslutning" name="B">
+    <decisionTable id="tabel" hitPolicy="{policy}"{aggregation}>
+      <input id="i1" label="x"><inputExpression id="ie1"><text>x</text></inputExpression></input>
+      <output id="o1" name="y"/>
+      <rule id="r1"><inputEntry id="e1"><text>{cell}</text></inputEntry><outputEntry id="oe1"><text>1</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>"""
+
+
+@pytest.mark.parametrize("policy,aggregation,cell,expected", [
+    ("ANY", "", "1", "hit policy ANY"), ("PRIORITY", "", "1", "hit policy PRIORITY"),
+    ("RULE ORDER", "", "1", "hit policy RULE ORDER"), ("COLLECT", ' aggregation="SUM"', "1", "aggregation SUM"),
+    ("UNIQUE", "", "-", "leave the cell empty"), ("UNIQUE", "", "[1..5]", "not a Python expression"),
+])
+def test_decision_tables_the_engine_would_get_wrong_are_refused(session, units, policy, aggregation, cell, expected):
+    dmn = DMN.format(policy=policy, aggregation=aggregation, cell=cell).encode()
+    problems = refused(session, ("lille.bpmn", bpmn()), ("tabel.dmn", dmn))
+    assert any(p["file"] == "tabel.dmn" and expected in p["message"] and p["line"] for p in problems), problems
+
+
+def test_unique_decision_table_with_two_matching_rules_fails_the_run(session, units):
+    """SpiffWorkflow would take the first match; UNIQUE means at most one may match."""
+    from engine import runtime
+    from engine.errors import ProcessError
+    from engine.models import Case
+    f.deploy_data(session, "semantics/kategori.dmn", "semantics/visitation_dmn.bpmn")
+    overlapping = (f.DATA / "semantics/kategori.dmn").read_text(encoding="utf-8").replace("&lt;= 8", "&lt;= 10")
+    tmp = f.DATA.parent / "data" / "semantics"
+    assert overlapping != (tmp / "kategori.dmn").read_text(encoding="utf-8")
+    deploy(session, ("kategori.dmn", overlapping.encode()),
+           ("visitation_dmn.bpmn", (f.DATA / "semantics/visitation_dmn.bpmn").read_bytes()))
+    with pytest.raises(ProcessError) as err:
+        runtime.start_case(session, process_key="visitation_dmn", cpr=f.CPR, actor=None, rules=f.RULES,
+                           data={"forventede_uger": 9, "afklaret_behandling": True})
+    session.rollback()
+    assert "UNIQUE" in err.value.detail["message"] and err.value.detail["element"] == "foreslaa"
+    assert session.scalars(select(Case)).all() == []
