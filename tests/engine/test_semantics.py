@@ -290,3 +290,23 @@ def test_scripts_that_fail_when_run_leave_the_case_as_it_was(db, session, users,
     assert session.get(HumanTask, task.id).status == "open"
     [failure] = events(session, case.id, "process_error")
     assert failure.element_id == "beregn" and failure.details["message"]
+
+
+def test_a_process_may_name_a_further_correlation_key(db, session, users):
+    xml = (f.DATA / "intake.bpmn").read_text(encoding="utf-8").replace(
+        '<bpmn:intermediateCatchEvent id="ansoegning_modtaget" name="Ansøgning modtaget">',
+        '<bpmn:intermediateCatchEvent id="ansoegning_modtaget" name="Ansøgning modtaget"><bpmn:extensionElements>'
+        '<camunda:properties><camunda:property name="correlation_key" value="journalnummer"/></camunda:properties>'
+        '</bpmn:extensionElements>')
+    from engine import catalog
+    catalog.deploy(session, [("intake.bpmn", xml.encode())], rules=f.RULES, actor="test")
+    session.commit()
+    case = f.start_case(session, "intake", actor=users["jc"], data={"journalnummer": "J-2026-117"})
+    complete(session, users["jc"], "registrering", case.id, {"forsikret": False, "henvendelsesdato": "2026-11-23"})
+    complete(session, users["jc"], "visitation", case.id, {"til_raadighed": True, "kategori": "jobparat",
+                                                           "problemer_ud_over_ledighed": False, "vurdering": "ok"})
+    received = runtime.correlate_message(session, name="ansoegning_modtaget", correlation_key="J-2026-117",
+                                         data={}, user=users["system"], rules=f.RULES)
+    session.commit()
+    assert received.id == case.id
+    assert [t.element_id for t in tasks_of(session, case.id)] == ["afgoerelse"]
