@@ -310,3 +310,16 @@ def test_a_process_may_name_a_further_correlation_key(db, session, users):
     session.commit()
     assert received.id == case.id
     assert [t.element_id for t in tasks_of(session, case.id)] == ["afgoerelse"]
+
+
+def test_timer_start_event_waits_before_the_first_task(db, session, users):
+    f.deploy_data(session, SEM + "timer_start.bpmn")
+    start = datetime(2026, 5, 4, 8, tzinfo=timezone.utc)
+    with clock.at(start):
+        case = f.start_case(session, "timer_start", actor=users["jc"])
+    assert tasks_of(session, case.id) == []
+    [wait] = session.scalars(select(Wait).where(Wait.case_id == case.id)).all()
+    assert (wait.element_id, clock.as_utc(wait.due_at)) == ("om_to_uger", start + timedelta(days=14))
+    assert fire(db, start + timedelta(days=13)).fired == 0
+    assert fire(db, start + timedelta(days=14, seconds=1)).fired == 1
+    assert [t.element_id for t in tasks_of(session, case.id)] == ["opfoelg"]
