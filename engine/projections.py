@@ -32,8 +32,21 @@ _GATEWAYS = (ExclusiveGateway, InclusiveGateway, ParallelGateway, EventBasedGate
 _INTERNAL = (BoundaryEventSplit, BoundaryEventJoin, SimpleBpmnTask, _EndJoin, StartTask)
 
 
+def tasks_in(workflow, state: int) -> list:
+    """Tasks of the workflow and all its subprocesses in `state`.
+
+    Reads the library's flat task maps instead of walking the task tree with
+    get_tasks(): a projection needs several such lists per save, and on a case
+    with a long history the walks were a sixth of a completion's cost.
+    """
+    found = [t for t in workflow.tasks.values() if t.state & state]
+    for subprocess in workflow.subprocesses.values():
+        found.extend(t for t in subprocess.tasks.values() if t.state & state)
+    return found
+
+
 def completed_ids(workflow) -> set:
-    return {t.id for t in workflow.get_tasks(state=TaskState.COMPLETED)}
+    return {t.id for t in tasks_in(workflow, TaskState.COMPLETED)}
 
 
 def is_human(task) -> bool:
@@ -52,7 +65,7 @@ def element_name(task) -> str:
 
 
 def sync_human_tasks(session: Session, case: Case, workflow, *, actor: str | None, rules: CaseRules) -> None:
-    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY) if is_human(t)}
+    ready = {str(t.id): t for t in tasks_in(workflow, TaskState.READY) if is_human(t)}
     rows = {r.id: r for r in session.scalars(
         select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status.in_(OPEN_STATES)))}
     for task_id, row in rows.items():
@@ -93,7 +106,7 @@ def sync_waits(session: Session, case: Case, workflow) -> None:
     session.execute(delete(Wait).where(Wait.case_id == case.id))
     if case.status != "running":
         return
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    for task in tasks_in(workflow, TaskState.WAITING):
         if not isinstance(task.task_spec, CatchingEvent):
             continue
         for spec, definition in _catching(task):
@@ -170,7 +183,7 @@ def timer_due(task) -> datetime | None:
 def record_path(session: Session, case: Case, workflow, before: set, *, actor: str | None,
                 skip: set = frozenset()) -> None:
     """One audit event per BPMN element the run passed (gateways with the path they took)."""
-    passed = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.id not in before and t.id not in skip]
+    passed = [t for t in tasks_in(workflow, TaskState.COMPLETED) if t.id not in before and t.id not in skip]
     passed.sort(key=lambda t: t.last_state_change)
     for task in passed:
         spec = task.task_spec

@@ -34,7 +34,7 @@ from .forms import load_form, validate_data
 from .locking import lock_case
 from .models import AuditEvent, Case, Citizen, DefinitionMessageStart, HumanTask, ProcessDefinition, Wait
 from .projections import (
-    OPEN_STATES, completed_ids, element_id, record_path, sync_human_tasks, sync_waits, timer_due,
+    OPEN_STATES, completed_ids, element_id, record_path, sync_human_tasks, sync_waits, tasks_in, timer_due,
 )
 from .serialization import new_workflow, state_to_json, to_plain_json, workflow_from_json
 
@@ -126,7 +126,7 @@ def _current_data(workflow) -> dict:
 
 def _end_element(workflow) -> str | None:
     """The BPMN end event the case finished at (the library's own 'End' is internal)."""
-    ends = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if isinstance(t.task_spec, EndEvent)]
+    ends = [t for t in tasks_in(workflow, TaskState.COMPLETED) if isinstance(t.task_spec, EndEvent)]
     return element_id(max(ends, key=lambda t: t.last_state_change)) if ends else None
 
 
@@ -379,7 +379,7 @@ def fire_timers(session: Session, *, case_id: str, rules: CaseRules, now=None) -
     moment = clock.as_utc(now or clock.now())
     with clock.at(moment):
         run = CaseRun(session, case, actor=TIMER_ACTOR, rules=rules)
-        due = [(t, when) for t in run.workflow.get_tasks(state=TaskState.WAITING)
+        due = [(t, when) for t in tasks_in(run.workflow, TaskState.WAITING)
                if (when := timer_due(t)) is not None and when <= moment]
         run.guarded(run.workflow.refresh_timers)
         run.step()

@@ -62,7 +62,8 @@ def assert_one_line_error(result: Result, *needles: str) -> str:
 def cli(db, tmp_path):
     base = {k: v for k, v in os.environ.items() if not k.startswith("TOVHOLDER_") and k != "DATABASE_URL"}
     base.update(DATABASE_URL=db.url, TOVHOLDER_SECRET_KEY=SECRET,
-                TOVHOLDER_FORMS_DIR=str(DATA / "forms"), TOVHOLDER_PROCESSES_DIR=str(ROOT / "processes"))
+                TOVHOLDER_FORMS_DIR=str(DATA / "forms"), TOVHOLDER_PROCESSES_DIR=str(ROOT / "processes"),
+                TOVHOLDER_DEADLINES_FILE=str(ROOT / "config" / "deadlines.toml"))
     workdir = tmp_path / "cwd"
     workdir.mkdir()
 
