@@ -180,6 +180,20 @@ def timer_due(task) -> datetime | None:
         return None
 
 
+def _event_definition(task):
+    """What a catch event waited for; after an event-based gateway the parser keeps it on the gateway."""
+    spec = task.task_spec
+    if not isinstance(spec, CatchingEvent):
+        return None
+    parent = task.parent
+    gateway_definition = getattr(parent.task_spec, "event_definition", None) if parent is not None else None
+    if isinstance(gateway_definition, MultipleEventDefinition):
+        for output, inner in _catching(parent):
+            if output is spec:
+                return inner
+    return getattr(spec, "event_definition", None)
+
+
 def record_path(session: Session, case: Case, workflow, before: set, *, actor: str | None,
                 skip: set = frozenset()) -> None:
     """One audit event per BPMN element the run passed (gateways with the path they took)."""
@@ -195,9 +209,9 @@ def record_path(session: Session, case: Case, workflow, before: set, *, actor: s
                      and not c.has_state(TaskState.PREDICTED_MASK)]
             details["taken"] = taken
             type_ = "gateway_taken"
-        elif isinstance(spec, CatchingEvent) and isinstance(getattr(spec, "event_definition", None), TimerEventDefinition):
+        elif isinstance(_event_definition(task), TimerEventDefinition):
             type_ = "timer_fired"
-        elif isinstance(spec, CatchingEvent) and isinstance(getattr(spec, "event_definition", None), MessageEventDefinition):
+        elif isinstance(_event_definition(task), MessageEventDefinition):
             type_ = "message_caught"
         else:
             type_ = "element_passed"

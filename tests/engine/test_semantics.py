@@ -153,6 +153,7 @@ def test_gateways_subprocesses_multi_instance_and_scripts(db, session, users):
     # the employer never answers: the event-based gateway takes the timer
     fire(db, start + timedelta(days=8))
     assert [t.element_id for t in tasks_of(session, case.id)] == ["rykker"]
+    assert [e.element_id for e in events(session, case.id, "timer_fired")] == ["ingen_svar"]
     assert "svar" not in {w.element_id for w in session.scalars(select(Wait).where(Wait.case_id == case.id))}
 
     # a non-interrupting event subprocess: an absence is registered beside the main path
