@@ -130,21 +130,24 @@ def _store(session, parser, src, process, sources, actor=None) -> Deployed:
     return Deployed(key, row.version, name, content_hash, True)
 
 
+def without_file_names(value):
+    """A compiled spec with the source file names left out (they say where, not what)."""
+    if isinstance(value, dict):
+        return {k: without_file_names(v) for k, v in value.items() if k != "file"}
+    if isinstance(value, list):
+        return [without_file_names(v) for v in value]
+    return value
+
+
 def _content_hash(raw: bytes, spec_json: str) -> str:
     """Hash of what runs: the file's bytes and the compiled spec (called processes included).
 
     File names are left out, so the same diagram deployed from another path
     is the same version.
     """
-    def without_files(value):
-        if isinstance(value, dict):
-            return {k: without_files(v) for k, v in value.items() if k != "file"}
-        if isinstance(value, list):
-            return [without_files(v) for v in value]
-        return value
     digest = hashlib.sha256(raw)
     digest.update(b"\0")
-    digest.update(json.dumps(without_files(json.loads(spec_json)), sort_keys=True).encode("utf-8"))
+    digest.update(json.dumps(without_file_names(json.loads(spec_json)), sort_keys=True).encode("utf-8"))
     return digest.hexdigest()
 
 

@@ -38,18 +38,12 @@ from pathlib import Path
 
 from lxml import etree
 
-from scripts.render_bpmn import LABEL_CHAR_W, wrap
+from scripts.render_bpmn import (  # one set of names for both tools
+    BPMN_NS, BPMNDI_NS, DC_NS, DI_NS, EVENTS, GATEWAYS, LABEL_CHAR_W, SUBPROCESSES, wrap,
+)
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
-DC_NS = "http://www.omg.org/spec/DD/20100524/DC"
-DI_NS = "http://www.omg.org/spec/DD/20100524/DI"
-
-EVENTS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
-GATEWAYS = {"exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway"}
 TASKS = {"task", "userTask", "serviceTask", "scriptTask", "manualTask", "businessRuleTask", "sendTask",
          "receiveTask", "callActivity"}
-SUBPROCESSES = {"subProcess", "transaction", "adHocSubProcess"}
 FLOW_NODES = EVENTS | GATEWAYS | TASKS | SUBPROCESSES
 
 EVENT_SIZE, GATEWAY_SIZE, TASK_W, TASK_H = 36, 50, 100, 80

@@ -13,6 +13,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 
 from engine import catalog
+from engine.catalog import without_file_names
 from engine.models import ProcessDefinition
 from scripts import bpmn_layout, render_bpmn
 from tests import factories as f
@@ -109,14 +110,8 @@ def test_layout_replaces_an_existing_diagram(tmp_path):
 
 
 def _spec(session, key) -> dict:
-    def without_files(value):
-        if isinstance(value, dict):
-            return {k: without_files(v) for k, v in value.items() if k != "file"}
-        if isinstance(value, list):
-            return [without_files(v) for v in value]
-        return value
     rows = session.query(ProcessDefinition).filter_by(key=key).order_by(ProcessDefinition.version).all()
-    return [without_files(json.loads(r.spec_json)) for r in rows]
+    return [without_file_names(json.loads(r.spec_json)) for r in rows]
 
 
 @pytest.mark.parametrize("name", SAMPLES)
