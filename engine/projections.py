@@ -26,6 +26,7 @@ from . import audit, clock
 from .config import CaseRules
 from .deadlines import DeadlineError, due_at, parse_rule
 from .models import Case, HumanTask, Wait
+from .spiff import INTERRUPTING
 
 OPEN_STATES = ("open", "claimed")
 _GATEWAYS = (ExclusiveGateway, InclusiveGateway, ParallelGateway, EventBasedGateway)
@@ -126,13 +127,24 @@ def sync_waits(session: Session, case: Case, workflow) -> None:
 
 
 def _event_subprocess_starts(workflow):
-    """Message start events of event subprocesses: SpiffWorkflow creates the subprocess only when one is caught."""
-    for name in getattr(workflow.spec.start, "trigger_specs", []):
-        sub_spec = workflow.subprocess_specs.get(name)
-        subprocess = workflow.spec.task_specs.get(name)
+    """Message start events of event subprocesses: SpiffWorkflow creates the subprocess only when one is caught.
+
+    None once an interrupting event subprocess has started: the process is ending and takes no further events.
+    """
+    triggers = [(workflow.subprocess_specs.get(name), workflow.spec.task_specs.get(name))
+                for name in getattr(workflow.spec.start, "trigger_specs", [])]
+    started = {task.task_spec.name for task in workflow.tasks.values()}
+    if any(subprocess.name in started and _interrupting(sub_spec) for sub_spec, subprocess in triggers):
+        return
+    for sub_spec, subprocess in triggers:
         for start in getattr(sub_spec, "bpmn_start_events", []):
             if isinstance(start.event_definition, MessageEventDefinition):
                 yield start, subprocess
+
+
+def _interrupting(sub_spec) -> bool:
+    return any((getattr(start, "extensions", None) or {}).get(INTERRUPTING)
+               for start in getattr(sub_spec, "bpmn_start_events", []))
 
 
 def unit_of(task) -> str | None:

@@ -37,6 +37,7 @@ from .projections import (
     OPEN_STATES, completed_ids, element_id, record_path, sync_human_tasks, sync_waits, tasks_in, timer_due,
 )
 from .serialization import new_workflow, state_to_json, to_plain_json, workflow_from_json
+from .spiff import interrupt_if_needed
 
 TIMER_ACTOR = "system:timer"
 MAX_MESSAGE_HOPS = 20  # a message chain between cases longer than this is a modelling loop
@@ -95,7 +96,7 @@ class CaseRun:
         return _guarded(action, self.case.id, self.actor)
 
     def step(self) -> None:
-        self.guarded(self.workflow.do_engine_steps)
+        self.guarded(lambda: self.workflow.do_engine_steps(did_complete_task=interrupt_if_needed))
 
     def save(self) -> None:
         session, case, workflow = self.session, self.case, self.workflow

@@ -34,7 +34,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
-from SpiffWorkflow.util.task import TaskIterator
+from SpiffWorkflow.util.task import TaskIterator, TaskState
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module
 
 from . import clock
@@ -91,11 +91,65 @@ class _SubprocessParser(CamundaSubWorkflowParser):
         return super().create_task()
 
 
+# SpiffWorkflow 3.2.0 starts an event subprocess beside the main flow but never
+# interrupts: an interrupting start event (`isInterrupting`, true by default)
+# must cancel everything else in the process that contains the event
+# subprocess. The parser marks such start events in their extensions (which
+# the spec serializer keeps), and CaseRun calls `interrupt_if_needed` after
+# every engine step, so the cancellation happens the moment the event is
+# caught, before the event subprocess's first task runs.
+INTERRUPTING = "tovholder:interrupting"
+
+
+class _StartEventParser(_with_camunda_properties(StartEventParser)):
+    def parse_extensions(self, node=None):
+        extensions = super().parse_extensions(node)
+        parent = self.node.getparent()
+        if (parent is not None and parent.tag == full_tag("subProcess")
+                and parent.get("triggeredByEvent") == "true"
+                and self.node.get("isInterrupting", "true") != "false"):
+            extensions[INTERRUPTING] = "true"
+        return extensions
+
+
+def interrupt_if_needed(task) -> None:
+    """After `task` ran: if it is an interrupting event subprocess's start event, cancel the rest.
+
+    Everything unfinished in the workflow that holds the event subprocess is
+    cancelled (a cancelled call activity or subprocess cancels its own
+    workflow), except the event subprocess itself, which then runs to its end
+    and so ends the process.
+    """
+    if not (getattr(task.task_spec, "extensions", None) or {}).get(INTERRUPTING):
+        return
+    inner = task.workflow
+    owner = inner.top_workflow.get_task_from_id(getattr(inner, "parent_task_id", None))
+    if owner is None:
+        return
+    outer = owner.workflow
+    for other in list(outer.tasks.values()):
+        if (other.id in outer.tasks and not other.has_state(TaskState.FINISHED_MASK)
+                and not _is_within(other, owner)):
+            other.cancel()
+    # The library adds a triggered event subprocess without predicting its path to the process end,
+    # so on its own it would finish with nothing after it and the process would never complete.
+    if not owner.children:
+        owner.task_spec._predict(owner, mask=TaskState.NOT_FINISHED_MASK)
+
+
+def _is_within(task, ancestor) -> bool:
+    while task is not None:
+        if task is ancestor:
+            return True
+        task = task.parent
+    return False
+
+
 class TovholderParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("subProcess"): (_SubprocessParser, CallActivity),
-        full_tag("startEvent"): (_with_camunda_properties(StartEventParser), StartEvent),
+        full_tag("startEvent"): (_StartEventParser, StartEvent),
         full_tag("endEvent"): (_with_camunda_properties(EndEventParser), EndEvent),
         full_tag("intermediateCatchEvent"): (_with_camunda_properties(IntermediateCatchEventParser),
                                              IntermediateCatchEvent),

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import clock, runtime
-from engine.errors import ProcessError
+from engine.errors import NotFound, ProcessError
 from engine.models import AuditEvent, Case, HumanTask, Wait
 from engine.workdays import DANISH_TIME
 from tests import factories as f
@@ -324,3 +324,36 @@ def test_timer_start_event_waits_before_the_first_task(db, session, users):
     assert fire(db, start + timedelta(days=13)).fired == 0
     assert fire(db, start + timedelta(days=14, seconds=1)).fired == 1
     assert [t.element_id for t in tasks_of(session, case.id)] == ["opfoelg"]
+
+
+# -- interrupting event subprocesses ---------------------------------------------------------------
+
+
+def test_an_interrupting_event_subprocess_cancels_the_main_flow_and_ends_the_case(db, session, users):
+    f.deploy_data(session, "placement.bpmn", SEM + "interrupting.bpmn")
+    case = f.start_case(session, "interrupting", actor=users["jc"])
+    assert {t.element_id for t in tasks_of(session, case.id)} == {"behandl", "match"}
+
+    # a non-interrupting event subprocess runs beside the main flow and leaves it alone
+    runtime.correlate_message(session, name="noter", correlation_key=case.id, data={}, user=users["system"],
+                              rules=f.RULES)
+    session.commit()
+    assert {t.element_id for t in tasks_of(session, case.id)} == {"behandl", "match"}
+
+    runtime.correlate_message(session, name="stop", correlation_key=case.id, data={}, user=users["system"],
+                              rules=f.RULES)
+    session.commit()
+    # the main flow's task and the called process's task are cancelled at once
+    assert [t.element_id for t in tasks_of(session, case.id)] == ["afslut"]
+    assert {t.element_id for t in tasks_of(session, case.id, status=("cancelled",))} == {"behandl", "match"}
+    # and the process listens for no further events
+    assert session.scalars(select(Wait).where(Wait.case_id == case.id)).all() == []
+    with pytest.raises(NotFound, match="no case waits|no process starts"):
+        runtime.correlate_message(session, name="noter", correlation_key=case.id, data={}, user=users["system"],
+                                  rules=f.RULES)
+    session.rollback()
+
+    complete(session, users["jc"], "afslut", case.id)
+    done = session.get(Case, case.id)
+    assert done.status == "completed"
+    assert events(session, case.id, "case_completed")[0].element_id == "stop_slut"

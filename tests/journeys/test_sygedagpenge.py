@@ -193,8 +193,6 @@ def test_refusal_of_entitlement_ends_the_case(db, session, users, deployed):
 # -- category 1 ------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="engine gap: an interrupting message event subprocess (and a terminate end "
-                   "event inside it) does not cancel the main flow, so the case stays running (see report)")
 def test_category_1_minimal_follow_up_then_week_22_revurdering_and_raskmelding(db, session, users, deployed):
     case = through_visitation(session, users, uger=6, afklaret=True, problemer=False, kategori="1")
     tasks = open_tasks(session, case.id)
@@ -228,15 +226,17 @@ def test_category_1_minimal_follow_up_then_week_22_revurdering_and_raskmelding(d
                                   data={"raskmeldt_dato": "2026-06-29"}, user=users["system"], rules=RULES)
     session.commit()
     tasks = open_tasks(session, case.id)
-    # the engine does not cancel the main flow when the interrupting event subprocess starts (see the report);
-    # the open follow-up is cancelled when Ydelsesservice has stopped the payment (terminate end event)
-    assert [(k, t.unit) for k, t in tasks.items()] == [("opfoelgning", "jobcenter"),
-                                                       ("stop_udbetaling_raskmelding", "ydelsesservice")]
+    # the interrupting event subprocess cancels the main flow at once: the open follow-up goes,
+    # and only Ydelsesservice's stop of the payment is left
+    assert [(k, t.unit) for k, t in tasks.items()] == [("stop_udbetaling_raskmelding", "ydelsesservice")]
     # 2 working days from Friday 26 June: Monday 29, Tuesday 30
     assert due(session, case.id, "stop_udbetaling_raskmelding") == date(2026, 6, 30)
     session.expire_all()
     assert [t.status for t in session.scalars(select(HumanTask).where(
         HumanTask.case_id == case.id, HumanTask.element_id == "opfoelgning"))] == ["cancelled"]
+    # no further raskmelding is awaited; only the stop task's own deadline timer waits
+    assert [w.element_id for w in session.scalars(select(Wait).where(Wait.case_id == case.id))] == [
+        "stop_udbetaling_raskmelding_frist"]
     complete(session, users["ys"], "stop_udbetaling_raskmelding", case.id, STOP, date(2026, 6, 29))
     session.expire_all()
     done = session.get(Case, case.id)
@@ -345,8 +345,6 @@ def test_category_3_rehabiliteringsteam_with_sof_then_revurdering_to_jobafklarin
     assert any(e.element_id == "foreslaa_kategori" and e.details["kind"] == "BusinessRuleTask" for e in passed)
 
 
-@pytest.mark.xfail(strict=True, reason="engine gap: an interrupting message event subprocess (and a terminate end "
-                   "event inside it) does not cancel the main flow, so the case stays running (see report)")
 def test_raskmelding_during_the_rehabilitation_cancels_all_open_work(db, session, users, deployed):
     case = through_visitation(session, users, uger=20, afklaret=False, problemer=False, kategori="3")
     assert len(open_tasks(session, case.id)) == 4
