@@ -46,6 +46,8 @@ def check_task_workable(user: UserView, task: HumanTask) -> None:
         raise Forbidden(f"role '{user.role}' may not work tasks")
     if task.unit not in user.units:
         raise Forbidden(f"this task belongs to unit '{task.unit}', which you are not a member of")
+    if task.audience == "teamlead" and user.role != "teamlead":
+        raise Forbidden("this task is for the unit's team leads")
 
 
 def check_case_visible(session: Session, user: UserView, case: Case) -> None:

@@ -136,6 +136,7 @@ class HumanTask(Base):
     completed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     form_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     deadline_rule: Mapped[str | None] = mapped_column(String(300), nullable=True)  # as the diagram says it
+    audience: Mapped[str | None] = mapped_column(String(16), nullable=True)  # "teamlead": for the unit's team leads
 
 
 class Wait(Base):

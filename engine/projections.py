@@ -78,18 +78,21 @@ def sync_human_tasks(session: Session, case: Case, workflow, *, actor: str | Non
         if task_id in rows or session.get(HumanTask, task_id) is not None:
             continue
         form = getattr(task.task_spec, "form", None)
-        rule_text = (getattr(task.task_spec, "extensions", None) or {}).get("deadline")
+        extensions = getattr(task.task_spec, "extensions", None) or {}
+        rule_text = extensions.get("deadline")
         row = HumanTask(
             id=task_id, case_id=case.id, process_key=case.process_key, process_version=case.version,
             element_id=element_id(task), name=element_name(task), unit=unit_of(task),
             status="open", created_at=clock.now(), due_at=None, deadline_rule=rule_text,
             form_key=(form.key if form is not None and form.key else None),
+            audience=extensions.get("audience") or None,
         )
         if rule_text:
             row.due_at = _due(session, case, task, row, rule_text, rules, actor)
         session.add(row)
         audit.record(session, case, "task_created", actor=actor, element_id=row.element_id, task_id=task_id,
-                     details={"name": row.name, "unit": row.unit, "due_at": row.due_at, "deadline": rule_text})
+                     details={"name": row.name, "unit": row.unit, "due_at": row.due_at, "deadline": rule_text,
+                              **({"audience": row.audience} if row.audience else {})})
 
 
 def _due(session, case, task, row, rule_text, rules: CaseRules, actor) -> datetime | None:

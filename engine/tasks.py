@@ -76,6 +76,9 @@ def assign(session: Session, *, task_id: str, username: object, user: UserView) 
     if target is None or target.role not in ("caseworker", "teamlead") or row.unit not in target.units:
         raise Invalid(f"user '{username}' is not a member of unit '{row.unit}'",
                       [{"field": "username", "message": f"'{username}' is not a member of unit '{row.unit}'"}])
+    if row.audience == "teamlead" and target.role != "teamlead":
+        raise Invalid(f"user '{username}' is not a team lead; this task is for the unit's team leads",
+                      [{"field": "username", "message": f"'{username}' is not a team lead"}])
     previous = row.assignee
     row.status, row.assignee = "claimed", username
     audit.record(session, case, "task_assigned", actor=user.username, element_id=row.element_id, task_id=row.id,
@@ -86,9 +89,16 @@ def assign(session: Session, *, task_id: str, username: object, user: UserView) 
 
 def list_tasks(session: Session, user: UserView, *, unit: str | None = None, assignee: str | None = None,
                status: str | None = None, overdue: bool | None = None, case_id: str | None = None,
-               limit: int = 50, offset: int = 0) -> list[HumanTask]:
+               audience: str | None = None, limit: int = 50, offset: int = 0) -> list[HumanTask]:
     units = visible_units(user)
     query = select(HumanTask)
+    if user.role == "caseworker":  # a team lead's reminder is not in a caseworker's inbox
+        query = query.where(HumanTask.audience.is_(None))
+    if audience is not None:
+        if audience not in ("teamlead", "all"):
+            raise Invalid("audience must be 'teamlead' (tasks for team leads) or 'all'")
+        if audience == "teamlead":
+            query = query.where(HumanTask.audience == "teamlead")
     if unit is not None:
         if units is not None and unit not in units:
             raise Forbidden(f"you are not a member of unit '{unit}'")

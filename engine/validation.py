@@ -247,8 +247,12 @@ def _camunda_properties(node) -> dict[str, tuple[str, int]]:
     return found
 
 
+# Who within the task's unit works it; no audience means every caseworker and team lead of the unit.
+AUDIENCES = ("teamlead",)
+
+
 def _check_properties(src: SourceFile, named_deadlines: dict[str, Rule], problems: list) -> None:
-    """The properties Tovholder reads: `deadline` on user tasks, `correlation_key` on catch events."""
+    """The properties Tovholder reads: `deadline` and `audience` on user tasks, `correlation_key` on catch events."""
     for node in src.root.iter():
         if not isinstance(node.tag, str) or etree.QName(node).namespace != BPMN_NS:
             continue
@@ -263,6 +267,13 @@ def _check_properties(src: SourceFile, named_deadlines: dict[str, Rule], problem
                     parse_rule(value, named_deadlines)
                 except DeadlineError as exc:
                     problems.append(problem(src.name, node.get("id"), line, f"deadline: {exc}"))
+        if "audience" in props:
+            value, line = props["audience"]
+            if etree.QName(node).localname != "userTask":
+                problems.append(problem(src.name, node.get("id"), line, "audience belongs on a user task"))
+            elif value not in AUDIENCES:
+                problems.append(problem(src.name, node.get("id"), line,
+                                        f"audience must be one of: {', '.join(AUDIENCES)} (got '{value}')"))
         if "correlation_key" in props:
             value, line = props["correlation_key"]
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):

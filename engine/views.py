@@ -21,7 +21,7 @@ def task_view(row: HumanTask) -> dict:
         "process_version": row.process_version, "element_id": row.element_id, "name": row.name,
         "unit": row.unit, "assignee": row.assignee, "status": row.status, "created_at": _iso(row.created_at),
         "due_at": _iso(row.due_at), "completed_at": _iso(row.completed_at), "completed_by": row.completed_by,
-        "form_key": row.form_key,
+        "form_key": row.form_key, "audience": row.audience,
     }
 
 

@@ -27,9 +27,9 @@ class Complete(BaseModel):
 @router.get("/tasks")
 def inbox(user: CurrentUser, session: SessionDep, unit: str | None = None, assignee: str | None = None,
           status: str | None = None, overdue: bool | None = None, case_id: str | None = None,
-          limit: Limit = 50, offset: Offset = 0):
+          audience: str | None = None, limit: Limit = 50, offset: Offset = 0):
     rows = tasks.list_tasks(session, user, unit=unit, assignee=assignee, status=status, overdue=overdue,
-                            case_id=case_id, limit=limit, offset=offset)
+                            case_id=case_id, audience=audience, limit=limit, offset=offset)
     return [task_view(r) for r in rows]
 
 

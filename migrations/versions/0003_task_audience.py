@@ -1,4 +1,8 @@
-"""Tasks meant for a role within the unit (a team lead's reminder). [issue 4: owned by the main session]
+"""Tasks meant for a role within the unit (a team lead's reminder). 
+
+A user task with the property `audience=teamlead` (the reminder an overdue
+task raises) is for the team leads of its unit: it is in their inbox, not the
+caseworkers'.
 
 Revision ID: 0003
 Revises: 0002
@@ -14,8 +18,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("human_tasks") as batch:
+        batch.add_column(sa.Column("audience", sa.String(16), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("human_tasks") as batch:
+        batch.drop_column("audience")
