@@ -198,7 +198,7 @@ def test_category_1_minimal_follow_up_then_week_22_revurdering_and_raskmelding(d
     tasks = open_tasks(session, case.id)
     assert {k: (t.unit, danish_day(t.due_at)) for k, t in tasks.items()} == {
         "arbejdsgiversamtale": ("jobcenter", date(2026, 2, 2)),   # 4 weeks from the first day of absence
-        "foerste_opfoelgning": ("jobcenter", date(2026, 3, 2)),   # 8 weeks from the first day of absence
+        "foerste_opfoelgning": ("jobcenter", date(2026, 3, 1)),   # the last day of week 8 from the first day of absence
     }
     assert "sof_bidrag" not in tasks and "rehabiliteringsmoede" not in tasks
     complete(session, users["jc"], "arbejdsgiversamtale", case.id, ARBEJDSGIVERSAMTALE, date(2026, 1, 26))
@@ -210,7 +210,7 @@ def test_category_1_minimal_follow_up_then_week_22_revurdering_and_raskmelding(d
     assert danish_day(waits["kategori1_vent"].due_at) == date(2026, 6, 1)  # 21 weeks after 5 January
     assert fire(db, date(2026, 5, 31)).fired == 0
     assert fire(db, date(2026, 6, 2)).fired == 1
-    assert due(session, case.id, "revurdering") == date(2026, 6, 8)  # week 22 from the first day of absence
+    assert due(session, case.id, "revurdering") == date(2026, 6, 7)  # the last day of week 22 from the first day of absence
     complete(session, users["jc"], "revurdering", case.id,
              {"samtaledato": "2026-06-03", "revurdering_udfald": "forlaengelse",
               "forlaengelsesgrundlag": "behandling", "revurdering_begrundelse": "Operation i juli"}, date(2026, 6, 3))
@@ -293,7 +293,7 @@ def test_category_3_rehabiliteringsteam_with_sof_then_revurdering_to_jobafklarin
     tasks = open_tasks(session, case.id)
     assert {k: (t.unit, danish_day(t.due_at)) for k, t in tasks.items()} == {
         "arbejdsgiversamtale": ("jobcenter", date(2026, 2, 2)),
-        "foerste_opfoelgning": ("jobcenter", date(2026, 3, 2)),
+        "foerste_opfoelgning": ("jobcenter", date(2026, 3, 1)),
         "sof_bidrag": ("sof", date(2026, 2, 2)),             # 2 weeks from visitationsdato 19 January
         "forbered_rehab": ("jobcenter", date(2026, 2, 2)),
     }
@@ -319,7 +319,7 @@ def test_category_3_rehabiliteringsteam_with_sof_then_revurdering_to_jobafklarin
     # the next follow-up would be shown 19 June; week 22 begins first
     assert fire(db, date(2026, 6, 2)).fired == 1
     assert [(t.element_id, t.unit) for t in tasks_of(session, case.id)] == [("revurdering", "jobcenter")]
-    assert due(session, case.id, "revurdering") == date(2026, 6, 8)
+    assert due(session, case.id, "revurdering") == date(2026, 6, 7)
     complete(session, users["jc"], "revurdering", case.id,
              {"samtaledato": "2026-06-04", "revurdering_udfald": "jobafklaringsforloeb",
               "revurdering_begrundelse": "Ingen forlængelsesgrundlag"}, date(2026, 6, 4))
@@ -396,9 +396,9 @@ def test_deadlines_across_a_weekend_and_easter_and_the_team_leads_reminder(db, s
     assert due(session, case.id, "visitation") == date(2026, 4, 28)
     complete(session, users["jc"], "visitation", case.id, visitation(date(2026, 4, 30), "2"), date(2026, 4, 30))
     # calendar deadlines from the first day of absence: 4 weeks -> Friday 24 April (already passed),
-    # 8 weeks -> Friday 22 May
+    # the end of week 8 -> Thursday 21 May
     assert due(session, case.id, "arbejdsgiversamtale") == date(2026, 4, 24)
-    assert due(session, case.id, "foerste_opfoelgning") == date(2026, 5, 22)
+    assert due(session, case.id, "foerste_opfoelgning") == date(2026, 5, 21)
     # the employer conversation is overdue already: the jobcenter lead's reminder comes at once
     reminder = open_tasks(session, case.id)["arbejdsgiversamtale_paamindelse"]
     assert reminder.unit == "jobcenter"
