@@ -47,8 +47,10 @@ clean:
 
 # Lays out every processes/**/*.bpmn whose diagram is incomplete (only the
 # BPMNDI part is written; the process XML stays as it is; a diagram arranged
-# by hand in a modeler is left alone) and renders each to docs/img/<name>.svg.
+# by hand in a modeler is left alone), renders each to docs/img/<name>.svg and
+# rewrites the step tables in docs/journeys.md.
 # tests/test_diagram_tools.py fails when a picture is missing or out of date.
 diagrams: $(STAMP)
 	$(BIN)/python -m scripts.bpmn_layout --di-only --missing-only processes
 	$(BIN)/python -m scripts.render_bpmn --all --root processes --out docs/img
+	$(BIN)/python -m scripts.journey_tables

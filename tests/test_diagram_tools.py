@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from engine import catalog
 from engine.catalog import without_file_names
 from engine.models import ProcessDefinition
-from scripts import bpmn_layout, render_bpmn
+from scripts import bpmn_layout, journey_tables, render_bpmn
 from tests import factories as f
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -203,3 +203,30 @@ def test_missing_only_leaves_a_complete_diagram_alone(tmp_path):
     shutil.copyfile(DATA / "intake.bpmn", bare)
     assert bpmn_layout.main(["--missing-only", str(bare)]) == 0
     assert bpmn_layout.diagram_complete(bare.read_text(encoding="utf-8"))
+
+
+# -- the step tables in docs/journeys.md -----------------------------------------------------------
+
+
+def test_journey_step_tables_are_current():
+    assert journey_tables.main(["--check"]) == 0, "docs/journeys.md's step tables are out of date: make diagrams"
+
+
+def test_every_journey_has_a_step_table():
+    doc = (ROOT / "docs" / "journeys.md").read_text(encoding="utf-8")
+    tabled = {m.group("path") for m in journey_tables.MARKER.finditer(doc)}
+    assert tabled == {str(p.relative_to(ROOT)) for p in REAL}
+
+
+def test_step_table_shows_unit_deadline_escalation_and_source(tmp_path):
+    doc = tmp_path / "journeys.md"
+    doc.write_text("<!-- steps: processes/sygedagpenge/sygedagpenge.bpmn -->\nstale\n<!-- /steps -->\n", encoding="utf-8")
+    assert journey_tables.main(["--check", str(doc)]) == 1
+    assert journey_tables.main([str(doc)]) == 0
+    rows = {line.split(" | ")[1]: line.split(" | ")[2:] for line in doc.read_text(encoding="utf-8").splitlines()
+            if line.startswith("| ") and not line.startswith("| #")}
+    unit, deadline, escalation, source = rows["Første opfølgningssamtale"][:4]
+    assert unit == "jobcenter" and "`foerste_fravaersdag`" in deadline and "sdp_foerste_opfoelgning" in deadline
+    assert escalation == "påmindelse til teamleder" and "uge 8" in source
+    assert rows["✉ Raskmelding"][0] == "ydelsesservice"
+    assert not any(name.startswith("Påmindelse") for name in rows)  # reminders are a column, not rows
