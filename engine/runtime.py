@@ -37,7 +37,7 @@ from .projections import (
     OPEN_STATES, completed_ids, element_id, record_path, sync_human_tasks, sync_waits, tasks_in, timer_due,
 )
 from .serialization import new_workflow, state_to_json, to_plain_json, workflow_from_json
-from .spiff import interrupt_if_needed
+from .spiff import interrupt_if_needed, message_payload
 
 TIMER_ACTOR = "system:timer"
 MAX_MESSAGE_HOPS = 20  # a message chain between cases longer than this is a modelling loop
@@ -109,6 +109,8 @@ class CaseRun:
             audit.record(session, case, "case_completed", actor=self.actor, element_id=_end_element(workflow))
         sync_waits(session, case, workflow)
         thrown = [e for e in workflow.get_events() if isinstance(e.event_definition, MessageEventDefinition)]
+        for event in thrown:
+            event.payload = message_payload(workflow, event)
         case.state_json = state_to_json(workflow)
         case.data = to_plain_json(_current_data(workflow))
         case.updated_at = clock.now()
@@ -169,8 +171,9 @@ def _start(session: Session, definition: ProcessDefinition, citizen: Citizen, da
     session.add(case)
     session.flush()
     details = {"process_key": case.process_key, "version": case.version, "data": data}
-    if message is not None:
+    if message is not None:  # what the message brought is what the case starts with: audited as such
         details["message"] = message.event_definition.name
+        details["message_data"] = to_plain_json(message.payload or {})
     audit.record(session, case, "case_started", actor=actor, details=details)
     run = CaseRun(session, case, actor=actor, rules=rules, workflow=workflow, hops=hops)
     run.step()

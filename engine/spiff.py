@@ -145,6 +145,33 @@ def _is_within(task, ancestor) -> bool:
     return False
 
 
+def message_payload(workflow, event) -> dict:
+    """What a thrown message carries: the thrower's data, or only the fields its `payload` property names.
+
+    A message goes to another unit's case (SOF, Ydelsesservice), so a process
+    owner lists what it needs to know (`payload` = "kategori, problemomraader");
+    fields the case does not hold are left out. Without the property the
+    whole task data goes, as SpiffWorkflow sends it.
+    """
+    data = event.payload or {}
+    spec = next((s for s in _all_task_specs(workflow)
+                 if getattr(s, "event_definition", None) is event.event_definition), None)
+    fields = (getattr(spec, "extensions", None) or {}).get("payload")
+    if fields is None:
+        return data
+    return {name: data[name] for name in payload_fields(fields) if name in data}
+
+
+def payload_fields(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _all_task_specs(workflow):
+    yield from workflow.spec.task_specs.values()
+    for sub in workflow.subprocess_specs.values():
+        yield from sub.task_specs.values()
+
+
 class TovholderParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,

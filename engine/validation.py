@@ -247,6 +247,19 @@ def _camunda_properties(node) -> dict[str, tuple[str, int]]:
     return found
 
 
+def _check_payload(src: SourceFile, node, value: str, line: int, problems: list) -> None:
+    """`payload` on a message throw (or message end) event: the case-data fields the message carries."""
+    throws = etree.QName(node).localname in ("intermediateThrowEvent", "endEvent")
+    if not throws or node.find(f"{{{BPMN_NS}}}messageEventDefinition") is None:
+        problems.append(problem(src.name, node.get("id"), line, "payload belongs on a message throw or end event"))
+        return
+    names = [name.strip() for name in value.split(",")]
+    bad = [name for name in names if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name)]
+    if not value.strip() or bad:
+        problems.append(problem(src.name, node.get("id"), line, "payload must list case-data field names "
+                                f"separated by commas, e.g. 'kategori, problemomraader' (got '{value}')"))
+
+
 # Who within the task's unit works it; no audience means every caseworker and team lead of the unit.
 AUDIENCES = ("teamlead",)
 
@@ -274,6 +287,8 @@ def _check_properties(src: SourceFile, named_deadlines: dict[str, Rule], problem
             elif value not in AUDIENCES:
                 problems.append(problem(src.name, node.get("id"), line,
                                         f"audience must be one of: {', '.join(AUDIENCES)} (got '{value}')"))
+        if "payload" in props:
+            _check_payload(src, node, *props["payload"], problems)
         if "correlation_key" in props:
             value, line = props["correlation_key"]
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):

@@ -277,6 +277,11 @@ def test_aktivitetsparat_with_a_sof_referral_beside_the_jobcenter(journey, sessi
     sof_case = session.scalar(select(Case).where(Case.process_key == "sof_vurdering"))
     assert sof_case is not None and sof_case.citizen_id == j.case().citizen_id
     assert sof_case.data["problemomraader"] == "bolig, misbrug"  # SOF gets the jobcenter's assessment
+    # ... and only what the referral's `payload` names: not the benefit decision or the rate
+    referral = j.events("case_started", sof_case.id)[0].details["message_data"]
+    assert set(referral) <= {"henvendelsesdato", "visitationsdato", "kategori", "problemer_ud_over_ledighed",
+                             "problemomraader", "vurdering"} and "kategori" in referral
+    assert "sats" not in sof_case.data and "begrundelse" not in sof_case.data
     [sent] = j.events("message_sent")
     assert sent.details == {"name": "sof_henvisning", "to_case": sof_case.id, "started": True}
     # the jobcenter carries on: the offer is due six months after the visitation (9 September)
@@ -303,6 +308,7 @@ def test_aktivitetsparat_with_a_sof_referral_beside_the_jobcenter(journey, sessi
     [received] = j.events("message_received")[1:]
     assert received.element_id == "sof_tilbagemelding" and received.actor == f"case:{sof_case.id}"
     assert received.details["data"]["sof_enkeltydelse_bevilget"] is True
+    assert "sof_enkeltydelse_begrundelse" not in received.details["data"]  # SOF's own reasoning stays in SOF
     assert danish_day(j.task("laes_sof_tilbagemelding").due_at) == date(2026, 9, 29)  # 5 working days
     j.do("jc", "laes_sof_tilbagemelding", {"plan_tilpasning": "Bostøtte indgår"}, at(date(2026, 9, 23)))
     assert j.done_by(sof_case.id) == [("socialfaglig_vurdering", "sof", "sofie"), ("enkeltydelse", "sof", "sofie")]
