@@ -28,6 +28,7 @@ DATA = ROOT / "tests" / "data"
 SECRET = "cli-test-secret-key-0123456789abcdef0123456789"
 DEMO_UNITS = {"jobcenter", "ydelsesservice", "sof", "virksomhedsservice", "rehabiliteringsteam"}
 DEMO_PASSWORD = "tovholder-demo"
+JOURNEYS = {"demo_forloeb", "kontanthjaelp", "virksomhedsplacering", "sof_vurdering", "sygedagpenge"}
 
 
 def _command() -> list[str]:
@@ -320,7 +321,7 @@ def test_demo_sets_up_units_users_and_processes_idempotently(cli, db):
             assert caseworker is not None and caseworker.units == frozenset({unit})
             assert accounts.authenticate(s, f"{unit}-teamleder", DEMO_PASSWORD).role == "teamlead"
         assert accounts.authenticate(s, "admin", DEMO_PASSWORD).role == "admin"
-        assert {d["key"] for d in catalog.list_definitions(s)} >= {"demo_forloeb"}
+        assert {d["key"] for d in catalog.list_definitions(s)} == JOURNEYS
     assert all(version == 1 for _key, version in deployed_first)
     for output in (first.stdout, second.stdout):
         assert DEMO_PASSWORD in output
@@ -383,3 +384,12 @@ def test_help_works(cli):
     assert result.returncode == 0
     for command in ("db", "units", "users", "deploy", "serve", "worker", "demo"):
         assert command in result.stdout
+
+
+def test_deploy_processes_folder_deploys_both_journeys(cli, db):
+    for unit in sorted(DEMO_UNITS):
+        assert cli("units", "add", unit, "--name", unit.capitalize()).returncode == 0
+    result = cli("deploy", str(ROOT / "processes"), env={"TOVHOLDER_FORMS_DIR": str(ROOT / "forms")})
+    assert result.returncode == 0, result.stderr
+    assert {line.split("\t")[0] for line in result.stdout.splitlines()} == JOURNEYS
+    assert {key for key, _version in _deployed(db)} == JOURNEYS
