@@ -296,6 +296,26 @@ def _check_properties(src: SourceFile, named_deadlines: dict[str, Rule], problem
                                         "correlation_key must name a field of the case data"))
 
 
+def _check_event_gateways(src: SourceFile, problems: list) -> None:
+    """At most one timer behind an event-based gateway.
+
+    SpiffWorkflow 3.2.0 keeps one due time per gateway: with two timers, the
+    one whose flow comes first decides, so a 1-day timer drawn after a 5-day
+    one would fire after 5 days. Refused rather than silently late.
+    """
+    flows = {}
+    for flow in src.root.iter(_bpmn("sequenceFlow")):
+        flows.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
+    nodes = {n.get("id"): n for n in src.root.iter() if isinstance(n.tag, str) and n.get("id")}
+    for gateway in src.root.iter(_bpmn("eventBasedGateway")):
+        timers = [t for t in flows.get(gateway.get("id"), [])
+                  if t in nodes and nodes[t].find(_bpmn("timerEventDefinition")) is not None]
+        if len(timers) > 1:
+            problems.append(problem(src.name, gateway.get("id"), gateway.sourceline,
+                                    f"an event-based gateway may wait for one timer only (found {', '.join(timers)}): "
+                                    "keep the earliest, or put the later one on a task as a boundary timer"))
+
+
 def check_bpmn(src: SourceFile, *, unit_keys: set[str], forms_dir: Path, named_deadlines: dict[str, Rule],
                problems: list) -> None:
     _check_ids(src, problems)
@@ -303,6 +323,7 @@ def check_bpmn(src: SourceFile, *, unit_keys: set[str], forms_dir: Path, named_d
     _check_expressions(src, problems)
     _check_lanes(src, unit_keys, problems)
     _check_properties(src, named_deadlines, problems)
+    _check_event_gateways(src, problems)
     for process in executable_processes(src):
         _check_user_tasks(src, process, forms_dir, problems)
 
