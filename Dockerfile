@@ -22,6 +22,7 @@ COPY tovholder ./tovholder
 COPY migrations ./migrations
 COPY processes ./processes
 COPY forms ./forms
+COPY config ./config
 RUN pip install --no-deps -e . \
     && useradd --system --create-home --uid 10001 tovholder
 

@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
+SMTP_PORT ?= 8025
 
 .PHONY: install run test test-sqlite test-postgres bench clean diagrams
 
@@ -17,9 +18,13 @@ install: $(STAMP)
 
 run: $(STAMP)
 	TOVHOLDER_DEMO=1 $(BIN)/tovholder demo
-	@echo "Serving http://127.0.0.1:$(PORT) (API docs at /docs); the worker runs beside it. Ctrl-C stops both."
-	@TOVHOLDER_DEMO=1 bash -c '$(BIN)/tovholder worker & worker=$$!; \
-		trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	@echo "Serving http://127.0.0.1:$(PORT) (API docs at /docs); the worker runs beside it, and the"
+	@echo "reminder and escalation e-mails it sends are printed here by a local SMTP sink on 127.0.0.1:$(SMTP_PORT)."
+	@echo "Ctrl-C stops all three."
+	@TOVHOLDER_DEMO=1 SMTP_HOST=127.0.0.1 SMTP_PORT=$(SMTP_PORT) bash -c ' \
+		$(BIN)/python -m aiosmtpd -n -l 127.0.0.1:$(SMTP_PORT) -c aiosmtpd.handlers.Debugging & smtp=$$!; \
+		$(BIN)/tovholder worker & worker=$$!; \
+		trap "kill $$worker $$smtp 2>/dev/null" EXIT INT TERM; \
 		$(BIN)/tovholder serve --port $(PORT)'
 
 test: test-sqlite test-postgres

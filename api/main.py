@@ -18,7 +18,12 @@ from engine.settings import Settings
 import logging
 
 from engine import logs
-from .routes import auth, cases, definitions, health, messages, tasks
+from .routes import auth, cases, definitions, health, incidents, messages, metrics, tasks
+from .limits import StreamedBodyLimit
+from .routes import attachments, diagram
+from .routes import external_tasks
+from . import web
+from .web.errors import html_error, wants_html
 
 
 log = logging.getLogger("tovholder.api")
@@ -33,22 +38,34 @@ def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
     app.state.session_factory = make_session_factory(app.state.db_engine)
     logs.install()
 
-    for module in (health, auth, definitions, cases, tasks, messages):
+    for module in (health, auth, definitions, cases, tasks, messages, incidents):
         app.include_router(module.router, prefix="/api")
+    for module in (attachments, diagram):  # issue 5: files on a case, the case's diagram
+        app.include_router(module.router, prefix="/api")
+    app.include_router(external_tasks.router, prefix="/api")  # issue 6: service tasks worked by other systems
+    app.include_router(metrics.router)  # issue 6: GET /metrics (Prometheus), beside /api
 
+    web.install(app)  # issue 5: the staff web UI (pages, /static)
     _install_error_handlers(app)
+    # chunked bodies (no Content-Length); added first so that it sits inside body_limit and
+    # its 413 is raised straight into the route's body parsing
+    app.add_middleware(StreamedBodyLimit)
     _install_body_limit(app, settings.max_request_bytes, settings.max_upload_bytes)
     return app
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EngineError)
-    async def engine_error(_request: Request, exc: EngineError):
+    async def engine_error(request: Request, exc: EngineError):
+        if wants_html(request):  # outside /api: a page in the web UI's look
+            return html_error(request, exc.status, exc.detail)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError):
+    async def validation_error(request: Request, exc: RequestValidationError):
+        if wants_html(request):
+            return html_error(request, 422, "En værdi i adressen eller formularen har forkert form.")
         detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
         return JSONResponse({"detail": detail}, status_code=422)
 
@@ -59,13 +76,17 @@ def _install_error_handlers(app: FastAPI) -> None:
                                        "(for example a NUL character)"}, status_code=422)
 
     @app.exception_handler(Exception)
-    async def unexpected(_request: Request, exc: Exception):
+    async def unexpected(request: Request, exc: Exception):
         # Logged by type only: the message of an unexpected error could carry personal data.
         log.error("unexpected %s while serving a request", type(exc).__name__)
+        if wants_html(request):
+            return html_error(request, 500, None)
         return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException):
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if wants_html(request):
+            return html_error(request, exc.status_code, None)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 

@@ -20,6 +20,8 @@ from .models import Unit, User, UserUnit
 ROLES = ("caseworker", "teamlead", "process_owner", "auditor", "admin", "integration")
 UNIT_ROLES = ("caseworker", "teamlead")
 _UNIT_KEY = re.compile(r"^[a-z][a-z0-9_\-]{0,63}$")
+# deliberately plain: no display names, quotes or line breaks (they would end up in mail headers)
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@\-æøåÆØÅ]{1,100}$")
 _hasher = PasswordHasher()
 _dummy_hash: str | None = None
@@ -58,7 +60,27 @@ def add_unit(session: Session, key: str, name: str) -> Unit:
     return unit
 
 
-def add_user(session: Session, username: str, *, role: str, password: str, units: list[str] = ()) -> UserView:
+def clean_email(email: str | None) -> str | None:
+    """A plain address (name@domain); reminders and escalations go there. None: no e-mail."""
+    if email is None:
+        return None
+    email = email.strip()
+    if not _EMAIL.fullmatch(email):
+        raise Invalid(f"e-mail address '{email[:100]}' is not a plain address like name@example.dk")
+    return email
+
+
+def set_email(session: Session, username: str, email: str | None) -> None:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"user '{username}' does not exist")
+    user.email = clean_email(email)
+    session.flush()
+
+
+def add_user(session: Session, username: str, *, role: str, password: str, units: list[str] = (),
+             email: str | None = None) -> UserView:
+    email = clean_email(email)
     if not _USERNAME.match(username or ""):
         raise Invalid("username may contain letters, digits and . _ - @ (at most 100)")
     if role not in ROLES:
@@ -73,7 +95,7 @@ def add_user(session: Session, username: str, *, role: str, password: str, units
         if session.get(Unit, key) is None:
             raise NotFound(f"unit '{key}' does not exist")
     user = User(username=username, password_hash=_hasher.hash(password), role=role, active=True,
-                created_at=clock.now())
+                created_at=clock.now(), email=email)
     session.add(user)
     session.flush()
     for key in dict.fromkeys(units):

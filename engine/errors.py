@@ -58,3 +58,15 @@ class ProcessError(EngineError):
     """
 
     status = 422
+
+
+class TooLarge(EngineError):
+    """An upload over the configured size limit; nothing is stored."""
+
+    status = 413
+
+
+class UnsupportedType(EngineError):
+    """An upload whose content is not one of the allowed file types; nothing is stored."""
+
+    status = 415

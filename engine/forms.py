@@ -6,6 +6,8 @@ A form file:
                 {"name": "sats", "label": "Sats", "type": "number", "min": 0, "help": "kr. pr. måned"},
                 {"name": "kategori", "label": "Kategori", "type": "choice",
                  "choices": [{"value": "jobparat", "label": "Jobparat"}, ...]}]}
+A `file` field's value is {"attachment_id": ..., "filename": ..., "size": ...}
+naming an uploaded attachment (engine/attachments.py defines and checks it).
 Reads files only; no database.
 """
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from .attachments import parse_file_value
 from .errors import FormRejected, Invalid
 
 FIELD_TYPES = ("text", "textarea", "number", "date", "boolean", "choice", "file")
@@ -135,7 +138,9 @@ def validate_data(form: Form | None, data: object) -> dict:
 
 
 def _check_value(fld: FormField, value):
-    if fld.type in ("text", "textarea", "file"):
+    if fld.type == "file":  # the shape is defined in engine.attachments (FILE_VALUE_KEYS)
+        return parse_file_value(value)
+    if fld.type in ("text", "textarea"):
         if not isinstance(value, str):
             raise ValueError("must be text")
         if fld.pattern and not re.fullmatch(fld.pattern, value):

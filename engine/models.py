@@ -41,6 +41,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(TS)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)  # reminders, escalations (migration 0007)
 
 
 class UserUnit(Base):
@@ -160,6 +161,9 @@ class Wait(Base):
     due_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
     # the value of the data field a process names as this message's extra correlation key
     correlation: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # timers only (workers.timers): failed fire attempts and when the next one may run
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
 
 
 class AuditEvent(Base):
@@ -186,3 +190,122 @@ class CaseAccess(Base):
     actor: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(TS)
     action: Mapped[str] = mapped_column(String(64))
+
+
+# -- issue 5: attachments (engine/attachments.py) -------------------------------------------------
+
+from sqlalchemy import LargeBinary  # noqa: E402 - kept with the one model that needs it
+
+
+class Attachment(Base):
+    """A file on a case (optionally from one task's form field); the bytes live in the row itself."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_case", "case_id", "uploaded_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    field: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(TS)
+    # deferred: listing attachments never loads their bytes
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+
+# -- worker: incidents [issue 6, worker-timers] ---------------------------------------------------
+
+class Incident(Base):
+    """Work that failed after its retries (a timer, a service task, ...) and waits for an admin."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_status", "status", "created_at"),
+        Index("ix_incidents_case", "case_id"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), nullable=True)  # None: not a case's work
+    kind: Mapped[str] = mapped_column(String(32))  # "timer", "service_task", "external_task", ...
+    element_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    ref: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the failed item's own id, if it has one
+    message: Mapped[str] = mapped_column(Text)  # error text only, CPR-shaped numbers masked
+    attempts: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # open | resolved
+    created_at: Mapped[datetime] = mapped_column(TS)
+    resolved_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+
+
+# -- issue 5: web login throttling [web-core] (engine/web_login.py) -------------------------------
+
+class LoginThrottle(Base):
+    """Failed web logins per user name (also for names that do not exist: no enumeration)."""
+
+    __tablename__ = "login_throttle"
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(TS)
+    locked_until: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+
+
+# -- issue 6: outbox, deadline notices, service tasks [outbox-service] ----------------------------
+
+class OutboxMessage(Base):
+    """An e-mail waiting to be sent (engine/outbox.py); workers/mail.py sends it and sets sent_at once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "failed_at", "next_attempt_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)  # the same notice is never queued twice
+    kind: Mapped[str] = mapped_column(String(16))  # reminder | escalation | letter | employer
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), nullable=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    failed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)  # gave up: an incident is open
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class TaskDeadlineNotice(Base):
+    """Per overdue user task: when it was flagged, reminded and escalated (engine/escalations.py)."""
+
+    __tablename__ = "task_deadline_notices"
+    __table_args__ = (Index("ix_deadline_notices_escalate", "escalated_at", "escalate_at"),)
+    task_id: Mapped[str] = mapped_column(ForeignKey("human_tasks.id"), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    overdue_at: Mapped[datetime] = mapped_column(TS)  # when the worker flagged it
+    reminded_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    escalate_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)  # due + grace
+    escalated_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+
+
+class ServiceTask(Base):
+    """A BPMN service task the case waits at, worked by a topic handler or an external worker."""
+
+    __tablename__ = "service_tasks"
+    __table_args__ = (
+        Index("ix_service_tasks_fetch", "status", "topic", "available_at"),
+        Index("ix_service_tasks_case", "case_id"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    topic: Mapped[str] = mapped_column(String(200))
+    variables: Mapped[dict] = mapped_column(JSON, default=dict)  # the task's data when it became ready
+    status: Mapped[str] = mapped_column(String(16))  # open | locked | done | failed | cancelled
+    lock_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    available_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)  # retry backoff
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    retries_left: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(TS)
+    completed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)

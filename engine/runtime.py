@@ -23,11 +23,12 @@ from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import TaskState
 
-from . import audit, clock
+from . import attachments, audit, clock
 from . import cpr as cpr_rules
 from .access import check_can_send_message, check_task_workable
 from .accounts import UserView
 from .catalog import get_definition, latest_definition
+from .db import is_postgres
 from .config import CaseRules
 from .errors import Conflict, Invalid, NotFound, ProcessError, TaskNotOpen
 from .forms import load_form, validate_data
@@ -36,6 +37,7 @@ from .models import AuditEvent, Case, Citizen, DefinitionMessageStart, HumanTask
 from .projections import (
     OPEN_STATES, completed_ids, element_id, record_path, sync_human_tasks, sync_waits, tasks_in, timer_due,
 )
+from .service_rows import sync_service_tasks
 from .serialization import new_workflow, state_to_json, to_plain_json, workflow_from_json
 from .spiff import interrupt_if_needed, message_payload
 
@@ -108,6 +110,7 @@ class CaseRun:
         if finished_now:
             audit.record(session, case, "case_completed", actor=self.actor, element_id=_end_element(workflow))
         sync_waits(session, case, workflow)
+        sync_service_tasks(session, case, workflow, actor=self.actor)
         thrown = [e for e in workflow.get_events() if isinstance(e.event_definition, MessageEventDefinition)]
         for event in thrown:
             event.payload = message_payload(workflow, event)
@@ -136,6 +139,14 @@ def _end_element(workflow) -> str | None:
 def _citizen(session: Session, digits: str) -> Citizen:
     citizen = session.scalar(select(Citizen).where(Citizen.cpr == digits))
     if citizen is not None:
+        return citizen
+    if not is_postgres(session):
+        # pysqlite starts no transaction before the first write, so a SAVEPOINT here would be the
+        # outermost transaction and its RELEASE would commit the citizen even if the start then
+        # fails. SQLite has one writer at a time, so a plain insert is enough there.
+        citizen = Citizen(cpr=digits)
+        session.add(citizen)
+        session.flush()
         return citizen
     try:
         with session.begin_nested():
@@ -202,7 +213,7 @@ def complete_task(session: Session, *, task_id: str, data: object, user: UserVie
     if row.status == "claimed" and row.assignee != user.username:
         raise Conflict(f"task {task_id} is claimed by {row.assignee}")
     form = load_form(rules.forms_dir, row.form_key) if row.form_key else None
-    cleaned = validate_data(form, data)
+    cleaned = attachments.check_form_files(session, case_id=case.id, form=form, data=validate_data(form, data))
     run = CaseRun(session, case, actor=user.username, rules=rules)
     task = run.workflow.get_task_from_id(UUID(row.id))
     if task is None or task.state != TaskState.READY:
@@ -370,11 +381,6 @@ def cancel_case(session: Session, *, case_id: str, reason: object, actor: str, r
     return case
 
 
-def due_timer_case_ids(session: Session, *, now, limit: int = 100) -> list[str]:
-    query = select(Wait.case_id).distinct().where(Wait.kind == "timer", Wait.due_at <= now)
-    return list(session.scalars(query.limit(limit)))
-
-
 def fire_timers(session: Session, *, case_id: str, rules: CaseRules, now=None) -> int:
     """Fire every timer of this case that is due at `now` (default: the clock); returns how many fired."""
     case = lock_case(session, case_id)
@@ -383,8 +389,9 @@ def fire_timers(session: Session, *, case_id: str, rules: CaseRules, now=None) -
     moment = clock.as_utc(now or clock.now())
     with clock.at(moment):
         run = CaseRun(session, case, actor=TIMER_ACTOR, rules=rules)
+        # SpiffWorkflow fires a timer only once its due moment has passed (strictly after)
         due = [(t, when) for t in tasks_in(run.workflow, TaskState.WAITING)
-               if (when := timer_due(t)) is not None and when <= moment]
+               if (when := timer_due(t)) is not None and when < moment]
         run.guarded(run.workflow.refresh_timers)
         run.step()
         for task, when in due:

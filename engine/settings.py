@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from .filetypes import UPLOAD_TYPES
+
 DEMO_SECRET_KEY = "demo-only-secret-key-do-not-use-in-production"
 SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
 MIN_SECRET_KEY_LENGTH = 32
@@ -36,9 +38,62 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(5 * 1024 * 1024, validation_alias="TOVHOLDER_MAX_UPLOAD_BYTES", ge=1024)
     max_request_bytes: int = Field(1024 * 1024, validation_alias="TOVHOLDER_MAX_REQUEST_BYTES", ge=1024)
     worker_interval_seconds: float = Field(5.0, validation_alias="TOVHOLDER_WORKER_INTERVAL", gt=0)
+    # timers (workers.timers): a failing case is retried after backoff * 2**(attempt-1) seconds;
+    # after max attempts an incident waits for an admin's retry
+    worker_max_attempts: int = Field(5, validation_alias="TOVHOLDER_WORKER_MAX_ATTEMPTS", ge=1, le=100)
+    worker_backoff_seconds: float = Field(30.0, validation_alias="TOVHOLDER_WORKER_BACKOFF", gt=0)
+    worker_batch: int = Field(50, validation_alias="TOVHOLDER_WORKER_BATCH", ge=1, le=10000)
     deadlines_file: Path = Field(Path("config/deadlines.toml"), validation_alias="TOVHOLDER_DEADLINES_FILE")
     # Days (MM-DD) the municipality is closed besides weekends and public holidays.
     closed_days: Annotated[tuple[str, ...], NoDecode] = Field(("06-05", "12-24", "12-31"), validation_alias="TOVHOLDER_CLOSED_DAYS")
+    # Attachment types (checked on the file's content, engine/filetypes.py); comma-separated MIME types.
+    allowed_upload_types: Annotated[tuple[str, ...], NoDecode] = Field(
+        tuple(UPLOAD_TYPES), validation_alias="TOVHOLDER_ALLOWED_UPLOAD_TYPES")
+
+    # outbox sender (workers/mail.py); without SMTP_HOST mail stays queued in the outbox
+    smtp_host: str | None = Field(None, validation_alias="SMTP_HOST")
+    smtp_port: int = Field(25, validation_alias="SMTP_PORT", ge=1, le=65535)
+    smtp_starttls: bool = Field(False, validation_alias="SMTP_STARTTLS")
+    smtp_ssl: bool = Field(False, validation_alias="SMTP_SSL")
+    smtp_username: str | None = Field(None, validation_alias="SMTP_USERNAME")
+    smtp_password: str | None = Field(None, validation_alias="SMTP_PASSWORD", repr=False)
+    smtp_from: str = Field("tovholder@localhost", validation_alias="SMTP_FROM")
+    smtp_timeout_seconds: float = Field(30.0, validation_alias="SMTP_TIMEOUT", gt=0)
+    outbox_max_attempts: int = Field(8, validation_alias="TOVHOLDER_OUTBOX_MAX_ATTEMPTS", ge=1, le=100)
+    # deadlines (engine/escalations.py): reminder when a task is overdue, escalation after this grace
+    escalation_grace: str = Field("P2D working", validation_alias="TOVHOLDER_ESCALATION_GRACE")
+    # service tasks (workers/service_worker.py): how long the worker's own handlers hold a task
+    service_task_lease_seconds: int = Field(300, validation_alias="TOVHOLDER_SERVICE_TASK_LEASE", ge=1, le=86400)
+
+    @field_validator("escalation_grace")
+    @classmethod
+    def _grace(cls, value: str) -> str:
+        from .deadlines import DeadlineError, parse_rule
+        try:
+            rule = parse_rule(value, {})
+        except DeadlineError as exc:
+            raise ValueError(f"TOVHOLDER_ESCALATION_GRACE: {exc}") from None
+        if rule.from_field:
+            raise ValueError("TOVHOLDER_ESCALATION_GRACE counts from the task's due time; leave out 'from'")
+        return value.strip()
+
+    @field_validator("smtp_ssl")
+    @classmethod
+    def _one_tls(cls, value: bool, info) -> bool:
+        if value and info.data.get("smtp_starttls"):
+            raise ValueError("set SMTP_SSL (implicit TLS, port 465) or SMTP_STARTTLS (port 587), not both")
+        return value
+
+    @field_validator("allowed_upload_types", mode="before")
+    @classmethod
+    def _upload_types(cls, value):
+        if isinstance(value, str):
+            value = [v.strip().lower() for v in value.split(",") if v.strip()]
+        unknown = [v for v in value if v not in UPLOAD_TYPES]
+        if unknown or not value:
+            raise ValueError("TOVHOLDER_ALLOWED_UPLOAD_TYPES must be a comma-separated list of: "
+                             + ", ".join(UPLOAD_TYPES))
+        return tuple(value)
 
     @field_validator("closed_days", mode="before")
     @classmethod

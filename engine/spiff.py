@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import MessageEventDefinition as DefaultMessageEventDefinition
 from SpiffWorkflow.bpmn.serializer.default.event_definition import MessageEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 from SpiffWorkflow.bpmn.specs.defaults import (
     BoundaryEvent, CallActivity, EndEvent, EventSubprocess, IntermediateCatchEvent, IntermediateThrowEvent,
     StartEvent,
@@ -39,6 +40,7 @@ import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module
 
 from . import clock
 from .scripting import SandboxEnvironment, ScriptContext
+from .service_spec import TopicServiceTask, TopicServiceTaskParser
 
 CAMUNDA_NS = NSMAP["camunda"]
 
@@ -183,6 +185,7 @@ class TovholderParser(CamundaParser):
         full_tag("intermediateThrowEvent"): (_with_camunda_properties(IntermediateThrowEventParser),
                                              IntermediateThrowEvent),
         full_tag("boundaryEvent"): (_with_camunda_properties(BoundaryEventParser), BoundaryEvent),
+        full_tag("serviceTask"): (TopicServiceTaskParser, TopicServiceTask),  # waits for its topic's worker
     }
 
 
@@ -190,6 +193,7 @@ def _serializer_config():
     config = deepcopy(CAMUNDA_CONFIG)
     config.pop(CamundaMessageEventDefinition, None)
     config[DefaultMessageEventDefinition] = MessageEventDefinitionConverter
+    config[TopicServiceTask] = BpmnTaskSpecConverter
     return config
 
 

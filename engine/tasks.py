@@ -6,7 +6,7 @@ flush, the edge commits.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit, clock
@@ -87,11 +87,43 @@ def assign(session: Session, *, task_id: str, username: object, user: UserView) 
     return row
 
 
-def list_tasks(session: Session, user: UserView, *, unit: str | None = None, assignee: str | None = None,
-               status: str | None = None, overdue: bool | None = None, case_id: str | None = None,
-               audience: str | None = None, limit: int = 50, offset: int = 0) -> list[HumanTask]:
+def list_tasks(session: Session, user: UserView, *, limit: int = 50, offset: int = 0,
+               **filters) -> list[HumanTask]:
+    """The inbox: tasks the user may see, filtered (see `inbox_query`), by due date, nulls last."""
+    query = inbox_query(user, **filters)
+    # due_at ascending with nulls last, on SQLite and PostgreSQL alike
+    query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def count_tasks(session: Session, user: UserView, **filters) -> int:
+    """How many tasks `list_tasks` would list with these filters (for the web inbox's tab counts)."""
+    return session.scalar(select(func.count()).select_from(inbox_query(user, **filters).subquery())) or 0
+
+
+def workload(session: Session, user: UserView, *, unit: str) -> dict[str | None, int]:
+    """Open tasks per assignee in one unit (None: nobody's yet), through the same access rules."""
+    ids = inbox_query(user, unit=unit, open_only=True).with_only_columns(HumanTask.id)
+    rows = session.execute(select(HumanTask.assignee, func.count()).where(HumanTask.id.in_(ids))
+                           .group_by(HumanTask.assignee))
+    return {assignee: n for assignee, n in rows}
+
+
+def inbox_query(user: UserView, *, unit: str | None = None, assignee: str | None = None,
+                status: str | None = None, overdue: bool | None = None, case_id: str | None = None,
+                audience: str | None = None, process_key: str | None = None, element_id: str | None = None,
+                due_before=None, open_only: bool = False):
+    """The one query behind every inbox view; the unit rules of engine.access are applied here."""
     units = visible_units(user)
     query = select(HumanTask)
+    if open_only:
+        query = query.where(HumanTask.status.in_(OPEN_STATES))
+    if process_key is not None:
+        query = query.where(HumanTask.process_key == process_key)
+    if element_id is not None:
+        query = query.where(HumanTask.element_id == element_id)
+    if due_before is not None:  # "soon due": due before this moment but not yet overdue
+        query = query.where(HumanTask.due_at < due_before, HumanTask.due_at >= clock.now())
     if user.role == "caseworker":  # a team lead's reminder is not in a caseworker's inbox
         query = query.where(HumanTask.audience.is_(None))
     if audience is not None:
@@ -117,6 +149,4 @@ def list_tasks(session: Session, user: UserView, *, unit: str | None = None, ass
         query = query.where(late if overdue else ~late | HumanTask.due_at.is_(None))
     if case_id is not None:
         query = query.where(HumanTask.case_id == case_id)
-    # due_at ascending with nulls last, on SQLite and PostgreSQL alike
-    query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
-    return list(session.scalars(query.limit(limit).offset(offset)))
+    return query

@@ -324,8 +324,39 @@ def check_bpmn(src: SourceFile, *, unit_keys: set[str], forms_dir: Path, named_d
     _check_lanes(src, unit_keys, problems)
     _check_properties(src, named_deadlines, problems)
     _check_event_gateways(src, problems)
+    _check_service_tasks(src, problems)
     for process in executable_processes(src):
         _check_user_tasks(src, process, forms_dir, problems)
+
+
+_TOPIC = re.compile(r"[a-z][a-z0-9_]{0,199}")
+
+
+def _check_service_tasks(src: SourceFile, problems: list) -> None:
+    """A service task names the topic a worker takes it by (engine.service_spec); nothing else runs it."""
+    for node in src.root.iter(_bpmn("serviceTask")):
+        attribute = (node.get(f"{{{CAMUNDA_NS}}}topic") or "").strip()
+        prop, prop_line = _camunda_properties(node).get("topic", ("", node.sourceline))
+        prop = prop.strip()
+        kind = node.get(f"{{{CAMUNDA_NS}}}type")
+        where = (src.name, node.get("id"))
+        if any(node.get(f"{{{CAMUNDA_NS}}}{a}") for a in ("class", "expression", "delegateExpression")):
+            problems.append(problem(*where, node.sourceline, "a service task here runs no Java class or "
+                                    "expression: set Implementation to External and name a topic"))
+        elif kind not in (None, "external"):
+            problems.append(problem(*where, node.sourceline, f"service task type '{kind}' is not supported: "
+                                    "set Implementation to External and name a topic"))
+        if not attribute and not prop:
+            problems.append(problem(*where, node.sourceline, "this service task names no topic: set "
+                                    "Implementation to External and Topic to e.g. brev_til_borger"))
+        elif attribute and prop and attribute != prop:
+            problems.append(problem(*where, prop_line, f"topic '{attribute}' and property topic '{prop}' differ"))
+        elif not _TOPIC.fullmatch(attribute or prop):
+            problems.append(problem(*where, node.sourceline if attribute else prop_line,
+                                    f"topic '{attribute or prop}' must be lower-case letters, digits and _"))
+        retries, line = _camunda_properties(node).get("retries", ("3", node.sourceline))
+        if not retries.strip().isdigit() or int(retries) > 100:
+            problems.append(problem(*where, line, f"retries must be a whole number from 0 to 100 (got '{retries}')"))
 
 
 def message_start_names(src: SourceFile, process) -> list[str]:

@@ -200,7 +200,7 @@ def test_dockerfile_installs_the_lock_then_the_project_without_dependencies():
     assert lock and project and lock[0] < project[0], runs
     copies_lock = [i for i, (kw, rest) in enumerate(steps) if kw == "COPY" and "requirements.lock" in rest]
     assert copies_lock and copies_lock[0] < lock[0]
-    for needed in ("migrations", "engine", "api", "workers", "tovholder", "pyproject.toml"):
+    for needed in ("migrations", "engine", "api", "workers", "tovholder", "pyproject.toml", "config", "forms", "processes"):
         assert any(kw == "COPY" and needed in rest for kw, rest in steps), f"the image needs {needed}"
 
 

@@ -82,7 +82,8 @@ def cmd_users_add(settings, args) -> None:
         password = secrets.token_urlsafe(12)
     db_engine, session = _session(settings)
     with session:
-        user = accounts.add_user(session, args.username, role=args.role, password=password, units=args.unit or [])
+        user = accounts.add_user(session, args.username, role=args.role, password=password, units=args.unit or [],
+                                 email=args.email)
         session.commit()
     db_engine.dispose()
     units = f" in {', '.join(sorted(user.units))}" if user.units else ""
@@ -114,11 +115,10 @@ def cmd_serve(settings, args) -> None:
 
 def cmd_worker(settings, args) -> None:
     settings.signing_key()  # the same configuration as serve, so a half-configured deployment fails here too
-    from engine.logs import install as mask_cpr_in_logs
+    from workers.jsonlog import setup as setup_logging
     from workers.loop import run_forever
-    mask_cpr_in_logs()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    run_forever(settings, once=args.once)
+    setup_logging()  # JSON lines on stderr, CPR numbers masked
+    run_forever(settings, once=args.once, metrics_port=args.metrics_port)
 
 
 def cmd_demo(settings, _args) -> None:
@@ -130,8 +130,11 @@ def cmd_demo(settings, _args) -> None:
             if key not in existing_units:
                 accounts.add_unit(session, key, name)
         for username, role, units in DEMO_USERS:
+            email = f"{username}@demo.tovholder.dk" if units else None  # reminders reach unit members
             if accounts.find_user(session, username) is None:
-                accounts.add_user(session, username, role=role, password=DEMO_PASSWORD, units=units)
+                accounts.add_user(session, username, role=role, password=DEMO_PASSWORD, units=units, email=email)
+            elif email:
+                accounts.set_email(session, username, email)
         session.commit()
         deployed = catalog.deploy(session, catalog.collect_files([settings.processes_dir]),
                                   rules=rules_from_settings(settings), actor="demo")
@@ -167,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_user.add_argument("--role", required=True, choices=accounts.ROLES)
     add_user.add_argument("--unit", action="append", metavar="KEY", help="a unit the user belongs to (repeat)")
     add_user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add_user.add_argument("--email", metavar="ADDR", help="where reminders and escalations are sent")
     add_user.set_defaults(func=cmd_users_add)
 
     deploy = sub.add_parser("deploy", help="deploy .bpmn/.dmn files or folders")
@@ -179,7 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="run the background worker")
-    worker.add_argument("--once", action="store_true", help="one pass, then exit")
+    worker.add_argument("--once", action="store_true", help="fire what is due now, then exit")
+    worker.add_argument("--metrics-port", type=int, default=None, metavar="PORT",
+                        help="serve GET /health and GET /metrics (Prometheus) on this port")
     worker.set_defaults(func=cmd_worker)
 
     sub.add_parser("demo", help="create demo units and users and deploy processes/").set_defaults(func=cmd_demo)

@@ -1,5 +1,5 @@
-"""Background work: fire due timers (more jobs come with the worker issue).
+"""Background work: due timers (workers.timers) and further jobs registered with workers.loop.register_job.
 
 Each item runs in its own transaction: one case per commit, and a failing
-case is rolled back and logged without stopping the batch.
+case is rolled back, its attempt counted, and the batch goes on.
 """

@@ -1,18 +1,21 @@
-"""`python -m workers`: the same loop as `tovholder worker`."""
-import logging
+"""`python -m workers [--once] [--metrics-port N]`: the same loop as `tovholder worker`."""
+import argparse
 import sys
 
-from engine.logs import install as mask_cpr_in_logs
 from engine.settings import SettingsError, load_settings
 
+from .jsonlog import setup as setup_logging
 from .loop import run_forever
 
+parser = argparse.ArgumentParser(prog="python -m workers", description="the Tovholder background worker")
+parser.add_argument("--once", action="store_true", help="fire what is due now, then exit")
+parser.add_argument("--metrics-port", type=int, default=None, help="serve /health and /metrics on this port")
+args = parser.parse_args()
 try:
     settings = load_settings()
     settings.signing_key()
 except SettingsError as exc:
     print(f"workers: {exc}", file=sys.stderr)
     raise SystemExit(1) from None
-mask_cpr_in_logs()
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-run_forever(settings)
+setup_logging()
+run_forever(settings, once=args.once, metrics_port=args.metrics_port)

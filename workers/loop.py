@@ -1,41 +1,118 @@
-"""`tovholder worker`: the long-running loop; stops cleanly on SIGTERM/SIGINT."""
+"""`tovholder worker`: the long-running loop; stops cleanly on SIGTERM/SIGINT.
+
+Each pass runs the jobs in turn (timers first; further jobs such as the
+outbox sender add themselves to JOBS, see `register_job`). A job handles up
+to a batch of items, one transaction per item, and checks `ctx.stop` between
+items: on SIGTERM the item in hand finishes and commits, no new one is
+taken, and the process exits 0. A pass that filled a batch is followed at
+once by the next; otherwise the loop waits TOVHOLDER_WORKER_INTERVAL.
+"""
 from __future__ import annotations
 
 import logging
 import signal
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from engine.config import rules_from_settings
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.config import CaseRules, rules_from_settings
 from engine.db import make_db_engine, make_session_factory
 from engine.settings import Settings
 
-from .timers import fire_due_timers
+from .ops import WorkerMetrics, serve
+from .timers import RetryPolicy, fire_due_timers
 
 log = logging.getLogger("tovholder.worker")
 
 
-def run_forever(settings: Settings, *, once: bool = False) -> None:
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    db_engine = make_db_engine(settings.database_url)
-    session_factory = make_session_factory(db_engine)
-    rules = rules_from_settings(settings)
-    log.info("worker started (interval %.1fs)", settings.worker_interval_seconds)
-    while not stop.is_set():
+@dataclass
+class WorkerContext:
+    settings: Settings
+    session_factory: sessionmaker[Session]
+    rules: CaseRules
+    policy: RetryPolicy
+    stop: threading.Event
+    metrics: WorkerMetrics
+
+
+# A job: fn(ctx) -> True when it filled its batch (more work is waiting, so no pause before the next pass).
+Job = Callable[[WorkerContext], bool]
+JOBS: list[Job] = []
+
+
+def register_job(job: Job) -> Job:
+    if job not in JOBS:
+        JOBS.append(job)
+    return job
+
+
+@register_job
+def timers_job(ctx: WorkerContext) -> bool:
+    batch = ctx.settings.worker_batch
+    result = fire_due_timers(ctx.session_factory, rules=ctx.rules, batch=batch, policy=ctx.policy,
+                             should_stop=ctx.stop.is_set)
+    ctx.metrics.pass_done(result)
+    if result.handled:
+        log.info("timers: fired %d on %d cases, %d failed, %d busy", result.fired, result.cases, len(result.failed),
+                 len(result.busy), extra={"event": "timers_pass", "fired": result.fired, "cases": result.cases,
+                                          "failed": len(result.failed), "busy": len(result.busy)})
+    return result.handled >= batch
+
+
+def _run_pass(ctx: WorkerContext, once: bool) -> bool:
+    """One pass over the jobs; True when some job has more waiting. Errors are logged, not fatal."""
+    more = False
+    for job in list(JOBS):
+        if ctx.stop.is_set():
+            break
         try:
-            result = fire_due_timers(session_factory, rules=rules)
+            more = job(ctx) or more
         except Exception as exc:  # noqa: BLE001 - e.g. the database restarting: wait and try again
-            log.error("worker pass failed (%s); retrying in %.1fs", type(exc).__name__,
-                      settings.worker_interval_seconds)
+            log.error("worker job %s failed (%s); retrying in %.1fs", job.__name__, type(exc).__name__,
+                      ctx.settings.worker_interval_seconds, extra={"event": "job_failed", "job": job.__name__})
             if once:
                 raise
-            stop.wait(settings.worker_interval_seconds)
-            continue
-        if result.fired or result.failed:
-            log.info("timers: fired %d on %d cases, %d failed", result.fired, result.cases, len(result.failed))
-        if once:
-            break
-        stop.wait(settings.worker_interval_seconds)
-    db_engine.dispose()
-    log.info("worker stopped")
+    return more
+
+
+def run_forever(settings: Settings, *, once: bool = False, metrics_port: int | None = None,
+                stop: threading.Event | None = None) -> None:
+    """Run passes until SIGTERM/SIGINT (or `stop`); with `once`, until nothing more is due now."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda signum, _frame: _stopping(stop, signum))
+    db_engine = make_db_engine(settings.database_url)
+    session_factory = make_session_factory(db_engine)
+    ctx = WorkerContext(settings, session_factory, rules_from_settings(settings), RetryPolicy.from_settings(settings),
+                        stop, WorkerMetrics(session_factory))
+    server = None
+    if metrics_port is not None:
+        stale = max(120.0, 20 * settings.worker_interval_seconds)
+        server = serve(metrics_port, metrics=ctx.metrics, db_engine=db_engine, stale_after=stale)
+    log.info("worker started (interval %.1fs, batch %d, %s)", settings.worker_interval_seconds, settings.worker_batch,
+             db_engine.dialect.name, extra={"event": "worker_started", "metrics_port": metrics_port})
+    try:
+        while not stop.is_set():
+            more = _run_pass(ctx, once)
+            if once and not more:
+                break
+            if not more:
+                stop.wait(settings.worker_interval_seconds)
+    finally:
+        if server is not None:
+            server.shutdown()
+        db_engine.dispose()
+    log.info("worker stopped", extra={"event": "worker_stopped"})
+
+
+def _stopping(stop: threading.Event, signum: int) -> None:
+    if not stop.is_set():
+        log.info("%s: finishing the item in hand, then stopping", signal.Signals(signum).name,
+                 extra={"event": "worker_stopping"})
+    stop.set()
+
+# jobs beyond timers register themselves on import: deadlines, service tasks, the outbox sender
+from . import jobs as _jobs  # noqa: E402,F401 - after register_job exists

@@ -14,8 +14,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "login_throttle",
+        sa.Column("username", sa.String(100), primary_key=True),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("login_throttle")

@@ -386,6 +386,33 @@ def test_help_works(cli):
         assert command in result.stdout
 
 
+# -- e-mail addresses (issue 6: reminders and escalations) -------------------------
+
+def test_users_add_with_an_email_address(cli, db):
+    _add_units(db, {"jobcenter": "Jobcenter"})
+    result = cli("users", "add", "lis", "--role", "teamlead", "--unit", "jobcenter",
+                 "--email", "lis@kommune.example", "--password-stdin", stdin="en-lang-adgangskode\n")
+    assert result.returncode == 0, result.stderr
+    with db.session() as s:
+        assert s.scalar(select(User).where(User.username == "lis")).email == "lis@kommune.example"
+
+
+def test_users_add_refuses_a_bad_email_address_and_stores_nothing(cli, db):
+    assert_one_line_error(cli("users", "add", "lis", "--role", "admin", "--email", "ikke en adresse",
+                              "--password-stdin", stdin="en-lang-adgangskode\n"), "e-mail")
+    with db.session() as s:
+        assert s.scalars(select(User)).all() == []
+
+
+def test_demo_users_of_units_get_example_addresses(cli, db):
+    assert cli("demo", env={"TOVHOLDER_FORMS_DIR": str(ROOT / "forms")}, unset=("TOVHOLDER_SECRET_KEY",)
+               ).returncode == 0
+    with db.session() as s:
+        lead = s.scalar(select(User).where(User.username == "jobcenter-teamleder"))
+        assert lead.email == "jobcenter-teamleder@demo.tovholder.dk"
+        assert s.scalar(select(User).where(User.username == "admin")).email is None
+
+
 def test_deploy_processes_folder_deploys_both_journeys(cli, db):
     for unit in sorted(DEMO_UNITS):
         assert cli("units", "add", unit, "--name", unit.capitalize()).returncode == 0

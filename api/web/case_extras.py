@@ -1,0 +1,46 @@
+"""Attachments and the case diagram for the pages (engine.attachments, engine.diagram).
+
+Both come from another part of issue 5 and are optional here: when an engine
+function is not there, the page simply leaves that section out. Access is
+checked by the engine functions. Only `add_upload` writes (flushes).
+"""
+from __future__ import annotations
+
+from markupsafe import Markup
+
+from engine import attachments as engine_attachments
+from engine import diagram as engine_diagram
+from engine.errors import EngineError
+
+
+def attachments(session, case_id: str, user) -> list | None:
+    """The case's attachments, or None when attachments are not available."""
+    listing = getattr(engine_attachments, "list_attachments", None)
+    if listing is None:
+        return None
+    return listing(session, case_id=case_id, user=user)
+
+
+def add_upload(session, *, user, row, field: str, upload, settings):
+    limits = engine_attachments.upload_limits(settings)
+    data = upload.file.read(limits.max_bytes + 1)  # one byte more tells it is too large; the rest is not read
+    return engine_attachments.add_attachment(
+        session, case_id=row.case_id, user=user, field=field, filename=upload.filename or "",
+        content_type=upload.content_type, data=data, task_id=row.id, limits=limits)
+
+
+def open_file(session, attachment_id: str, user):
+    return engine_attachments.open_attachment(session, attachment_id=attachment_id, user=user)
+
+
+def diagram_svg(session, case_id: str, user) -> Markup | None:
+    """The case's process as inline SVG (completed and current elements marked), or None."""
+    render = getattr(engine_diagram, "case_diagram_svg", None)
+    if render is None:
+        return None
+    try:
+        svg = render(session, case_id=case_id, user=user)
+    except EngineError:  # no diagram for this definition: the page goes on without it
+        return None
+    # The engine builds the SVG itself and escapes every name it puts in (engine/diagram_svg.py).
+    return Markup(svg) if svg else None

@@ -1,0 +1,103 @@
+"""Start a case (reception) and the case page (the tovholder view), plus attachment downloads.
+
+Starting goes through engine.runtime.start_case, as POST /api/cases does; the
+CPR number travels only in the POST body and is never logged or put in a URL.
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from engine import filetypes, runtime
+from engine.access import STARTERS, require_role
+from engine.cases import get_case
+from engine.catalog import get_definition
+from engine.errors import Invalid, NotFound
+from engine.forms import load_form
+from engine.views import case_view
+
+from ..deps import RulesDep, SessionDep, SettingsDep
+from ..routes.attachments import content_disposition
+from . import case_extras, formdata, queries, timeline
+from .render import page, redirect
+from .session import check_csrf, current_user
+
+router = APIRouter()
+
+
+def _start_context(session, settings, process_key: str) -> dict:
+    journeys = queries.startable_journeys(session)
+    form = None
+    if process_key in journeys:
+        definition = get_definition(session, process_key)
+        form = load_form(settings.forms_dir, definition.start_form_key) if definition.start_form_key else None
+    return {"journeys": journeys, "process_key": process_key if process_key in journeys else "", "form": form}
+
+
+@router.get("/sager/ny")
+def start_form(request: Request, session: SessionDep, settings: SettingsDep, forloeb: str = ""):
+    user = current_user(request, session)
+    require_role(user, STARTERS, "start cases")
+    context = _start_context(session, settings, forloeb)
+    return page(request, "start.html", {**context, "values": {}, "errors": {}, "general": [], "cpr": ""},
+                user=user)
+
+
+@router.post("/sager/ny")
+async def start(request: Request, session: SessionDep, settings: SettingsDep, rules: RulesDep):
+    posted = await request.form()
+    check_csrf(request, posted)
+    return await run_in_threadpool(_start, request, posted, session, settings, rules)
+
+
+def _start(request, posted, session, settings, rules):
+    user = current_user(request, session)
+    require_role(user, STARTERS, "start cases")
+    process_key = str(posted.get("forloeb") or "")
+    context = _start_context(session, settings, process_key)
+    cpr = str(posted.get("cpr") or "")[:20]
+    raw = formdata.raw_values(context["form"], posted)
+    try:
+        if not context["process_key"]:
+            raise Invalid("no journey", [{"field": "forloeb", "message": "Vælg et forløb."}])
+        case = runtime.start_case(session, process_key=process_key, cpr=cpr,
+                                  data=formdata.to_data(context["form"], raw), actor=user, rules=rules)
+    except Invalid as exc:  # CPR, start form (FormRejected) or journey: the page comes back, all kept
+        session.rollback()
+        errors, general = formdata.field_errors(exc.detail)
+        if "cpr" in errors:
+            errors["cpr"] = "CPR-nummeret er ikke gyldigt: skriv 10 cifre, fx 010190-1234."
+        return page(request, "start.html", {**context, "values": raw, "errors": errors, "general": general,
+                                            "cpr": cpr}, status=422, user=user)
+    session.commit()
+    return redirect(request, f"/sager/{case.id}", flash="Sagen er oprettet.")
+
+
+@router.get("/sager/{case_id}")
+def show(request: Request, case_id: str, session: SessionDep, settings: SettingsDep):
+    user = current_user(request, session)
+    case = get_case(session, case_id, user)
+    context = {
+        "case": case_view(session, case), "steps": timeline.build(session, case, settings.forms_dir),
+        "journey": queries.journey_names(session).get(case.process_key, case.process_key),
+        "units": queries.unit_names(session), "attachments": case_extras.attachments(session, case.id, user),
+        "diagram": case_extras.diagram_svg(session, case.id, user),
+    }
+    session.commit()  # the access log
+    return page(request, "case.html", context, user=user)
+
+
+@router.get("/sager/{case_id}/bilag/{attachment_id}")
+def download(request: Request, case_id: str, attachment_id: str, session: SessionDep):
+    user = current_user(request, session)
+    view, data = case_extras.open_file(session, attachment_id, user)  # checks access, logs the read
+    if view.case_id != case_id:
+        raise NotFound(f"attachment {attachment_id} not found on case {case_id}")
+    session.commit()
+    media_type = view.content_type
+    if media_type == filetypes.TEXT:
+        media_type += f"; charset={filetypes.text_charset(data) or 'utf-8'}"
+    return Response(content=data, media_type=media_type, headers={
+        "Content-Disposition": content_disposition(view.filename), "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox", "Cache-Control": "private, no-store"})

@@ -1,0 +1,102 @@
+"""Rendering pages: the Jinja2 environment (auto-escaping on), Danish dates, redirects.
+
+Every page goes through `page()`, which adds the session (user, CSRF token,
+flash message) and sets the session cookie when it is new. Read-only.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from starlette.responses import RedirectResponse, Response
+
+from engine import clock
+
+from .session import finish, set_flash, web_session
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+LOCAL = ZoneInfo("Europe/Copenhagen")
+MONTHS = ("jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec.")
+SOON = timedelta(days=3)  # "Snart forfaldne": due within this time
+
+templates = Jinja2Templates(directory=str(TEMPLATES))
+templates.env.autoescape = True  # everywhere, also in forms' own templates: a <script> typed in shows as text
+
+
+def _utc(value: datetime | str | None) -> datetime | None:
+    """Rows hold datetimes, engine views ISO strings; both are UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return clock.as_utc(value)
+
+
+def _local(value: datetime | str | None) -> datetime | None:
+    value = _utc(value)
+    return value.astimezone(LOCAL) if value is not None else None
+
+
+def dato(value: datetime | None) -> str:
+    """24. nov. 2026"""
+    value = _local(value)
+    return f"{value.day}. {MONTHS[value.month - 1]} {value.year}" if value else "—"
+
+
+def tidspunkt(value: datetime | None) -> str:
+    """24. nov. 2026 kl. 10.05 (Danish uses a full stop between hours and minutes)"""
+    value = _local(value)
+    return f"{dato(value)} kl. {value:%H.%M}" if value else "—"
+
+
+def is_overdue(value: datetime | str | None) -> bool:
+    return value is not None and _utc(value) < clock.now()
+
+
+def is_soon(value: datetime | str | None) -> bool:
+    return value is not None and not is_overdue(value) and _utc(value) < clock.now() + SOON
+
+
+def render_form_template(form, values: dict, errors: dict) -> Markup:
+    """A form's own layout (forms/<key>.html): it places fields with {{ field('name') }}."""
+    macro = templates.env.get_template("_fields.html").module.field
+    fields = {f.name: f for f in form.fields}
+
+    def place(name: str) -> Markup:
+        return macro(fields[name], values.get(name, ""), errors.get(name)) if name in fields else Markup("")
+
+    return Markup(templates.env.from_string(form.template).render(form=form, field=place))
+
+
+def filstoerrelse(size: int) -> str:
+    """1.536 bytes → "1,5 kB"; 5.242.880 → "5,0 MB" (Danish decimal comma)."""
+    value, unit = (size / 1048576, "MB") if size >= 1048576 else (size / 1024, "kB")
+    return f"{value:.1f} {unit}".replace(".", ",")
+
+
+templates.env.filters.update(filstoerrelse=filstoerrelse, dato=dato, tidspunkt=tidspunkt,
+                             kort=lambda ident: (ident or "")[:8])
+templates.env.globals.update(is_overdue=is_overdue, is_soon=is_soon,
+                             render_form_template=render_form_template)
+
+ROLE_NAMES = {"caseworker": "sagsbehandler", "teamlead": "teamleder", "process_owner": "procesejer",
+              "auditor": "revisor", "admin": "administrator", "integration": "integration"}
+templates.env.globals["ROLE_NAMES"] = ROLE_NAMES
+
+
+def page(request: Request, name: str, context: dict, *, status: int = 200, user=None) -> Response:
+    current = web_session(request)
+    request.state.flash_shown = True
+    ctx = {"request": request, "user": user, "csrf_token": current.csrf, "flash": current.flash, **context}
+    response = templates.TemplateResponse(request, name, ctx, status_code=status)
+    response.headers["Cache-Control"] = "no-store"  # pages hold personal data
+    return finish(request, response)
+
+
+def redirect(request: Request, url: str, *, flash: str | None = None) -> Response:
+    response = RedirectResponse(url, status_code=303)
+    if flash:
+        set_flash(request, response, flash)
+    return finish(request, response)

@@ -1,0 +1,91 @@
+"""What the task page shows around a task, and the uploads of its form's file fields.
+
+`build` gathers the case context (masked citizen, journey, current steps,
+earlier decisions, attachments, what the user may do) from engine calls that
+check access. `store_uploads` only flushes; the task page's route commits or
+rolls back together with the completion.
+"""
+from __future__ import annotations
+
+import re
+
+from engine import access
+from engine.accounts import UserView
+from engine.cases import get_case
+from engine.errors import EngineError, Forbidden, Invalid, TooLarge, UnsupportedType
+from engine.forms import Form, load_form
+from engine.models import HumanTask
+from engine.projections import OPEN_STATES
+from engine.views import case_view
+
+from . import case_extras, queries, timeline
+from .formdata import PREFIX, danish
+
+ENGLISH_TAIL = re.compile(r"\s*\([^()]*\)$")
+
+
+def task_form(settings, row: HumanTask) -> Form | None:
+    return load_form(settings.forms_dir, row.form_key) if row.form_key else None
+
+
+def build(session, user: UserView, row: HumanTask, settings) -> dict:
+    case = get_case(session, row.case_id, user, action="task_view")
+    view = case_view(session, case)
+    try:
+        form, form_problem = task_form(settings, row), None
+    except Invalid as exc:  # a broken form file must not hide the case
+        form, form_problem = None, exc.message
+    may = permissions(user, row)
+    members = queries.unit_members(session, row.unit) if may["assign"] and row.unit else []
+    if row.audience == "teamlead":
+        members = [(n, r) for n, r in members if r == "teamlead"]
+    steps = timeline.build(session, case, settings.forms_dir)
+    return {
+        "task": row, "case": view, "form": form, "form_problem": form_problem, "may": may, "members": members,
+        "journey": queries.journey_names(session).get(case.process_key, case.process_key),
+        "decisions": [s for s in steps if s.kind == "task_completed"],
+        "attachments": case_extras.attachments(session, case.id, user),
+        "units": queries.unit_names(session), "max_upload": settings.max_upload_bytes,
+    }
+
+
+def permissions(user: UserView, row: HumanTask) -> dict[str, bool]:
+    """Which buttons to show; the engine checks again on every POST."""
+    try:
+        access.check_task_workable(user, row)
+        workable = row.status in OPEN_STATES
+    except Forbidden:
+        workable = False
+    mine_or_free = row.status == "open" or row.assignee == user.username
+    lead = user.role in ("teamlead", "admin")
+    return {
+        "complete": workable and mine_or_free,
+        "claim": workable and row.status == "open",
+        "release": workable and row.status == "claimed" and (row.assignee == user.username or lead),
+        "assign": workable and lead,
+    }
+
+
+def store_uploads(session, user, row, form: Form | None, posted, data: dict, settings):
+    """Store each chosen file and put its value in `data`; returns (errors per field, status, stored fields)."""
+    errors: dict[str, str] = {}
+    status, stored = None, []
+    if form is None:
+        return errors, status, stored
+    for fld in form.fields:
+        upload = posted.get(PREFIX + fld.name) if fld.type == "file" else None
+        if upload is None or isinstance(upload, str) or not upload.filename:
+            continue
+        try:
+            view = case_extras.add_upload(session, user=user, row=row, field=fld.name, upload=upload,
+                                          settings=settings)
+        except (TooLarge, UnsupportedType, Invalid) as exc:
+            # the engine adds the English reason in brackets: the page shows the Danish part
+            errors[fld.name] = f"{fld.label}: {ENGLISH_TAIL.sub('', danish(exc.message))}"
+            status = status or exc.status
+            continue
+        except EngineError:
+            raise
+        data[fld.name] = view.field_value()
+        stored.append(fld.name)
+    return errors, status, stored

@@ -1,0 +1,109 @@
+"""The task page: case context, the task's form, claim / release / assign, complete.
+
+Completing goes through engine.runtime.complete_task, as POST
+/api/tasks/{id}/complete does; a form `file` field's upload is stored with
+engine.attachments.add_attachment in the same transaction, so a refused
+form leaves no file behind. The route commits once, at the end.
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from engine import runtime, tasks
+from engine.errors import FormRejected, Invalid
+from engine.forms import validate_data
+
+from ..deps import RulesDep, SessionDep, SettingsDep
+from . import formdata, task_context
+from .render import page, redirect
+from .session import check_csrf, current_user
+
+router = APIRouter()
+
+
+@router.get("/opgaver/{task_id}")
+def show(request: Request, task_id: str, session: SessionDep, settings: SettingsDep):
+    user = current_user(request, session)
+    context = task_context.build(session, user, tasks.get_task(session, task_id, user), settings)
+    session.commit()  # the access log
+    return page(request, "task.html", {**context, "values": {}, "errors": {}, "general": []}, user=user)
+
+
+@router.post("/opgaver/{task_id}")
+async def complete(request: Request, task_id: str, session: SessionDep, settings: SettingsDep, rules: RulesDep):
+    posted = await request.form()
+    check_csrf(request, posted)
+    return await run_in_threadpool(_complete, request, task_id, posted, session, settings, rules)
+
+
+def _complete(request, task_id, posted, session, settings, rules):
+    user = current_user(request, session)
+    row = tasks.get_task(session, task_id, user)
+    form = task_context.task_form(settings, row)
+    raw = formdata.raw_values(form, posted)
+    data = formdata.to_data(form, raw)
+    errors, status, uploaded = task_context.store_uploads(session, user, row, form, posted, data, settings)
+    try:
+        if errors:
+            validate_data(form, data)  # collect the other fields' messages too; nothing is completed
+            raise FormRejected("upload refused", [])
+        runtime.complete_task(session, task_id=task_id, data=data, user=user, rules=rules)
+    except FormRejected as exc:
+        session.rollback()  # also drops files stored above: nothing half-done
+        per_field, general = formdata.field_errors(exc.detail)
+        errors = {**per_field, **errors}
+        for name in uploaded:
+            errors.setdefault(name, "Filen er ikke gemt, fordi formularen havde fejl. Vælg den igen.")
+        row = tasks.get_task(session, task_id, user)
+        context = task_context.build(session, user, row, settings)
+        session.commit()
+        return page(request, "task.html", {**context, "values": raw, "errors": errors, "general": general},
+                    status=status or 422, user=user)
+    session.commit()
+    return redirect(request, "/", flash=f"Opgaven »{row.name}« er udført.")
+
+
+@router.post("/opgaver/{task_id}/overtag")
+async def claim(request: Request, task_id: str, session: SessionDep):
+    return await _action(request, task_id, session, "claim")
+
+
+@router.post("/opgaver/{task_id}/frigiv")
+async def release(request: Request, task_id: str, session: SessionDep):
+    return await _action(request, task_id, session, "release")
+
+
+@router.post("/opgaver/{task_id}/tildel")
+async def assign(request: Request, task_id: str, session: SessionDep):
+    return await _action(request, task_id, session, "assign")
+
+
+async def _action(request: Request, task_id: str, session, action: str):
+    posted = await request.form()
+    check_csrf(request, posted)
+    return await run_in_threadpool(_run_action, request, task_id, session, action, posted)
+
+
+def _run_action(request, task_id, session, action, posted):
+    user = current_user(request, session)
+    back = posted.get("tilbage") if posted.get("tilbage") in ("indbakke",) else None
+    target = "/" if back else f"/opgaver/{task_id}"
+    if action == "claim":
+        row = tasks.claim(session, task_id=task_id, user=user)
+        message = f"Du har overtaget opgaven »{row.name}«."
+    elif action == "release":
+        row = tasks.release(session, task_id=task_id, user=user)
+        message = f"Opgaven »{row.name}« er frigivet til enheden."
+    else:
+        try:
+            row = tasks.assign(session, task_id=task_id, username=str(posted.get("username") or ""), user=user)
+        except Invalid as exc:
+            session.rollback()
+            per_field, general = formdata.field_errors(exc.detail)
+            reasons = list(per_field.values()) + general or [exc.message]
+            return redirect(request, target, flash="Opgaven blev ikke tildelt: " + "; ".join(reasons))
+        message = f"Opgaven »{row.name}« er tildelt {row.assignee}."
+    session.commit()
+    return redirect(request, target, flash=message)
+

@@ -1,0 +1,173 @@
+"""Drawing BPMN as SVG from its BPMNDI: `render(xml_bytes, marks=None) -> str`.
+
+Pure: BPMN XML in, SVG text out; no database, no files. Deterministic (the
+same input gives the same bytes), so scripts/render_bpmn.py draws the
+checked-in pictures in docs/img with it, and engine/diagram.py draws a case's
+diagram with `marks` (engine/diagram_marks.py): completed elements, the
+current ones and the sequence flows taken, plus a legend. Without marks the
+output is exactly the documentation picture.
+
+Split for size: engine/diagram_text.py (names, text layout), engine/
+diagram_shapes.py (shapes), this module (edges, planes, the document).
+"""
+from __future__ import annotations
+
+from lxml import etree
+
+from .diagram_marks import LEGEND_WIDTH, Marks
+from .diagram_shapes import Shapes
+from .diagram_text import (
+    BPMNDI_NS, DC_NS, DI_NS, EVENTS, FONT, FONT_SIZE, GATEWAYS, LABEL_CHAR_W, LINE_H, PLANE_GAP, SUBPROCESSES,
+    Bounds, esc, local, num, text_block, wrap,
+)
+
+
+class Renderer(Shapes):
+    def __init__(self, root, marks: Marks | None = None):
+        self.root = root
+        self.marks = marks
+        self.by_id = {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+        self.default_flows = {el.get("default") for el in self.by_id.values() if el.get("default")}
+
+    # -- edges ---------------------------------------------------------------
+
+    def edge(self, edge) -> str:
+        el = self.by_id.get(edge.get("bpmnElement"))
+        pts = [(float(w.get("x", 0)), float(w.get("y", 0))) for w in edge.findall(f"{{{DI_NS}}}waypoint")]
+        if el is None or len(pts) < 2:
+            return ""
+        kind = local(el)
+        d = " ".join(f"{num(x)},{num(y)}" for x, y in pts)
+        if kind == "messageFlow":
+            out = [f'<polyline class="message-flow" points="{d}" fill="none" stroke="#000000" stroke-width="1.5" '
+                   f'stroke-dasharray="6 4" marker-start="url(#msg-start)" marker-end="url(#msg-end)"/>']
+        elif kind in ("association", "dataInputAssociation", "dataOutputAssociation"):
+            out = [f'<polyline points="{d}" fill="none" stroke="#000000" stroke-dasharray="2 3"/>']
+        else:
+            out = [f'<polyline class="sequence-flow" points="{d}" fill="none" stroke="#000000" stroke-width="1.5" '
+                   f'marker-end="url(#arrow)"/>']
+            if el.get("id") in self.default_flows:  # a slash near the start
+                (x1, y1), (x2, y2) = pts[0], pts[1]
+                length = max(((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5, 1)
+                ux, uy = (x2 - x1) / length, (y2 - y1) / length
+                mx, my = x1 + ux * 10, y1 + uy * 10
+                out.append(f'<path d="M{num(round(mx - 5 * ux - 5 * uy, 2))} {num(round(my - 5 * uy + 5 * ux, 2))} '
+                           f'L{num(round(mx + 5 * ux + 5 * uy, 2))} {num(round(my + 5 * uy - 5 * ux, 2))}" '
+                           f'stroke="#000000" stroke-width="1.5"/>')
+        name = el.get("name") or ""
+        if name.strip():
+            lb = edge.find(f"{{{BPMNDI_NS}}}BPMNLabel/{{{DC_NS}}}Bounds")
+            if lb is not None:
+                lbb = Bounds(lb)
+                out.append(text_block(wrap(name, max(lbb.w, 60), LABEL_CHAR_W), lbb.x, lbb.y, anchor="start", size=11))
+            else:
+                (x1, y1), (x2, y2) = pts[0], pts[1]
+                out.append(text_block(wrap(name, 120, LABEL_CHAR_W), (x1 + x2) / 2 + 4, (y1 + y2) / 2 - LINE_H - 2,
+                                      anchor="start", size=11))
+        return "".join(out)
+
+    # -- planes --------------------------------------------------------------
+
+    def plane(self, plane) -> tuple[list[str], tuple[float, float, float, float]]:
+        shapes = [s for s in plane if local(s) == "BPMNShape"]
+        edges = [e for e in plane if local(e) == "BPMNEdge"]
+        xs, ys = [], []
+        layers: dict[int, list[str]] = {0: [], 1: [], 2: [], 3: [], 4: [], 5: []}
+        for s in shapes:
+            el = self.by_id.get(s.get("bpmnElement"))
+            bounds_el = s.find(f"{{{DC_NS}}}Bounds")
+            if el is None or bounds_el is None:
+                continue
+            b = Bounds(bounds_el)
+            xs += [b.x, b.x + b.w]
+            ys += [b.y, b.y + b.h]
+            lb = s.find(f"{{{BPMNDI_NS}}}BPMNLabel/{{{DC_NS}}}Bounds")
+            if lb is not None:
+                lbb = Bounds(lb)
+                xs += [lbb.x, lbb.x + lbb.w]
+                ys += [lbb.y, lbb.y + lbb.h]
+            kind = local(el)
+            if kind == "participant":
+                layers[0].append(self.pool_or_lane(el, b, True))
+            elif kind == "lane":
+                layers[0].append(self.pool_or_lane(el, b, False))
+            elif kind in SUBPROCESSES and s.get("isExpanded") == "true":
+                layers[1].append(self.activity(el, b, s))
+            elif kind in EVENTS:
+                layers[3].append(self.event(el, b))
+                layers[4].append(self.label(el, b, s))
+            elif kind in GATEWAYS:
+                layers[3].append(self.gateway(el, b))
+                layers[4].append(self.label(el, b, s))
+            elif kind in SUBPROCESSES or kind.endswith("Task") or kind in ("task", "callActivity"):
+                layers[3].append(self.activity(el, b, s))
+            else:
+                layers[3].append(self.other(el, b))
+            if self.marks is not None:  # above everything else, so a mark is never hidden
+                layers[5].append(self.marks.shape(el, b, expanded=s.get("isExpanded") == "true"))
+        for e in edges:
+            layers[2].append(self.edge(e))
+            if self.marks is not None:
+                layers[2].append(self.marks.flow(self.by_id.get(e.get("bpmnElement")), e))
+            for w in e.findall(f"{{{DI_NS}}}waypoint"):
+                xs.append(float(w.get("x", 0)))
+                ys.append(float(w.get("y", 0)))
+        if not xs:
+            return [], (0, 0, 0, 0)
+        parts = [p for k in sorted(layers) for p in layers[k] if p]
+        return parts, (min(xs), min(ys), max(xs), max(ys))
+
+    def svg(self) -> str:
+        diagrams = self.root.findall(f"{{{BPMNDI_NS}}}BPMNDiagram")
+        planes = [d.find(f"{{{BPMNDI_NS}}}BPMNPlane") for d in diagrams]
+        planes = [p for p in planes if p is not None]
+        blocks = []
+        y = 0.0
+        width = 0.0
+        for k, plane in enumerate(planes):
+            parts, (x0, y0, x1, y1) = self.plane(plane)
+            if not parts:
+                continue
+            title = ""
+            if blocks:
+                y += PLANE_GAP
+                el = self.by_id.get(plane.get("bpmnElement"))
+                name = (el.get("name") if el is not None else None) or plane.get("bpmnElement") or ""
+                title = (f'<text x="0" y="{num(y + 14)}" font-size="14" font-weight="bold">'
+                         f"Underproces: {esc(name)}</text>")
+                y += 28
+            dx, dy = 10 - x0, y + 10 - y0
+            blocks.append(title + f'<g transform="translate({num(dx)} {num(dy)})">' + "".join(parts) + "</g>")
+            y += (y1 - y0) + 20
+            width = max(width, x1 - x0 + 20)
+        if not blocks:
+            raise ValueError("the file has no BPMNDI (run: python -m scripts.bpmn_layout FILE)")
+        labelled = ""
+        if self.marks is not None:
+            legend, height = self.marks.legend(y + 10)
+            blocks.append(legend)
+            y += height + 10
+            width = max(width, LEGEND_WIDTH)
+            labelled = f' role="img" aria-label="{esc(self.marks.summary())}"'
+        head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{num(width)}" height="{num(y)}" '
+                f'viewBox="0 0 {num(width)} {num(y)}" font-family="{FONT}" font-size="{FONT_SIZE}"{labelled}>')
+        defs = ('<defs>'
+                '<marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
+                'orient="auto"><path d="M0 0 L10 5 L0 10 z" fill="#000000"/></marker>'
+                '<marker id="msg-end" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" markerHeight="9" '
+                'orient="auto"><path d="M0 0 L10 5 L0 10 z" fill="#ffffff" stroke="#000000"/></marker>'
+                '<marker id="msg-start" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="7" markerHeight="7" '
+                'orient="auto"><circle cx="5" cy="5" r="4" fill="#ffffff" stroke="#000000"/></marker>'
+                '</defs>')
+        background = f'<rect x="0" y="0" width="{num(width)}" height="{num(y)}" fill="#ffffff"/>'
+        return "\n".join([head, defs, background, *blocks, "</svg>"]) + "\n"
+
+
+def parse(raw: bytes):
+    """The XML tree, parsed without entities or network access (the file comes from users)."""
+    return etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True))
+
+
+def render(raw: bytes, marks: Marks | None = None) -> str:
+    """SVG text of the file's diagram; ValueError if it has no BPMNDI."""
+    return Renderer(parse(raw), marks).svg()

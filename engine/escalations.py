@@ -1,0 +1,161 @@
+"""Overdue user tasks: flag them, remind who works them, escalate to the unit's team leads after a grace.
+
+Once a task's due time has passed, `handle_task` records a notice row
+(task_deadline_notices: the flag), queues a reminder e-mail to the assignee
+(or, unassigned, to the caseworkers of the task's unit — the team leads for a
+task drawn for team leads) and audits "reminder_sent". When the grace has
+passed too — TOVHOLDER_ESCALATION_GRACE, or a deadline rule's own
+`escalation_grace` in config/deadlines.toml — it queues an escalation to the
+unit's team leads and audits "escalated". Each mail has a dedupe key per task
+and recipient, and the notice row records each step, so a task is reminded
+and escalated once however often the worker looks. Only users with an e-mail
+address receive mail; nobody to write to is audited ("…_not_sent").
+
+This is the e-mail channel; a diagram may also draw the reminder as a
+non-interrupting boundary timer leading to a team lead's user task.
+
+Transaction rule: `handle_task` locks the case (engine.locking, because it
+writes the case's audit trail) and only flushes; the worker commits per task.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from . import audit, clock, outbox
+from .config import CaseRules
+from .deadlines import DeadlineError, Rule, due_day, parse_rule
+from .locking import lock_case
+from .models import HumanTask, TaskDeadlineNotice, User, UserUnit
+from .workdays import end_of_day, local_date
+
+OPEN_STATES = ("open", "claimed")
+ACTOR = "system:deadlines"
+_GRACE_CACHE: dict[str, tuple[float, dict[str, Rule]]] = {}
+
+
+def parse_grace(text: str) -> Rule:
+    rule = parse_rule(text, {})
+    if rule.from_field:
+        raise DeadlineError(f"escalation grace '{text}' counts from the due time; leave out 'from'")
+    return rule
+
+
+def rule_graces(path: Path | None) -> dict[str, Rule]:
+    """`escalation_grace` of each named deadline that has one (re-read when the file changes)."""
+    if path is None:
+        return {}
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError:
+        return {}
+    cached = _GRACE_CACHE.get(str(path))
+    if cached is None or cached[0] != mtime:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        graces = {}
+        for name, entry in raw.items():
+            if isinstance(entry, dict) and entry.get("escalation_grace"):
+                try:
+                    graces[name] = parse_grace(str(entry["escalation_grace"]))
+                except DeadlineError as exc:
+                    raise DeadlineError(f"{path}: [{name}] escalation_grace: {exc}") from None
+        cached = (mtime, graces)
+        _GRACE_CACHE[str(path)] = cached
+    return cached[1]
+
+
+def escalate_at(task: HumanTask, *, rules: CaseRules, default_grace: str) -> datetime:
+    """The end of the day the grace after the task's due day runs out, in Danish time."""
+    name = (task.deadline_rule or "").strip()
+    grace = rule_graces(rules.deadlines_file).get(name) or parse_grace(default_grace)
+    due = clock.as_utc(task.due_at)
+    return clock.as_utc(end_of_day(due_day(grace, local_date(due), rules.calendar)))
+
+
+def candidates(session: Session, *, now: datetime, limit: int) -> list[str]:
+    """Open overdue tasks not yet reminded, or reminded and past their grace."""
+    notice = TaskDeadlineNotice
+    query = (select(HumanTask.id).outerjoin(notice, notice.task_id == HumanTask.id)
+             .where(HumanTask.status.in_(OPEN_STATES), HumanTask.due_at < now,
+                    or_(notice.task_id.is_(None), (notice.escalated_at.is_(None) & (notice.escalate_at <= now))))
+             .order_by(HumanTask.due_at, HumanTask.id).limit(limit))
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    task_id: str
+    step: str  # "reminded" | "escalated" | "nothing"
+    queued: int
+
+
+def handle_task(session: Session, *, task_id: str, now: datetime, rules: CaseRules,
+                default_grace: str) -> Outcome:
+    """Remind or escalate one overdue task (whichever is due), under the case lock."""
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        return Outcome(task_id, "nothing", 0)
+    case = lock_case(session, task.case_id)
+    session.refresh(task)
+    notice = session.get(TaskDeadlineNotice, task_id, populate_existing=True)
+    if task.status not in OPEN_STATES or task.due_at is None or clock.as_utc(task.due_at) >= now:
+        return Outcome(task_id, "nothing", 0)
+    if notice is None:
+        notice = TaskDeadlineNotice(task_id=task.id, case_id=task.case_id, overdue_at=now, reminded_at=now,
+                                    escalate_at=escalate_at(task, rules=rules, default_grace=default_grace))
+        session.add(notice)
+        queued = _notify(session, case, task, "reminder", _reminder_recipients(session, task))
+        return Outcome(task_id, "reminded", queued)
+    if notice.escalated_at is None and clock.as_utc(notice.escalate_at) <= now:
+        notice.escalated_at = now
+        queued = _notify(session, case, task, "escalation", _members(session, task.unit, "teamlead"))
+        return Outcome(task_id, "escalated", queued)
+    return Outcome(task_id, "nothing", 0)
+
+
+def _members(session: Session, unit: str | None, role: str) -> list[User]:
+    if unit is None:
+        return []
+    return list(session.scalars(select(User).join(UserUnit, UserUnit.user_id == User.id).where(
+        UserUnit.unit_key == unit, User.role == role, User.active.is_(True), User.email.is_not(None))
+        .order_by(User.username)))
+
+
+def _reminder_recipients(session: Session, task: HumanTask) -> list[User]:
+    if task.assignee:
+        user = session.scalar(select(User).where(User.username == task.assignee, User.active.is_(True)))
+        if user is not None and user.email:
+            return [user]
+    return _members(session, task.unit, "teamlead" if task.audience == "teamlead" else "caseworker")
+
+
+def _notify(session: Session, case, task: HumanTask, kind: str, users: list[User]) -> int:
+    subject, body = _text(kind, task, case)
+    for user in users:
+        outbox.enqueue(session, recipient=user.email, subject=subject, body=body, kind=kind,
+                       dedupe_key=f"{kind}:{task.id}:{user.username}", case_id=case.id)
+    event = ("reminder_sent" if kind == "reminder" else "escalated") if users else f"{kind}_not_sent"
+    details = {"due_at": task.due_at, "unit": task.unit, "recipients": [u.username for u in users]}
+    if not users:
+        details["reason"] = "no one to write to: no user of the unit with that role has an e-mail address"
+    audit.record(session, case, event, actor=ACTOR, element_id=task.element_id, task_id=task.id, details=details)
+    session.flush()
+    return len(users)
+
+
+def _text(kind: str, task: HumanTask, case) -> tuple[str, str]:
+    due = clock.as_utc(task.due_at).astimezone(end_of_day(local_date(task.due_at)).tzinfo)
+    facts = (f"Opgave: {task.name}\nEnhed: {task.unit or '-'}\nFrist: {due:%d-%m-%Y %H:%M}\n"
+             f"Sag: {case.id} ({case.process_key})\n")
+    if kind == "reminder":
+        return (f"Frist overskredet: {task.name}",
+                f"Fristen for opgaven er overskredet. Løs den, eller giv den videre.\n\n{facts}")
+    return (f"Eskalering: {task.name} er stadig ikke løst",
+            "Fristen for opgaven er overskredet, og påmindelsen har ikke hjulpet. "
+            f"Som teamleder bedes du fordele eller følge op på opgaven.\n\n{facts}")

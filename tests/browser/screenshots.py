@@ -1,0 +1,14 @@
+"""Write docs/screenshots/{indbakke,opgave,sag}.png: `python -m tests.browser.screenshots`.
+
+Runs the browser scenario with TOVHOLDER_SCREENSHOTS=1 against a fresh test
+database; commit the PNGs it writes (README.md shows them).
+"""
+import os
+import sys
+
+import pytest
+
+if __name__ == "__main__":
+    os.environ["TOVHOLDER_SCREENSHOTS"] = "1"
+    SCENARIO = "tests/browser/test_web_browser.py::test_caseworker_works_a_task_through_to_ydelsesservice"
+    sys.exit(pytest.main(["-q", SCENARIO]))

@@ -1,0 +1,68 @@
+"""The worker's jobs besides timers: deadlines (reminders, escalations), service tasks, the outbox sender.
+
+Registered with workers.loop in the order a pass runs them: deadlines and
+service tasks queue mail, and the outbox job sends it in the same pass.
+Transaction rule: one transaction per item (a task, a service task, a
+message); a failing item is rolled back and logged, and the pass goes on.
+"""
+from __future__ import annotations
+
+import logging
+
+from engine import clock, escalations
+from engine.errors import CaseBusy
+
+from .loop import WorkerContext, register_job
+from .mail import send_pending
+from .service_worker import work_service_tasks
+
+log = logging.getLogger("tovholder.worker")
+
+
+@register_job
+def deadlines_job(ctx: WorkerContext) -> bool:
+    now, batch = clock.now(), ctx.settings.worker_batch
+    with ctx.session_factory() as session:
+        task_ids = escalations.candidates(session, now=now, limit=batch)
+    done = 0
+    for task_id in task_ids:
+        if ctx.stop.is_set():
+            break
+        with ctx.session_factory() as session:
+            try:
+                outcome = escalations.handle_task(session, task_id=task_id, now=now, rules=ctx.rules,
+                                                  default_grace=ctx.settings.escalation_grace)
+                session.commit()
+            except CaseBusy:
+                session.rollback()  # someone is working the case right now: the next pass
+                continue
+            except Exception as exc:  # noqa: BLE001 - one task must not stop the others
+                session.rollback()
+                log.error("deadline notice for task %s failed: %s", task_id, type(exc).__name__,
+                          extra={"event": "deadline_failed", "task_id": task_id})
+                continue
+        done += 1
+        if outcome.step != "nothing":
+            log.info("task %s %s (%d mails queued)", task_id, outcome.step, outcome.queued,
+                     extra={"event": f"task_{outcome.step}", "task_id": task_id, "queued": outcome.queued})
+    return len(task_ids) >= batch and done > 0
+
+
+@register_job
+def service_tasks_job(ctx: WorkerContext) -> bool:
+    run = work_service_tasks(ctx.session_factory, settings=ctx.settings, rules=ctx.rules,
+                             batch=ctx.settings.worker_batch, should_stop=ctx.stop.is_set)
+    if run.handled:
+        log.info("service tasks: %d completed, %d failed", run.completed, len(run.failed),
+                 extra={"event": "service_tasks_pass", "completed": run.completed, "failed": len(run.failed)})
+    return run.handled >= ctx.settings.worker_batch
+
+
+@register_job
+def outbox_job(ctx: WorkerContext) -> bool:
+    batch = ctx.settings.worker_batch
+    run = send_pending(ctx.session_factory, settings=ctx.settings, batch=batch, should_stop=ctx.stop.is_set)
+    if run.handled:
+        log.info("outbox: %d sent, %d failed", run.sent, len(run.failed),
+                 extra={"event": "outbox_pass", "sent": run.sent, "failed": len(run.failed)})
+    return run.handled >= batch and run.sent > 0
