@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 SMTP_PORT ?= 8025
 
-.PHONY: install run test test-sqlite test-postgres bench clean diagrams
+.PHONY: install run test lint test-sqlite test-postgres bench clean diagrams
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -27,11 +27,22 @@ run: $(STAMP)
 		trap "kill $$worker $$smtp 2>/dev/null" EXIT INT TERM; \
 		$(BIN)/tovholder serve --port $(PORT)'
 
-test: test-sqlite test-postgres
+# Both halves at once, each spread over pytest-xdist workers: the two cores stay busy while
+# one half waits on PostgreSQL or a browser. Each half's output is printed when it ends.
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
+test: lint
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
+
+lint: $(STAMP)
+	@echo "== ruff and mypy =="
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test-sqlite: $(STAMP)
 	@echo "== test suite on SQLite =="
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 # Runs the suite again on PostgreSQL: TEST_DATABASE_URL if set, else a server
 # at 127.0.0.1:5432 (database test); skipped with the reason when none answers.
@@ -41,7 +52,7 @@ test-postgres: $(STAMP)
 		echo "== SKIPPED the PostgreSQL half: no server answers at 127.0.0.1:5432 (set TEST_DATABASE_URL) =="; \
 	else \
 		echo "== test suite on PostgreSQL =="; \
-		TEST_DATABASE_URL="$$url" $(BIN)/python -m pytest; \
+		TEST_DATABASE_URL="$$url" $(PYTEST); \
 	fi
 
 bench: $(STAMP)

@@ -12,7 +12,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from engine.accounts import UserView, find_user
-from engine.config import CaseRules, rules_from_settings
+from engine.case_rules import CaseRules, rules_from_settings
 from engine.errors import ProcessError, Unauthorized
 from engine.runtime import record_failure
 from engine.settings import Settings

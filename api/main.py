@@ -18,6 +18,7 @@ from engine.settings import Settings
 import logging
 
 from engine import logs
+from engine.bpmn import patches as bpmn_patches
 from .routes import auth, cases, definitions, health, incidents, messages, metrics, tasks
 from .limits import StreamedBodyLimit
 from .routes import attachments, diagram
@@ -31,6 +32,7 @@ log = logging.getLogger("tovholder.api")
 
 def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
     settings.signing_key()  # refuse to start without a key outside demo mode
+    bpmn_patches.apply()
     app = FastAPI(title="Tovholder", version="0.1.0",
                   description="BPMN-native case workflow for cross-department citizen journeys.")
     app.state.settings = settings
@@ -38,14 +40,11 @@ def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
     app.state.session_factory = make_session_factory(app.state.db_engine)
     logs.install()
 
-    for module in (health, auth, definitions, cases, tasks, messages, incidents):
+    for module in (health, auth, definitions, cases, tasks, messages, incidents, attachments, diagram,
+                   external_tasks):
         app.include_router(module.router, prefix="/api")
-    for module in (attachments, diagram):  # issue 5: files on a case, the case's diagram
-        app.include_router(module.router, prefix="/api")
-    app.include_router(external_tasks.router, prefix="/api")  # issue 6: service tasks worked by other systems
-    app.include_router(metrics.router)  # issue 6: GET /metrics (Prometheus), beside /api
-
-    web.install(app)  # issue 5: the staff web UI (pages, /static)
+    app.include_router(metrics.router)  # GET /metrics (Prometheus), beside /api
+    web.install(app)  # the staff web UI (pages, /static)
     _install_error_handlers(app)
     # chunked bodies (no Content-Length); added first so that it sits inside body_limit and
     # its 413 is raised straight into the route's body parsing

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from engine import accounts, catalog, migrate, runtime
 from engine.accounts import UserView
-from engine.config import CaseRules
+from engine.case_rules import CaseRules
 from engine.db import make_db_engine, make_session_factory
 from engine.models import HumanTask
 

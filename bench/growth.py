@@ -24,7 +24,7 @@ from SpiffWorkflow.task import TaskState
 
 from engine import runtime
 from engine.models import Case, ProcessDefinition
-from engine.serialization import state_to_json, workflow_from_json
+from engine.bpmn.serializer import state_to_json, workflow_from_json
 
 from .common import FORMS, LOOP_KEY, RULES, STD_LOOP_KEY, Row, median, open_task_ids, prepare_database, start_case
 

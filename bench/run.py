@@ -14,6 +14,8 @@ import logging
 import sys
 import time
 
+from engine.bpmn import patches as bpmn_patches
+
 from . import api_rows, growth, library, machine, report, worker_rows
 
 
@@ -22,6 +24,7 @@ def _progress(message: str) -> None:
 
 
 def main() -> int:
+    bpmn_patches.apply()
     logging.getLogger("alembic").setLevel(logging.WARNING)
     started = time.perf_counter()
     description = machine.describe()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from . import clock
 from .models import AuditEvent, Case, CaseAccess
-from .serialization import to_plain_json
+from .json_data import to_plain_json
 
 
 def record(session: Session, case: Case, type_: str, *, actor: str | None, element_id: str | None = None,

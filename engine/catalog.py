@@ -18,11 +18,11 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 
 from . import clock
-from .config import CaseRules
+from .case_rules import CaseRules
 from .errors import InvalidDefinition, NotFound
 from .models import DefinitionMessageStart, ProcessDefinition, Unit
-from .serialization import spec_to_json
-from .spiff import TovholderParser
+from .bpmn.serializer import spec_to_json
+from .bpmn.parser import TovholderParser
 from .validation import (
     SourceFile, called_elements, check_bpmn, check_dmn, executable_processes, library_problem,
     message_start_names, parse_xml, problem, start_form_key,

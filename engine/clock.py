@@ -3,7 +3,7 @@
 `now()` is the real time unless a caller fixed it with `at(moment)` (the
 worker fires "every timer due at a given moment"; tests move time this
 way or with time-machine). SpiffWorkflow computes timers from its own
-`datetime.now`; engine.spiff points that at this module, so both agree.
+`datetime.now`; engine.bpmn.patches points that at this module, so both agree.
 The override is a context variable: it holds per thread, so one worker's
 moment never leaks into another request.
 """

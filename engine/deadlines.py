@@ -26,6 +26,7 @@ Pure computation plus reading that file; no database.
 """
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -91,13 +92,62 @@ def parse_rule(text: str, named: dict[str, Rule]) -> Rule:
     return Rule(duration=duration, working=working, from_field=from_field)
 
 
-def load_rules(path: Path | None) -> dict[str, Rule]:
-    if path is None or not Path(path).is_file():
-        return {}
+@dataclass(frozen=True)
+class DeadlineFile:
+    """config/deadlines.toml read: the named rules, and the escalation grace of those that set one."""
+    rules: dict[str, Rule]
+    graces: dict[str, Rule]
+
+
+_FILE_CACHE: dict[str, tuple[float, DeadlineFile]] = {}
+_EMPTY = DeadlineFile({}, {})
+
+
+def deadline_file(path: Path | None) -> DeadlineFile:
+    """The deadline file, read again when it changed on disk (a rule change needs no restart or redeploy)."""
+    if path is None:
+        return _EMPTY
     try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        mtime = os.stat(path).st_mtime
+    except OSError:
+        return _EMPTY
+    cached = _FILE_CACHE.get(str(path))
+    if cached is None or cached[0] != mtime:
+        cached = (mtime, DeadlineFile(load_rules(Path(path)), _graces(Path(path))))
+        _FILE_CACHE[str(path)] = cached
+    return cached[1]
+
+
+def parse_grace(text: str) -> Rule:
+    rule = parse_rule(text, {})
+    if rule.from_field:
+        raise DeadlineError(f"escalation grace '{text}' counts from the due time; leave out 'from'")
+    return rule
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise DeadlineError(f"{path}: {exc}") from None
+
+
+def _graces(path: Path) -> dict[str, Rule]:
+    graces = {}
+    for name, entry in _read_toml(path).items():
+        if isinstance(entry, dict) and entry.get("escalation_grace"):
+            try:
+                graces[name] = parse_grace(str(entry["escalation_grace"]))
+            except DeadlineError as exc:
+                raise DeadlineError(f"{path}: [{name}] escalation_grace: {exc}") from None
+    return graces
+
+
+def load_rules(path: Path | None) -> dict[str, Rule]:
+    """The named rules of a deadline file, read now (engine code reads them through `deadline_file`)."""
+    if path is None or not Path(path).is_file():
+        return {}
+    raw = _read_toml(Path(path))
     rules = {}
     for name, entry in raw.items():
         if not _NAME.match(name) or not isinstance(entry, dict):

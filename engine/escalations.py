@@ -19,8 +19,6 @@ writes the case's audit trail) and only flushes; the worker commits per task.
 """
 from __future__ import annotations
 
-import os
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,51 +27,25 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from . import audit, clock, outbox
-from .config import CaseRules
-from .deadlines import DeadlineError, Rule, due_day, parse_rule
+from .case_rules import CaseRules
+from .deadlines import Rule, deadline_file, due_day, parse_grace
 from .locking import lock_case
 from .models import HumanTask, TaskDeadlineNotice, User, UserUnit
+from .statuses import OPEN_TASK_STATES
 from .workdays import end_of_day, local_date
 
-OPEN_STATES = ("open", "claimed")
 ACTOR = "system:deadlines"
-_GRACE_CACHE: dict[str, tuple[float, dict[str, Rule]]] = {}
-
-
-def parse_grace(text: str) -> Rule:
-    rule = parse_rule(text, {})
-    if rule.from_field:
-        raise DeadlineError(f"escalation grace '{text}' counts from the due time; leave out 'from'")
-    return rule
 
 
 def rule_graces(path: Path | None) -> dict[str, Rule]:
     """`escalation_grace` of each named deadline that has one (re-read when the file changes)."""
-    if path is None:
-        return {}
-    try:
-        mtime = os.stat(path).st_mtime
-    except OSError:
-        return {}
-    cached = _GRACE_CACHE.get(str(path))
-    if cached is None or cached[0] != mtime:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        graces = {}
-        for name, entry in raw.items():
-            if isinstance(entry, dict) and entry.get("escalation_grace"):
-                try:
-                    graces[name] = parse_grace(str(entry["escalation_grace"]))
-                except DeadlineError as exc:
-                    raise DeadlineError(f"{path}: [{name}] escalation_grace: {exc}") from None
-        cached = (mtime, graces)
-        _GRACE_CACHE[str(path)] = cached
-    return cached[1]
+    return deadline_file(path).graces
 
 
 def escalate_at(task: HumanTask, *, rules: CaseRules, default_grace: str) -> datetime:
     """The end of the day the grace after the task's due day runs out, in Danish time."""
     name = (task.deadline_rule or "").strip()
-    grace = rule_graces(rules.deadlines_file).get(name) or parse_grace(default_grace)
+    grace = rules.escalation_graces().get(name) or parse_grace(default_grace)
     due = clock.as_utc(task.due_at)
     return clock.as_utc(end_of_day(due_day(grace, local_date(due), rules.calendar)))
 
@@ -82,7 +54,7 @@ def candidates(session: Session, *, now: datetime, limit: int) -> list[str]:
     """Open overdue tasks not yet reminded, or reminded and past their grace."""
     notice = TaskDeadlineNotice
     query = (select(HumanTask.id).outerjoin(notice, notice.task_id == HumanTask.id)
-             .where(HumanTask.status.in_(OPEN_STATES), HumanTask.due_at < now,
+             .where(HumanTask.status.in_(OPEN_TASK_STATES), HumanTask.due_at < now,
                     or_(notice.task_id.is_(None), (notice.escalated_at.is_(None) & (notice.escalate_at <= now))))
              .order_by(HumanTask.due_at, HumanTask.id).limit(limit))
     return list(session.scalars(query))
@@ -104,7 +76,7 @@ def handle_task(session: Session, *, task_id: str, now: datetime, rules: CaseRul
     case = lock_case(session, task.case_id)
     session.refresh(task)
     notice = session.get(TaskDeadlineNotice, task_id, populate_existing=True)
-    if task.status not in OPEN_STATES or task.due_at is None or clock.as_utc(task.due_at) >= now:
+    if task.status not in OPEN_TASK_STATES or task.due_at is None or clock.as_utc(task.due_at) >= now:
         return Outcome(task_id, "nothing", 0)
     if notice is None:
         notice = TaskDeadlineNotice(task_id=task.id, case_id=task.case_id, overdue_at=now, reminded_at=now,

@@ -32,12 +32,14 @@ from .errors import Conflict, Invalid, NotFound
 from .locking import lock_case
 from .logs import mask_cpr
 from .models import Incident, Wait
+from .statuses import IncidentStatus, WaitKind
 
-OPEN, RESOLVED = "open", "resolved"
+OPEN, RESOLVED = IncidentStatus.OPEN, IncidentStatus.RESOLVED
 STATUSES = (OPEN, RESOLVED, "all")
 MAX_MESSAGE = 2000
-# engine modules that may register retry handlers (imported on first retry; absent ones are skipped)
-HANDLER_MODULES = ("engine.outbox", "engine.service_tasks", "engine.external_tasks")
+# the engine modules that register retry handlers, imported on the first retry so that the API process
+# (which never imports the worker's modules) knows them too
+HANDLER_MODULES = ("engine.outbox", "engine.service_tasks")
 
 RetryHandler = Callable[[Session, Incident], None]
 RETRY_HANDLERS: dict[str, RetryHandler] = {}
@@ -159,11 +161,7 @@ def resolve_open(session: Session, *, case_id: str, kind: str, by: str) -> int:
 def _handler(kind: str) -> RetryHandler:
     if kind not in RETRY_HANDLERS:
         for name in HANDLER_MODULES:
-            try:
-                importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name != name:  # the module exists but something it imports is missing: say so
-                    raise
+            importlib.import_module(name)
     handler = RETRY_HANDLERS.get(kind)
     if handler is None:
         raise Conflict(f"incidents of kind '{kind}' cannot be retried here")
@@ -173,5 +171,5 @@ def _handler(kind: str) -> RetryHandler:
 @retry_handler("timer")
 def _retry_timer(session: Session, incident: Incident) -> None:
     """The case's timers get a fresh set of attempts; the worker's next pass takes them."""
-    session.execute(update(Wait).where(Wait.case_id == incident.case_id, Wait.kind == "timer")
+    session.execute(update(Wait).where(Wait.case_id == incident.case_id, Wait.kind == WaitKind.TIMER)
                     .values(attempts=0, next_attempt_at=None).execution_options(synchronize_session=False))

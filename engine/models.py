@@ -66,7 +66,7 @@ class ProcessDefinition(Base):
     source_file: Mapped[str] = mapped_column(String(500))
     bpmn_xml: Mapped[str] = mapped_column(Text)
     # Serialized SpiffWorkflow spec of this process and every process it calls,
-    # so a case's state can be stored without its spec (see engine.serialization).
+    # so a case's state can be stored without its spec (see engine.bpmn.serializer).
     spec_json: Mapped[str] = mapped_column(Text)
     calls: Mapped[list] = mapped_column(JSON, default=list)
     start_form_key: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -9,69 +9,36 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
-from SpiffWorkflow.bpmn.specs.bpmn_task_spec import BpmnTaskSpec
-from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BoundaryEventSplit, SimpleBpmnTask, _EndJoin
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
-from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
-from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
-from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.specs.StartTask import StartTask
-from SpiffWorkflow.task import TaskState
 
 from . import audit, clock
-from .config import CaseRules
+from .bpmn.workflow_tasks import (
+    COMPLETED,
+    READY,
+    catching,
+    element_id,
+    element_name,
+    event_subprocess_starts,
+    gateway_paths,
+    is_human,
+    passed_event_type,
+    tasks_in,
+    unit_of,
+    wait_kind,
+    waiting_catch_events,
+)
+from .case_rules import CaseRules
 from .deadlines import DeadlineError, due_at, parse_rule
 from .models import Case, HumanTask, Wait
-from .spiff import INTERRUPTING
-
-OPEN_STATES = ("open", "claimed")
-_GATEWAYS = (ExclusiveGateway, InclusiveGateway, ParallelGateway, EventBasedGateway)
-_INTERNAL = (BoundaryEventSplit, BoundaryEventJoin, SimpleBpmnTask, _EndJoin, StartTask)
-
-
-def tasks_in(workflow, state: int) -> list:
-    """Tasks of the workflow and all its subprocesses in `state`.
-
-    Reads the library's flat task maps instead of walking the task tree with
-    get_tasks(): a projection needs several such lists per save, and on a case
-    with a long history the walks were a sixth of a completion's cost.
-    """
-    found = [t for t in workflow.tasks.values() if t.state & state]
-    for subprocess in workflow.subprocesses.values():
-        found.extend(t for t in subprocess.tasks.values() if t.state & state)
-    return found
-
-
-def completed_ids(workflow) -> set:
-    return {t.id for t in tasks_in(workflow, TaskState.COMPLETED)}
-
-
-def is_human(task) -> bool:
-    return bool(getattr(task.task_spec, "manual", False))
-
-
-def element_id(task) -> str:
-    spec = task.task_spec
-    if isinstance(spec, (BoundaryEventSplit, BoundaryEventJoin)):
-        return spec.name.rsplit(".", 1)[0]  # the activity the boundary events sit on
-    return getattr(spec, "bpmn_id", None) or spec.name
-
-
-def element_name(task) -> str:
-    return getattr(task.task_spec, "bpmn_name", None) or element_id(task)
+from .statuses import OPEN_TASK_STATES, CaseStatus, TaskStatus
 
 
 def sync_human_tasks(session: Session, case: Case, workflow, *, actor: str | None, rules: CaseRules) -> None:
-    ready = {str(t.id): t for t in tasks_in(workflow, TaskState.READY) if is_human(t)}
+    ready = {str(t.id): t for t in tasks_in(workflow, READY) if is_human(t)}
     rows = {r.id: r for r in session.scalars(
-        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status.in_(OPEN_STATES)))}
+        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status.in_(OPEN_TASK_STATES)))}
     for task_id, row in rows.items():
         if task_id not in ready:
-            row.status = "cancelled"
+            row.status = TaskStatus.CANCELLED
             row.completed_at = clock.now()
             audit.record(session, case, "task_cancelled", actor=actor, element_id=row.element_id, task_id=row.id)
     for task_id, task in ready.items():
@@ -83,7 +50,7 @@ def sync_human_tasks(session: Session, case: Case, workflow, *, actor: str | Non
         row = HumanTask(
             id=task_id, case_id=case.id, process_key=case.process_key, process_version=case.version,
             element_id=element_id(task), name=element_name(task), unit=unit_of(task),
-            status="open", created_at=clock.now(), due_at=None, deadline_rule=rule_text,
+            status=TaskStatus.OPEN, created_at=clock.now(), due_at=None, deadline_rule=rule_text,
             form_key=(form.key if form is not None and form.key else None),
             audience=extensions.get("audience") or None,
         )
@@ -108,13 +75,11 @@ def _due(session, case, task, row, rule_text, rules: CaseRules, actor) -> dateti
 
 def sync_waits(session: Session, case: Case, workflow) -> None:
     session.execute(delete(Wait).where(Wait.case_id == case.id))
-    if case.status != "running":
+    if case.status != CaseStatus.RUNNING:
         return
-    for task in tasks_in(workflow, TaskState.WAITING):
-        if not isinstance(task.task_spec, CatchingEvent):
-            continue
-        for spec, definition in _catching(task):
-            kind, message, due = _wait_kind(task, definition)
+    for task in waiting_catch_events(workflow):
+        for spec, definition in catching(task):
+            kind, message, due = wait_kind(task, definition)
             if kind is None:
                 continue
             field = (getattr(spec, "extensions", None) or {}).get("correlation_key")
@@ -123,111 +88,22 @@ def sync_waits(session: Session, case: Case, workflow) -> None:
                              name=getattr(spec, "bpmn_name", None), kind=kind, message=message,
                              unit=spec.lane or unit_of(task), due_at=due,
                              correlation=str(value)[:200] if value not in (None, "") else None))
-    for spec, subprocess in _event_subprocess_starts(workflow):
+    for spec, subprocess in event_subprocess_starts(workflow):
         session.add(Wait(case_id=case.id, spiff_task_id=str(workflow.task_tree.id), element_id=spec.bpmn_id,
                          name=getattr(spec, "bpmn_name", None), kind="message", message=spec.event_definition.name,
                          unit=subprocess.lane))
 
 
-def _event_subprocess_starts(workflow):
-    """Message start events of event subprocesses: SpiffWorkflow creates the subprocess only when one is caught.
-
-    None once an interrupting event subprocess has started: the process is ending and takes no further events.
-    """
-    triggers = [(workflow.subprocess_specs.get(name), workflow.spec.task_specs.get(name))
-                for name in getattr(workflow.spec.start, "trigger_specs", [])]
-    started = {task.task_spec.name for task in workflow.tasks.values()}
-    if any(subprocess.name in started and _interrupting(sub_spec) for sub_spec, subprocess in triggers):
-        return
-    for sub_spec, subprocess in triggers:
-        for start in getattr(sub_spec, "bpmn_start_events", []):
-            if isinstance(start.event_definition, MessageEventDefinition):
-                yield start, subprocess
-
-
-def _interrupting(sub_spec) -> bool:
-    return any((getattr(start, "extensions", None) or {}).get(INTERRUPTING)
-               for start in getattr(sub_spec, "bpmn_start_events", []))
-
-
-def unit_of(task) -> str | None:
-    """The lane of the task, or of the (embedded) subprocess it runs in."""
-    while task is not None:
-        if task.task_spec.lane:
-            return task.task_spec.lane
-        parent_id = getattr(task.workflow, "parent_task_id", None)
-        task = task.workflow.top_workflow.get_task_from_id(parent_id) if parent_id else None
-    return None
-
-
-def _catching(task):
-    """(spec, event definition) pairs a waiting task listens for; an event-based gateway has several."""
-    definition = getattr(task.task_spec, "event_definition", None)
-    if isinstance(definition, MultipleEventDefinition):
-        # The parser moves the events after an event-based gateway into the gateway, in flow order.
-        outputs = task.task_spec.outputs
-        if len(outputs) == len(definition.event_definitions):
-            return list(zip(outputs, definition.event_definitions))
-        return [(task.task_spec, inner) for inner in definition.event_definitions]
-    return [(task.task_spec, definition)] if definition is not None else []
-
-
-def _wait_kind(task, definition):
-    if isinstance(definition, TimerEventDefinition):
-        return "timer", None, timer_due(task)
-    if isinstance(definition, MessageEventDefinition):
-        return "message", definition.name, None
-    return None, None, None
-
-
-def timer_due(task) -> datetime | None:
-    """The moment a waiting timer fires, as SpiffWorkflow computed it."""
-    value = task._get_internal_data("event_value")
-    if value is None:
-        return None
-    if isinstance(value, dict):  # a cycle: {"cycles", "next", "duration"}
-        if value.get("cycles") == 0:
-            return None
-        value = value.get("next")
-    try:
-        return clock.as_utc(datetime.fromisoformat(value))
-    except (ValueError, TypeError):
-        return None
-
-
-def _event_definition(task):
-    """What a catch event waited for; after an event-based gateway the parser keeps it on the gateway."""
-    spec = task.task_spec
-    if not isinstance(spec, CatchingEvent):
-        return None
-    parent = task.parent
-    gateway_definition = getattr(parent.task_spec, "event_definition", None) if parent is not None else None
-    if isinstance(gateway_definition, MultipleEventDefinition):
-        for output, inner in _catching(parent):
-            if output is spec:
-                return inner
-    return getattr(spec, "event_definition", None)
-
-
 def record_path(session: Session, case: Case, workflow, before: set, *, actor: str | None,
                 skip: set = frozenset()) -> None:
     """One audit event per BPMN element the run passed (gateways with the path they took)."""
-    passed = [t for t in tasks_in(workflow, TaskState.COMPLETED) if t.id not in before and t.id not in skip]
+    passed = [t for t in tasks_in(workflow, COMPLETED) if t.id not in before and t.id not in skip]
     passed.sort(key=lambda t: t.last_state_change)
     for task in passed:
-        spec = task.task_spec
-        if isinstance(spec, _INTERNAL) or not isinstance(spec, BpmnTaskSpec) or is_human(task):
+        type_ = passed_event_type(task)
+        if type_ is None:
             continue
-        details = {"name": getattr(spec, "bpmn_name", None), "kind": type(spec).__name__}
-        if isinstance(spec, _GATEWAYS):
-            taken = [element_id(c) for c in task.children if c.state not in (TaskState.CANCELLED,)
-                     and not c.has_state(TaskState.PREDICTED_MASK)]
-            details["taken"] = taken
-            type_ = "gateway_taken"
-        elif isinstance(_event_definition(task), TimerEventDefinition):
-            type_ = "timer_fired"
-        elif isinstance(_event_definition(task), MessageEventDefinition):
-            type_ = "message_caught"
-        else:
-            type_ = "element_passed"
+        details = {"name": getattr(task.task_spec, "bpmn_name", None), "kind": type(task.task_spec).__name__}
+        if type_ == "gateway_taken":
+            details["taken"] = gateway_paths(task)
         audit.record(session, case, type_, actor=actor, element_id=element_id(task), details=details)

@@ -13,33 +13,33 @@ from __future__ import annotations
 from copy import deepcopy
 from uuid import UUID
 
+from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.task import TaskState
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from SpiffWorkflow.bpmn import BpmnEvent
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
-from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.task import TaskState
 
 from . import attachments, audit, clock
 from . import cpr as cpr_rules
 from .access import check_can_send_message, check_task_workable
 from .accounts import UserView
+from .bpmn.interrupt import interrupt_if_needed
+from .bpmn.messages import message_definition, message_event, message_payload, thrown_messages
+from .bpmn.serializer import new_workflow, state_to_json, workflow_from_json
+from .bpmn.workflow_tasks import completed_ids, due_timers, element_id, end_element
+from .case_rules import CaseRules
 from .catalog import get_definition, latest_definition
 from .db import is_postgres
-from .config import CaseRules
 from .errors import Conflict, Invalid, NotFound, ProcessError, TaskNotOpen
 from .forms import load_form, validate_data
+from .json_data import to_plain_json
 from .locking import lock_case
 from .models import AuditEvent, Case, Citizen, DefinitionMessageStart, HumanTask, ProcessDefinition, Wait
-from .projections import (
-    OPEN_STATES, completed_ids, element_id, record_path, sync_human_tasks, sync_waits, tasks_in, timer_due,
-)
+from .projections import record_path, sync_human_tasks, sync_waits
 from .service_rows import sync_service_tasks
-from .serialization import new_workflow, state_to_json, to_plain_json, workflow_from_json
-from .spiff import interrupt_if_needed, message_payload
+from .statuses import OPEN_TASK_STATES, CaseStatus, TaskStatus, WaitKind
 
 TIMER_ACTOR = "system:timer"
 MAX_MESSAGE_HOPS = 20  # a message chain between cases longer than this is a modelling loop
@@ -103,15 +103,15 @@ class CaseRun:
     def save(self) -> None:
         session, case, workflow = self.session, self.case, self.workflow
         record_path(session, case, workflow, self.before, actor=self.actor, skip=self.skip)
-        finished_now = case.status == "running" and workflow.completed
+        finished_now = case.status == CaseStatus.RUNNING and workflow.completed
         if finished_now:
-            case.status, case.completed_at = "completed", clock.now()
+            case.status, case.completed_at = CaseStatus.COMPLETED, clock.now()
         sync_human_tasks(session, case, workflow, actor=self.actor, rules=self.rules)
         if finished_now:
-            audit.record(session, case, "case_completed", actor=self.actor, element_id=_end_element(workflow))
+            audit.record(session, case, "case_completed", actor=self.actor, element_id=end_element(workflow))
         sync_waits(session, case, workflow)
         sync_service_tasks(session, case, workflow, actor=self.actor)
-        thrown = [e for e in workflow.get_events() if isinstance(e.event_definition, MessageEventDefinition)]
+        thrown = thrown_messages(workflow)
         for event in thrown:
             event.payload = message_payload(workflow, event)
         case.state_json = state_to_json(workflow)
@@ -128,12 +128,6 @@ def _current_data(workflow) -> dict:
         return deepcopy(last.data)
     ready = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
     return deepcopy(ready[0].data) if ready else {}
-
-
-def _end_element(workflow) -> str | None:
-    """The BPMN end event the case finished at (the library's own 'End' is internal)."""
-    ends = [t for t in tasks_in(workflow, TaskState.COMPLETED) if isinstance(t.task_spec, EndEvent)]
-    return element_id(max(ends, key=lambda t: t.last_state_change)) if ends else None
 
 
 def _citizen(session: Session, digits: str) -> Citizen:
@@ -177,7 +171,7 @@ def _start(session: Session, definition: ProcessDefinition, citizen: Citizen, da
     workflow.get_tasks(state=TaskState.READY)[0].data.update(deepcopy(data))
     now = clock.now()
     case = Case(definition_id=definition.id, process_key=definition.key, version=definition.version,
-                citizen_id=citizen.id, status="running", state_json="{}", data=data,
+                citizen_id=citizen.id, status=CaseStatus.RUNNING, state_json="{}", data=data,
                 lock_version=0, audit_seq=0, created_at=now, updated_at=now, started_by=actor)
     session.add(case)
     session.flush()
@@ -208,9 +202,9 @@ def complete_task(session: Session, *, task_id: str, data: object, user: UserVie
     check_task_workable(user, row)
     case = lock_case(session, row.case_id)
     session.refresh(row)
-    if row.status not in OPEN_STATES:
+    if row.status not in OPEN_TASK_STATES:
         raise TaskNotOpen(f"task {task_id} is {row.status}")
-    if row.status == "claimed" and row.assignee != user.username:
+    if row.status == TaskStatus.CLAIMED and row.assignee != user.username:
         raise Conflict(f"task {task_id} is claimed by {row.assignee}")
     form = load_form(rules.forms_dir, row.form_key) if row.form_key else None
     cleaned = attachments.check_form_files(session, case_id=case.id, form=form, data=validate_data(form, data))
@@ -221,7 +215,7 @@ def complete_task(session: Session, *, task_id: str, data: object, user: UserVie
     task.data.update(deepcopy(cleaned))
     run.guarded(task.run)
     run.skip.add(task.id)
-    row.status, row.completed_at, row.completed_by = "completed", clock.now(), user.username
+    row.status, row.completed_at, row.completed_by = TaskStatus.COMPLETED, clock.now(), user.username
     row.assignee = row.assignee or user.username
     audit.record(session, case, "task_completed", actor=user.username, element_id=row.element_id,
                  task_id=row.id, details={"data": cleaned})
@@ -233,16 +227,6 @@ def complete_task(session: Session, *, task_id: str, data: object, user: UserVie
 # -- messages ------------------------------------------------------------------------------------
 
 
-def _message_definition(task, name: str) -> MessageEventDefinition | None:
-    definition = task.task_spec.event_definition
-    if isinstance(definition, MultipleEventDefinition):
-        for inner in definition.event_definitions:
-            if isinstance(inner, MessageEventDefinition) and inner.name == name:
-                return inner
-        return None
-    return definition if isinstance(definition, MessageEventDefinition) and definition.name == name else None
-
-
 def _catch_message(session: Session, case: Case, wait: Wait, name: str, data: dict, *, actor: str,
                    rules: CaseRules, hops: int = 0) -> bool:
     run = CaseRun(session, case, actor=actor, rules=rules, hops=hops)
@@ -250,14 +234,14 @@ def _catch_message(session: Session, case: Case, wait: Wait, name: str, data: di
     if task is not None and task is run.workflow.task_tree:
         definition = MessageEventDefinition(name)  # starts an event subprocess (see projections)
     elif task is not None and task.state == TaskState.WAITING:
-        definition = _message_definition(task, name)
+        definition = message_definition(task, name)
     else:
         definition = None
     if definition is None:
         return False
     audit.record(session, case, "message_received", actor=actor, element_id=wait.element_id,
                  details={"name": name, "data": data})
-    event = BpmnEvent(type(definition)(definition.name), payload=deepcopy(data))
+    event = message_event(definition, deepcopy(data))
     run.guarded(lambda: run.workflow.catch(event))
     run.step()
     run.save()
@@ -314,7 +298,7 @@ def _message_start_definitions(session: Session, name: str) -> list[ProcessDefin
 
 
 def _message_event(session, definition: ProcessDefinition, name: str, data: dict) -> BpmnEvent:
-    return BpmnEvent(MessageEventDefinition(name), payload=deepcopy(data))
+    return message_event(MessageEventDefinition(name), deepcopy(data))
 
 
 def _waiting_for(session: Session, name: str, key: str) -> list[Wait]:
@@ -325,8 +309,8 @@ def _waiting_for(session: Session, name: str, key: str) -> list[Wait]:
         conditions.append(Wait.case_id.in_(citizen_cases))
     except cpr_rules.InvalidCpr:
         pass
-    return list(session.scalars(select(Wait).where(Wait.kind == "message", Wait.message == name, or_(*conditions))
-                                .order_by(Wait.case_id)))
+    query = select(Wait).where(Wait.kind == WaitKind.MESSAGE, Wait.message == name, or_(*conditions))
+    return list(session.scalars(query.order_by(Wait.case_id)))
 
 
 def _deliver_between_cases(session: Session, sender: Case, event: BpmnEvent, *, rules: CaseRules,
@@ -340,8 +324,8 @@ def _deliver_between_cases(session: Session, sender: Case, event: BpmnEvent, *, 
                      details={"name": name, "reason": f"more than {MAX_MESSAGE_HOPS} messages in one chain"})
         return
     waits = session.scalars(select(Wait).join(Case, Case.id == Wait.case_id).where(
-        Wait.kind == "message", Wait.message == name, Case.citizen_id == sender.citizen_id,
-        Case.id != sender.id, Case.status == "running")).all()
+        Wait.kind == WaitKind.MESSAGE, Wait.message == name, Case.citizen_id == sender.citizen_id,
+        Case.id != sender.id, Case.status == CaseStatus.RUNNING)).all()
     receivers = sorted({w.case_id for w in waits})
     if len(receivers) == 1:
         receiver = lock_case(session, receivers[0])
@@ -355,7 +339,7 @@ def _deliver_between_cases(session: Session, sender: Case, event: BpmnEvent, *, 
         if len(starts) == 1:
             citizen = session.get(Citizen, sender.citizen_id)
             started = _start(session, starts[0], citizen, {}, sender_actor, rules,
-                             message=BpmnEvent(MessageEventDefinition(name), payload=payload), hops=hops)
+                             message=message_event(MessageEventDefinition(name), payload), hops=hops)
             audit.record(session, sender, "message_sent", actor=sender_actor,
                          details={"name": name, "to_case": started.id, "started": True})
             return
@@ -371,11 +355,11 @@ def cancel_case(session: Session, *, case_id: str, reason: object, actor: str, r
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid("a reason is required to cancel a case")
     case = lock_case(session, case_id)
-    if case.status != "running":
+    if case.status != CaseStatus.RUNNING:
         raise Conflict(f"case {case_id} is {case.status}")
     run = CaseRun(session, case, actor=actor, rules=rules)
     run.guarded(run.workflow.cancel)
-    case.status, case.cancel_reason, case.completed_at = "cancelled", reason.strip(), clock.now()
+    case.status, case.cancel_reason, case.completed_at = CaseStatus.CANCELLED, reason.strip(), clock.now()
     audit.record(session, case, "case_cancelled", actor=actor, details={"reason": reason.strip()})
     run.save()
     return case
@@ -384,14 +368,13 @@ def cancel_case(session: Session, *, case_id: str, reason: object, actor: str, r
 def fire_timers(session: Session, *, case_id: str, rules: CaseRules, now=None) -> int:
     """Fire every timer of this case that is due at `now` (default: the clock); returns how many fired."""
     case = lock_case(session, case_id)
-    if case.status != "running":
+    if case.status != CaseStatus.RUNNING:
         return 0
     moment = clock.as_utc(now or clock.now())
     with clock.at(moment):
         run = CaseRun(session, case, actor=TIMER_ACTOR, rules=rules)
         # SpiffWorkflow fires a timer only once its due moment has passed (strictly after)
-        due = [(t, when) for t in tasks_in(run.workflow, TaskState.WAITING)
-               if (when := timer_due(t)) is not None and when < moment]
+        due = due_timers(run.workflow, moment)
         run.guarded(run.workflow.refresh_timers)
         run.step()
         for task, when in due:

@@ -11,9 +11,9 @@ from SpiffWorkflow.task import TaskState
 
 from . import audit, clock
 from .models import Case, ServiceTask
-from .projections import element_id, element_name, tasks_in
-from .serialization import to_plain_json
-from .service_spec import topic_of
+from .bpmn.workflow_tasks import element_id, element_name, tasks_in
+from .json_data import to_plain_json
+from .bpmn.service_task import topic_of
 
 OPEN_STATES = ("open", "locked")
 DEFAULT_RETRIES = 3  # failures before an incident, unless the diagram sets a `retries` property

@@ -30,12 +30,12 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.task import TaskState
 
 from . import audit, clock, incidents
-from .config import CaseRules
+from .case_rules import CaseRules
 from .errors import Conflict, Invalid, NotFound
 from .locking import lock_case
 from .models import Incident, ServiceTask
 from .runtime import CaseRun
-from .serialization import to_plain_json
+from .json_data import to_plain_json
 from .service_rows import DEFAULT_RETRIES
 
 MAX_TASKS, MAX_LEASE_SECONDS, MAX_RETRIES = 100, 86_400, 100

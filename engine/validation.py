@@ -16,7 +16,7 @@ from .deadlines import DeadlineError, Rule, parse_rule
 from .errors import Invalid
 from .forms import form_exists, load_form
 from .scripting import ScriptRuleBroken, compile_checked
-from .spiff import BPMN_NS, CAMUNDA_NS
+from .bpmn.parser import BPMN_NS, CAMUNDA_NS
 
 DMN_NAMESPACES = {
     "https://www.omg.org/spec/DMN/20191111/MODEL/",
@@ -380,7 +380,7 @@ def check_dmn(src: SourceFile, problems: list) -> None:
     """Refuse what SpiffWorkflow would evaluate wrongly rather than run it.
 
     Hit policies: UNIQUE (checked at run time: two matching rules are an
-    error, see engine.spiff), FIRST and COLLECT without aggregation. Cells are
+    error, see engine.bpmn.patches), FIRST and COLLECT without aggregation. Cells are
     Python expressions, not FEEL: each must compile, alone or after an input.
     """
     ns = etree.QName(src.root).namespace

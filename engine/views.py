@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from . import cpr as cpr_rules
 from .clock import as_utc
 from .models import Case, Citizen, HumanTask, Wait
-from .projections import OPEN_STATES
+from .statuses import OPEN_TASK_STATES
 
 
 def _iso(value):
@@ -32,7 +32,7 @@ def wait_view(row: Wait) -> dict:
 
 def case_view(session: Session, case: Case) -> dict:
     citizen = session.get(Citizen, case.citizen_id)
-    tasks = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status.in_(OPEN_STATES))
+    tasks = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status.in_(OPEN_TASK_STATES))
                             .order_by(HumanTask.created_at, HumanTask.id))
     waits = session.scalars(select(Wait).where(Wait.case_id == case.id).order_by(Wait.due_at, Wait.element_id))
     return {

@@ -16,7 +16,7 @@ with X / + / O / pentagon markers, sequence flows as arrows along their
 waypoints with their names, message flows dashed. Every further plane (the
 content of a collapsed subprocess) is drawn below the main one.
 
-The drawing itself lives in engine/diagram_svg.py (the web UI draws a case's
+The drawing itself lives in engine/diagram/svg.py (the web UI draws a case's
 diagram with the same code, with its steps marked); this is its command line.
 """
 from __future__ import annotations
@@ -25,8 +25,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from engine import diagram_svg
-from engine.diagram_text import (  # noqa: F401 - one set of names for both tools (scripts/bpmn_layout.py)
+from engine.diagram import svg as diagram_svg
+from engine.diagram.text import (  # noqa: F401 - one set of names for both tools (scripts/bpmn_layout.py)
     BPMN_NS, BPMNDI_NS, DC_NS, DI_NS, EVENTS, GATEWAYS, LABEL_CHAR_W, SUBPROCESSES, wrap,
 )
 

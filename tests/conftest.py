@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import migrate
+from engine.bpmn import patches as bpmn_patches
 from engine.db import make_db_engine, make_session_factory
 from engine.models import Base
 from engine.settings import Settings
@@ -43,6 +44,17 @@ def _postgres_url() -> str | None:
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     sep = "&" if "?" in url else "?"
     return f"{url}{sep}options=-csearch_path%3D{PG_SCHEMA}"
+
+
+def pytest_configure(config):
+    bpmn_patches.apply()  # what every edge does before the engine runs
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist, the browser tests share one worker (and so one Chromium, a session fixture)."""
+    for item in items:
+        if item.nodeid.startswith("tests/browser/"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def pytest_report_header(config):
@@ -87,13 +99,31 @@ def _db_template(tmp_path_factory):
     yield ("sqlite", str(template), None)
 
 
+def _empty_postgres(engine: Engine) -> None:
+    """Empty every table between tests: one round trip of DELETEs, with triggers off.
+
+    TRUNCATE of 17 tables cost about 0.7 s a test on the shared 2 cores (it
+    rewrites each table's files); DELETE of the few rows a test leaves costs
+    a twentieth of that. `session_replication_role = replica` switches off the
+    foreign-key checks and the audit trail's refuse-DELETE trigger for this
+    transaction only (the test role is a superuser, as the trust-auth server
+    here gives). Without that right, TRUNCATE as before.
+    """
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        superuser = conn.exec_driver_sql("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").scalar()
+        if superuser:
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica; "
+                                 + " ".join(f"DELETE FROM {name};" for name in tables))
+        else:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
 @pytest.fixture
 def db(_db_template, tmp_path) -> Db:
     kind, where, shared_engine = _db_template
     if kind == "postgres":
-        tables = ", ".join(t.name for t in reversed(Base.metadata.sorted_tables))
-        with shared_engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        _empty_postgres(shared_engine)
         yield Db(where, shared_engine, make_session_factory(shared_engine))
         return
     path = tmp_path / "tovholder.db"
@@ -102,6 +132,18 @@ def db(_db_template, tmp_path) -> Db:
     engine = make_db_engine(url)
     yield Db(url, engine, make_session_factory(engine))
     engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(monkeypatch):
+    """Argon2 at its production cost makes every user and login take a tenth of a second; the suite
+    creates users and logs in thousands of times and tests no hashing, so it hashes cheaply
+    (verification reads the cost from each hash, so the server checks these just as it would real ones).
+    Subprocesses the tests start (CLI, worker) hash at the real cost."""
+    from argon2 import PasswordHasher
+
+    from engine import accounts
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import httpx
 
 from engine import accounts, catalog, runtime
 from engine.accounts import UserView
-from engine.config import CaseRules
+from engine.case_rules import CaseRules
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"

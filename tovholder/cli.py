@@ -15,7 +15,8 @@ from alembic import util as alembic_util
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from engine import accounts, catalog, migrate
-from engine.config import rules_from_settings
+from engine.bpmn import patches as bpmn_patches
+from engine.case_rules import rules_from_settings
 from engine.db import make_db_engine, make_session_factory
 from engine.errors import EngineError, InvalidDefinition
 from engine.settings import SettingsError, load_settings
@@ -195,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        bpmn_patches.apply()
         settings = load_settings(**({"demo_mode": True} if args.command == "demo" else {}))
         args.func(settings, args)
         return 0

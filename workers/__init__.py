@@ -1,4 +1,4 @@
-"""Background work: due timers (workers.timers) and further jobs registered with workers.loop.register_job.
+"""Background work: due timers, deadlines, service tasks and the outbox (workers.jobs), run by workers.loop.
 
 Each item runs in its own transaction: one case per commit, and a failing
 case is rolled back, its attempt counted, and the batch goes on.

@@ -1,6 +1,6 @@
-"""The worker's jobs besides timers: deadlines (reminders, escalations), service tasks, the outbox sender.
+"""The worker's jobs: timers, deadlines (reminders, escalations), service tasks, the outbox sender.
 
-Registered with workers.loop in the order a pass runs them: deadlines and
+JOBS lists them in the order a pass runs them (workers.loop): deadlines and
 service tasks queue mail, and the outbox job sends it in the same pass.
 Transaction rule: one transaction per item (a task, a service task, a
 message); a failing item is rolled back and logged, and the pass goes on.
@@ -12,14 +12,26 @@ import logging
 from engine import clock, escalations
 from engine.errors import CaseBusy
 
-from .loop import WorkerContext, register_job
+from .context import Job, WorkerContext
 from .mail import send_pending
 from .service_worker import work_service_tasks
+from .timers import fire_due_timers
 
 log = logging.getLogger("tovholder.worker")
 
 
-@register_job
+def timers_job(ctx: WorkerContext) -> bool:
+    batch = ctx.settings.worker_batch
+    result = fire_due_timers(ctx.session_factory, rules=ctx.rules, batch=batch, policy=ctx.policy,
+                             should_stop=ctx.stop.is_set)
+    ctx.metrics.pass_done(result)
+    if result.handled:
+        log.info("timers: fired %d on %d cases, %d failed, %d busy", result.fired, result.cases, len(result.failed),
+                 len(result.busy), extra={"event": "timers_pass", "fired": result.fired, "cases": result.cases,
+                                          "failed": len(result.failed), "busy": len(result.busy)})
+    return result.handled >= batch
+
+
 def deadlines_job(ctx: WorkerContext) -> bool:
     now, batch = clock.now(), ctx.settings.worker_batch
     with ctx.session_factory() as session:
@@ -48,7 +60,6 @@ def deadlines_job(ctx: WorkerContext) -> bool:
     return len(task_ids) >= batch and done > 0
 
 
-@register_job
 def service_tasks_job(ctx: WorkerContext) -> bool:
     run = work_service_tasks(ctx.session_factory, settings=ctx.settings, rules=ctx.rules,
                              batch=ctx.settings.worker_batch, should_stop=ctx.stop.is_set)
@@ -58,7 +69,6 @@ def service_tasks_job(ctx: WorkerContext) -> bool:
     return run.handled >= ctx.settings.worker_batch
 
 
-@register_job
 def outbox_job(ctx: WorkerContext) -> bool:
     batch = ctx.settings.worker_batch
     run = send_pending(ctx.session_factory, settings=ctx.settings, batch=batch, should_stop=ctx.stop.is_set)
@@ -66,3 +76,6 @@ def outbox_job(ctx: WorkerContext) -> bool:
         log.info("outbox: %d sent, %d failed", run.sent, len(run.failed),
                  extra={"event": "outbox_pass", "sent": run.sent, "failed": len(run.failed)})
     return run.handled >= batch and run.sent > 0
+
+
+JOBS: list[Job] = [timers_job, deadlines_job, service_tasks_job, outbox_job]

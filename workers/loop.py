@@ -1,7 +1,7 @@
 """`tovholder worker`: the long-running loop; stops cleanly on SIGTERM/SIGINT.
 
-Each pass runs the jobs in turn (timers first; further jobs such as the
-outbox sender add themselves to JOBS, see `register_job`). A job handles up
+Each pass runs the jobs of workers.jobs in turn (timers, deadlines, service
+tasks, the outbox sender). A job handles up
 to a batch of items, one transaction per item, and checks `ctx.stop` between
 items: on SIGTERM the item in hand finishes and commits, no new one is
 taken, and the process exits 0. A pass that filled a batch is followed at
@@ -12,59 +12,24 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from engine.config import CaseRules, rules_from_settings
+from engine.bpmn import patches as bpmn_patches
+from engine.case_rules import rules_from_settings
 from engine.db import make_db_engine, make_session_factory
+from engine.retry_policy import RetryPolicy
 from engine.settings import Settings
 
+from .context import WorkerContext
+from .jobs import JOBS
 from .ops import WorkerMetrics, serve
-from .timers import RetryPolicy, fire_due_timers
 
 log = logging.getLogger("tovholder.worker")
-
-
-@dataclass
-class WorkerContext:
-    settings: Settings
-    session_factory: sessionmaker[Session]
-    rules: CaseRules
-    policy: RetryPolicy
-    stop: threading.Event
-    metrics: WorkerMetrics
-
-
-# A job: fn(ctx) -> True when it filled its batch (more work is waiting, so no pause before the next pass).
-Job = Callable[[WorkerContext], bool]
-JOBS: list[Job] = []
-
-
-def register_job(job: Job) -> Job:
-    if job not in JOBS:
-        JOBS.append(job)
-    return job
-
-
-@register_job
-def timers_job(ctx: WorkerContext) -> bool:
-    batch = ctx.settings.worker_batch
-    result = fire_due_timers(ctx.session_factory, rules=ctx.rules, batch=batch, policy=ctx.policy,
-                             should_stop=ctx.stop.is_set)
-    ctx.metrics.pass_done(result)
-    if result.handled:
-        log.info("timers: fired %d on %d cases, %d failed, %d busy", result.fired, result.cases, len(result.failed),
-                 len(result.busy), extra={"event": "timers_pass", "fired": result.fired, "cases": result.cases,
-                                          "failed": len(result.failed), "busy": len(result.busy)})
-    return result.handled >= batch
 
 
 def _run_pass(ctx: WorkerContext, once: bool) -> bool:
     """One pass over the jobs; True when some job has more waiting. Errors are logged, not fatal."""
     more = False
-    for job in list(JOBS):
+    for job in JOBS:
         if ctx.stop.is_set():
             break
         try:
@@ -80,6 +45,7 @@ def _run_pass(ctx: WorkerContext, once: bool) -> bool:
 def run_forever(settings: Settings, *, once: bool = False, metrics_port: int | None = None,
                 stop: threading.Event | None = None) -> None:
     """Run passes until SIGTERM/SIGINT (or `stop`); with `once`, until nothing more is due now."""
+    bpmn_patches.apply()
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -113,6 +79,3 @@ def _stopping(stop: threading.Event, signum: int) -> None:
         log.info("%s: finishing the item in hand, then stopping", signal.Signals(signum).name,
                  extra={"event": "worker_stopping"})
     stop.set()
-
-# jobs beyond timers register themselves on import: deadlines, service tasks, the outbox sender
-from . import jobs as _jobs  # noqa: E402,F401 - after register_job exists

@@ -34,9 +34,8 @@ from engine import clock, incidents
 from engine.errors import CaseBusy
 from engine.logs import mask_cpr
 from engine.models import OutboxMessage
+from engine.retry_policy import RetryPolicy
 from engine.settings import Settings
-
-from .timers import RetryPolicy
 
 log = logging.getLogger("tovholder.worker")
 SENDER = "system:outbox"

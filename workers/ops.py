@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
 
 from engine.db import ping
-from engine.operations import StateCollector
+from engine.monitoring import StateCollector
 
 
 class WorkerMetrics:

@@ -20,14 +20,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import clock
-from engine.config import CaseRules
+from engine.case_rules import CaseRules
 from engine.errors import Conflict, EngineError
 from engine.logs import mask_cpr
+from engine.retry_policy import RetryPolicy
 from engine.service_tasks import ServiceTaskView, complete_service_task, fail_service_task, fetch_and_lock
 from engine.settings import Settings
 
 from .handlers import HANDLERS, Handler, HandlerFailed
-from .timers import RetryPolicy
 
 log = logging.getLogger("tovholder.worker")
 WORKER_ID = f"tovholder-worker@{socket.gethostname()}:{os.getpid()}"[:200]

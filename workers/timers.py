@@ -1,8 +1,8 @@
 """Fire due timers: claim one case, fire it through engine.runtime, commit; repeat.
 
-Transaction rule: one transaction per case. It starts by claiming the case —
-on PostgreSQL `SELECT … FOR UPDATE OF cases SKIP LOCKED` on the earliest due
-timer whose case no one else holds — and keeps that row lock while
+Transaction rule: one transaction per case. It starts by claiming the case
+(engine.timer_claims: on PostgreSQL `SELECT … FOR UPDATE OF cases SKIP LOCKED`
+on the earliest due timer whose case no one else holds) and keeps that row lock while
 `runtime.fire_timers` (which takes the case lock of engine.locking) runs and
 commits. Other workers skip the locked case, so several workers share the due
 timers without a queue of their own; a worker killed mid-case loses its
@@ -25,34 +25,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import clock, incidents, runtime
-from engine.config import CaseRules
+from engine.case_rules import CaseRules
 from engine.errors import CaseBusy, EngineError, ProcessError
-from engine.models import Case, Wait
+from engine.models import Wait
+from engine.retry_policy import RetryPolicy
+from engine.statuses import WaitKind
+from engine.timer_claims import claim_case, claim_next
 
 log = logging.getLogger("tovholder.worker")
-
-MAX_BACKOFF = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 5
-    backoff_seconds: float = 30.0
-
-    def delay(self, attempt: int) -> timedelta:
-        """Wait before attempt `attempt + 1`: backoff, 2·backoff, 4·backoff, … at most a day."""
-        seconds = self.backoff_seconds * 2 ** min(max(attempt - 1, 0), 30)
-        return min(timedelta(seconds=seconds), MAX_BACKOFF)
-
-    @classmethod
-    def from_settings(cls, settings) -> "RetryPolicy":
-        return cls(settings.worker_max_attempts, settings.worker_backoff_seconds)
 
 
 @dataclass
@@ -66,37 +52,6 @@ class TimerRun:
     @property
     def handled(self) -> int:
         return self.cases + len(self.failed) + len(self.busy)
-
-
-def _claimable(now: datetime, policy: RetryPolicy):
-    # strictly before now: SpiffWorkflow fires a timer only once its moment has passed
-    return (select(Wait.case_id, Wait.attempts).join(Case, Case.id == Wait.case_id)
-            .where(Wait.kind == "timer", Wait.due_at < now, Wait.attempts < policy.max_attempts,
-                   or_(Wait.next_attempt_at.is_(None), Wait.next_attempt_at <= now))
-            .order_by(Wait.due_at, Wait.case_id).limit(1))
-
-
-def claim_next(session: Session, *, now: datetime, policy: RetryPolicy) -> tuple[str, int] | None:
-    """Lock the case of the earliest due timer that no other worker holds; (case id, attempts so far)."""
-    for _ in range(20):
-        row = session.execute(_claimable(now, policy).with_for_update(of=Case, skip_locked=True)).first()
-        if row is None:
-            return None
-        # A case another worker committed a moment ago can still come from the snapshot that statement read
-        # (PostgreSQL rechecks only the locked cases row); a fresh read under our lock says if it still waits.
-        fresh = session.execute(_claimable(now, policy).where(Wait.case_id == row[0])).first()
-        if fresh is not None:
-            return fresh[0], fresh[1]
-        session.rollback()
-    return None
-
-
-def _claim_case(session: Session, case_id: str, *, now: datetime, policy: RetryPolicy) -> bool:
-    """Lock this case again if its timers are still due for an attempt (waits while another worker holds it)."""
-    query = _claimable(now, policy).where(Wait.case_id == case_id)
-    if session.execute(query.with_for_update(of=Case)).first() is None:
-        return False
-    return session.execute(query).first() is not None  # fresh, as in claim_next
 
 
 def fire_due_timers(session_factory: sessionmaker[Session], *, rules: CaseRules, now=None, batch: int = 100,
@@ -147,11 +102,11 @@ def _record_attempt(session: Session, case_id: str, exc: Exception, *, now: date
     """Count the failed attempt in its own transaction; at the last one, open an incident."""
     message = _error_text(exc)
     try:
-        if not _claim_case(session, case_id, now=now, policy=policy):
+        if not claim_case(session, case_id, now=now, policy=policy):
             session.rollback()  # another worker counted this attempt already
             return
         waits = list(session.scalars(select(Wait).where(
-            Wait.case_id == case_id, Wait.kind == "timer", Wait.due_at < now).order_by(Wait.due_at)))
+            Wait.case_id == case_id, Wait.kind == WaitKind.TIMER, Wait.due_at < now).order_by(Wait.due_at)))
         attempt = max(w.attempts for w in waits) + 1
         for wait in waits:
             wait.attempts, wait.next_attempt_at = attempt, now + policy.delay(attempt)

@@ -7,7 +7,7 @@ from starlette.datastructures import UploadFile
 
 from engine import catalog
 from engine.access import DEPLOYERS, require_role
-from engine.config import rules_from_settings
+from engine.case_rules import rules_from_settings
 from engine.errors import EngineError, Invalid
 from engine.forms import load_form
 

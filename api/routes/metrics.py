@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from engine.operations import StateCollector
+from engine.monitoring import StateCollector
 
 router = APIRouter(tags=["operations"])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine import runtime, tasks
+from engine import runtime, inbox as tasks
 from engine.forms import load_form
 from engine.views import case_view, task_view
 

@@ -1,24 +1,18 @@
 """Attachments and the case diagram for the pages (engine.attachments, engine.diagram).
 
-Both come from another part of issue 5 and are optional here: when an engine
-function is not there, the page simply leaves that section out. Access is
-checked by the engine functions. Only `add_upload` writes (flushes).
+Access is checked by the engine functions. Only `add_upload` writes (flushes).
 """
 from __future__ import annotations
 
 from markupsafe import Markup
 
 from engine import attachments as engine_attachments
-from engine import diagram as engine_diagram
+from engine.diagram import case_diagram_svg
 from engine.errors import EngineError
 
 
-def attachments(session, case_id: str, user) -> list | None:
-    """The case's attachments, or None when attachments are not available."""
-    listing = getattr(engine_attachments, "list_attachments", None)
-    if listing is None:
-        return None
-    return listing(session, case_id=case_id, user=user)
+def attachments(session, case_id: str, user) -> list:
+    return engine_attachments.list_attachments(session, case_id=case_id, user=user)
 
 
 def add_upload(session, *, user, row, field: str, upload, settings):
@@ -35,12 +29,9 @@ def open_file(session, attachment_id: str, user):
 
 def diagram_svg(session, case_id: str, user) -> Markup | None:
     """The case's process as inline SVG (completed and current elements marked), or None."""
-    render = getattr(engine_diagram, "case_diagram_svg", None)
-    if render is None:
-        return None
     try:
-        svg = render(session, case_id=case_id, user=user)
+        svg = case_diagram_svg(session, case_id=case_id, user=user)
     except EngineError:  # no diagram for this definition: the page goes on without it
         return None
-    # The engine builds the SVG itself and escapes every name it puts in (engine/diagram_svg.py).
+    # The engine builds the SVG itself and escapes every name it puts in (engine/diagram/svg.py).
     return Markup(svg) if svg else None

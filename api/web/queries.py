@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import cpr as cpr_rules
-from engine import tasks
+from engine import inbox as tasks
 from engine.accounts import UserView
 from engine.models import Case, Citizen, HumanTask, ProcessDefinition, Unit, User, UserUnit
 

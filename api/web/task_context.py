@@ -15,7 +15,7 @@ from engine.cases import get_case
 from engine.errors import EngineError, Forbidden, Invalid, TooLarge, UnsupportedType
 from engine.forms import Form, load_form
 from engine.models import HumanTask
-from engine.projections import OPEN_STATES
+from engine.statuses import OPEN_TASK_STATES
 from engine.views import case_view
 
 from . import case_extras, queries, timeline
@@ -53,7 +53,7 @@ def permissions(user: UserView, row: HumanTask) -> dict[str, bool]:
     """Which buttons to show; the engine checks again on every POST."""
     try:
         access.check_task_workable(user, row)
-        workable = row.status in OPEN_STATES
+        workable = row.status in OPEN_TASK_STATES
     except Forbidden:
         workable = False
     mine_or_free = row.status == "open" or row.assignee == user.username

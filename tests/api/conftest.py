@@ -40,17 +40,6 @@ def api(live):
         client.close()
 
 
-@pytest.fixture(autouse=True)
-def _cheap_password_hashes(monkeypatch):
-    """Argon2 at its production cost makes every user and login take a tenth of a second; the API tests
-    log in hundreds of times and test no hashing, so they hash cheaply (verification reads the cost
-    from each hash, so the server checks these just as it would real ones)."""
-    from argon2 import PasswordHasher
-
-    from engine import accounts
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
-
 @pytest.fixture
 def staff(session):
     """Units and one user of each kind (see tests/factories.py), nothing deployed."""

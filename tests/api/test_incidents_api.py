@@ -10,7 +10,8 @@ from engine.models import Wait
 from tests import factories as f
 from tests.workers.helpers import deploy, start_waiting
 from tests.workers.test_timers import DUE, T0
-from workers.timers import RetryPolicy, fire_due_timers
+from engine.retry_policy import RetryPolicy
+from workers.timers import fire_due_timers
 
 POLICY = RetryPolicy(max_attempts=2, backoff_seconds=10)
 

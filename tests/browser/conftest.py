@@ -21,15 +21,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@pytest.fixture(autouse=True)
-def _cheap_password_hashes(monkeypatch):
-    """As in tests/api: cheap argon2 parameters (the server verifies with the cost stored in each hash)."""
-    from argon2 import PasswordHasher
-
-    from engine import accounts
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
-
 @pytest.fixture
 def web_users(session, live):
     """Units, one user of each kind, and the web_intake journey deployed; the live server uses this database."""

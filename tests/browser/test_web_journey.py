@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from engine.config import CaseRules
+from engine.case_rules import CaseRules
 from engine.forms import load_form
 from engine.models import Case, HumanTask, Wait
 from tests import factories as f

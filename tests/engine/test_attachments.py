@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from engine import attachments as att
 from engine import filetypes, runtime
-from engine.config import CaseRules
+from engine.case_rules import CaseRules
 from engine.attachments import UploadLimits
 from engine.errors import Forbidden, FormRejected, Invalid, NotFound, TooLarge, UnsupportedType
 from engine.forms import Form, FormField, load_form, validate_data

@@ -172,7 +172,7 @@ def test_same_content_from_another_path_is_the_same_version(session, units):
 
 
 def test_a_broken_form_file_is_refused_at_deploy(session, units, tmp_path):
-    from engine.config import CaseRules
+    from engine.case_rules import CaseRules
     forms = tmp_path / "forms"
     forms.mkdir()
     (forms / "t_note.json").write_text('{"fields": [{"name": "a", "type": "colour"}]}', encoding="utf-8")

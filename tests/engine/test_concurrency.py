@@ -9,7 +9,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from engine import locking, runtime, tasks
+from engine import locking, runtime, inbox as tasks
 from engine.errors import Conflict
 from engine.models import AuditEvent, Case, HumanTask
 from tests import factories as f

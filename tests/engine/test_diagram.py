@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from engine import runtime
 from engine.diagram import case_diagram, case_diagram_svg
-from engine.diagram_marks import Marks
-from engine.diagram_svg import render
+from engine.diagram.marks import Marks
+from engine.diagram.svg import render
 from engine.errors import Forbidden, NotFound
 from engine.models import CaseAccess, HumanTask
 from scripts import bpmn_layout

@@ -8,10 +8,10 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from engine import clock, runtime, tasks
+from engine import clock, runtime, inbox as tasks
 from engine.errors import Conflict, FormRejected, Invalid, NotFound, TaskNotOpen
 from engine.models import AuditEvent, Case, HumanTask, Wait
-from engine.serialization import workflow_from_json
+from engine.bpmn.serializer import workflow_from_json
 from engine.catalog import get_definition
 from tests import factories as f
 

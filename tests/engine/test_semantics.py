@@ -117,7 +117,7 @@ def test_interrupting_boundary_timer_cancels_the_task(db, session, users):
 
 
 def test_overdue_filter(db, session, users):
-    from engine import tasks as task_queries
+    from engine import inbox as task_queries
     f.deploy_data(session, SEM + "timers.bpmn")
     start = datetime(2026, 6, 1, 8, tzinfo=timezone.utc)
     with clock.at(start):

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import clock, runtime
-from engine.config import CaseRules
+from engine.case_rules import CaseRules
 from engine.models import AuditEvent, Case, HumanTask, Wait
 from engine.workdays import DANISH_TIME
 from tests import factories as f

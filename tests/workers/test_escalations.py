@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import accounts, clock, escalations
-from engine.config import CaseRules
+from engine.case_rules import CaseRules
 from engine.deadlines import Rule
 from engine.models import AuditEvent, HumanTask, OutboxMessage, TaskDeadlineNotice
 from tests import factories as f

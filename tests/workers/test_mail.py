@@ -14,7 +14,7 @@ from engine.errors import Invalid
 from engine.models import Incident, OutboxMessage
 from tests import factories as f
 from workers.mail import send_pending
-from workers.timers import RetryPolicy
+from engine.retry_policy import RetryPolicy
 
 from .smtp_server import SmtpServer
 

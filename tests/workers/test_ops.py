@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from engine import operations
+from engine import monitoring as operations
 from tests import factories as f
 from workers.jsonlog import JsonFormatter
 from workers.ops import WorkerMetrics, serve

@@ -13,7 +13,9 @@ from engine import clock, incidents, runtime
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import AuditEvent, Case, Incident, Wait
 from tests import factories as f
-from workers.timers import RetryPolicy, claim_next, fire_due_timers
+from engine.retry_policy import RetryPolicy
+from engine.timer_claims import claim_next
+from workers.timers import fire_due_timers
 
 from .helpers import HOUR, deploy, start_waiting
 

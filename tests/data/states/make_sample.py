@@ -14,15 +14,17 @@ import tempfile
 from pathlib import Path
 
 from engine import migrate, runtime
+from engine.bpmn import patches as bpmn_patches
 from engine.db import make_db_engine, make_session_factory
 from engine.models import Case, HumanTask, ProcessDefinition
-from engine.serialization import STATE_FORMAT
+from engine.bpmn.serializer import STATE_FORMAT
 from tests import factories as f
 
 HERE = Path(__file__).resolve().parent
 
 
 def main() -> None:
+    bpmn_patches.apply()
     url = f"sqlite:///{tempfile.mkdtemp()}/sample.db"
     migrate.upgrade(url)
     session = make_session_factory(make_db_engine(url))()

@@ -6,15 +6,12 @@ rule change takes effect without a restart or a redeploy.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .deadlines import Rule, load_rules
+from .deadlines import Rule, deadline_file
 from .scripting import ScriptContext
 from .workdays import DEFAULT_CLOSED_DAYS, WorkCalendar
-
-_RULE_CACHE: dict[str, tuple[float, dict[str, Rule]]] = {}
 
 
 @dataclass(frozen=True)
@@ -29,18 +26,10 @@ class CaseRules:
             object.__setattr__(self, "calendar", WorkCalendar(self.closed_days))
 
     def named_deadlines(self) -> dict[str, Rule]:
-        if self.deadlines_file is None:
-            return {}
-        path = str(self.deadlines_file)
-        try:
-            mtime = os.stat(path).st_mtime
-        except OSError:
-            return {}
-        cached = _RULE_CACHE.get(path)
-        if cached is None or cached[0] != mtime:
-            cached = (mtime, load_rules(Path(path)))
-            _RULE_CACHE[path] = cached
-        return cached[1]
+        return deadline_file(self.deadlines_file).rules
+
+    def escalation_graces(self) -> dict[str, Rule]:
+        return deadline_file(self.deadlines_file).graces
 
     def script_context(self) -> ScriptContext:
         return ScriptContext(calendar=self.calendar, named_deadlines=self.named_deadlines())

@@ -1,6 +1,6 @@
 """Drawing BPMN as SVG, part 1: names, text layout and the small helpers the drawing uses.
 
-Pure functions over lxml elements; no database. See engine/diagram_svg.py.
+Pure functions over lxml elements; no database. See engine/diagram/svg.py.
 """
 from __future__ import annotations
 

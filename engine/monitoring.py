@@ -13,9 +13,10 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import clock
+from . import clock, outbox
 from .incidents import count_open
-from .models import Base, Wait
+from .models import Wait
+from .statuses import WaitKind
 
 
 @dataclass(frozen=True)
@@ -29,29 +30,12 @@ class Snapshot:
 def snapshot(session_factory: sessionmaker[Session], *, now=None) -> Snapshot:
     now = clock.as_utc(now or clock.now())
     with session_factory() as session:
-        due = (Wait.kind == "timer", Wait.due_at < now)
+        due = (Wait.kind == WaitKind.TIMER, Wait.due_at < now)
         count, oldest = session.execute(select(func.count(), func.min(Wait.due_at)).where(*due)).one()
         lag = max((now - clock.as_utc(oldest)).total_seconds(), 0.0) if oldest is not None else 0.0
-        result = Snapshot(count or 0, lag, count_open(session), _outbox_backlog(session))
+        result = Snapshot(count or 0, lag, count_open(session), outbox.backlog(session))
         session.rollback()
     return result
-
-
-def _outbox_backlog(session: Session) -> int:
-    """Unsent rows of the outbox (issue 6's notifications), if this installation has that table."""
-    outbox = Base.metadata.tables.get("outbox")
-    if outbox is None:
-        return 0
-    columns = outbox.c
-    if "sent_at" in columns:
-        condition = columns.sent_at.is_(None)
-        if "failed_at" in columns:  # given up: counted as an open incident instead
-            condition = condition & columns.failed_at.is_(None)
-    elif "status" in columns:
-        condition = columns.status.notin_(("sent", "failed", "dead"))
-    else:
-        return 0
-    return session.scalar(select(func.count()).select_from(outbox).where(condition)) or 0
 
 
 class StateCollector:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .diagram_text import DI_NS, EVENTS, GATEWAYS, esc, local, num
+from .text import DI_NS, EVENTS, GATEWAYS, esc, local, num
 
 DONE_COLOUR = "#1a7f37"     # green, 5.1:1 on white
 CURRENT_COLOUR = "#0550ae"  # blue, 7.6:1 on white

@@ -1,13 +1,13 @@
 """Drawing BPMN as SVG, part 2: the shapes (pools, lanes, activities, events, gateways, labels).
 
-`Shapes` is a mixin of engine.diagram_svg.Renderer, which provides `by_id`;
+`Shapes` is a mixin of engine.diagram.svg.Renderer, which provides `by_id`;
 every method returns an SVG fragment as a string. Pure; no database.
 """
 from __future__ import annotations
 
 import math
 
-from .diagram_text import (
+from .text import (
     BPMN_NS, BPMNDI_NS, DC_NS, FONT_SIZE, HINTS, LABEL_CHAR_W, LINE_H, SUBPROCESSES, Bounds, esc, local,
     loop_marker, num, text_block, wrap,
 )

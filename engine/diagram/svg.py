@@ -3,20 +3,20 @@
 Pure: BPMN XML in, SVG text out; no database, no files. Deterministic (the
 same input gives the same bytes), so scripts/render_bpmn.py draws the
 checked-in pictures in docs/img with it, and engine/diagram.py draws a case's
-diagram with `marks` (engine/diagram_marks.py): completed elements, the
+diagram with `marks` (engine/diagram/marks.py): completed elements, the
 current ones and the sequence flows taken, plus a legend. Without marks the
 output is exactly the documentation picture.
 
-Split for size: engine/diagram_text.py (names, text layout), engine/
-diagram_shapes.py (shapes), this module (edges, planes, the document).
+Split for size: engine/diagram/text.py (names, text layout), engine/
+diagram/shapes.py (shapes), this module (edges, planes, the document).
 """
 from __future__ import annotations
 
 from lxml import etree
 
-from .diagram_marks import LEGEND_WIDTH, Marks
-from .diagram_shapes import Shapes
-from .diagram_text import (
+from .marks import LEGEND_WIDTH, Marks
+from .shapes import Shapes
+from .text import (
     BPMNDI_NS, DC_NS, DI_NS, EVENTS, FONT, FONT_SIZE, GATEWAYS, LABEL_CHAR_W, LINE_H, PLANE_GAP, SUBPROCESSES,
     Bounds, esc, local, num, text_block, wrap,
 )

@@ -15,7 +15,7 @@ from .accounts import UserView, find_user
 from .errors import Conflict, Forbidden, Invalid, NotFound, TaskNotOpen
 from .locking import lock_case
 from .models import HumanTask
-from .projections import OPEN_STATES
+from .statuses import OPEN_TASK_STATES
 
 TASK_STATUSES = ("open", "claimed", "completed", "cancelled")
 
@@ -70,7 +70,7 @@ def assign(session: Session, *, task_id: str, username: object, user: UserView) 
     row, case = _locked_task(session, task_id, user)
     if username != user.username and user.role not in ("teamlead", "admin"):
         raise Forbidden("only a team lead may assign a task to someone else")
-    if row.status not in OPEN_STATES:
+    if row.status not in OPEN_TASK_STATES:
         raise TaskNotOpen(f"task {task_id} is {row.status}")
     target = find_user(session, username)
     if target is None or target.role not in ("caseworker", "teamlead") or row.unit not in target.units:
@@ -117,7 +117,7 @@ def inbox_query(user: UserView, *, unit: str | None = None, assignee: str | None
     units = visible_units(user)
     query = select(HumanTask)
     if open_only:
-        query = query.where(HumanTask.status.in_(OPEN_STATES))
+        query = query.where(HumanTask.status.in_(OPEN_TASK_STATES))
     if process_key is not None:
         query = query.where(HumanTask.process_key == process_key)
     if element_id is not None:
@@ -145,7 +145,7 @@ def inbox_query(user: UserView, *, unit: str | None = None, assignee: str | None
         query = query.where(HumanTask.status == status)
     if overdue is not None:
         now = clock.now()
-        late = (HumanTask.due_at < now) & HumanTask.status.in_(OPEN_STATES)
+        late = (HumanTask.due_at < now) & HumanTask.status.in_(OPEN_TASK_STATES)
         query = query.where(late if overdue else ~late | HumanTask.due_at.is_(None))
     if case_id is not None:
         query = query.where(HumanTask.case_id == case_id)

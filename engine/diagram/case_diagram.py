@@ -33,15 +33,15 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEv
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity, SubWorkflowTask
 from SpiffWorkflow.task import TaskState
 
-from .accounts import UserView
-from .cases import get_case
-from .diagram_marks import Marks
-from .diagram_svg import parse, render
-from .diagram_text import BPMN_NS
-from .errors import NotFound
-from .models import Case, ProcessDefinition
-from .projections import is_human
-from .serialization import workflow_from_json
+from ..accounts import UserView
+from ..cases import get_case
+from .marks import Marks
+from .svg import parse, render
+from .text import BPMN_NS
+from ..errors import NotFound
+from ..models import Case, ProcessDefinition
+from ..bpmn.workflow_tasks import is_human
+from ..bpmn.serializer import workflow_from_json
 
 
 def case_diagram(session: Session, *, case_id: str, user: UserView) -> dict:

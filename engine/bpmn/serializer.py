@@ -1,5 +1,7 @@
 """Workflow state <-> JSON, with the spec stored once per definition version.
 
+Pure: strings in, workflows out; the caller stores them in its transaction.
+
 SpiffWorkflow's own serialization embeds the whole process spec in every
 saved state. We keep the spec on the definition row (`spec_json`) and the
 case row holds only the instance (`state_json`), which makes each save
@@ -10,12 +12,32 @@ cases fails a test first.
 from __future__ import annotations
 
 import json
+from copy import deepcopy
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.config import MessageEventDefinition as DefaultMessageEventDefinition
+from SpiffWorkflow.bpmn.serializer.default.event_definition import MessageEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 
-from .scripting import ScriptContext
-from .spiff import SERIALIZER, make_script_engine
+from ..scripting import ScriptContext
+from .patches import require_applied
+from .script_engine import make_script_engine
+from .service_task import TopicServiceTask
 
+
+def _serializer_config():
+    """Camunda's converters, but the plain message definition (see engine.bpmn.parser) and our service task."""
+    config = deepcopy(CAMUNDA_CONFIG)
+    config.pop(CamundaMessageEventDefinition, None)
+    config[DefaultMessageEventDefinition] = MessageEventDefinitionConverter
+    config[TopicServiceTask] = BpmnTaskSpecConverter
+    return config
+
+
+SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_serializer_config()))
 # SpiffWorkflow serializer version + our envelope version.
 STATE_FORMAT = f"spiff-{SERIALIZER.VERSION}/tovholder-1"
 
@@ -41,6 +63,7 @@ def state_to_json(workflow: BpmnWorkflow) -> str:
 
 
 def workflow_from_json(state_json: str, spec_json: str, script_context: ScriptContext | None = None) -> BpmnWorkflow:
+    require_applied()
     dct = json.loads(state_json)
     specs = json.loads(spec_json)
     dct.pop("format", None)
@@ -75,19 +98,9 @@ def _reconnect_triggered_subprocesses(workflow: BpmnWorkflow) -> None:
 
 
 def new_workflow(spec_json: str, script_context: ScriptContext | None = None) -> BpmnWorkflow:
+    require_applied()
     specs = json.loads(spec_json)
     registry = SERIALIZER.registry
     spec = registry.restore(specs["spec"])
     subs = {name: registry.restore(sub) for name, sub in specs["subprocess_specs"].items()}
     return BpmnWorkflow(spec, subs, script_engine=make_script_engine(script_context))
-
-
-def to_plain_json(value):
-    """Task data as plain JSON for the API (dates become ISO strings)."""
-    return json.loads(json.dumps(value, default=_plain))
-
-
-def _plain(value):
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)

@@ -1,0 +1,14 @@
+"""The SpiffWorkflow adapter: everything that configures, patches or reaches into the library.
+
+- patches:        changes to the library's own code, applied by `patches.apply()`
+                  (version-checked) at every edge before the engine runs
+- parser:         the Camunda-flavoured parser with Tovholder's extensions
+- service_task:   service tasks that wait for a topic's worker
+- serializer:     workflow state <-> JSON, spec stored once per version
+- script_engine:  the script engine over engine.scripting's sandbox
+- interrupt:      interrupting event subprocesses
+- messages:       what a thrown message carries; catching one from outside
+- workflow_tasks: reading tasks, elements and waits of an in-memory workflow
+
+Nothing here touches the database. docs/architecture.md lists every workaround.
+"""
