@@ -192,7 +192,7 @@ class CaseAccess(Base):
     action: Mapped[str] = mapped_column(String(64))
 
 
-# -- issue 5: attachments (engine/attachments.py) -------------------------------------------------
+# -- attachments (engine/attachments.py) ---------------------------------------------------------
 
 from sqlalchemy import LargeBinary  # noqa: E402 - kept with the one model that needs it
 
@@ -216,7 +216,7 @@ class Attachment(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 
 
-# -- worker: incidents [issue 6, worker-timers] ---------------------------------------------------
+# -- worker: incidents (engine/incidents.py) --------------------------------------------------------
 
 class Incident(Base):
     """Work that failed after its retries (a timer, a service task, ...) and waits for an admin."""
@@ -239,7 +239,7 @@ class Incident(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
-# -- issue 5: web login throttling [web-core] (engine/web_login.py) -------------------------------
+# -- web login throttling (engine/web_login.py) ------------------------------------------------------
 
 class LoginThrottle(Base):
     """Failed web logins per user name (also for names that do not exist: no enumeration)."""
@@ -251,7 +251,7 @@ class LoginThrottle(Base):
     locked_until: Mapped[datetime | None] = mapped_column(TS, nullable=True)
 
 
-# -- issue 6: outbox, deadline notices, service tasks [outbox-service] ----------------------------
+# -- outbox, deadline notices, service tasks -----------------------------------------------------------
 
 class OutboxMessage(Base):
     """An e-mail waiting to be sent (engine/outbox.py); workers/mail.py sends it and sets sent_at once."""

@@ -1,4 +1,4 @@
-"""Attachments on cases and tasks. [issue 5: owned by the attachments/diagram helper]
+"""Attachments on cases and tasks.
 
 Revision ID: 0004
 Revises: 0003

@@ -1,4 +1,4 @@
-"""Web login: failed-attempt throttling and whatever the staff web UI needs stored. [issue 5: owned by the web-core helper]
+"""Web login: failed-attempt throttling and whatever the staff web UI needs stored.
 
 Revision ID: 0005
 Revises: 0004

@@ -1,4 +1,4 @@
-"""Worker: timer attempts and backoff, and incidents. [issue 6: owned by the worker helper]
+"""Worker: timer attempts and backoff, and incidents.
 
 Revision ID: 0006
 Revises: 0005

@@ -1,4 +1,4 @@
-"""Notifications and service tasks: user e-mail, the outbox, external-task leases. [issue 6: owned by the outbox/service-task helper]
+"""Notifications and service tasks: user e-mail, the outbox, external-task leases.
 
 Revision ID: 0007
 Revises: 0006

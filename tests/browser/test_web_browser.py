@@ -1,6 +1,6 @@
 """The staff web UI in a real browser (Playwright + Debian's Chromium, headless).
 
-The scenario of issue 5: a jobcenter caseworker logs in, finds the new case's
+The staff web UI scenario: a jobcenter caseworker logs in, finds the new case's
 task, submits an invalid form (messages at the fields, input kept, a <script>
 shown as text), submits a valid one; the task leaves her inbox and appears in
 Ydelsesservice's; a team lead reassigns; an auditor can read but finds no way

@@ -23,7 +23,7 @@ from .conftest import csrf_of
 ROOT = f.ROOT
 
 
-# The answers that take the case the way issue 5 names: jobparat, granted, an offer at an employer, a job.
+# The answers that take the case the way the web UI scenario goes: jobparat, granted, an offer at an employer, a job.
 ANSWERS = {"kategori": "jobparat", "problemer_ud_over_ledighed": "nej", "afgoerelse": "bevilget",
            "jobsamtale_udfald": "tilbud", "tilbud": "praktik", "placering_udfald": "ordinaert_job",
            "cvr": "12345678"}

@@ -386,7 +386,7 @@ def test_help_works(cli):
         assert command in result.stdout
 
 
-# -- e-mail addresses (issue 6: reminders and escalations) -------------------------
+# -- e-mail addresses (reminders and escalations) -----------------------------------
 
 def test_users_add_with_an_email_address(cli, db):
     _add_units(db, {"jobcenter": "Jobcenter"})
