@@ -9,6 +9,8 @@ moment never leaks into another request.
 """
 from __future__ import annotations
 
+from typing import overload
+
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
@@ -29,6 +31,14 @@ def at(moment: datetime):
         yield
     finally:
         _fixed.reset(token)
+
+
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
+@overload
+def as_utc(value: datetime | None) -> datetime | None: ...
 
 
 def as_utc(value: datetime | None) -> datetime | None:

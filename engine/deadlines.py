@@ -65,7 +65,8 @@ def parse_duration(text: str) -> tuple[int, int, int, int]:
     match = _DURATION.match(text or "")
     if not match or text == "P":
         raise DeadlineError(f"'{text}' is not an ISO 8601 duration with date parts (e.g. P7D, P2W, P3M)")
-    return tuple(int(g or 0) for g in match.groups())
+    years, months, weeks, days = (int(g or 0) for g in match.groups())
+    return years, months, weeks, days
 
 
 def parse_rule(text: str, named: dict[str, Rule]) -> Rule:

@@ -155,7 +155,7 @@ def resolve_open(session: Session, *, case_id: str, kind: str, by: str) -> int:
     result = session.execute(update(Incident).where(
         Incident.case_id == case_id, Incident.kind == kind, Incident.status == OPEN)
         .values(status=RESOLVED, resolved_at=clock.now(), resolved_by=by).execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    return result.rowcount or 0  # type: ignore[attr-defined]  # an UPDATE's CursorResult
 
 
 def _handler(kind: str) -> RetryHandler:

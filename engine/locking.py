@@ -29,6 +29,6 @@ def lock_case(session: Session, case_id: str, *, seen_version: int | None = None
         update(Case).where(Case.id == case_id, Case.lock_version == expected)
         .values(lock_version=expected + 1).execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's CursorResult
         raise CaseBusy(f"case {case_id} was changed by someone else at the same time; reload and try again")
     return read_case(session, case_id)

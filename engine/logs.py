@@ -71,5 +71,5 @@ def install() -> None:
     def masking_factory(*args, **kwargs) -> logging.LogRecord:
         return mask_record(factory(*args, **kwargs))
 
-    masking_factory.masks_cpr = True
+    masking_factory.masks_cpr = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(masking_factory)

@@ -95,7 +95,7 @@ def sync_waits(session: Session, case: Case, workflow) -> None:
 
 
 def record_path(session: Session, case: Case, workflow, before: set, *, actor: str | None,
-                skip: set = frozenset()) -> None:
+                skip: frozenset | set = frozenset()) -> None:
     """One audit event per BPMN element the run passed (gateways with the path they took)."""
     passed = [t for t in tasks_in(workflow, COMPLETED) if t.id not in before and t.id not in skip]
     passed.sort(key=lambda t: t.last_state_change)

@@ -14,6 +14,7 @@ from .text import (
 
 
 class Shapes:
+    by_id: dict  # provided by engine.diagram.svg.Renderer, which mixes this in
     # -- shapes --------------------------------------------------------------
 
     def pool_or_lane(self, el, b: Bounds, is_pool: bool) -> str:
@@ -112,7 +113,7 @@ class Shapes:
         kind = local(el)
         r = min(b.w, b.h) / 2
         cx, cy = b.cx, b.cy
-        defs = [local(c) for c in el if local(c) and local(c).endswith("EventDefinition")]
+        defs = [name for c in el if (name := local(c)) and name.endswith("EventDefinition")]
         interrupting = not (el.get("cancelActivity") == "false" or el.get("isInterrupting") == "false")
         dash = "" if interrupting else ' stroke-dasharray="5 3"'
         title = ", ".join(HINTS.get(d, d) for d in defs)

@@ -121,7 +121,7 @@ class Renderer(Shapes):
         diagrams = self.root.findall(f"{{{BPMNDI_NS}}}BPMNDiagram")
         planes = [d.find(f"{{{BPMNDI_NS}}}BPMNPlane") for d in diagrams]
         planes = [p for p in planes if p is not None]
-        blocks = []
+        blocks: list = []
         y = 0.0
         width = 0.0
         for k, plane in enumerate(planes):
