@@ -53,7 +53,7 @@ def _session(settings):
 
 
 def cmd_db_upgrade(settings, _args) -> None:
-    migrate.upgrade(settings.database_url)
+    migrate.upgrade(settings.database_url, forms_dir=settings.forms_dir)
     print("database schema is up to date")
 
 
@@ -92,11 +92,22 @@ def cmd_users_add(settings, args) -> None:
         print(f"password: {password}")
 
 
+def _cli_actor() -> str:
+    """Who deployed, in the deploy history: the operating-system user behind the command."""
+    import getpass
+    try:
+        return f"cli:{getpass.getuser()}"[:100]
+    except (OSError, KeyError):  # no user name in this environment (some containers)
+        return "cli"
+
+
 def cmd_deploy(settings, args) -> None:
-    files = catalog.collect_files([Path(p) for p in args.paths])
+    paths = [Path(p) for p in args.paths]
+    files = catalog.collect_files(paths)
     db_engine, session = _session(settings)
     with session:
-        deployed = catalog.deploy(session, files, rules=rules_from_settings(settings), actor="cli")
+        deployed = catalog.deploy(session, files, rules=rules_from_settings(settings), actor=_cli_actor(),
+                                  form_folders=catalog.form_folders(paths))
         session.commit()
     db_engine.dispose()
     for d in deployed:
@@ -122,7 +133,7 @@ def cmd_worker(settings, args) -> None:
 
 
 def cmd_demo(settings, _args) -> None:
-    migrate.upgrade(settings.database_url)
+    migrate.upgrade(settings.database_url, forms_dir=settings.forms_dir)
     db_engine, session = _session(settings)
     with session:
         existing_units = {u.key for u in accounts.list_units(session)}
@@ -137,7 +148,8 @@ def cmd_demo(settings, _args) -> None:
                 accounts.set_email(session, username, email)
         session.commit()
         deployed = catalog.deploy(session, catalog.collect_files([settings.processes_dir]),
-                                  rules=rules_from_settings(settings), actor="demo")
+                                  rules=rules_from_settings(settings), actor="demo",
+                                  form_folders=[settings.processes_dir])
         session.commit()
     db_engine.dispose()
     for d in deployed:
