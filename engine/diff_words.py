@@ -50,8 +50,10 @@ def _q(value) -> str:
     return f'"{value}"' if isinstance(value, str) else str(value)
 
 
-def change(label: str, old, new) -> str:
-    return f"{label}: {_q(old)} → {_q(new)}"
+def change(label: str, old, new, *, expression: bool = False) -> str:
+    """`label: "old" → "new"`; an expression (a timer value) is shown as written, its own quotes and all."""
+    show = (lambda v: "(intet)" if v in (None, "") else str(v)) if expression else _q
+    return f"{label}: {show(old)} → {show(new)}"
 
 
 def _audience(value) -> str | None:
@@ -100,7 +102,7 @@ def _events(old: dict | None, new: dict | None) -> list[str]:
     before, after = _event_parts(old), _event_parts(new)
     if not before and not after and old != new:
         return ["hændelsen er ændret (event changed)"]
-    return [change(kind, before.get(kind), after.get(kind))
+    return [change(kind, before.get(kind), after.get(kind), expression=kind.startswith("timer"))
             for kind in sorted(set(before) | set(after)) if before.get(kind) != after.get(kind)]
 
 
