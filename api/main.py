@@ -23,6 +23,7 @@ from .routes import auth, cases, definitions, health, incidents, messages, metri
 from .limits import StreamedBodyLimit
 from .routes import attachments, diagram
 from .routes import external_tasks
+from .routes import versions
 from . import web
 from .web.errors import html_error, wants_html
 
@@ -43,6 +44,7 @@ def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
     for module in (health, auth, definitions, cases, tasks, messages, incidents, attachments, diagram,
                    external_tasks):
         app.include_router(module.router, prefix="/api")
+    app.include_router(versions.router, prefix="/api")  # deploy history, where cases stand, diffs
     app.include_router(metrics.router)  # GET /metrics (Prometheus), beside /api
     web.install(app)  # the staff web UI (pages, /static)
     _install_error_handlers(app)

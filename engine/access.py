@@ -16,6 +16,7 @@ READ_ALL = ("admin", "auditor")
 UNIT_MEMBERS = ("caseworker", "teamlead")
 STARTERS = ("caseworker", "teamlead", "admin", "integration")
 DEPLOYERS = ("process_owner", "admin")
+VERSION_READERS = DEPLOYERS + ("auditor",)  # deploy history, where cases stand, diffs
 MESSAGE_SENDERS = ("admin", "integration") + UNIT_MEMBERS  # unit members: only for their own lanes
 
 

@@ -3,7 +3,11 @@
 `deploy(session, files, ...)` takes (filename, bytes) pairs, refuses the whole
 deployment with InvalidDefinition (a list of {file, element, line, message})
 if any file is bad, and otherwise stores each executable process as an
-immutable version of its key. It only flushes; the caller commits.
+immutable version of its key. A version is a bundle: the diagram, the
+processes it calls and every form any of them names (engine.form_sources
+finds them, engine.bundles stores and hashes them), so a changed form makes
+a new version and an unchanged bundle is the existing one. It only flushes;
+the caller commits.
 """
 from __future__ import annotations
 
@@ -17,15 +21,16 @@ from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 
-from . import clock
+from . import bundles, clock
 from .case_rules import CaseRules
-from .errors import InvalidDefinition, NotFound
+from .errors import Invalid, InvalidDefinition, NotFound
+from .form_sources import FormFile, FormSources, is_form_file, uploaded_forms
 from .models import DefinitionMessageStart, ProcessDefinition, Unit
 from .bpmn.serializer import spec_to_json
 from .bpmn.parser import TovholderParser
 from .validation import (
     SourceFile, called_elements, check_bpmn, check_dmn, executable_processes, library_problem,
-    message_start_names, parse_xml, problem, start_form_key,
+    message_start_names, named_forms, parse_xml, problem, start_form_key,
 )
 
 
@@ -42,19 +47,30 @@ class Deployed:
 
 
 def deploy(session: Session, files: list[tuple[str, bytes]], *, rules: CaseRules,
-           actor: str | None = None) -> list[Deployed]:
+           actor: str | None = None, form_folders: list[Path] = ()) -> list[Deployed]:
+    """Deploy diagrams (.bpmn/.dmn) with the forms (.json/.html) sent along; see module doc.
+
+    `form_folders` are folders given to `tovholder deploy`: forms found there
+    come before TOVHOLDER_FORMS_DIR's (engine.form_sources).
+    """
     problems: list[dict] = []
     if not files:
         raise InvalidDefinition("nothing to deploy", [problem(None, None, None, "no files were given")])
-    sources = [s for s in (parse_xml(name, raw, problems) for name, raw in files) if s is not None]
+    diagrams = [(name, raw) for name, raw in files if not is_form_file(name)]
+    forms = FormSources(uploaded_forms([(n, r) for n, r in files if is_form_file(n)], problems),
+                        [Path(f) for f in form_folders], Path(rules.forms_dir))
+    if not diagrams:
+        problems.append(problem(None, None, None, "no .bpmn or .dmn file was given: forms are deployed "
+                                                  "together with the diagrams that name them"))
+    sources = [s for s in (parse_xml(name, raw, problems) for name, raw in diagrams) if s is not None]
     unit_keys = set(session.scalars(select(Unit.key)))
     processes: list[tuple[SourceFile, object]] = []
     for src in sources:
         if src.is_dmn:
             check_dmn(src, problems)
             continue
-        check_bpmn(src, unit_keys=unit_keys, forms_dir=rules.forms_dir,
-                   named_deadlines=rules.named_deadlines(), problems=problems)
+        check_bpmn(src, unit_keys=unit_keys, forms=forms, named_deadlines=rules.named_deadlines(),
+                   problems=problems)
         processes.extend((src, process) for process in executable_processes(src))
     if sources and not problems and not processes:
         names = ", ".join(s.name for s in sources)
@@ -63,14 +79,26 @@ def deploy(session: Session, files: list[tuple[str, bytes]], *, rules: CaseRules
         raise InvalidDefinition("the deployment was refused", problems)
 
     parser = TovholderParser(validator=BpmnValidator())
-    _add_sources(parser, sources, processes, session, problems)
+    stored = _add_sources(parser, sources, processes, session, problems)
     if problems:
         raise InvalidDefinition("the deployment was refused", problems)
-    return [_store(session, parser, src, process, sources, actor) for src, process in processes]
+    for definition in stored.values():
+        for key, form in bundles.form_files(session, definition.id).items():
+            forms.stored.setdefault(key, form)
+    compiled = [_compile(parser, src, process, sources, forms, stored, problems) for src, process in processes]
+    for unused in forms.unused_uploads():
+        problems.append(problem(unused.origin, None, None,
+                                f"form '{unused.key}' is named by no task or event of the deployed processes"))
+    if problems:
+        raise InvalidDefinition("the deployment was refused", problems)
+    return [_store(session, src, process, *parts, actor) for (src, process), parts in zip(processes, compiled)]
 
 
-def _add_sources(parser, sources, processes, session, problems) -> dict[str, bytes]:
-    """Feed every file to the parser, plus stored definitions for call activities to other files."""
+def _add_sources(parser, sources, processes, session, problems) -> dict[str, ProcessDefinition]:
+    """Feed every file to the parser, plus stored definitions for call activities to other files.
+
+    Returns the stored definitions used, by the process key they provide.
+    """
     for src in sources:
         try:
             if src.is_dmn:
@@ -82,7 +110,7 @@ def _add_sources(parser, sources, processes, session, problems) -> dict[str, byt
     if problems:
         return {}
     known = set(parser.get_process_ids())
-    stored: dict[str, bytes] = {}
+    stored: dict[str, ProcessDefinition] = {}
     for src, process in processes:
         for called, node in called_elements(process):
             if called in known or called in stored:
@@ -92,25 +120,46 @@ def _add_sources(parser, sources, processes, session, problems) -> dict[str, byt
                 problems.append(problem(src.name, node.get("id"), node.sourceline,
                                          f"calls process '{called}', which is neither in this deployment nor deployed"))
                 continue
-            stored[called] = latest.bpmn_xml.encode("utf-8")
+            stored[called] = latest
             try:
-                parser.add_bpmn_str(stored[called], filename=latest.source_file)
+                parser.add_bpmn_str(latest.bpmn_xml.encode("utf-8"), filename=latest.source_file)
             except Exception as exc:  # noqa: BLE001
                 problems.append(library_problem(latest.source_file, exc))
     return stored
 
 
-def _store(session, parser, src, process, sources, actor=None) -> Deployed:
+def _compile(parser, src, process, sources, forms: FormSources, stored, problems) -> tuple[str, list[FormFile]]:
+    """The spec JSON of a process and the forms of its bundle (its own and those of the processes it calls)."""
     key = process.get("id")
-    name = process.get("name") or key
     try:
         spec = parser.get_spec(key)
         subprocess_specs = parser.get_subprocess_specs(key)
         BpmnWorkflow(spec, subprocess_specs)  # fails now, not at the first case, on broken wiring
         spec_json = spec_to_json(spec, subprocess_specs)
     except Exception as exc:  # noqa: BLE001
-        raise InvalidDefinition("the deployment was refused", [library_problem(src.name, exc, sources)]) from None
-    content_hash = _content_hash(src.raw, spec_json)
+        problems.append(library_problem(src.name, exc, sources))
+        return "", []
+    found: dict[str, FormFile] = {}
+    for process_id in [key, *subprocess_specs]:
+        process_parser = parser.process_parsers.get(process_id)
+        if process_parser is None:  # an embedded subprocess: its elements are inside its process's node
+            continue
+        from_stored = process_id in stored  # a called process deployed earlier keeps the forms it had then
+        for form_key, node in named_forms(process_parser.node):
+            if form_key in found:
+                continue
+            try:
+                found[form_key] = forms.get(form_key, prefer_stored=from_stored)
+            except Invalid as exc:
+                if from_stored:  # the deployed files were checked already (check_bpmn)
+                    problems.append(problem(process_parser.filename, node.get("id"), node.sourceline, exc.message))
+    return spec_json, sorted(found.values(), key=lambda f: f.key)
+
+
+def _store(session, src, process, spec_json: str, forms: list[FormFile], actor=None) -> Deployed:
+    key = process.get("id")
+    name = process.get("name") or key
+    content_hash = bundles.bundle_hash(_content_hash(src.raw, spec_json), forms)
     existing = session.scalar(select(ProcessDefinition).where(
         ProcessDefinition.key == key, ProcessDefinition.hash == content_hash))
     if existing is not None:
@@ -124,6 +173,7 @@ def _store(session, parser, src, process, sources, actor=None) -> Deployed:
     )
     session.add(row)
     session.flush()
+    bundles.store_forms(session, row, forms)
     for message in message_start_names(src, process):
         session.add(DefinitionMessageStart(definition_id=row.id, message=message, process_key=key))
     session.flush()
@@ -184,7 +234,11 @@ def list_definitions(session: Session, *, limit: int = 50, offset: int = 0) -> l
 
 
 def collect_files(paths: list[Path]) -> list[tuple[str, bytes]]:
-    """Read .bpmn/.dmn files from files and folders (recursively), sorted for stable deploys."""
+    """Read .bpmn/.dmn files from files and folders (recursively), sorted for stable deploys.
+
+    A form file (.json/.html) named on its own is sent as an upload; forms in
+    a folder are found by key when a diagram names them (see form_folders).
+    """
     found: list[Path] = []
     for path in paths:
         path = Path(path)
@@ -194,9 +248,14 @@ def collect_files(paths: list[Path]) -> list[tuple[str, bytes]]:
             found.append(path)
         else:
             raise NotFound(f"{path}: no such file or folder")
-    if not found:
+    if not any(not is_form_file(p.name) for p in found):
         raise InvalidDefinition("nothing to deploy", [problem(None, None, None, "no .bpmn or .dmn files found")])
     return [(_display_name(p, paths), p.read_bytes()) for p in found]
+
+
+def form_folders(paths: list[Path]) -> list[Path]:
+    """The folders among the deploy paths: where `tovholder deploy` looks for forms first."""
+    return [Path(p) for p in paths if Path(p).is_dir()]
 
 
 def _display_name(path: Path, roots: list[Path]) -> str:

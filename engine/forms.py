@@ -12,6 +12,7 @@ Reads files only; no database.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -69,18 +70,34 @@ def form_exists(forms_dir: Path, key: str) -> bool:
 
 
 def load_form(forms_dir: Path, key: str) -> Form:
+    """A form as the files on disk say now; running cases read their version's copy (engine.bundles)."""
     path = form_path(forms_dir, key)
     if path is None or not path.is_file():
         raise Invalid(f"form '{key}' does not exist in {forms_dir}")
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        form = _parse_form(key, raw)
-    except (ValueError, TypeError, KeyError, AttributeError, re.error) as exc:
-        raise Invalid(f"form file {path.name} is invalid: {exc}") from None
     template = path.with_suffix(".html")
-    if template.is_file():
-        form = Form(form.key, form.title, form.fields, template.read_text(encoding="utf-8"))
-    return form
+    layout = template.read_text(encoding="utf-8") if template.is_file() else None
+    return parse_form_text(key, path.read_text(encoding="utf-8"), layout, file_name=path.name)
+
+
+def parse_form_text(key: str, content: str, layout: str | None = None, *, file_name: str | None = None) -> Form:
+    """A form from the text of its .json file (and its optional .html layout); Invalid names the file."""
+    try:
+        form = _parse_form(key, json.loads(content))
+    except (ValueError, TypeError, KeyError, AttributeError, re.error) as exc:
+        raise Invalid(f"form file {file_name or key + '.json'} is invalid: {exc}") from None
+    return Form(form.key, form.title, form.fields, layout) if layout is not None else form
+
+
+def form_digest(content: str, layout: str | None) -> str:
+    """What a form is, for a version's content hash: its JSON (key order and spacing aside) and its layout.
+
+    migrations/versions/0009_version_bundles.py computes the same digest for
+    forms attached at upgrade; keep the two in step.
+    """
+    canonical = json.dumps(json.loads(content), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode("utf-8"))
+    digest.update(b"\0" + (b"-" if layout is None else b"+" + layout.encode("utf-8")))
+    return digest.hexdigest()
 
 
 def _parse_form(key: str, raw: dict) -> Form:

@@ -20,8 +20,12 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", *, forms_dir: Path | str | None = None) -> None:
+    """`forms_dir`: where migration 0009 reads the forms it stores with versions deployed before it."""
+    cfg = alembic_config(url)
+    if forms_dir is not None:
+        cfg.attributes["forms_dir"] = str(forms_dir)
+    command.upgrade(cfg, revision)
 
 
 def downgrade(url: str, revision: str = "base") -> None:

@@ -70,8 +70,20 @@ class ProcessDefinition(Base):
     spec_json: Mapped[str] = mapped_column(Text)
     calls: Mapped[list] = mapped_column(JSON, default=list)
     start_form_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(TS)
-    deployed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(TS)  # when it was deployed: `deployed_at` in the API
+    deployed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)  # username, or cli:<os user>
+
+
+class DefinitionForm(Base):
+    """A form as one version stores it: a running case reads its version's forms, never the files on disk."""
+
+    __tablename__ = "definition_forms"
+    definition_id: Mapped[str] = mapped_column(ForeignKey("process_definitions.id"), primary_key=True)
+    form_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    content: Mapped[str] = mapped_column(Text)  # the .json file's text, as deployed
+    layout: Mapped[str | None] = mapped_column(Text, nullable=True)  # the .html layout, if any
+    digest: Mapped[str] = mapped_column(String(64))  # engine.forms.form_digest; the version's hash covers it
+    origin: Mapped[str | None] = mapped_column(String(500), nullable=True)  # the file it came from
 
 
 class DefinitionMessageStart(Base):

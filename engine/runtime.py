@@ -33,7 +33,8 @@ from .case_rules import CaseRules
 from .catalog import get_definition, latest_definition
 from .db import is_postgres
 from .errors import Conflict, Invalid, NotFound, ProcessError, TaskNotOpen
-from .forms import load_form, validate_data
+from .bundles import start_form, task_form
+from .forms import validate_data
 from .json_data import to_plain_json
 from .locking import lock_case
 from .models import AuditEvent, Case, Citizen, DefinitionMessageStart, HumanTask, ProcessDefinition, Wait
@@ -160,8 +161,8 @@ def start_case(session: Session, *, process_key: str, cpr: object, data: object,
     except cpr_rules.InvalidCpr as exc:
         raise Invalid(str(exc), [{"field": "cpr", "message": str(exc)}]) from None
     definition = get_definition(session, process_key, version)
-    if definition.start_form_key:
-        data = validate_data(load_form(rules.forms_dir, definition.start_form_key), data)
+    if definition.start_form_key:  # the version's own copy of the form: engine.bundles
+        data = validate_data(start_form(session, definition, forms_dir=rules.forms_dir), data)
     return _start(session, definition, _citizen(session, digits), data, actor.username if actor else None, rules)
 
 
@@ -206,7 +207,7 @@ def complete_task(session: Session, *, task_id: str, data: object, user: UserVie
         raise TaskNotOpen(f"task {task_id} is {row.status}")
     if row.status == TaskStatus.CLAIMED and row.assignee != user.username:
         raise Conflict(f"task {task_id} is claimed by {row.assignee}")
-    form = load_form(rules.forms_dir, row.form_key) if row.form_key else None
+    form = task_form(session, row, forms_dir=rules.forms_dir)  # as the case's version has it
     cleaned = attachments.check_form_files(session, case_id=case.id, form=form, data=validate_data(form, data))
     run = CaseRun(session, case, actor=user.username, rules=rules)
     task = run.workflow.get_task_from_id(UUID(row.id))

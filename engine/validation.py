@@ -14,7 +14,6 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from .deadlines import DeadlineError, Rule, parse_rule
 from .errors import Invalid
-from .forms import form_exists, load_form
 from .scripting import ScriptRuleBroken, compile_checked
 from .bpmn.parser import BPMN_NS, CAMUNDA_NS
 
@@ -29,6 +28,7 @@ DMN_NAMESPACES = {
 RESERVED_IDS = {"Start", "End", "Root"}
 RESERVED_SUFFIXES = (".EndJoin", ".BoundaryEventSplit", ".BoundaryEventJoin")
 MAX_FILE_BYTES = 5 * 1024 * 1024
+_FORM_KEY = f"{{{CAMUNDA_NS}}}formKey"
 
 
 @dataclass
@@ -166,18 +166,24 @@ def _lane_of(process, element_id: str) -> str | None:
     return None
 
 
-def _check_user_tasks(src: SourceFile, process, forms_dir: Path, problems: list) -> None:
+def named_forms(process) -> list[tuple[str, object]]:
+    """(form key, element) for every element that names a form: user tasks, start and message events."""
+    return [(node.get(_FORM_KEY), node) for node in process.iter()
+            if isinstance(node.tag, str) and node.get(_FORM_KEY)]
+
+
+def _check_forms(src: SourceFile, process, forms, problems: list) -> None:
+    """Each form a process names must be found (upload, folders, forms dir) and valid: it goes into the version."""
+    for form_key, node in named_forms(process):
+        try:
+            forms.load(form_key)
+        except Invalid as exc:
+            problems.append(problem(src.name, node.get("id"), node.sourceline, exc.message))
+
+
+def _check_user_tasks(src: SourceFile, process, problems: list) -> None:
     has_lanes = process.find(f".//{_bpmn('lane')}") is not None
     for task in process.iter(_bpmn("userTask"), _bpmn("manualTask")):
-        form_key = task.get(f"{{{CAMUNDA_NS}}}formKey")
-        if form_key and not form_exists(forms_dir, form_key):
-            problems.append(problem(src.name, task.get("id"), task.sourceline,
-                                     f"form '{form_key}' does not exist in {forms_dir}/"))
-        elif form_key:
-            try:
-                load_form(forms_dir, form_key)
-            except Invalid as exc:
-                problems.append(problem(src.name, task.get("id"), task.sourceline, exc.message))
         if has_lanes and _lane_of(process, task.get("id")) is None and _in_subprocess_lane(process, task) is None:
             problems.append(problem(src.name, task.get("id"), task.sourceline,
                                      "this task is in no lane, so no unit would receive it"))
@@ -316,8 +322,9 @@ def _check_event_gateways(src: SourceFile, problems: list) -> None:
                                     "keep the earliest, or put the later one on a task as a boundary timer"))
 
 
-def check_bpmn(src: SourceFile, *, unit_keys: set[str], forms_dir: Path, named_deadlines: dict[str, Rule],
+def check_bpmn(src: SourceFile, *, unit_keys: set[str], forms, named_deadlines: dict[str, Rule],
                problems: list) -> None:
+    """`forms` finds the forms the diagram names (engine.form_sources.FormSources: `load(key)`)."""
     _check_ids(src, problems)
     _check_references(src, problems)
     _check_expressions(src, problems)
@@ -326,7 +333,8 @@ def check_bpmn(src: SourceFile, *, unit_keys: set[str], forms_dir: Path, named_d
     _check_event_gateways(src, problems)
     _check_service_tasks(src, problems)
     for process in executable_processes(src):
-        _check_user_tasks(src, process, forms_dir, problems)
+        _check_user_tasks(src, process, problems)
+        _check_forms(src, process, forms, problems)
 
 
 _TOPIC = re.compile(r"[a-z][a-z0-9_]{0,199}")

@@ -1,4 +1,4 @@
-"""`tovholder`: db upgrade, units, users, deploy, serve, worker, demo.
+"""`tovholder`: db upgrade, units, users, deploy, versions, diff, serve, worker, demo.
 
 Each command is an edge: it opens a session, calls the engine, commits.
 Bad input exits non-zero with a one-line reason on stderr (details, such as
@@ -7,6 +7,7 @@ the problems of a refused diagram, follow on further lines).
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
@@ -54,7 +55,7 @@ def _session(settings):
 
 
 def cmd_db_upgrade(settings, _args) -> None:
-    migrate.upgrade(settings.database_url)
+    migrate.upgrade(settings.database_url, forms_dir=settings.forms_dir)
     print("database schema is up to date")
 
 
@@ -93,15 +94,91 @@ def cmd_users_add(settings, args) -> None:
         print(f"password: {password}")
 
 
+def _cli_actor() -> str:
+    """Who deployed, in the deploy history: the operating-system user behind the command."""
+    import getpass
+    try:
+        return f"cli:{getpass.getuser()}"[:100]
+    except (OSError, KeyError):  # no user name in this environment (some containers)
+        return "cli"
+
+
 def cmd_deploy(settings, args) -> None:
-    files = catalog.collect_files([Path(p) for p in args.paths])
+    paths = [Path(p) for p in args.paths]
+    files = catalog.collect_files(paths)
     db_engine, session = _session(settings)
     with session:
-        deployed = catalog.deploy(session, files, rules=rules_from_settings(settings), actor="cli")
+        deployed = catalog.deploy(session, files, rules=rules_from_settings(settings), actor=_cli_actor(),
+                                  form_folders=catalog.form_folders(paths))
         session.commit()
     db_engine.dispose()
     for d in deployed:
         print(f"{d.key}\tversion {d.version}\t{'new' if d.new else 'unchanged'}\t{d.name}")
+
+
+def cmd_versions(settings, args) -> None:
+    from engine import versions
+    db_engine, session = _session(settings)
+    with session:
+        if args.version is not None:
+            detail = versions.version_detail(session, args.key, args.version)
+        else:
+            summaries = versions.list_versions(session, args.key)
+    db_engine.dispose()
+    if args.version is not None:
+        _print_version(detail, as_json=args.json)
+        return
+    if args.json:
+        print(json.dumps([v.as_dict() for v in summaries], ensure_ascii=False, indent=2))
+        return
+    print(f"{'version':>7}  {'deployed at (UTC)':19}  {'deployed by':20}  {'running':>7}  hash")
+    for v in summaries:
+        print(f"{v.version:>7}  {v.deployed_at:%Y-%m-%d %H:%M:%S}  {v.deployed_by or '-':20}  "
+              f"{v.running_cases:>7}  {v.hash[:12]}")
+
+
+def _print_version(detail, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(detail.as_dict(), ensure_ascii=False, indent=2))
+        return
+    print(f"{detail.key} version {detail.version}: {detail.name}")
+    print(f"  deployed {detail.deployed_at:%Y-%m-%d %H:%M:%S} UTC by {detail.deployed_by or '-'} "
+          f"from {detail.source_file}; hash {detail.hash}")
+    print(f"  forms: {', '.join(detail.forms) or '(none)'}")
+    print(f"  running cases: {detail.running_cases}")
+    for place in detail.waiting_at:
+        print(f"    {place.cases:>6}  {place.element_id}  {place.name}")
+
+
+def cmd_diff(settings, args) -> None:
+    from engine import diff
+    db_engine, session = _session(settings)
+    with session:
+        result = diff.diff_versions(session, args.key, args.a, args.b)
+    db_engine.dispose()
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+        return
+    print(f"{result.key}: version {result.from_version} → {result.to_version}")
+    for title, mark, elements in (("added", "+", result.added), ("removed", "-", result.removed),
+                                  ("changed", "~", result.changed)):
+        print(f"{title}: {len(elements) or 'none'}")
+        for element in elements:
+            print(f"  {mark} {element.element_id}  {element.name} ({element.type})")
+            for attribute in getattr(element, "attributes", ()):
+                print(f"      {attribute}")
+    for title, keys in (("forms changed", result.forms_changed), ("forms added", result.forms_added),
+                        ("forms removed", result.forms_removed)):
+        if keys:
+            print(f"{title}: {', '.join(keys)}")
+    total = sum(a.cases for a in result.affected)
+    print(f"running cases of version {result.from_version} on removed or changed elements: "
+          f"{total if result.affected else 'none'}")
+    for affected in result.affected:
+        print(f"  {affected.cases:>6}  {affected.element_id}")
+    if result.suggested_mapping:
+        print("suggested mapping for a migration: "
+              + " ".join(f"{old}={new}" for old, new in sorted(result.suggested_mapping.items())))
 
 
 def cmd_serve(settings, args) -> None:
@@ -123,7 +200,7 @@ def cmd_worker(settings, args) -> None:
 
 
 def cmd_demo(settings, _args) -> None:
-    migrate.upgrade(settings.database_url)
+    migrate.upgrade(settings.database_url, forms_dir=settings.forms_dir)
     db_engine, session = _session(settings)
     with session:
         existing_units = {u.key for u in accounts.list_units(session)}
@@ -138,7 +215,8 @@ def cmd_demo(settings, _args) -> None:
                 accounts.set_email(session, username, email)
         session.commit()
         deployed = catalog.deploy(session, catalog.collect_files([settings.processes_dir]),
-                                  rules=rules_from_settings(settings), actor="demo")
+                                  rules=rules_from_settings(settings), actor="demo",
+                                  form_folders=[settings.processes_dir])
         session.commit()
     db_engine.dispose()
     for d in deployed:
@@ -177,6 +255,19 @@ def build_parser() -> argparse.ArgumentParser:
     deploy = sub.add_parser("deploy", help="deploy .bpmn/.dmn files or folders")
     deploy.add_argument("paths", nargs="+")
     deploy.set_defaults(func=cmd_deploy)
+
+    versions = sub.add_parser("versions", help="the deploy history of a process and where its cases stand")
+    versions.add_argument("key")
+    versions.add_argument("--version", type=int, metavar="N", help="one version: its forms and where its cases are")
+    versions.add_argument("--json", action="store_true", help="print JSON, as the API answers")
+    versions.set_defaults(func=cmd_versions)
+
+    diff = sub.add_parser("diff", help="what changed between two versions of a process, and which cases it reaches")
+    diff.add_argument("key")
+    diff.add_argument("a", type=int, metavar="A", help="the version to compare from")
+    diff.add_argument("b", type=int, metavar="B", help="the version to compare to")
+    diff.add_argument("--json", action="store_true", help="print JSON, as the API answers")
+    diff.set_defaults(func=cmd_diff)
 
     serve = sub.add_parser("serve", help="serve the API and web UI")
     serve.add_argument("--host", default="127.0.0.1")

@@ -9,7 +9,7 @@ from engine import catalog
 from engine.access import DEPLOYERS, require_role
 from engine.case_rules import rules_from_settings
 from engine.errors import EngineError, Invalid
-from engine.forms import load_form
+from engine.bundles import start_form
 
 from ..deps import CurrentUser, SessionDep, SettingsDep
 from .common import Limit, Offset
@@ -61,8 +61,8 @@ def list_definitions(user: CurrentUser, session: SessionDep, limit: Limit = 50, 
 def show_definition(key: str, user: CurrentUser, session: SessionDep, settings: SettingsDep):
     latest = catalog.get_definition(session, key)
     entry = next(d for d in catalog.list_definitions(session, limit=10_000) if d["key"] == key)
-    start_form = load_form(settings.forms_dir, latest.start_form_key).as_dict() if latest.start_form_key else None
-    return {**entry, "start_form": start_form, "hash": latest.hash, "source_file": latest.source_file}
+    form = start_form(session, latest, forms_dir=settings.forms_dir)  # a new case starts on the latest version
+    return {**entry, "start_form": form.as_dict() if form is not None else None, "hash": latest.hash, "source_file": latest.source_file}
 
 
 @router.get("/process-definitions/{key}/versions/{version}/bpmn")

@@ -4,8 +4,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine import runtime, inbox as tasks
-from engine.forms import load_form
+from engine import inbox as tasks
+from engine import runtime
+from engine.bundles import task_form
 from engine.views import case_view, task_view
 
 from ..deps import CurrentUser, RulesDep, SessionDep, SettingsDep
@@ -36,7 +37,8 @@ def inbox(user: CurrentUser, session: SessionDep, unit: str | None = None, assig
 @router.get("/tasks/{task_id}")
 def show(task_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep):
     row = tasks.get_task(session, task_id, user)
-    form = load_form(settings.forms_dir, row.form_key).as_dict() if row.form_key else None
+    form = task_form(session, row, forms_dir=settings.forms_dir)  # the case's own version's form
+    form = form.as_dict() if form is not None else None
     return {**task_view(row), "form": form}
 
 

@@ -14,7 +14,7 @@ from engine.access import STARTERS, require_role
 from engine.cases import get_case
 from engine.catalog import get_definition
 from engine.errors import Invalid, NotFound
-from engine.forms import load_form
+from engine.bundles import start_form as version_start_form
 from engine.views import case_view
 
 from ..deps import RulesDep, SessionDep, SettingsDep
@@ -31,7 +31,7 @@ def _start_context(session, settings, process_key: str) -> dict:
     form = None
     if process_key in journeys:
         definition = get_definition(session, process_key)
-        form = load_form(settings.forms_dir, definition.start_form_key) if definition.start_form_key else None
+        form = version_start_form(session, definition, forms_dir=settings.forms_dir)
     return {"journeys": journeys, "process_key": process_key if process_key in journeys else "", "form": form}
 
 

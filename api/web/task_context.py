@@ -13,7 +13,8 @@ from engine import access
 from engine.accounts import UserView
 from engine.cases import get_case
 from engine.errors import EngineError, Forbidden, Invalid, TooLarge, UnsupportedType
-from engine.forms import Form, load_form
+from engine import bundles
+from engine.forms import Form
 from engine.models import HumanTask
 from engine.statuses import OPEN_TASK_STATES
 from engine.views import case_view
@@ -24,15 +25,16 @@ from .formdata import PREFIX, danish
 ENGLISH_TAIL = re.compile(r"\s*\([^()]*\)$")
 
 
-def task_form(settings, row: HumanTask) -> Form | None:
-    return load_form(settings.forms_dir, row.form_key) if row.form_key else None
+def task_form(session, settings, row: HumanTask) -> Form | None:
+    """The form as the case's version has it (editing the file on disk does not reach running cases)."""
+    return bundles.task_form(session, row, forms_dir=settings.forms_dir)
 
 
 def build(session, user: UserView, row: HumanTask, settings) -> dict:
     case = get_case(session, row.case_id, user, action="task_view")
     view = case_view(session, case)
     try:
-        form, form_problem = task_form(settings, row), None
+        form, form_problem = task_form(session, settings, row), None
     except Invalid as exc:  # a broken form file must not hide the case
         form, form_problem = None, exc.message
     may = permissions(user, row)

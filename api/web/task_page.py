@@ -40,7 +40,7 @@ async def complete(request: Request, task_id: str, session: SessionDep, settings
 def _complete(request, task_id, posted, session, settings, rules):
     user = current_user(request, session)
     row = tasks.get_task(session, task_id, user)
-    form = task_context.task_form(settings, row)
+    form = task_context.task_form(session, settings, row)
     raw = formdata.raw_values(form, posted)
     data = formdata.to_data(form, raw)
     errors, status, uploaded = task_context.store_uploads(session, user, row, form, posted, data, settings)

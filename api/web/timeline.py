@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.errors import Invalid
-from engine.forms import Form, load_form
+from engine.bundles import version_form
+from engine.forms import Form
 from engine.models import Case, ProcessDefinition
 
 from . import queries
@@ -51,7 +52,7 @@ def build(session: Session, case: Case, forms_dir) -> list[Step]:
         form_key = row.form_key if row else None
         if event.type == "case_started":
             form_key = session.get(ProcessDefinition, case.definition_id).start_form_key
-        form = _form(forms, forms_dir, form_key)
+        form = _form(session, case, forms, forms_dir, form_key)
         title = TITLES.get(event.type, event.type)
         if event.type == "element_passed" and details.get("kind") == "EndEvent":
             title = "Slutpunkt nået"
@@ -79,12 +80,13 @@ def _shown(event) -> bool:
     return True
 
 
-def _form(cache: dict, forms_dir, key: str | None) -> Form | None:
+def _form(session, case: Case, cache: dict, forms_dir, key: str | None) -> Form | None:
+    """The labels of the case's own version's form (a step decided under v1 reads as v1 asked)."""
     if not key:
         return None
     if key not in cache:
         try:
-            cache[key] = load_form(forms_dir, key)
+            cache[key] = version_form(session, case.definition_id, key, forms_dir=forms_dir)
         except Invalid:  # a form file removed or broken since: show the raw names
             cache[key] = None
     return cache[key]

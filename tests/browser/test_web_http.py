@@ -11,6 +11,7 @@ import httpx
 import time_machine
 
 from engine import clock
+from engine.case_rules import CaseRules
 from engine.models import HumanTask, LoginThrottle
 from engine.web_login import FREE_FAILURES, MAX_LOCK, lock_for
 from tests import factories as f
@@ -230,14 +231,20 @@ def test_a_forms_own_html_layout_places_the_fields(web_users, web, session, sett
     forms.mkdir()
     for path in f.FORMS.glob("*.json"):
         (forms / path.name).write_bytes(path.read_bytes())
+    settings.forms_dir = forms
+    before = _open_task(session, f.start_case(session, "web_intake", actor=web_users["jc"], data={}).id)
     (forms / "t_webvurdering.html").write_text(
         '<fieldset class="layout"><legend>Borgeren</legend>{{ field("resume") }}{{ field("til_raadighed") }}'
         '</fieldset>{{ field("samtaledato") }}{{ field("kategori") }}<p>{{ "<b>escaped</b>" }}</p>',
         encoding="utf-8")
-    settings.forms_dir = forms
+    jc = web("jc")
+    # the layout is part of the next version; the running case keeps its own version's form
+    assert '<fieldset class="layout">' not in jc.get(f"/opgaver/{before.id}").text
+    [v2] = f.deploy_data(session, "web_intake.bpmn", rules=CaseRules(forms_dir=forms))
+    assert (v2.version, v2.new) == (2, True)
+    assert '<fieldset class="layout">' not in jc.get(f"/opgaver/{before.id}").text
     case = f.start_case(session, "web_intake", actor=web_users["jc"], data={})
     task = _open_task(session, case.id)
-    jc = web("jc")
     page = jc.get(f"/opgaver/{task.id}")
     assert '<fieldset class="layout"><legend>Borgeren</legend>' in page.text and 'id="felt-resume"' in page.text
     assert 'id="felt-noter"' not in page.text and "&lt;b&gt;escaped&lt;/b&gt;" in page.text
