@@ -22,6 +22,7 @@ from .routes import auth, cases, definitions, health, incidents, messages, metri
 from .limits import StreamedBodyLimit
 from .routes import attachments, diagram
 from .routes import external_tasks
+from .routes import users
 from . import web
 from .web.errors import html_error, wants_html
 
@@ -43,6 +44,7 @@ def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
     for module in (attachments, diagram):  # issue 5: files on a case, the case's diagram
         app.include_router(module.router, prefix="/api")
     app.include_router(external_tasks.router, prefix="/api")  # issue 6: service tasks worked by other systems
+    app.include_router(users.router, prefix="/api")  # admins: end sessions, disable users
     app.include_router(metrics.router)  # issue 6: GET /metrics (Prometheus), beside /api
 
     web.install(app)  # issue 5: the staff web UI (pages, /static)
@@ -60,6 +62,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         if wants_html(request):  # outside /api: a page in the web UI's look
             return html_error(request, exc.status, exc.detail)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if getattr(exc, "retry_after", None):  # 429: a locked login name says when to try again
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -12,7 +12,7 @@ import time_machine
 
 from engine import clock
 from engine.models import Case, HumanTask, LoginThrottle
-from engine.web_login import FREE_FAILURES, MAX_LOCK, lock_for
+from engine.login_throttle import FREE_FAILURES, MAX_LOCK, lock_for
 from tests import factories as f
 
 from .conftest import csrf_of, web_client
