@@ -11,7 +11,8 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from engine.accounts import UserView, find_user
+from engine.accounts import UserView
+from engine.auth_sessions import check_session
 from engine.case_rules import CaseRules, rules_from_settings
 from engine.errors import ProcessError, Unauthorized
 from engine.runtime import record_failure
@@ -60,10 +61,11 @@ def current_user(request: Request, session: SessionDep, settings: SettingsDep,
                  token: Annotated[str | None, Depends(oauth2)]) -> UserView:
     if not token:
         raise Unauthorized("not authenticated: send Authorization: Bearer <token> (POST /api/auth/token)")
-    username = read_token(token, key=settings.signing_key())
-    user = find_user(session, username) if username else None
+    claims = read_token(token, key=settings.signing_key())
+    # one lookup by primary key: the token's session row, joined to its user (revoked, disabled → None)
+    user = check_session(session, claims.session_id, claims.username, kind="api") if claims else None
     if user is None:
-        raise Unauthorized("the token is invalid or has expired; log in again")
+        raise Unauthorized("the token is invalid, has expired or has been revoked; log in again")
     return user
 
 

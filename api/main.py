@@ -23,7 +23,7 @@ from .routes import auth, cases, definitions, health, incidents, messages, metri
 from .limits import StreamedBodyLimit
 from .routes import attachments, diagram
 from .routes import external_tasks
-from .routes import versions
+from .routes import users, versions
 from . import web
 from .web.errors import html_error, wants_html
 
@@ -45,6 +45,7 @@ def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
                    external_tasks):
         app.include_router(module.router, prefix="/api")
     app.include_router(versions.router, prefix="/api")  # deploy history, where cases stand, diffs
+    app.include_router(users.router, prefix="/api")  # admins: end sessions, disable users
     app.include_router(metrics.router)  # GET /metrics (Prometheus), beside /api
     web.install(app)  # the staff web UI (pages, /static)
     _install_error_handlers(app)
@@ -61,6 +62,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         if wants_html(request):  # outside /api: a page in the web UI's look
             return html_error(request, exc.status, exc.detail)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if getattr(exc, "retry_after", None):  # 429: a locked login name says when to try again
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -104,6 +104,16 @@ def add_user(session: Session, username: str, *, role: str, password: str, units
     return UserView(user.id, username, role, frozenset(units))
 
 
+def set_active(session: Session, username: str, active: bool) -> User:
+    """Enable or disable a user (engine.auth_sessions.disable_user also ends their sessions)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"user '{username}' does not exist")
+    user.active = active
+    session.flush()
+    return user
+
+
 def authenticate(session: Session, username: str, password: str) -> UserView | None:
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
@@ -129,6 +139,11 @@ def user_view(session: Session, user: User) -> UserView:
 def find_user(session: Session, username: str) -> UserView | None:
     user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
     return user_view(session, user) if user else None
+
+
+def user_exists(session: Session, username: str) -> bool:
+    """Whether the name is taken, by an active or a disabled user."""
+    return session.scalar(select(User.id).where(User.username == username)) is not None
 
 
 def list_units(session: Session) -> list[Unit]:

@@ -11,10 +11,13 @@ the column is deferred, so listing never loads the bytes.
 
 Rules: the content decides the type (engine/filetypes.py sniffs magic bytes;
 a declared type that disagrees is refused, 415); over the size limit is 413;
-the file name is reduced to a safe base name. Whoever may see the case
-(engine.access.check_case_visible) may list and download its attachments,
-and every such read is logged as an access to the case; caseworkers, team
-leads, admins and integration users who may see a running case may add one.
+the file name is reduced to a safe base name. Whoever may read the case in
+full (engine.access.check_case_visible) may list and download its
+attachments, and every such read is logged as an access to the case;
+caseworkers, team leads, admins and integration users who may see a running
+case, also only its status as its starter (engine.access.case_access), may
+add one: a portal that started a case can send documents to it without
+reading what others added.
 
 The value a completed form stores for a `file` field (FILE_VALUE_KEYS):
 
@@ -38,7 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, clock, filetypes
-from .access import check_case_visible
+from .access import case_access
 from .accounts import UserView
 from .cases import get_case
 from .errors import Conflict, Forbidden, FormRejected, Invalid, NotFound, TooLarge, UnsupportedType
@@ -99,7 +102,7 @@ def add_attachment(session: Session, *, case_id: str, user: UserView, field: str
     if user.role not in UPLOADERS:
         raise Forbidden(f"role '{user.role}' may not add attachments")
     case = read_case(session, case_id)
-    check_case_visible(session, user, case)
+    case_access(session, user, case)  # Forbidden unless the user reads it or started it
     if case.status != "running":
         raise Conflict(f"case {case_id} is {case.status}; attachments can only be added to a running case")
     if field is not None and (not isinstance(field, str) or not _FIELD.match(field)):

@@ -1,16 +1,22 @@
-"""Case queries for the API and UI; read-only apart from the access log."""
+"""Case queries for the API and UI; read-only apart from the access log (flushed by the caller's commit).
+
+Access is engine.access's one rule: `get_case` is the full read (pages, audit
+trail, attachments); `case_for` and `list_case_views` answer each case in the
+view the user may have (full, or the starter's status view).
+"""
 from __future__ import annotations
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from . import audit
 from . import cpr as cpr_rules
-from .access import READ_ALL, UNIT_MEMBERS, check_case_visible
+from .access import FULL, READ_ALL, STARTERS, case_access, case_read_filters, check_case_visible
 from .accounts import UserView
 from .errors import Forbidden, Invalid
 from .locking import read_case
-from .models import Case, Citizen, HumanTask, Wait
+from .models import Case, Citizen
+from .views import case_status_view, case_view
 
 CASE_STATUSES = ("running", "completed", "cancelled")
 
@@ -22,19 +28,27 @@ def get_case(session: Session, case_id: str, user: UserView, *, action: str = "v
     return case
 
 
-def list_cases(session: Session, user: UserView, *, cpr: str | None = None, status: str | None = None,
-               process_key: str | None = None, limit: int = 50, offset: int = 0) -> list[Case]:
-    query = select(Case)
-    if user.role in UNIT_MEMBERS:
-        query = query.where(or_(
-            Case.started_by == user.username,
-            exists().where(HumanTask.case_id == Case.id, HumanTask.unit.in_(user.units)),
-            exists().where(Wait.case_id == Case.id, Wait.unit.in_(user.units)),
-        ))
-    elif user.role == "integration":
-        query = query.where(Case.started_by == user.username)
-    elif user.role not in READ_ALL:
+def case_for(session: Session, case_id: str, user: UserView) -> dict:
+    """The case as this user may see it: the full view, or the status view of a case they only started."""
+    case = read_case(session, case_id)
+    level = case_access(session, user, case)
+    audit.log_access(session, case.id, user.username, "view" if level == FULL else "status")
+    return case_view(session, case) if level == FULL else case_status_view(session, case)
+
+
+def view_for(session: Session, user: UserView, case: Case) -> dict:
+    """A case the user just started or changed, in the view they may have (no access-log entry)."""
+    full = case_access(session, user, case) == FULL
+    return case_view(session, case) if full else case_status_view(session, case)
+
+
+def list_case_views(session: Session, user: UserView, *, cpr: str | None = None, status: str | None = None,
+                    process_key: str | None = None, limit: int = 50, offset: int = 0) -> list[dict]:
+    """Newest first; each case in the view this user may have of it."""
+    if user.role not in READ_ALL + STARTERS:
         raise Forbidden(f"role '{user.role}' may not list cases")
+    full, status_only = case_read_filters(user)
+    query = select(Case, full.label("full_read")).where(or_(full, status_only))
     if cpr is not None:
         try:
             digits = cpr_rules.normalize(cpr)
@@ -48,8 +62,8 @@ def list_cases(session: Session, user: UserView, *, cpr: str | None = None, stat
     if process_key is not None:
         query = query.where(Case.process_key == process_key)
     query = query.order_by(Case.created_at.desc(), Case.id).limit(limit).offset(offset)
-    cases = list(session.scalars(query))
+    rows = list(session.execute(query))
     if cpr is not None:
-        for case in cases:
+        for case, _full in rows:
             audit.log_access(session, case.id, user.username, "search_by_cpr")
-    return cases
+    return [case_view(session, case) if is_full else case_status_view(session, case) for case, is_full in rows]

@@ -39,6 +39,13 @@ class CaseBusy(Conflict):
     """Another change of the same case won the race; retry on fresh state."""
 
 
+class TooManyRequests(EngineError):
+    """Refused for now (a login name locked after repeated failures); `retry_after` is in seconds."""
+
+    status = 429
+    retry_after: int | None = None
+
+
 class Invalid(EngineError):
     status = 422
 

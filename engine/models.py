@@ -251,16 +251,34 @@ class Incident(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
-# -- web login throttling (engine/web_login.py) ------------------------------------------------------
+# -- logins: throttling (engine/login_throttle.py) and server-side sessions (engine/auth_sessions.py)
 
 class LoginThrottle(Base):
-    """Failed web logins per user name (also for names that do not exist: no enumeration)."""
+    """Failed logins (web and token) per user name (also for names that do not exist: no enumeration)."""
 
     __tablename__ = "login_throttle"
     username: Mapped[str] = mapped_column(String(100), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime] = mapped_column(TS)
     locked_until: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+
+
+class AuthSession(Base):
+    """One web session or one bearer token; its id is the `jti` the cookie or token carries.
+
+    Checked on every request by primary key (joined to the user); ending it
+    (`ended_at`) locks the cookie or token out at once, long before it expires.
+    """
+
+    __tablename__ = "auth_sessions"
+    __table_args__ = (Index("ix_auth_sessions_user", "user_id", "expires_at"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))  # web | api
+    created_at: Mapped[datetime] = mapped_column(TS)
+    expires_at: Mapped[datetime] = mapped_column(TS)
+    ended_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    ended_by: Mapped[str | None] = mapped_column(String(100), nullable=True)  # "logout" or who revoked it
 
 
 # -- outbox, deadline notices, service tasks -----------------------------------------------------------

@@ -1,4 +1,9 @@
-"""Plain-dict views of cases and tasks, shaped as CONTRACT.md says. Read-only."""
+"""Plain-dict views of cases and tasks, shaped as CONTRACT.md says. Read-only.
+
+Which view a user gets is engine.access.case_access's answer: `case_view`
+(FULL) or `case_status_view` (STATUS: the Case shape with its contents left
+empty, so a client that reads a Case still finds every field).
+"""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -41,5 +46,16 @@ def case_view(session: Session, case: Case) -> dict:
         "completed_at": _iso(case.completed_at), "started_by": case.started_by,
         "cancel_reason": case.cancel_reason,
         "open_tasks": [task_view(t) for t in tasks], "waiting": [wait_view(w) for w in waits],
-        "data": case.data or {},
+        "data": case.data or {}, "access": "full",
+    }
+
+
+def case_status_view(session: Session, case: Case) -> dict:
+    """What a starter who takes no part sees: id and status, none of the data, tasks or waits."""
+    citizen = session.get(Citizen, case.citizen_id)
+    return {
+        "id": case.id, "process_key": case.process_key, "version": case.version, "status": case.status,
+        "cpr_masked": cpr_rules.mask(citizen.cpr), "created_at": _iso(case.created_at),
+        "completed_at": _iso(case.completed_at), "open_tasks": [], "waiting": [], "data": {},
+        "access": "status",
     }

@@ -1,4 +1,5 @@
-"""`tovholder`: db upgrade, units, users, deploy, versions, diff, serve, worker, demo.
+"""`tovholder`: db upgrade, units, users (add, revoke, disable, enable), deploy, versions, diff, serve, worker,
+demo.
 
 Each command is an edge: it opens a session, calls the engine, commits.
 Bad input exits non-zero with a one-line reason on stderr (details, such as
@@ -15,7 +16,7 @@ from pathlib import Path
 from alembic import util as alembic_util
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
-from engine import accounts, catalog, migrate
+from engine import accounts, auth_sessions, catalog, migrate
 from engine.bpmn import patches as bpmn_patches
 from engine.case_rules import rules_from_settings
 from engine.db import make_db_engine, make_session_factory
@@ -92,6 +93,33 @@ def cmd_users_add(settings, args) -> None:
     print(f"user {user.username} ({user.role}{units}) added")
     if not args.password_stdin:
         print(f"password: {password}")
+
+
+def cmd_users_revoke(settings, args) -> None:
+    db_engine, session = _session(settings)
+    with session:
+        ended = auth_sessions.revoke_user(session, args.username, by="cli")
+        session.commit()
+    db_engine.dispose()
+    print(f"user {args.username}: {ended} session(s) and token(s) ended")
+
+
+def cmd_users_disable(settings, args) -> None:
+    db_engine, session = _session(settings)
+    with session:
+        ended = auth_sessions.disable_user(session, args.username, by="cli")
+        session.commit()
+    db_engine.dispose()
+    print(f"user {args.username} disabled; {ended} session(s) and token(s) ended")
+
+
+def cmd_users_enable(settings, args) -> None:
+    db_engine, session = _session(settings)
+    with session:
+        auth_sessions.enable_user(session, args.username)
+        session.commit()
+    db_engine.dispose()
+    print(f"user {args.username} enabled")
 
 
 def _cli_actor() -> str:
@@ -209,7 +237,7 @@ def cmd_demo(settings, _args) -> None:
                 accounts.add_unit(session, key, name)
         for username, role, units in DEMO_USERS:
             email = f"{username}@demo.tovholder.dk" if units else None  # reminders reach unit members
-            if accounts.find_user(session, username) is None:
+            if not accounts.user_exists(session, username):
                 accounts.add_user(session, username, role=role, password=DEMO_PASSWORD, units=units, email=email)
             elif email:
                 accounts.set_email(session, username, email)
@@ -251,6 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add_user.add_argument("--email", metavar="ADDR", help="where reminders and escalations are sent")
     add_user.set_defaults(func=cmd_users_add)
+    for name, func, text in (
+            ("revoke", cmd_users_revoke, "end every web session and API token of a user now (they may log in again)"),
+            ("disable", cmd_users_disable, "disable a user: no login, and every session and token ends now"),
+            ("enable", cmd_users_enable, "let a disabled user log in again")):
+        command = users.add_parser(name, help=text)
+        command.add_argument("username")
+        command.set_defaults(func=func)
 
     deploy = sub.add_parser("deploy", help="deploy .bpmn/.dmn files or folders")
     deploy.add_argument("paths", nargs="+")

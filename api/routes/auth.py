@@ -1,12 +1,19 @@
-"""POST /api/auth/token (OAuth2 password flow) and GET /api/me."""
+"""POST /api/auth/token (OAuth2 password flow) and GET /api/me.
+
+The token endpoint uses the web login's throttle (engine.login_throttle): a
+name locked after repeated failures answers 429 (Retry-After) until the lock
+runs out, bad credentials 401. Each token is a row in `auth_sessions`
+(engine.auth_sessions), so it can be revoked before it expires.
+"""
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Form
 
-from engine.accounts import authenticate
+from engine import auth_sessions
 from engine.errors import Unauthorized
+from engine.login_throttle import login
 
 from ..deps import CurrentUser, SessionDep, SettingsDep
 from ..security import issue_token
@@ -17,13 +24,18 @@ router = APIRouter(tags=["auth"])
 @router.post("/auth/token")
 def token(session: SessionDep, settings: SettingsDep,
           username: Annotated[str, Form(max_length=100)], password: Annotated[str, Form(max_length=200)]):
-    user = authenticate(session, username, password)
+    user = login(session, username, password)  # LoginLocked (429) while the name is locked
     if user is None:
+        session.commit()  # the failure is counted even though the login is refused
         raise Unauthorized("wrong username or password")
-    return {"access_token": issue_token(user.username, key=settings.signing_key(), minutes=settings.token_minutes),
-            "token_type": "bearer"}
+    row = auth_sessions.open_session(session, user, kind="api", minutes=settings.token_minutes)
+    access_token = issue_token(user.username, session_id=row.id, key=settings.signing_key(),
+                               expires_at=row.expires_at)
+    session.commit()
+    return {"access_token": access_token, "token_type": "bearer"}
 
 
 @router.get("/me")
 def me(user: CurrentUser):
     return user.as_dict()
+

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine import audit, runtime
 from engine.access import STARTERS, check_can_cancel, require_role
-from engine.cases import get_case, list_cases
+from engine.cases import case_for, get_case, list_case_views, view_for
 from engine.views import case_view
 
 from ..deps import CurrentUser, RulesDep, SessionDep, SettingsDep
@@ -42,7 +42,7 @@ def start(body: StartCase, user: CurrentUser, session: SessionDep, rules: RulesD
     require_role(user, STARTERS, "start cases")
     case = runtime.start_case(session, process_key=body.process_key, version=body.version, cpr=body.cpr,
                               data=body.data, actor=user, rules=rules)
-    view = case_view(session, case)
+    view = view_for(session, user, case)  # a starter who takes no part gets the status view
     session.commit()
     return view
 
@@ -50,8 +50,8 @@ def start(body: StartCase, user: CurrentUser, session: SessionDep, rules: RulesD
 @router.get("/cases")
 def search(user: CurrentUser, session: SessionDep, cpr: str | None = None, status: str | None = None,
            process_key: str | None = None, limit: Limit = 50, offset: Offset = 0):
-    cases = list_cases(session, user, cpr=cpr, status=status, process_key=process_key, limit=limit, offset=offset)
-    views = [case_view(session, c) for c in cases]
+    views = list_case_views(session, user, cpr=cpr, status=status, process_key=process_key, limit=limit,
+                            offset=offset)
     session.commit()  # the access log
     return views
 
@@ -64,7 +64,7 @@ def search_by_body(body: CaseSearch, user: CurrentUser, session: SessionDep):
 
 @router.get("/cases/{case_id}")
 def show(case_id: str, user: CurrentUser, session: SessionDep):
-    view = case_view(session, get_case(session, case_id, user))
+    view = case_for(session, case_id, user)  # full, or the status view for a starter who takes no part
     session.commit()
     return view
 

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from engine import filetypes, runtime
-from engine.access import STARTERS, require_role
+from engine.access import FULL, STARTERS, case_access, require_role
 from engine.cases import get_case
 from engine.catalog import get_definition
 from engine.errors import Invalid, NotFound
@@ -70,7 +70,11 @@ def _start(request, posted, session, settings, rules):
             errors["cpr"] = "CPR-nummeret er ikke gyldigt: skriv 10 cifre, fx 010190-1234."
         return page(request, "start.html", {**context, "values": raw, "errors": errors, "general": general,
                                             "cpr": cpr}, status=422, user=user)
+    full = case_access(session, user, case) == FULL
     session.commit()
+    if not full:  # another unit's journey: starting it gives no read of what that unit adds
+        return redirect(request, "/", flash=f"Sagen er oprettet (sags-id {case.id[:8]}). Den behandles af "
+                                            "en anden enhed, så du kan ikke åbne den.")
     return redirect(request, f"/sager/{case.id}", flash="Sagen er oprettet.")
 
 

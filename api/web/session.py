@@ -1,11 +1,17 @@
-"""The web session: a signed cookie naming the user, with the CSRF token every POST form must echo.
+"""The web session: a signed cookie naming the user and their session row, with the CSRF token.
 
 The cookie is a JWT (HS256, settings.signing_key()) with audience
 "tovholder-web": an API bearer token is not a session cookie, and this cookie
 is not an API token. HttpOnly, SameSite=Lax, Secure when the request came
-over https. Anonymous visitors get a cookie too (no user, only a CSRF token),
-so the login form is protected the same way. Logging in issues a new cookie
-with a new token (no session fixation). Reads only; no database writes.
+over https. Anonymous visitors get a cookie too (no user, only a CSRF token,
+no database row), so the login form is protected the same way. Logging in
+issues a new cookie with a new token (no session fixation).
+
+A logged-in cookie also carries `jti`, the id of its row in `auth_sessions`
+(engine.auth_sessions): `current_user` checks that row on every page, so
+logging out, an admin's revocation or disabling the user ends the session at
+once; such a cookie is replaced by an anonymous one and the page goes to
+/login. Reads only here; the login and logout routes write the rows.
 """
 from __future__ import annotations
 
@@ -20,7 +26,8 @@ from fastapi import Request
 from starlette.responses import Response
 
 from engine import clock
-from engine.accounts import UserView, find_user
+from engine.accounts import UserView
+from engine.auth_sessions import check_session
 from engine.errors import Forbidden
 
 COOKIE = "tovholder_session"
@@ -38,6 +45,7 @@ class LoginRequired(Exception):
 class WebSession:
     username: str | None
     csrf: str
+    session_id: str | None = None  # the auth_sessions row (jti) of a logged-in session
     fresh: bool = False  # made in this request: the response must set it
     flash: list[str] = field(default_factory=list)
 
@@ -63,8 +71,11 @@ def web_session(request: Request) -> WebSession:
         return cached
     payload = _decode(request, request.cookies.get(COOKIE))
     if payload and isinstance(payload.get("csrf"), str):
-        sub = payload.get("sub")
-        current = WebSession(sub if isinstance(sub, str) else None, payload["csrf"])
+        sub, jti = payload.get("sub"), payload.get("jti")
+        if isinstance(sub, str) and isinstance(jti, str):
+            current = WebSession(sub, payload["csrf"], jti)
+        else:  # a visitor (or a cookie from before sessions had rows: it is no login any more)
+            current = WebSession(None, payload["csrf"])
     else:
         current = WebSession(None, secrets.token_urlsafe(32), fresh=True)
     flash = _decode(request, request.cookies.get(FLASH_COOKIE))
@@ -74,9 +85,9 @@ def web_session(request: Request) -> WebSession:
     return current
 
 
-def start_session(request: Request, username: str | None) -> WebSession:
-    """A new session (after login or logout), with a new CSRF token."""
-    current = WebSession(username, secrets.token_urlsafe(32), fresh=True)
+def start_session(request: Request, username: str | None, session_id: str | None = None) -> WebSession:
+    """A new session (after login: with its auth_sessions row; after logout: anonymous), with a new CSRF token."""
+    current = WebSession(username, secrets.token_urlsafe(32), session_id if username else None, fresh=True)
     request.state.web_session = current
     return current
 
@@ -92,6 +103,7 @@ def finish(request: Request, response: Response) -> Response:
         claims = {"csrf": current.csrf, "aud": AUDIENCE, "exp": int(exp.timestamp())}
         if current.username:  # no "sub" at all for a visitor (PyJWT refuses a non-string sub)
             claims["sub"] = current.username
+            claims["jti"] = current.session_id
         token = jwt.encode(claims, _key(request), algorithm=ALGORITHM)
         response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=secure, path="/")
     if current.flash and getattr(request.state, "flash_shown", False):
@@ -109,10 +121,13 @@ def set_flash(request: Request, response: Response, message: str) -> None:
 
 
 def current_user(request: Request, session) -> UserView:
-    """The logged-in user, or LoginRequired."""
-    username = web_session(request).username
-    user = find_user(session, username) if username else None
-    if user is None:
+    """The logged-in user of a live session, or LoginRequired (the cookie becomes an anonymous one)."""
+    current = web_session(request)
+    if not current.username:
+        raise LoginRequired()
+    user = check_session(session, current.session_id, current.username, kind="web")
+    if user is None:  # logged out, revoked, expired, or the user is disabled or gone
+        start_session(request, None)
         raise LoginRequired()
     return user
 

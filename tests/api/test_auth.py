@@ -33,6 +33,9 @@ PROTECTED = [
     ("POST", "/tasks/00000000-0000-0000-0000-000000000000/assign"),
     ("POST", "/tasks/00000000-0000-0000-0000-000000000000/complete"),
     ("POST", "/messages"),
+    ("POST", "/users/jc/revoke-sessions"),
+    ("POST", "/users/jc/disable"),
+    ("POST", "/users/jc/enable"),
 ]
 
 
@@ -111,8 +114,23 @@ def test_forged_tokens_are_401(api, users):
 def test_token_of_an_unknown_user_is_401(api, users):
     from api.security import issue_token
     from tests.conftest import TEST_SECRET
-    token = issue_token("ghost", key=TEST_SECRET, minutes=60)
+    token = issue_token("ghost", session_id="no-such-session", key=TEST_SECRET,
+                        expires_at=clock.now() + timedelta(minutes=60))
     assert_unauthorized(api(token=token).get("/me"))
+
+
+def test_a_signed_token_without_a_session_row_is_401(live, api, users):
+    """The signature alone no longer lets anyone in: a token from before sessions had rows (no jti), or one
+    naming a session of another user, is refused."""
+    from api.security import issue_token
+    from tests.conftest import TEST_SECRET
+    now = int(clock.now().timestamp())
+    old_style = jwt.encode({"sub": "jc", "iat": now, "exp": now + 3600}, TEST_SECRET, algorithm="HS256")
+    assert_unauthorized(api(token=old_style).get("/me"))
+    jc_session = jwt.decode(f.token(live, "jc"), TEST_SECRET, algorithms=["HS256"])["jti"]
+    borrowed = issue_token("admin", session_id=jc_session, key=TEST_SECRET,
+                           expires_at=clock.now() + timedelta(minutes=60))
+    assert_unauthorized(api(token=borrowed).get("/me"))
 
 
 def test_expired_token_is_401(api, users, settings):

@@ -12,8 +12,8 @@ import time_machine
 
 from engine import clock
 from engine.case_rules import CaseRules
-from engine.models import HumanTask, LoginThrottle
-from engine.web_login import FREE_FAILURES, MAX_LOCK, lock_for
+from engine.login_throttle import FREE_FAILURES, MAX_LOCK, lock_for
+from engine.models import Case, HumanTask, LoginThrottle
 from tests import factories as f
 
 from .conftest import csrf_of, web_client
@@ -177,6 +177,23 @@ def test_start_a_case_keeps_the_cpr_out_of_urls(web_users, web, session, caplog)
     assert f.CPR not in caplog.text and f.CPR.replace("-", "") not in caplog.text
     r = web("auditor").get("/sager/ny")
     assert r.status_code == 403
+
+
+def test_a_caseworker_who_starts_another_units_journey_cannot_open_it(web_users, web, session):
+    f.add_user(session, "sof1", "caseworker", ["sof"])
+    sof = web("sof1")
+    page = sof.get("/sager/ny?forloeb=web_intake")
+    r = sof.post("/sager/ny", data={"csrf_token": csrf_of(page.text), "forloeb": "web_intake", "cpr": f.CPR,
+                                    "f.note": "fortroligt"})
+    assert r.status_code == 303 and r.headers["location"] == "/", r.text
+    inbox = sof.get("/")
+    case_id = re.search(r"sags-id ([0-9a-f]{8})", inbox.text)
+    assert inbox.status_code == 200 and case_id and "en anden enhed" in inbox.text
+    session.expire_all()
+    [full_id] = [c.id for c in session.query(Case) if c.id.startswith(case_id.group(1))]
+    r = sof.get(f"/sager/{full_id}")
+    assert r.status_code == 403 and "fortroligt" not in r.text
+    assert web("jc").get(f"/sager/{full_id}").status_code == 200  # Jobcenter, whose lane it is in, reads it
 
 
 def test_team_lead_sees_workload_and_reassigns(web_users, web, session):

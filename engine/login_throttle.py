@@ -1,11 +1,14 @@
-"""Web login with throttling: after repeated failures a user name is locked for a growing time.
+"""Login with throttling, for both logins (the web form and POST /api/auth/token).
 
-The count is kept in the database (`login_throttle`), so it holds across app
-servers and restarts. It is kept per user name, also for names that do not
-exist, so the answer never tells whether a name exists. While a name is
-locked, the password is not even checked. A success clears the count.
+After repeated failures a user name is locked for a growing time. The count
+is kept in the database (`login_throttle`), so it holds across app servers
+and restarts, and one count covers both logins: failing on the web form and
+then trying the token endpoint gains nothing. It is kept per user name, also
+for names that do not exist, so the answer never tells whether a name exists.
+While a name is locked, the password is not even checked. A success clears
+the count.
 
-Transaction rule: functions only flush; the web route commits (also after a
+Transaction rule: functions only flush; the route commits (also after a
 failure, so that the failure is counted).
 """
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from . import clock
 from .accounts import UserView, authenticate
+from .errors import TooManyRequests
 from .models import LoginThrottle
 
 FREE_FAILURES = 5  # failures allowed before the first lock
@@ -25,12 +29,14 @@ FIRST_LOCK = timedelta(seconds=30)  # doubles with each further failure ...
 MAX_LOCK = timedelta(minutes=15)  # ... up to this
 
 
-class LoginLocked(Exception):
-    """Too many failures: no login for this name until `until`."""
+class LoginLocked(TooManyRequests):
+    """Too many failures: no login for this name until `until` (429 in the API, a message on the web)."""
 
     def __init__(self, until: datetime):
-        super().__init__("too many failed logins")
+        super().__init__(f"too many failed logins for this user name; try again after "
+                         f"{until.replace(microsecond=0).isoformat()}")
         self.until = until
+        self.retry_after = max(1, int((until - clock.now()).total_seconds() + 0.999))
 
 
 def lock_for(failures: int) -> timedelta | None:
