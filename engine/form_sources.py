@@ -97,8 +97,11 @@ def read_folder_form(folder: Path, key: str) -> FormFile | None:
 
 def _read(path: Path) -> FormFile:
     layout = path.with_suffix(".html")
-    return FormFile(path.stem, path.read_text(encoding="utf-8"),
-                    layout.read_text(encoding="utf-8") if layout.is_file() else None, str(path))
+    try:
+        return FormFile(path.stem, path.read_text(encoding="utf-8"),
+                        layout.read_text(encoding="utf-8") if layout.is_file() else None, str(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Invalid(f"form file {path} cannot be read (save it as UTF-8): {exc}") from None
 
 
 def _index(folder: Path) -> dict[str, list[Path]]:
