@@ -89,21 +89,28 @@ def uploaded_forms(files: list[tuple[str, bytes]], problems: list) -> dict[str, 
     return found
 
 
-def read_folder_form(folder: Path, key: str, *, recursive: bool = False) -> FormFile | None:
-    """<key>.json (and <key>.html beside it) in a folder, or anywhere below it when `recursive`."""
+def read_folder_form(folder: Path, key: str) -> FormFile | None:
+    """<key>.json (and <key>.html beside it) directly in a folder: TOVHOLDER_FORMS_DIR."""
     path = form_path(folder, key)
-    if path is None:
-        return None
-    if recursive and not path.is_file():
-        matches = sorted(p for p in Path(folder).rglob(f"{key}.json") if p.is_file())
-        if len(matches) > 1:
-            raise Invalid(f"form '{key}' is found twice under {folder}: {matches[0]} and {matches[1]}")
-        path = matches[0] if matches else path
-    if not path.is_file():
-        return None
+    return _read(path) if path is not None and path.is_file() else None
+
+
+def _read(path: Path) -> FormFile:
     layout = path.with_suffix(".html")
-    return FormFile(key, path.read_text(encoding="utf-8"),
-                    layout.read_text(encoding="utf-8") if layout.is_file() else None, str(path))
+    try:
+        return FormFile(path.stem, path.read_text(encoding="utf-8"),
+                        layout.read_text(encoding="utf-8") if layout.is_file() else None, str(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Invalid(f"form file {path} cannot be read (save it as UTF-8): {exc}") from None
+
+
+def _index(folder: Path) -> dict[str, list[Path]]:
+    """Every .json below a deployed folder by its stem; built once, as a folder may be large."""
+    found: dict[str, list[Path]] = {}
+    for path in sorted(Path(folder).rglob("*.json")):
+        if path.is_file():
+            found.setdefault(path.stem, []).append(path)
+    return found
 
 
 @dataclass
@@ -115,6 +122,16 @@ class FormSources:
     forms_dir: Path
     stored: dict[str, FormFile] = field(default_factory=dict)  # copies of called, already deployed processes
     used: set[str] = field(default_factory=set)
+    _indexes: dict[Path, dict[str, list[Path]]] = field(default_factory=dict)
+
+    def _in_folder(self, folder: Path, key: str) -> FormFile | None:
+        """<key>.json anywhere below a folder given to the deploy; two of them is a problem, not a guess."""
+        if folder not in self._indexes:
+            self._indexes[folder] = _index(folder)
+        matches = self._indexes[folder].get(key, []) if form_path(folder, key) is not None else []
+        if len(matches) > 1:
+            raise Invalid(f"form '{key}' is found twice under {folder}: {matches[0]} and {matches[1]}")
+        return _read(matches[0]) if matches else None
 
     def find(self, key: str, *, prefer_stored: bool = False) -> FormFile | None:
         found = self.uploaded.get(key)
@@ -122,7 +139,7 @@ class FormSources:
             found = self.stored.get(key)
         for folder in self.folders:
             if found is None:
-                found = read_folder_form(folder, key, recursive=True)
+                found = self._in_folder(folder, key)
         if found is None:
             found = read_folder_form(self.forms_dir, key)
         if found is None and not prefer_stored:

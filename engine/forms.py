@@ -75,8 +75,12 @@ def load_form(forms_dir: Path, key: str) -> Form:
     if path is None or not path.is_file():
         raise Invalid(f"form '{key}' does not exist in {forms_dir}")
     template = path.with_suffix(".html")
-    layout = template.read_text(encoding="utf-8") if template.is_file() else None
-    return parse_form_text(key, path.read_text(encoding="utf-8"), layout, file_name=path.name)
+    try:
+        content = path.read_text(encoding="utf-8")
+        layout = template.read_text(encoding="utf-8") if template.is_file() else None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Invalid(f"form file {path.name} cannot be read (save it as UTF-8): {exc}") from None
+    return parse_form_text(key, content, layout, file_name=path.name)
 
 
 def parse_form_text(key: str, content: str, layout: str | None = None, *, file_name: str | None = None) -> Form:

@@ -195,3 +195,22 @@ def test_a_called_process_deployed_earlier_keeps_the_forms_it_was_deployed_with(
     case = f.start_case(session, "caller", actor=staff["jc"], rules=rules(forms))
     match = open_task(session, case.id, "match")
     assert bundles.task_form(session, match, forms_dir=forms).title == "Notat"
+
+
+def test_a_form_found_twice_in_a_deployed_folder_is_refused(session, staff, forms, tmp_path):
+    journey = tmp_path / "journey"
+    for sub in ("a", "b"):
+        (journey / sub).mkdir(parents=True)
+        (journey / sub / "t_note.json").write_text('{"fields": []}', encoding="utf-8")
+    (journey / "parallel.bpmn").write_bytes((f.DATA / "parallel.bpmn").read_bytes())
+    with pytest.raises(InvalidDefinition) as err:
+        deploy(session, forms, *catalog.collect_files([journey]), form_folders=[journey])
+    assert any("found twice" in p["message"] and p["element"] == "task_a" for p in err.value.detail), \
+        err.value.detail
+
+
+def test_a_form_file_that_is_not_utf8_is_refused_naming_the_task(session, staff, forms):
+    (forms / "t_note.json").write_bytes('{"title": "Bem\xe6rk", "fields": []}'.encode("latin-1"))
+    with pytest.raises(InvalidDefinition) as err:
+        deploy(session, forms, ("parallel.bpmn", (f.DATA / "parallel.bpmn").read_bytes()))
+    assert any(p["element"] == "task_a" and "UTF-8" in p["message"] for p in err.value.detail), err.value.detail
