@@ -25,7 +25,7 @@ from .serialization import spec_to_json
 from .spiff import TovholderParser
 from .validation import (
     SourceFile, called_elements, check_bpmn, check_dmn, executable_processes, library_problem,
-    message_start_names, parse_xml, problem, start_form_key,
+    message_start_names, parse_tree, parse_xml, problem, start_form_key,
 )
 
 
@@ -94,7 +94,8 @@ def _add_sources(parser, sources, processes, session, problems) -> dict[str, byt
                 continue
             stored[called] = latest.bpmn_xml.encode("utf-8")
             try:
-                parser.add_bpmn_str(stored[called], filename=latest.source_file)
+                # parsed as at its own deploy: the library's parser reads some files differently
+                parser.add_bpmn_xml(parse_tree(stored[called]), filename=latest.source_file)
             except Exception as exc:  # noqa: BLE001
                 problems.append(library_problem(latest.source_file, exc))
     return stored

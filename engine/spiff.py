@@ -37,8 +37,11 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition, DurationTimerEventDefinition, TimeDateEventDefinition,
+)
 
-from . import clock
+from . import clock, timer_rules
 from .scripting import SandboxEnvironment, ScriptContext
 from .service_spec import TopicServiceTask, TopicServiceTaskParser
 
@@ -199,9 +202,32 @@ def _serializer_config():
 
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_serializer_config()))
 
+class _TimerCheckingScriptEngine(PythonScriptEngine):
+    """Checks what a timer expression gives before SpiffWorkflow parses it (engine.timer_rules).
+
+    The library fails on a bad value without naming the element, loops on an endless cycle whose start
+    has passed, and counts "P999999999Y" month by month; a value computed from case data can be any of
+    these, so it is refused here as an error of the timer's element (the case keeps its previous state).
+    """
+
+    def evaluate(self, task, expression, external_context=None):
+        value = super().evaluate(task, expression, external_context)
+        definition = getattr(task.task_spec, "event_definition", None)
+        tag = _TIMER_TAGS.get(type(definition))
+        if tag is not None and expression == definition.expression:
+            problem = timer_rules.value_problem(tag, value, clock.now())
+            if problem is not None:
+                raise WorkflowTaskException(problem, task=task)
+        return value
+
+
+_TIMER_TAGS = {DurationTimerEventDefinition: "timeDuration", TimeDateEventDefinition: "timeDate",
+               CycleTimerEventDefinition: "timeCycle"}
+
+
 def make_script_engine(ctx: ScriptContext | None = None) -> PythonScriptEngine:
     """Every expression, condition, timer and script runs in the sandbox (engine.scripting)."""
-    return PythonScriptEngine(environment=SandboxEnvironment(ctx))
+    return _TimerCheckingScriptEngine(environment=SandboxEnvironment(ctx))
 
 
 def _decide_strictly(self, task):
