@@ -20,6 +20,7 @@ import logging
 from engine import logs
 from .routes import auth, cases, definitions, health, incidents, messages, metrics, tasks
 from .limits import StreamedBodyLimit
+from .responses import document_errors
 from .routes import attachments, diagram
 from .routes import external_tasks
 from . import web
@@ -47,11 +48,24 @@ def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
 
     web.install(app)  # issue 5: the staff web UI (pages, /static)
     _install_error_handlers(app)
+    _describe_errors(app)
     # chunked bodies (no Content-Length); added first so that it sits inside body_limit and
     # its 413 is raised straight into the route's body parsing
     app.add_middleware(StreamedBodyLimit)
     _install_body_limit(app, settings.max_request_bytes, settings.max_upload_bytes)
     return app
+
+
+def _describe_errors(app: FastAPI) -> None:
+    """/openapi.json tells the error bodies as the handlers below answer them (api.responses)."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _install_error_handlers(app: FastAPI) -> None:

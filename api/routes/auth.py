@@ -9,12 +9,13 @@ from engine.accounts import authenticate
 from engine.errors import Unauthorized
 
 from ..deps import CurrentUser, SessionDep, SettingsDep
+from ..responses import BODY, errors
 from ..security import issue_token
 
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/token")
+@router.post("/auth/token", responses=errors(*BODY, 401, 422))
 def token(session: SessionDep, settings: SettingsDep,
           username: Annotated[str, Form(max_length=100)], password: Annotated[str, Form(max_length=200)]):
     user = authenticate(session, username, password)
@@ -24,6 +25,6 @@ def token(session: SessionDep, settings: SettingsDep,
             "token_type": "bearer"}
 
 
-@router.get("/me")
+@router.get("/me", responses=errors(401))
 def me(user: CurrentUser):
     return user.as_dict()
