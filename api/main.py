@@ -23,7 +23,7 @@ from .limits import StreamedBodyLimit
 from .responses import document_errors
 from .routes import attachments, diagram
 from .routes import external_tasks
-from . import web
+from . import docs, web
 from .web.errors import html_error, wants_html
 
 
@@ -32,7 +32,7 @@ log = logging.getLogger("tovholder.api")
 
 def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
     settings.signing_key()  # refuse to start without a key outside demo mode
-    app = FastAPI(title="Tovholder", version="0.1.0",
+    app = FastAPI(title="Tovholder", version="0.1.0", docs_url=None, redoc_url=None,  # /docs: api.docs
                   description="BPMN-native case workflow for cross-department citizen journeys.")
     app.state.settings = settings
     app.state.db_engine = db_engine or make_db_engine(settings.database_url)
@@ -47,6 +47,7 @@ def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
     app.include_router(metrics.router)  # issue 6: GET /metrics (Prometheus), beside /api
 
     web.install(app)  # issue 5: the staff web UI (pages, /static)
+    docs.install(app)  # /docs with Swagger UI's files from an installed package, not a CDN
     _install_error_handlers(app)
     _describe_errors(app)
     # chunked bodies (no Content-Length); added first so that it sits inside body_limit and
