@@ -21,10 +21,11 @@ from engine import logs
 from engine.bpmn import patches as bpmn_patches
 from .routes import auth, cases, definitions, health, incidents, messages, metrics, tasks
 from .limits import StreamedBodyLimit
+from .responses import document_errors
 from .routes import attachments, diagram
 from .routes import external_tasks
 from .routes import users, versions
-from . import web
+from . import docs, web
 from .web.errors import html_error, wants_html
 
 
@@ -34,7 +35,7 @@ log = logging.getLogger("tovholder.api")
 def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
     settings.signing_key()  # refuse to start without a key outside demo mode
     bpmn_patches.apply()
-    app = FastAPI(title="Tovholder", version="0.1.0",
+    app = FastAPI(title="Tovholder", version="0.1.0", docs_url=None, redoc_url=None,  # /docs: api.docs
                   description="BPMN-native case workflow for cross-department citizen journeys.")
     app.state.settings = settings
     app.state.db_engine = db_engine or make_db_engine(settings.database_url)
@@ -48,12 +49,26 @@ def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
     app.include_router(users.router, prefix="/api")  # admins: end sessions, disable users
     app.include_router(metrics.router)  # GET /metrics (Prometheus), beside /api
     web.install(app)  # the staff web UI (pages, /static)
+    docs.install(app)  # /docs with Swagger UI's files from an installed package, not a CDN
     _install_error_handlers(app)
+    _describe_errors(app)
     # chunked bodies (no Content-Length); added first so that it sits inside body_limit and
     # its 413 is raised straight into the route's body parsing
     app.add_middleware(StreamedBodyLimit)
     _install_body_limit(app, settings.max_request_bytes, settings.max_upload_bytes)
     return app
+
+
+def _describe_errors(app: FastAPI) -> None:
+    """/openapi.json tells the error bodies as the handlers below answer them (api.responses)."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -30,7 +30,7 @@ from .bpmn.serializer import spec_to_json
 from .bpmn.parser import TovholderParser
 from .validation import (
     SourceFile, called_elements, check_bpmn, check_dmn, executable_processes, library_problem,
-    message_start_names, named_forms, parse_xml, problem, start_form_key,
+    message_start_names, named_forms, parse_tree, parse_xml, problem, start_form_key,
 )
 
 
@@ -122,7 +122,8 @@ def _add_sources(parser, sources, processes, session, problems) -> dict[str, Pro
                 continue
             stored[called] = latest
             try:
-                parser.add_bpmn_str(latest.bpmn_xml.encode("utf-8"), filename=latest.source_file)
+                # parsed as at its own deploy: the library's parser reads some files differently
+                parser.add_bpmn_xml(parse_tree(latest.bpmn_xml.encode("utf-8")), filename=latest.source_file)
             except Exception as exc:  # noqa: BLE001
                 problems.append(library_problem(latest.source_file, exc))
     return stored

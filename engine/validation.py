@@ -14,8 +14,10 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from .deadlines import DeadlineError, Rule, parse_rule
 from .errors import Invalid
-from .scripting import ScriptRuleBroken, compile_checked
+from . import clock
 from .bpmn.parser import BPMN_NS, CAMUNDA_NS
+from .scripting import SAFE_BUILTINS, ScriptContext, ScriptRuleBroken, compile_checked, make_helpers
+from .timer_rules import TIMER_TAGS, expression_problems
 
 DMN_NAMESPACES = {
     "https://www.omg.org/spec/DMN/20191111/MODEL/",
@@ -57,12 +59,18 @@ def parse_xml(name: str, raw: bytes, problems: list) -> SourceFile | None:
         problems.append(problem(name, None, raw[:exc.start].count(b"\n") + 1,
                                  "the file is not UTF-8 encoded; save the diagram as UTF-8"))
         return None
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=False, huge_tree=False)
+    doctype_line = _doctype_line(raw.decode("utf-8"))
+    if doctype_line is not None:
+        problems.append(problem(name, None, doctype_line, DOCTYPE_REFUSED))
+        return None
     try:
-        root = etree.fromstring(raw, parser)
+        root = parse_tree(raw)
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
         problems.append(problem(name, None, line, f"not well-formed XML: {exc.msg}"))
+        return None
+    if root.getroottree().docinfo.doctype:  # a declaration the prolog scan missed: refuse all the same
+        problems.append(problem(name, None, 1, DOCTYPE_REFUSED))
         return None
     ns = etree.QName(root).namespace
     if suffix == ".dmn":
@@ -74,6 +82,30 @@ def parse_xml(name: str, raw: bytes, problems: list) -> SourceFile | None:
         problems.append(problem(name, None, root.sourceline, "not a BPMN 2.0 document (expected bpmn:definitions)"))
         return None
     return SourceFile(name, raw, root, False)
+
+
+DOCTYPE_REFUSED = ("a DOCTYPE (DTD or entity declarations) is not allowed in a diagram: remove the <!DOCTYPE ...> "
+                   "line; BPMN and DMN files need none, and entities would read differently each time")
+# What may stand before the root element besides a DOCTYPE: the XML declaration, processing
+# instructions, comments and white space.
+_PROLOG_ITEM = re.compile(r"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
+
+
+def _doctype_line(text: str) -> int | None:
+    """The line of a <!DOCTYPE in the prolog, or None. Read before parsing, so no entity is ever expanded."""
+    pos = 1 if text.startswith("\ufeff") else 0
+    while (match := _PROLOG_ITEM.match(text, pos)) is not None and match.end() > pos:
+        pos = match.end()
+    if text[pos:pos + 9].upper() == "<!DOCTYPE":
+        return text.count("\n", 0, pos) + 1
+    return None
+
+
+def parse_tree(raw: bytes) -> etree._Element:
+    """The one way diagram XML is parsed, at deploy and when a stored definition is read again."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=False,
+                             huge_tree=False)
+    return etree.fromstring(raw, parser)
 
 
 def _bpmn(tag: str) -> str:
@@ -114,8 +146,13 @@ def _check_references(src: SourceFile, problems: list) -> None:
 _EXPRESSION_TAGS = ("conditionExpression", "timeDuration", "timeDate", "timeCycle", "script")
 
 
-def _check_expressions(src: SourceFile, problems: list) -> None:
-    """Conditions, timer expressions and scripts are Python; a syntax error is refused now, not mid-case."""
+def _check_expressions(src: SourceFile, named_deadlines: dict[str, Rule], problems: list) -> None:
+    """Conditions, timer expressions and scripts are Python; a syntax error is refused now, not mid-case.
+
+    Timer expressions are checked further (engine.timer_rules): a value no case could start with is
+    refused here, with the element and line.
+    """
+    now = clock.now()
     for tag in _EXPRESSION_TAGS:
         for node in src.root.iter(_bpmn(tag)):
             code = (node.text or "").strip()
@@ -141,6 +178,16 @@ def _check_expressions(src: SourceFile, problems: list) -> None:
                 what = "breaks the script rules" if isinstance(exc, ScriptRuleBroken) else "is not a valid expression"
                 problems.append(problem(src.name, owner_id, node.sourceline + max((exc.lineno or 1) - 1, 0),
                                         f"{tag} {what}: {exc.msg}{hint}"))
+                continue
+            if tag in TIMER_TAGS:
+                for message in expression_problems(tag, code, named_deadlines=named_deadlines,
+                                                   known_functions=_script_functions(), now=now):
+                    problems.append(problem(src.name, owner_id, node.sourceline, message))
+
+
+def _script_functions() -> set[str]:
+    """The names an expression can call: the sandbox's builtins and helpers."""
+    return set(SAFE_BUILTINS) | set(make_helpers(ScriptContext(), {}))
 
 
 def _check_lanes(src: SourceFile, unit_keys: set[str], problems: list) -> None:
@@ -327,7 +374,7 @@ def check_bpmn(src: SourceFile, *, unit_keys: set[str], forms, named_deadlines: 
     """`forms` finds the forms the diagram names (engine.form_sources.FormSources: `load(key)`)."""
     _check_ids(src, problems)
     _check_references(src, problems)
-    _check_expressions(src, problems)
+    _check_expressions(src, named_deadlines, problems)
     _check_lanes(src, unit_keys, problems)
     _check_properties(src, named_deadlines, problems)
     _check_event_gateways(src, problems)

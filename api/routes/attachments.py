@@ -15,11 +15,13 @@ from engine import filetypes
 from engine.attachments import add_attachment, list_attachments, open_attachment, upload_limits
 
 from ..deps import CurrentUser, SessionDep, SettingsDep
+from ..responses import BODY, ErrorMessage, RequestInvalid, errors
 
 router = APIRouter(tags=["attachments"])
 
 
-@router.post("/cases/{case_id}/attachments", status_code=201)
+@router.post("/cases/{case_id}/attachments", status_code=201, responses=errors(
+    *BODY, 401, 403, 404, 409, 415, 422, unprocessable=(RequestInvalid, ErrorMessage)))
 def upload(case_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep,
            file: Annotated[UploadFile, File(description="the file")],
            field: Annotated[str | None, Form(max_length=200, description="the form field it belongs to")] = None,
@@ -33,14 +35,18 @@ def upload(case_id: str, user: CurrentUser, session: SessionDep, settings: Setti
     return view.as_dict()
 
 
-@router.get("/cases/{case_id}/attachments")
+@router.get("/cases/{case_id}/attachments", responses=errors(401, 403, 404))
 def listing(case_id: str, user: CurrentUser, session: SessionDep):
     views = [v.as_dict() for v in list_attachments(session, case_id=case_id, user=user)]
     session.commit()  # the access log
     return views
 
 
-@router.get("/attachments/{attachment_id}")
+FILE = {"description": "The file, as it was uploaded",
+        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}
+
+
+@router.get("/attachments/{attachment_id}", responses={200: FILE, **errors(401, 403, 404)})
 def download(attachment_id: str, user: CurrentUser, session: SessionDep):
     view, data = open_attachment(session, attachment_id=attachment_id, user=user)
     session.commit()  # the access log

@@ -16,12 +16,13 @@ from engine.errors import Unauthorized
 from engine.login_throttle import login
 
 from ..deps import CurrentUser, SessionDep, SettingsDep
+from ..responses import BODY, errors
 from ..security import issue_token
 
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/token")
+@router.post("/auth/token", responses=errors(*BODY, 401, 422))
 def token(session: SessionDep, settings: SettingsDep,
           username: Annotated[str, Form(max_length=100)], password: Annotated[str, Form(max_length=200)]):
     user = login(session, username, password)  # LoginLocked (429) while the name is locked
@@ -35,7 +36,7 @@ def token(session: SessionDep, settings: SettingsDep,
     return {"access_token": access_token, "token_type": "bearer"}
 
 
-@router.get("/me")
+@router.get("/me", responses=errors(401))
 def me(user: CurrentUser):
     return user.as_dict()
 

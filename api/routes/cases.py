@@ -9,7 +9,8 @@ from engine.access import STARTERS, check_can_cancel, require_role
 from engine.cases import case_for, get_case, list_case_views, view_for
 from engine.views import case_view
 
-from ..deps import CurrentUser, RulesDep, SessionDep, SettingsDep
+from ..deps import CurrentUser, RulesDep, SessionDep
+from ..responses import BODY, ErrorMessage, FieldsRejected, ProcessFailed, RequestInvalid, errors
 from .common import MAX_OFFSET, JsonObject, Limit, Offset
 
 router = APIRouter(tags=["cases"])
@@ -37,7 +38,8 @@ class CaseSearch(BaseModel):
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
-@router.post("/cases", status_code=201)
+@router.post("/cases", status_code=201, responses=errors(
+    *BODY, 401, 403, 404, 409, 422, unprocessable=(RequestInvalid, FieldsRejected, ProcessFailed, ErrorMessage)))
 def start(body: StartCase, user: CurrentUser, session: SessionDep, rules: RulesDep):
     require_role(user, STARTERS, "start cases")
     case = runtime.start_case(session, process_key=body.process_key, version=body.version, cpr=body.cpr,
@@ -47,7 +49,7 @@ def start(body: StartCase, user: CurrentUser, session: SessionDep, rules: RulesD
     return view
 
 
-@router.get("/cases")
+@router.get("/cases", responses=errors(401, 403, 422, unprocessable=(RequestInvalid, ErrorMessage)))
 def search(user: CurrentUser, session: SessionDep, cpr: str | None = None, status: str | None = None,
            process_key: str | None = None, limit: Limit = 50, offset: Offset = 0):
     views = list_case_views(session, user, cpr=cpr, status=status, process_key=process_key, limit=limit,
@@ -56,20 +58,22 @@ def search(user: CurrentUser, session: SessionDep, cpr: str | None = None, statu
     return views
 
 
-@router.post("/cases/search")
+@router.post("/cases/search", responses=errors(
+    *BODY, 401, 403, 422, unprocessable=(RequestInvalid, ErrorMessage)))
 def search_by_body(body: CaseSearch, user: CurrentUser, session: SessionDep):
     """Like GET /api/cases, but keeps the CPR number out of the URL (and so out of logs and history)."""
     return search(user, session, body.cpr, body.status, body.process_key, body.limit, body.offset)
 
 
-@router.get("/cases/{case_id}")
+@router.get("/cases/{case_id}", responses=errors(401, 403, 404))
 def show(case_id: str, user: CurrentUser, session: SessionDep):
     view = case_for(session, case_id, user)  # full, or the status view for a starter who takes no part
     session.commit()
     return view
 
 
-@router.post("/cases/{case_id}/cancel")
+@router.post("/cases/{case_id}/cancel", responses=errors(
+    *BODY, 401, 403, 404, 409, 422, unprocessable=(RequestInvalid, ProcessFailed, ErrorMessage)))
 def cancel(case_id: str, body: CancelCase, user: CurrentUser, session: SessionDep, rules: RulesDep):
     check_can_cancel(session, user, get_case(session, case_id, user, action="cancel"))
     case = runtime.cancel_case(session, case_id=case_id, reason=body.reason, actor=user.username, rules=rules)
@@ -78,7 +82,7 @@ def cancel(case_id: str, body: CancelCase, user: CurrentUser, session: SessionDe
     return view
 
 
-@router.get("/cases/{case_id}/audit")
+@router.get("/cases/{case_id}/audit", responses=errors(401, 403, 404, 422))
 def audit_trail(case_id: str, user: CurrentUser, session: SessionDep, limit: Limit | None = None,
                 offset: Offset = 0):
     """The whole trail unless `limit` is given: an auditor must never get a silently cut history."""

@@ -12,6 +12,7 @@ from engine.errors import EngineError, Invalid
 from engine.bundles import start_form
 
 from ..deps import CurrentUser, SessionDep, SettingsDep
+from ..responses import BODY, DeploymentRefused, ErrorMessage, errors
 from .common import Limit, Offset
 
 router = APIRouter(tags=["process definitions"])
@@ -26,6 +27,7 @@ class PayloadTooLarge(EngineError):
 
 
 @router.post("/process-definitions", status_code=201,
+             responses=errors(*BODY, 401, 403, 413, 415, 422, unprocessable=(DeploymentRefused,)),
              openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
                  "type": "object", "properties": {"files": {"type": "array", "items": {
                      "type": "string", "format": "binary"}}}, "required": ["files"]}}}}})
@@ -36,7 +38,8 @@ async def deploy(request: Request, user: CurrentUser, session: SessionDep, setti
     try:
         form = await request.form(max_files=100, max_fields=100)
     except Exception as exc:  # noqa: BLE001 - malformed multipart bodies
-        raise Invalid(f"the multipart body could not be read: {exc}") from None
+        message = f"the multipart body could not be read: {exc}"
+        raise Invalid(message, [{"file": None, "element": None, "line": None, "message": message}]) from None
     uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
     if not uploads:
         raise Invalid("no files: send one or more .bpmn/.dmn files in the field 'files'",
@@ -52,12 +55,12 @@ async def deploy(request: Request, user: CurrentUser, session: SessionDep, setti
     return {"deployed": [d.as_dict() for d in deployed]}
 
 
-@router.get("/process-definitions")
+@router.get("/process-definitions", responses=errors(401, 422))
 def list_definitions(user: CurrentUser, session: SessionDep, limit: Limit = 50, offset: Offset = 0):
     return catalog.list_definitions(session, limit=limit, offset=offset)
 
 
-@router.get("/process-definitions/{key}")
+@router.get("/process-definitions/{key}", responses=errors(401, 404, 422, unprocessable=(ErrorMessage,)))
 def show_definition(key: str, user: CurrentUser, session: SessionDep, settings: SettingsDep):
     latest = catalog.get_definition(session, key)
     entry = next(d for d in catalog.list_definitions(session, limit=10_000) if d["key"] == key)
@@ -65,7 +68,9 @@ def show_definition(key: str, user: CurrentUser, session: SessionDep, settings: 
     return {**entry, "start_form": form.as_dict() if form is not None else None, "hash": latest.hash, "source_file": latest.source_file}
 
 
-@router.get("/process-definitions/{key}/versions/{version}/bpmn")
+@router.get("/process-definitions/{key}/versions/{version}/bpmn", responses={
+    200: {"description": "The BPMN XML as deployed", "content": {"application/xml": {"schema": {"type": "string"}}}},
+    **errors(401, 404, 422)})
 def definition_xml(key: str, version: int, user: CurrentUser, session: SessionDep):
     row = catalog.get_definition(session, key, version)
     return Response(row.bpmn_xml, media_type="application/xml; charset=utf-8")

@@ -6,11 +6,12 @@ from fastapi import APIRouter
 from engine.diagram import case_diagram
 
 from ..deps import CurrentUser, SessionDep
+from ..responses import errors
 
 router = APIRouter(tags=["cases"])
 
 
-@router.get("/cases/{case_id}/diagram")
+@router.get("/cases/{case_id}/diagram", responses=errors(401, 403, 404))
 def show(case_id: str, user: CurrentUser, session: SessionDep):
     """`{"svg": "<svg ...>", "completed": [element ids], "current": [element ids]}`."""
     result = case_diagram(session, case_id=case_id, user=user)

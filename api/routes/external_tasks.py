@@ -16,6 +16,7 @@ from engine import service_tasks
 from engine.access import require_role
 
 from ..deps import CurrentUser, RulesDep, SessionDep
+from ..responses import BODY, ErrorMessage, ProcessFailed, RequestInvalid, errors
 from .common import JsonObject
 
 router = APIRouter(tags=["external tasks"])
@@ -46,7 +47,8 @@ class Failure(BaseModel):
     retry_timeout_seconds: int = Field(30, ge=0, le=86_400, description="pause before the task is offered again")
 
 
-@router.post("/external-tasks/fetch-and-lock")
+@router.post("/external-tasks/fetch-and-lock", responses=errors(
+    *BODY, 401, 403, 422, unprocessable=(RequestInvalid, ErrorMessage)))
 def fetch_and_lock(body: FetchAndLock, user: CurrentUser, session: SessionDep):
     require_role(user, WORKERS, "work external tasks")
     leased = service_tasks.fetch_and_lock(session, worker_id=body.worker_id, topics=body.topics,
@@ -55,7 +57,8 @@ def fetch_and_lock(body: FetchAndLock, user: CurrentUser, session: SessionDep):
     return [t.as_dict() for t in leased]
 
 
-@router.post("/external-tasks/{task_id}/complete")
+@router.post("/external-tasks/{task_id}/complete", responses=errors(
+    *BODY, 401, 403, 404, 409, 422, unprocessable=(RequestInvalid, ProcessFailed, ErrorMessage)))
 def complete(task_id: str, body: Complete, user: CurrentUser, session: SessionDep, rules: RulesDep):
     require_role(user, WORKERS, "work external tasks")
     view = service_tasks.complete_service_task(session, service_task_id=task_id, data=body.data,
@@ -64,7 +67,8 @@ def complete(task_id: str, body: Complete, user: CurrentUser, session: SessionDe
     return view.as_dict()
 
 
-@router.post("/external-tasks/{task_id}/failure")
+@router.post("/external-tasks/{task_id}/failure", responses=errors(
+    *BODY, 401, 403, 404, 409, 422, unprocessable=(RequestInvalid, ErrorMessage)))
 def failure(task_id: str, body: Failure, user: CurrentUser, session: SessionDep):
     require_role(user, WORKERS, "work external tasks")
     view = service_tasks.fail_service_task(session, service_task_id=task_id, worker_id=body.worker_id,

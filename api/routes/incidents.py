@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from engine import incidents
 
 from ..deps import CurrentUser, SessionDep
+from ..responses import ErrorMessage, ProcessFailed, RequestInvalid, errors
 from .common import Limit, Offset
 
 router = APIRouter(tags=["incidents"])
@@ -18,14 +19,15 @@ router = APIRouter(tags=["incidents"])
 Status = Annotated[str, Query(description="open (default), resolved or all")]
 
 
-@router.get("/incidents")
+@router.get("/incidents", responses=errors(401, 403, 422, unprocessable=(RequestInvalid, ErrorMessage)))
 def list_incidents(user: CurrentUser, session: SessionDep, status: Status = "open", limit: Limit = 50,
                    offset: Offset = 0):
     rows = incidents.list_incidents(session, user=user, status=status, limit=limit, offset=offset)
     return [r.as_dict() for r in rows]
 
 
-@router.post("/incidents/{incident_id}/retry")
+@router.post("/incidents/{incident_id}/retry", responses=errors(
+    401, 403, 404, 409, 422, unprocessable=(ProcessFailed, ErrorMessage)))
 def retry(incident_id: str, user: CurrentUser, session: SessionDep):
     view = incidents.retry_incident(session, incident_id=incident_id, user=user)
     session.commit()

@@ -8,6 +8,7 @@ from engine import runtime
 from engine.access import MESSAGE_SENDERS, require_role
 
 from ..deps import CurrentUser, RulesDep, SessionDep
+from ..responses import BODY, ErrorMessage, FieldsRejected, ProcessFailed, RequestInvalid, errors
 from .common import JsonObject
 
 router = APIRouter(tags=["messages"])
@@ -20,7 +21,8 @@ class Message(BaseModel):
     data: JsonObject = Field(default_factory=dict)
 
 
-@router.post("/messages")
+@router.post("/messages", responses=errors(
+    *BODY, 401, 403, 404, 409, 422, unprocessable=(RequestInvalid, FieldsRejected, ProcessFailed, ErrorMessage)))
 def send(body: Message, user: CurrentUser, session: SessionDep, rules: RulesDep):
     require_role(user, MESSAGE_SENDERS, "send messages")  # 403 before a 404 says whether a case waits
     case = runtime.correlate_message(session, name=body.name, correlation_key=body.correlation_key,

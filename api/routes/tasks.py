@@ -10,6 +10,7 @@ from engine.bundles import task_form
 from engine.views import case_view, task_view
 
 from ..deps import CurrentUser, RulesDep, SessionDep, SettingsDep
+from ..responses import BODY, ErrorMessage, FieldsRejected, ProcessFailed, RequestInvalid, errors
 from .common import JsonObject, Limit, Offset
 
 router = APIRouter(tags=["tasks"])
@@ -25,7 +26,7 @@ class Complete(BaseModel):
     data: JsonObject = Field(default_factory=dict)
 
 
-@router.get("/tasks")
+@router.get("/tasks", responses=errors(401, 403, 422, unprocessable=(RequestInvalid, ErrorMessage)))
 def inbox(user: CurrentUser, session: SessionDep, unit: str | None = None, assignee: str | None = None,
           status: str | None = None, overdue: bool | None = None, case_id: str | None = None,
           audience: str | None = None, limit: Limit = 50, offset: Offset = 0):
@@ -34,7 +35,7 @@ def inbox(user: CurrentUser, session: SessionDep, unit: str | None = None, assig
     return [task_view(r) for r in rows]
 
 
-@router.get("/tasks/{task_id}")
+@router.get("/tasks/{task_id}", responses=errors(401, 403, 404, 422, unprocessable=(ErrorMessage,)))
 def show(task_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep):
     row = tasks.get_task(session, task_id, user)
     form = task_form(session, row, forms_dir=settings.forms_dir)  # the case's own version's form
@@ -42,28 +43,30 @@ def show(task_id: str, user: CurrentUser, session: SessionDep, settings: Setting
     return {**task_view(row), "form": form}
 
 
-@router.post("/tasks/{task_id}/claim")
+@router.post("/tasks/{task_id}/claim", responses=errors(401, 403, 404, 409))
 def claim(task_id: str, user: CurrentUser, session: SessionDep):
     view = task_view(tasks.claim(session, task_id=task_id, user=user))
     session.commit()
     return view
 
 
-@router.post("/tasks/{task_id}/release")
+@router.post("/tasks/{task_id}/release", responses=errors(401, 403, 404, 409))
 def release(task_id: str, user: CurrentUser, session: SessionDep):
     view = task_view(tasks.release(session, task_id=task_id, user=user))
     session.commit()
     return view
 
 
-@router.post("/tasks/{task_id}/assign")
+@router.post("/tasks/{task_id}/assign", responses=errors(
+    *BODY, 401, 403, 404, 409, 422, unprocessable=(RequestInvalid, FieldsRejected, ErrorMessage)))
 def assign(task_id: str, body: Assign, user: CurrentUser, session: SessionDep):
     view = task_view(tasks.assign(session, task_id=task_id, username=body.username, user=user))
     session.commit()
     return view
 
 
-@router.post("/tasks/{task_id}/complete")
+@router.post("/tasks/{task_id}/complete", responses=errors(
+    *BODY, 401, 403, 404, 409, 422, unprocessable=(RequestInvalid, FieldsRejected, ProcessFailed, ErrorMessage)))
 def complete(task_id: str, body: Complete, user: CurrentUser, session: SessionDep, rules: RulesDep):
     row, case = runtime.complete_task(session, task_id=task_id, data=body.data, user=user, rules=rules)
     result = {"task": task_view(row), "case": case_view(session, case)}

@@ -13,11 +13,14 @@ from engine.access import require_role
 from engine.errors import Conflict
 
 from ..deps import CurrentUser, SessionDep
+from ..responses import ErrorMessage, RequestInvalid, errors
+
+ADMIN_ERRORS = errors(401, 403, 404, 409, 422, unprocessable=(RequestInvalid, ErrorMessage))
 
 router = APIRouter(tags=["users"])
 
 
-@router.post("/users/{username}/revoke-sessions")
+@router.post("/users/{username}/revoke-sessions", responses=ADMIN_ERRORS)
 def revoke_sessions(username: str, user: CurrentUser, session: SessionDep):
     """Admins: end every web session and bearer token of the user now (a stolen laptop); they may log in again."""
     require_role(user, ("admin",), "end other users' sessions")
@@ -26,7 +29,7 @@ def revoke_sessions(username: str, user: CurrentUser, session: SessionDep):
     return {"username": username, "ended": ended}
 
 
-@router.post("/users/{username}/disable")
+@router.post("/users/{username}/disable", responses=ADMIN_ERRORS)
 def disable(username: str, user: CurrentUser, session: SessionDep):
     """Admins: the user may no longer log in, and every session and token of theirs ends now (staff who leave)."""
     require_role(user, ("admin",), "disable users")
@@ -37,7 +40,7 @@ def disable(username: str, user: CurrentUser, session: SessionDep):
     return {"username": username, "active": False, "ended": ended}
 
 
-@router.post("/users/{username}/enable")
+@router.post("/users/{username}/enable", responses=ADMIN_ERRORS)
 def enable(username: str, user: CurrentUser, session: SessionDep):
     """Admins: a disabled user may log in again (their old sessions stay ended)."""
     require_role(user, ("admin",), "enable users")

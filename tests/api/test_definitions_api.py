@@ -137,6 +137,32 @@ def test_files_that_are_not_diagrams_are_422(api, staff, name, raw, line):
     assert owner.get("/process-definitions").json() == []
 
 
+@pytest.mark.parametrize("old, new, needle", [
+    # the visitation timer of intake.bpmn, made one no case could start
+    (b'"P7D"', b'"P999999999D"', "100 years"),
+    (b'<bpmn:timeDuration>"P7D"</bpmn:timeDuration>', b'<bpmn:timeCycle>"PT1H"</bpmn:timeCycle>', "no repetitions"),
+])
+def test_a_timer_no_case_could_start_is_422_naming_element_and_line(api, staff, old, new, needle):
+    owner = api("owner")
+    assert old in INTAKE
+    bad = INTAKE.replace(old, new)
+    [problem] = assert_error(deploy(owner, ("intake.bpmn", bad)), 422)
+    assert problem["file"] == "intake.bpmn"
+    assert problem["element"] and problem["line"] == line_of(bad, new.decode())
+    assert needle in problem["message"], problem
+    assert owner.get("/process-definitions").json() == []
+
+
+def test_a_doctype_is_422_and_the_same_process_deploys_again_without_it(api, staff):
+    owner = api("owner")
+    head, rest = INTAKE.split(b"\n", 1)
+    with_doctype = head + b'\n<!DOCTYPE bpmn:definitions [<!ENTITY % p SYSTEM "file:///etc/hostname"> %p;]>\n' + rest
+    [problem] = assert_error(deploy(owner, ("intake.bpmn", with_doctype)), 422)
+    assert (problem["file"], problem["line"]) == ("intake.bpmn", 2) and "DOCTYPE" in problem["message"]
+    assert owner.get("/process-definitions").json() == []
+    assert deploy(owner, ("intake.bpmn", INTAKE)).status_code == 201
+
+
 def test_a_diagram_that_is_not_utf8_is_refused_not_crashed(api, staff):
     owner = api("owner")
     latin1 = INTAKE.decode().replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').encode("latin-1")

@@ -261,6 +261,11 @@ def test_deploy_a_folder_recursively(cli, db, with_units, tmp_path):
     (BROKEN_LANE, "no_such_unit"),
     ("<bpmn:definitions xmlns:bpmn='http://www.omg.org/spec/BPMN/20100524/MODEL'>", "well-formed"),
     (BROKEN_LANE.replace('id="s"', 'id="Start"').replace('"s"', '"Start"').replace(">s<", ">Start<"), "reserved"),
+    (BROKEN_LANE.replace("no_such_unit", "jobcenter").replace(
+        '<bpmn:endEvent id="e">', '<bpmn:endEvent id="e"><bpmn:timerEventDefinition><bpmn:timeCycle>"PT1H"'
+        '</bpmn:timeCycle></bpmn:timerEventDefinition>'), "no repetitions"),
+    (BROKEN_LANE.replace("no_such_unit", "jobcenter").replace(
+        "?>\n", '?>\n<!DOCTYPE bpmn:definitions [<!ENTITY % p SYSTEM "file:///etc/hostname"> %p;]>\n'), "DOCTYPE"),
 ])
 def test_deploy_a_broken_diagram_stores_nothing(cli, db, with_units, tmp_path, content, needle):
     folder = tmp_path / "mixed"
