@@ -22,6 +22,7 @@ from .routes import auth, cases, definitions, health, incidents, messages, metri
 from .limits import StreamedBodyLimit
 from .routes import attachments, diagram
 from .routes import external_tasks
+from .routes import migrations
 from . import web
 from .web.errors import html_error, wants_html
 
@@ -43,6 +44,7 @@ def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
     for module in (attachments, diagram):  # issue 5: files on a case, the case's diagram
         app.include_router(module.router, prefix="/api")
     app.include_router(external_tasks.router, prefix="/api")  # issue 6: service tasks worked by other systems
+    app.include_router(migrations.router, prefix="/api")  # issue 11: running cases to another version
     app.include_router(metrics.router)  # issue 6: GET /metrics (Prometheus), beside /api
 
     web.install(app)  # issue 5: the staff web UI (pages, /static)

@@ -16,6 +16,7 @@ READ_ALL = ("admin", "auditor")
 UNIT_MEMBERS = ("caseworker", "teamlead")
 STARTERS = ("caseworker", "teamlead", "admin", "integration")
 DEPLOYERS = ("process_owner", "admin")
+MIGRATORS = ("process_owner", "admin")  # move running cases to another version
 MESSAGE_SENDERS = ("admin", "integration") + UNIT_MEMBERS  # unit members: only for their own lanes
 
 
