@@ -19,7 +19,8 @@ What this module adds:
 - alignment by id and by the process owner's explicit mapping only (SpecDiff's
   structural guesses are dropped: CONTRACT.md says an unmapped removed element refuses);
 - checks per case, each with a reason a process owner can act on (see `_check`);
-- what `reset_branch` threw away is put back: data, internal data, state, and the
+- what `reset_branch` threw away is put back: data, internal data, state, the moment
+  of its last state change, and the
   workflow's last task (migrate_workflow always forgets it: see `move`);
 - a timer whose definition changed is computed again from when its wait began, not
   from the migration (the legal clock does not restart);
@@ -270,6 +271,7 @@ class _Saved:
     states: dict = field(default_factory=dict)
     old_specs: dict = field(default_factory=dict)
     elements: dict = field(default_factory=dict)
+    changed_at: dict = field(default_factory=dict)  # Task.last_state_change: when it became READY or WAITING
 
 
 def _all_tasks(workflow):
@@ -289,6 +291,7 @@ def _snapshot(workflow) -> _Saved:
             saved.data[task.id] = deepcopy(task.data)
             saved.internal[task.id] = deepcopy(task.internal_data)
             saved.old_specs[task.id] = task.task_spec
+            saved.changed_at[task.id] = task.last_state_change
     return saved
 
 
@@ -347,6 +350,8 @@ def _restore(workflow, saved: _Saved, result: MoveResult, task_created, script_c
                 reasons.append(f"'{element_id(task)}' would change from {before} to {task.state}")
                 continue
             task._set_state(before)
+        if task.id in saved.changed_at:
+            task.last_state_change = saved.changed_at[task.id]
         if task.state == TaskState.WAITING and isinstance(task.task_spec, CatchingEvent):
             task.workflow.top_workflow.event_manager.add_task(task)
     return reasons
@@ -361,14 +366,14 @@ def _recompute_timer(task, old_spec, saved: _Saved, task_created, script_context
     old_due = timer_due(task)
     for key in ("event_value", "event_fired", "seen_events"):
         task.internal_data.pop(key, None)
-    base = _wait_began(task, task_created)
+    base = _wait_began(task, saved.changed_at[task.id], task_created)
     with clock.at(base):
         task.task_spec.event_definition.has_fired(task)  # computes and stores the due time at `base`
     return {"element_id": element_id(task), "old_due_at": old_due, "new_due_at": timer_due(task),
             "from": base}
 
 
-def _wait_began(task, task_created) -> datetime:
+def _wait_began(task, changed_at: float, task_created) -> datetime:
     """When the case began to wait here: for a boundary timer, when its activity's task was created."""
     parent = task.parent
     if parent is not None and isinstance(parent.task_spec, BoundaryEventSplit):
@@ -378,7 +383,7 @@ def _wait_began(task, task_created) -> datetime:
                 if created is not None:
                     return clock.as_utc(created)
     # SpiffWorkflow's own record of the moment the task began to wait (wall time)
-    return datetime.fromtimestamp(task.last_state_change, timezone.utc)
+    return datetime.fromtimestamp(changed_at, timezone.utc)
 
 
 def _stale(workflow) -> list[str]:
