@@ -17,40 +17,32 @@ What the library gives (SpiffWorkflow.bpmn.util.diff):
 
 What this module adds:
 - alignment by id and by the process owner's explicit mapping only (SpecDiff's
-  structural guesses are dropped: CONTRACT.md says an unmapped removed element refuses);
+  structural guesses are dropped: CONTRACT.md says an unmapped removed element refuses),
+  computed once per pair of versions and reused by name (`_KnownDiff`);
 - checks per case, each with a reason a process owner can act on (see `_check`);
-- what `reset_branch` threw away is put back: data, internal data, state, the moment
-  of its last state change, and the
-  workflow's last task (migrate_workflow always forgets it: see `move`);
-- a timer whose definition changed is computed again from when its wait began, not
-  from the migration (the legal clock does not restart);
-- the path ahead of running call activities and subprocesses is predicted again;
-- a round trip through the serializer proves the result loads with the new spec.
+- what migrate_workflow drops, put back (engine.bpmn_migration_repair): data, internal
+  data, state and state-change time of the reset tasks, the workflow's last task, a
+  changed timer computed again from when its wait began (the legal clock does not
+  restart), the path ahead of running call activities and subprocesses;
+- a last check that loading the saved state will find every spec it looks up by name.
 """
 from __future__ import annotations
 
 import json
-from copy import deepcopy
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
-from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
-from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.task import TaskState
 
-from . import clock
-from .projections import element_id, timer_due
-from .serialization import state_to_json, workflow_from_json
+from .bpmn_migration_repair import (
+    ACTIVE, AHEAD, RESET, all_tasks, definition, predict_ahead, prune_cancelled, reconnect_triggered, restore,
+    snapshot, timers_of, unresolved,
+)
+from .projections import element_id
 from .spiff import SERIALIZER
 
-AHEAD = TaskState.FUTURE | TaskState.LIKELY | TaskState.MAYBE   # not reached yet: predicted again after a move
-ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
-RESET = TaskState.READY | TaskState.WAITING                      # what migrate_workflow resets
 STATE_NAMES = {TaskState.READY: "ready", TaskState.WAITING: "waiting", TaskState.STARTED: "started"}
 SUFFIXES = (".BoundaryEventSplit", ".BoundaryEventJoin", " [child]")  # library task specs named after an element
 
@@ -76,7 +68,6 @@ class MoveResult:
     tasks: dict[str, TaskMove] = field(default_factory=dict)  # by Spiff task id
     timers: list[dict] = field(default_factory=list)         # timers computed again: element, old and new due
     mapping_used: dict[str, str] = field(default_factory=dict)
-    state_json: str = ""
 
 
 @dataclass
@@ -100,25 +91,25 @@ def target_name(name: str, mapping: dict[str, str]) -> str:
 
 
 def move(workflow, target_spec_json: str, mapping: dict[str, str], *, script_context=None,
-         task_created=lambda _task_id: None) -> MoveResult:
+         task_created=lambda _task_id: None, source_key: str | None = None) -> MoveResult:
     """Move `workflow` onto the spec in `target_spec_json`; raise MoveRefused (workflow unusable) when unsafe.
 
     `task_created(spiff_task_id)` answers when a human task was created (its row), the
-    moment a boundary timer on it began. The caller discards the workflow on refusal.
+    moment a boundary timer on it began. `source_key` names the version the workflow
+    runs on (its definition id): the spec alignment is then computed once per pair of
+    versions and mapping. The caller discards the workflow on refusal.
     """
-    specs = json.loads(target_spec_json)
-    registry = SERIALIZER.registry
-    new_spec = registry.restore(specs["spec"])
-    new_subs = {name: registry.restore(sub) for name, sub in specs["subprocess_specs"].items()}
+    new_spec, new_subs = _target_specs(target_spec_json, shared=not _has_triggered(workflow))
     result = MoveResult()
-    parts, reasons = _align_all(workflow, new_spec, new_subs, mapping)
+    pair = (source_key, target_spec_json, tuple(sorted(mapping.items()))) if source_key else None
+    parts, reasons = _align_all(workflow, new_spec, new_subs, mapping, pair)
     for part in parts:
         reasons.extend(_check(part))
     if reasons:
         raise MoveRefused(_distinct(reasons))
-    saved = _snapshot(workflow)
+    saved = snapshot(workflow)
     for part in parts:
-        _prune_cancelled(part)
+        prune_cancelled(part)
         last = part.workflow.last_task
         migrate_workflow(part.diff, part.workflow, part.new_spec)
         # 3.2.0 tests `last_task not in workflow.tasks`, a dict keyed by id, so it always forgets the last
@@ -126,29 +117,28 @@ def move(workflow, target_spec_json: str, mapping: dict[str, str], *, script_con
         if last is not None and last.id in part.workflow.tasks:
             part.workflow.last_task = last
     workflow.subprocess_specs = new_subs
-    _reconnect_triggered(workflow)
-    reasons = _predict_ahead(workflow)
-    reasons += _restore(workflow, saved, result, task_created, script_context)
-    reasons += _stale(workflow)
+    reconnect_triggered(workflow)
+    reasons = predict_ahead(workflow)
+    reasons += restore(workflow, saved, result, task_created, script_context)
+    reasons += unresolved(workflow, new_subs)
     if reasons:
         raise MoveRefused(reasons)
-    for task in _all_tasks(workflow):
+    for task in all_tasks(workflow):
         old = saved.elements.get(task.id)
         if old in mapping:
             result.mapping_used[old] = mapping[old]
         if task.has_state(ACTIVE):
             result.tasks[str(task.id)] = TaskMove(task, old, element_id(task), STATE_NAMES[task.state])
-    result.state_json = _round_trip(workflow, target_spec_json, script_context)
     return result
 
 
 # -- alignment -------------------------------------------------------------------------------------
 
 
-def _align_all(workflow, new_spec, new_subs, mapping) -> tuple[list[_Part], list[str]]:
+def _align_all(workflow, new_spec, new_subs, mapping, pair) -> tuple[list[_Part], list[str]]:
     top = _Part(workflow, new_spec)
     parts, reasons = [top], []
-    _align(top, mapping)
+    _align(top, mapping, pair)
     by_workflow = {id(workflow): top}
     for sp_id, sub in sorted(workflow.subprocesses.items(), key=lambda item: item[1].depth):
         owner = workflow.get_task_from_id(sp_id)
@@ -165,25 +155,55 @@ def _align_all(workflow, new_spec, new_subs, mapping) -> tuple[list[_Part], list
             reasons.append(f"'{element_id(owner)}' runs '{called}', which the new version does not contain")
             continue
         part = _Part(sub, new_subs[called])
-        _align(part, mapping)
+        _align(part, mapping, pair)
         parts.append(part)
         by_workflow[id(sub)] = part
     return parts, reasons
 
 
-def _align(part: _Part, mapping: dict[str, str]) -> None:
+_ALIGNED: dict[tuple, dict] = {}
+
+
+def _align(part: _Part, mapping: dict[str, str], pair: tuple | None) -> None:
     """The library's SpecDiff and WorkflowDiff, with alignment by id and explicit mapping only."""
     old_spec, new_spec = part.workflow.spec, part.new_spec
-    spec_diff = SpecDiff(SERIALIZER.registry, old_spec, new_spec)
-    for spec in old_spec.task_specs.values():
-        target = new_spec.task_specs.get(target_name(spec.name, mapping))
-        if spec_diff.alignment.get(spec) is not target or spec not in spec_diff.comparisons:
-            spec_diff.alignment[spec] = target
-            spec_diff.comparisons.pop(spec, None)
-            if target is not None:
-                spec_diff.comparisons[spec] = spec_diff._compare_task_specs(spec, target)
+    key = (*pair, old_spec.name, new_spec.name) if pair else None
+    if key is not None and key in _ALIGNED:
+        spec_diff = _KnownDiff(old_spec, new_spec, _ALIGNED[key])
+    else:
+        spec_diff = SpecDiff(SERIALIZER.registry, old_spec, new_spec)
+        for spec in old_spec.task_specs.values():
+            target = new_spec.task_specs.get(target_name(spec.name, mapping))
+            if spec_diff.alignment.get(spec) is not target or spec not in spec_diff.comparisons:
+                spec_diff.alignment[spec] = target
+                spec_diff.comparisons.pop(spec, None)
+                if target is not None:
+                    spec_diff.comparisons[spec] = spec_diff._compare_task_specs(spec, target)
+        if key is not None:
+            if len(_ALIGNED) > 64:
+                _ALIGNED.clear()
+            _ALIGNED[key] = {spec.name: (target.name if target is not None else None,
+                                         spec_diff.comparisons.get(spec))
+                             for spec, target in spec_diff.alignment.items()}
     part.spec_diff = spec_diff
     part.diff = WorkflowDiff(part.workflow, spec_diff)
+
+
+class _KnownDiff(SpecDiff):
+    """What SpecDiff answered for the same two versions and mapping, applied by name to this case's specs.
+
+    A case's specs are restored afresh with every load, so SpecDiff's answer (keyed by spec
+    objects) is kept by name; its `removed` and `changed` read these attributes as they are.
+    """
+
+    def __init__(self, old_spec, new_spec, known: dict):  # noqa: D107 - SpecDiff's own traversal is skipped
+        self.added, self.alignment, self.comparisons, self._registry = [], {}, {}, SERIALIZER.registry
+        for spec in old_spec.task_specs.values():
+            name, changes = known.get(spec.name, (None, None))
+            target = new_spec.task_specs.get(name) if name is not None else None
+            self.alignment[spec] = target
+            if target is not None:
+                self.comparisons[spec] = list(changes or [])
 
 
 # -- checks (nothing is changed before all of them passed) ------------------------------------------
@@ -241,170 +261,39 @@ def _only_cancelled_below(task) -> bool:
     return all(d.has_state(TaskState.CANCELLED | AHEAD) for d in _descendants(task))
 
 
-def _definition(spec):
-    return getattr(spec, "event_definition", None)
-
-
 def _timer_changed(task, new_spec) -> bool:
-    old, new = _definition(task.task_spec), _definition(new_spec)
+    old, new = definition(task.task_spec), definition(new_spec)
     convert = SERIALIZER.registry.convert
     return (old is None) != (new is None) or (old is not None and convert(old) != convert(new))
 
 
-def _timers_of(definition) -> list:
-    if isinstance(definition, MultipleEventDefinition):
-        return [d for d in definition.event_definitions if isinstance(d, TimerEventDefinition)]
-    return [definition] if isinstance(definition, TimerEventDefinition) else []
-
-
 def _is_cycle(spec) -> bool:
-    return any(isinstance(d, CycleTimerEventDefinition) for d in _timers_of(_definition(spec)))
+    return any(isinstance(d, CycleTimerEventDefinition) for d in timers_of(definition(spec)))
 
 
-# -- the move ---------------------------------------------------------------------------------------
+# -- the target version's specs ----------------------------------------------------------------------
+
+_TARGETS: dict[str, tuple] = {}
 
 
-@dataclass
-class _Saved:
-    data: dict = field(default_factory=dict)
-    internal: dict = field(default_factory=dict)
-    states: dict = field(default_factory=dict)
-    old_specs: dict = field(default_factory=dict)
-    elements: dict = field(default_factory=dict)
-    changed_at: dict = field(default_factory=dict)  # Task.last_state_change: when it became READY or WAITING
+def _has_triggered(workflow) -> bool:
+    return any(task.triggered for task in workflow.task_tree.children)
 
 
-def _all_tasks(workflow):
-    yield from workflow.tasks.values()
-    for sub in workflow.subprocesses.values():
-        yield from sub.tasks.values()
+def _target_specs(target_spec_json: str, *, shared: bool) -> tuple:
+    """The new version's specs, restored once per version and shared by the cases of a batch.
 
-
-def _snapshot(workflow) -> _Saved:
-    saved = _Saved()
-    for task in _all_tasks(workflow):
-        if task.has_state(AHEAD):
-            continue
-        saved.states[task.id] = task.state
-        saved.elements[task.id] = element_id(task)
-        if task.has_state(RESET):
-            saved.data[task.id] = deepcopy(task.data)
-            saved.internal[task.id] = deepcopy(task.internal_data)
-            saved.old_specs[task.id] = task.task_spec
-            saved.changed_at[task.id] = task.last_state_change
-    return saved
-
-
-def _prune_cancelled(part: _Part) -> None:
-    """Cancelled branches of removed elements (an unused boundary timer) would not load with the new spec."""
-    for task in list(part.workflow.tasks.values()):
-        if (task.id in part.workflow.tasks and task.has_state(TaskState.CANCELLED)
-                and part.spec_diff.alignment.get(task.task_spec) is None):
-            part.workflow._remove_task(task.id)
-
-
-def _reconnect_triggered(workflow) -> None:
-    """An event subprocess the case has started is linked to the start task in the spec (see serialization)."""
-    start = workflow.spec.start
-    for task in workflow.task_tree.children:
-        spec = task.task_spec
-        if task.triggered and spec.name in getattr(start, "trigger_specs", []) and start not in spec.inputs:
-            start.connect(spec)
-            spec.connect(workflow.spec.end)
-
-
-def _predict_ahead(workflow) -> list[str]:
-    """migrate_workflow predicts again below READY and WAITING tasks; do the same below running subprocesses."""
-    reasons = []
-    for task in list(_all_tasks(workflow)):
-        if not task.has_state(TaskState.STARTED):
-            continue
-        if isinstance(task.task_spec, LoopTask):
-            continue  # its children are its instances; a changed multi-instance was refused
-        for child in list(task.children):
-            if child.has_state(AHEAD):
-                task.workflow._remove_task(child.id)
-            else:
-                reasons.append(f"'{element_id(task)}' has work after it although it is still running")
-        task.task_spec._predict_hook(task)
-        for child in task.children:
-            child.task_spec._predict(child, mask=AHEAD)
-    return reasons
-
-
-def _restore(workflow, saved: _Saved, result: MoveResult, task_created, script_context) -> list[str]:
-    """Put back what reset_branch dropped; compute again the timers whose definition changed."""
-    reasons = []
-    for task in _all_tasks(workflow):
-        if task.id not in saved.states:
-            continue
-        before = saved.states[task.id]
-        if task.id in saved.data:
-            task.data = saved.data[task.id]
-            task.internal_data = saved.internal[task.id]
-            old_spec = saved.old_specs[task.id]
-            if before == TaskState.WAITING and _timers_of(_definition(task.task_spec)) and _changed(old_spec, task):
-                result.timers.append(_recompute_timer(task, old_spec, saved, task_created, script_context))
-        if task.state != before:
-            if before not in (TaskState.READY, TaskState.WAITING):
-                reasons.append(f"'{element_id(task)}' would change from {before} to {task.state}")
-                continue
-            task._set_state(before)
-        if task.id in saved.changed_at:
-            task.last_state_change = saved.changed_at[task.id]
-        if task.state == TaskState.WAITING and isinstance(task.task_spec, CatchingEvent):
-            task.workflow.top_workflow.event_manager.add_task(task)
-    return reasons
-
-
-def _changed(old_spec, task) -> bool:
-    convert = SERIALIZER.registry.convert
-    return convert(_definition(old_spec)) != convert(_definition(task.task_spec))
-
-
-def _recompute_timer(task, old_spec, saved: _Saved, task_created, script_context) -> dict:
-    old_due = timer_due(task)
-    for key in ("event_value", "event_fired", "seen_events"):
-        task.internal_data.pop(key, None)
-    base = _wait_began(task, saved.changed_at[task.id], task_created)
-    with clock.at(base):
-        task.task_spec.event_definition.has_fired(task)  # computes and stores the due time at `base`
-    return {"element_id": element_id(task), "old_due_at": old_due, "new_due_at": timer_due(task),
-            "from": base}
-
-
-def _wait_began(task, changed_at: float, task_created) -> datetime:
-    """When the case began to wait here: for a boundary timer, when its activity's task was created."""
-    parent = task.parent
-    if parent is not None and isinstance(parent.task_spec, BoundaryEventSplit):
-        for sibling in parent.children:
-            if sibling is not task and not isinstance(sibling.task_spec, CatchingEvent):
-                created = task_created(str(sibling.id))
-                if created is not None:
-                    return clock.as_utc(created)
-    # SpiffWorkflow's own record of the moment the task began to wait (wall time)
-    return datetime.fromtimestamp(changed_at, timezone.utc)
-
-
-def _stale(workflow) -> list[str]:
-    """Every task must now stand on a spec of the version it will be loaded with."""
-    reasons = []
-    for wf in [workflow, *workflow.subprocesses.values()]:
-        known = {id(spec) for spec in wf.spec.task_specs.values()}
-        for task in wf.tasks.values():
-            if id(task.task_spec) not in known:
-                reasons.append(f"'{element_id(task)}' could not be placed in the new version")
-    return reasons
-
-
-def _round_trip(workflow, target_spec_json: str, script_context) -> str:
-    """Serialize and load with the new spec; the same tasks in the same states, or the move is refused."""
-    state = state_to_json(workflow)
-    try:
-        loaded = workflow_from_json(state, target_spec_json, script_context)
-    except Exception as exc:  # noqa: BLE001 - whatever the library raises, the move is unsafe
-        raise MoveRefused([f"the moved case does not load with the new version ({type(exc).__name__})"]) from exc
-    shape = lambda wf: {t.id: (t.task_spec.name, t.state) for t in _all_tasks(wf)}  # noqa: E731
-    if shape(loaded) != shape(workflow):
-        raise MoveRefused(["the moved case does not load back the same with the new version"])
-    return state
+    Nothing in a move changes a spec, except linking an event subprocess the case has
+    started to the start task (`reconnect_triggered`): such a case gets a copy of its own.
+    """
+    if shared and target_spec_json in _TARGETS:
+        return _TARGETS[target_spec_json]
+    specs = json.loads(target_spec_json)
+    registry = SERIALIZER.registry
+    restored = (registry.restore(specs["spec"]),
+                {name: registry.restore(sub) for name, sub in specs["subprocess_specs"].items()})
+    if shared:
+        if len(_TARGETS) > 16:
+            _TARGETS.clear()
+        _TARGETS[target_spec_json] = restored
+    return restored

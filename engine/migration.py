@@ -119,7 +119,8 @@ def migrate_case(session: Session, *, plan: MigrationPlan, case_id: str, actor: 
         run = CaseRun(session, case, actor=actor, rules=rules)
         moved = move(run.workflow, _definition_spec(session, plan.target_id), plan.mapping,
                      script_context=rules.script_context(),
-                     task_created=lambda task_id: rows[task_id].created_at if task_id in rows else None)
+                     task_created=lambda task_id: rows[task_id].created_at if task_id in rows else None,
+                     source_key=plan.source_id)
     except MoveRefused as exc:
         raise MigrationRefused(exc.reasons) from None
     except ProcessError as exc:
