@@ -90,8 +90,8 @@ def target_name(name: str, mapping: dict[str, str]) -> str:
     return name
 
 
-def move(workflow, target_spec_json: str, mapping: dict[str, str], *, script_context=None,
-         task_created=lambda _task_id: None, source_key: str | None = None) -> MoveResult:
+def move(workflow, target_spec_json: str, mapping: dict[str, str], *, task_created=lambda _task_id: None,
+         source_key: str | None = None) -> MoveResult:
     """Move `workflow` onto the spec in `target_spec_json`; raise MoveRefused (workflow unusable) when unsafe.
 
     `task_created(spiff_task_id)` answers when a human task was created (its row), the
@@ -119,7 +119,7 @@ def move(workflow, target_spec_json: str, mapping: dict[str, str], *, script_con
     workflow.subprocess_specs = new_subs
     reconnect_triggered(workflow)
     reasons = predict_ahead(workflow)
-    reasons += restore(workflow, saved, result, task_created, script_context)
+    reasons += restore(workflow, saved, result, task_created)
     reasons += unresolved(workflow, new_subs)
     if reasons:
         raise MoveRefused(reasons)

@@ -109,7 +109,7 @@ def predict_ahead(workflow) -> list[str]:
     return reasons
 
 
-def restore(workflow, saved: Saved, result, task_created, script_context) -> list[str]:
+def restore(workflow, saved: Saved, result, task_created) -> list[str]:
     """Put back what reset_branch dropped; compute again the timers whose definition changed."""
     reasons = []
     for task in all_tasks(workflow):
@@ -121,10 +121,11 @@ def restore(workflow, saved: Saved, result, task_created, script_context) -> lis
             task.internal_data = saved.internal[task.id]
             old_spec = saved.old_specs[task.id]
             if before == TaskState.WAITING and timers_of(definition(task.task_spec)) and _changed(old_spec, task):
-                result.timers.append(_recompute_timer(task, old_spec, saved, task_created, script_context))
+                result.timers.append(_recompute_timer(task, saved, task_created))
         if task.state != before:
             if before not in (TaskState.READY, TaskState.WAITING):
-                reasons.append(f"'{element_id(task)}' would change from {before} to {task.state}")
+                reasons.append(f"'{element_id(task)}' would change from {TaskState.get_name(before)} "
+                               f"to {TaskState.get_name(task.state)}")
                 continue
             task._set_state(before)
         if task.id in saved.changed_at:
@@ -139,7 +140,7 @@ def _changed(old_spec, task) -> bool:
     return convert(definition(old_spec)) != convert(definition(task.task_spec))
 
 
-def _recompute_timer(task, old_spec, saved: Saved, task_created, script_context) -> dict:
+def _recompute_timer(task, saved: Saved, task_created) -> dict:
     old_due = timer_due(task)
     for key in ("event_value", "event_fired", "seen_events"):
         task.internal_data.pop(key, None)

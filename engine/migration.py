@@ -30,7 +30,7 @@ from .config import CaseRules
 from .deadlines import DeadlineError, due_at, parse_rule
 from .errors import Conflict, Invalid, ProcessError
 from .locking import lock_case
-from .models import Case, HumanTask, ProcessDefinition, ServiceTask
+from .models import Case, HumanTask, ProcessDefinition, ServiceTask, TaskDeadlineNotice
 from .projections import OPEN_STATES, element_id, element_name, unit_of
 from .runtime import CaseRun, _definition_spec
 from .service_spec import topic_of
@@ -118,7 +118,6 @@ def migrate_case(session: Session, *, plan: MigrationPlan, case_id: str, actor: 
     try:
         run = CaseRun(session, case, actor=actor, rules=rules)
         moved = move(run.workflow, _definition_spec(session, plan.target_id), plan.mapping,
-                     script_context=rules.script_context(),
                      task_created=lambda task_id: rows[task_id].created_at if task_id in rows else None,
                      source_key=plan.source_id)
     except MoveRefused as exc:
@@ -132,6 +131,8 @@ def migrate_case(session: Session, *, plan: MigrationPlan, case_id: str, actor: 
     for row, changes in updates:  # every check passed: now write
         for name, value in changes.items():
             setattr(row, name, value)
+        if "due_at" in changes:
+            _forget_overdue_notice(session, row)
         outcome.tasks.append({"task_id": row.id, "element_id": row.element_id, **_jsonable(changes)})
     for row, changes in services:
         for name, value in changes.items():
@@ -184,6 +185,17 @@ def _due_from_creation(row: HumanTask, rule_text: str, data: dict, rules: CaseRu
         return clock.as_utc(due_at(rule, data, clock.as_utc(row.created_at), rules.calendar))
     except DeadlineError as exc:
         raise MigrationRefused([f"the new deadline of '{row.element_id}' cannot be applied: {exc}"]) from None
+
+
+def _forget_overdue_notice(session: Session, row: HumanTask) -> None:
+    """An overdue flag set for the old due time (engine.escalations) must not escalate on the new one.
+
+    Not yet escalated, it is dropped: the worker flags the task again if it is overdue by
+    its new due time (a reminder already queued for the same person is not queued twice).
+    """
+    notice = session.get(TaskDeadlineNotice, row.id)
+    if notice is not None and notice.escalated_at is None:
+        session.delete(notice)
 
 
 def _follow_service_tasks(session: Session, case: Case, moved) -> list[tuple[ServiceTask, dict]]:

@@ -16,9 +16,9 @@ import time_machine
 from sqlalchemy import select
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 
-from engine import audit, catalog, clock, runtime, tasks
+from engine import audit, catalog, clock, escalations, runtime, tasks
 from engine.migration_batch import run_batch
-from engine.models import Case, HumanTask, ProcessDefinition, ServiceTask, Wait
+from engine.models import Case, HumanTask, ProcessDefinition, ServiceTask, TaskDeadlineNotice, Wait
 from engine.projections import timer_due
 from engine.runtime import _definition_spec
 from engine.serialization import new_workflow, workflow_from_json
@@ -252,3 +252,28 @@ def test_service_task_rows_follow_a_renamed_element(db, session, users):
     session.expire_all()
     moved = session.get(ServiceTask, row.id)
     assert (moved.element_id, moved.status, moved.topic) == ("send_brev_til_borger", "open", "brev_til_borger")
+
+
+def test_a_changed_deadline_counts_from_the_task_and_drops_the_old_overdue_flag(db, session, users):
+    """frist.bpmn's task is due after P2D; version 2 gives it P10D: due ten days after it was created, not reminded."""
+    f.deploy_files(session, WORKER_DATA / "frist.bpmn")
+    monday = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+    with clock.at(monday):
+        case = f.start_case(session, "frist")
+    [row] = open_rows(session, case.id)
+    overdue = datetime(2026, 3, 5, 9, tzinfo=timezone.utc)
+    [task_id] = escalations.candidates(session, now=overdue, limit=5)
+    escalations.handle_task(session, task_id=task_id, now=overdue, rules=f.RULES, default_grace="P2D working")
+    session.commit()
+    assert session.get(TaskDeadlineNotice, row.id) is not None                   # flagged for the old due time
+    text = (WORKER_DATA / "frist.bpmn").read_text(encoding="utf-8").replace('value="P2D"', 'value="P10D"')
+    deploy_v2(session, text, "frist.bpmn")
+    with clock.at(overdue):
+        assert run_batch(db.session_factory, process_key="frist", from_version=1, to_version=2, actor="owner",
+                         rules=f.RULES).migrated == [case.id]
+    session.expire_all()
+    moved = session.get(HumanTask, row.id)
+    assert (moved.deadline_rule, moved.created_at) == ("P10D", row.created_at)
+    assert clock.as_utc(moved.due_at).date() == date(2026, 3, 12)                # ten days from 2 March
+    assert session.get(TaskDeadlineNotice, row.id) is None
+    assert escalations.candidates(session, now=datetime(2026, 3, 7, tzinfo=timezone.utc), limit=5) == []
