@@ -277,3 +277,20 @@ def test_a_changed_deadline_counts_from_the_task_and_drops_the_old_overdue_flag(
     assert clock.as_utc(moved.due_at).date() == date(2026, 3, 12)                # ten days from 2 March
     assert session.get(TaskDeadlineNotice, row.id) is None
     assert escalations.candidates(session, now=datetime(2026, 3, 7, tzinfo=timezone.utc), limit=5) == []
+
+
+def test_a_step_that_changes_kind_refuses_the_cases_on_it_not_those_past_it(db, session, users):
+    with clock.at(T0):
+        on_it = f.start_case(session, "structure", actor=users["jc"], data={"virksomhed": True}).id
+    past_it = at_visits(session, users)
+    scripted = re.sub(r'<bpmn:userTask id="kontakt" name="Kontakt virksomhed" camunda:formKey="t_note"/>',
+                      '<bpmn:scriptTask id="kontakt" name="Kontakt virksomhed"><bpmn:script>kontaktet = True'
+                      '</bpmn:script></bpmn:scriptTask>', STRUCTURE)
+    assert scripted != STRUCTURE
+    deploy_v2(session, scripted)
+    result = migrate(db)
+    assert result.migrated == [past_it]
+    [refusal] = result.refused
+    assert refusal["case_id"] == on_it and refusal["reason"] == (
+        "'kontakt' is a UserTask but 'kontakt' in the new version is a ScriptTask")
+    finish(session, users, past_it)
