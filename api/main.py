@@ -26,6 +26,7 @@ from .routes import attachments, diagram
 from .routes import external_tasks
 from .routes import users, versions
 from . import docs, web
+from .routes import migrations
 from .web.errors import html_error, wants_html
 
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
         app.include_router(module.router, prefix="/api")
     app.include_router(versions.router, prefix="/api")  # deploy history, where cases stand, diffs
     app.include_router(users.router, prefix="/api")  # admins: end sessions, disable users
+    app.include_router(migrations.router, prefix="/api")  # running cases to another version
     app.include_router(metrics.router)  # GET /metrics (Prometheus), beside /api
     web.install(app)  # the staff web UI (pages, /static)
     docs.install(app)  # /docs with Swagger UI's files from an installed package, not a CDN

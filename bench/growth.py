@@ -26,7 +26,7 @@ from engine import runtime
 from engine.models import Case, ProcessDefinition
 from engine.bpmn.serializer import state_to_json, workflow_from_json
 
-from .common import FORMS, LOOP_KEY, RULES, STD_LOOP_KEY, Row, median, open_task_ids, prepare_database, start_case
+from .common import LOOP_KEY, RULES, STD_LOOP_KEY, Row, median, open_task_ids, prepare_database, start_case
 
 SIZES = (10, 100, 1000)
 MEASURE = 20

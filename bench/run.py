@@ -4,6 +4,7 @@ Rows a: SpiffWorkflow alone, in-process (bench.library).
 Rows b: task completions through the HTTP API on SQLite and PostgreSQL (bench.api_rows).
 Rows c, d: the cost of one completion as a case grows to 10, 100 and 1,000 completed tasks (bench.growth).
 Rows e: the worker: timer lag for 10,000 timers with 1 and 3 workers, idle CPU (bench.worker_rows).
+Row f: running cases migrated to a new version, a batch of 10,000 on PostgreSQL (bench.migration_rows).
 
 A benchmark, not a test: it asserts nothing. Every loop is bounded; the whole
 run takes a few minutes on two cores. Progress goes to stderr, the result to stdout.
@@ -16,7 +17,7 @@ import time
 
 from engine.bpmn import patches as bpmn_patches
 
-from . import api_rows, growth, library, machine, report, worker_rows
+from . import api_rows, growth, library, machine, migration_rows, report, worker_rows
 
 
 def _progress(message: str) -> None:
@@ -37,6 +38,8 @@ def main() -> int:
     rows += growth.run()
     _progress("(e) the worker: timer lag and idle CPU ...")
     rows += worker_rows.run(_progress)
+    _progress("(f) migrating 10,000 running cases to a new version ...")
+    rows += migration_rows.run(_progress)
     seconds = time.perf_counter() - started
     print("\n".join(description))
     print(f"Whole run: {seconds:.0f} s\n")

@@ -29,6 +29,7 @@ UNIT_MEMBERS = ("caseworker", "teamlead")
 STARTERS = ("caseworker", "teamlead", "admin", "integration")
 DEPLOYERS = ("process_owner", "admin")
 VERSION_READERS = DEPLOYERS + ("auditor",)  # deploy history, where cases stand, diffs
+MIGRATORS = ("process_owner", "admin")  # move running cases to another version
 MESSAGE_SENDERS = ("admin", "integration") + UNIT_MEMBERS  # unit members: only for their own lanes
 
 FULL = "full"      # data, tasks, audit trail, attachments, diagram

@@ -339,3 +339,24 @@ class ServiceTask(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(TS)
     completed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+
+
+# -- issue 11: migration of running cases (engine/migration_batch.py) -----------------------------
+
+class MigrationRun(Base):
+    """One batch of `POST /api/migrations` or `tovholder migrate` that changed cases (dry runs are not kept)."""
+
+    __tablename__ = "migration_runs"
+    __table_args__ = (Index("ix_migration_runs_key", "process_key", "started_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    process_key: Mapped[str] = mapped_column(String(200))
+    from_version: Mapped[int] = mapped_column(Integer)
+    to_version: Mapped[int] = mapped_column(Integer)
+    mapping: Mapped[dict] = mapped_column(JSON, default=dict)
+    case_ids: Mapped[list | None] = mapped_column(JSON, nullable=True)  # None: every running case of from_version
+    actor: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(TS)
+    finished_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)  # None: still running, or it crashed
+    cases: Mapped[int] = mapped_column(Integer, default=0)
+    migrated: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[list] = mapped_column(JSON, default=list)  # [{"case_id", "reason"}]

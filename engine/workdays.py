@@ -12,7 +12,11 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
+# Imported here, not on the first call: the first country_holidays() imports every country's
+# module (some 200), and when that first call came from a deadline() in a timer expression it ran
+# under the script sandbox's tracer (engine.scripting), which made it slow enough to trip the 2 s
+# script limit on a busy machine: the step failed with ScriptTimeout.
+from holidays.countries.denmark import Denmark
 
 DANISH_TIME = ZoneInfo("Europe/Copenhagen")
 DEFAULT_CLOSED_DAYS = ("06-05", "12-24", "12-31")
@@ -48,7 +52,7 @@ class WorkCalendar:
 
 @lru_cache(maxsize=64)
 def _public_holidays(year: int):
-    return holidays.country_holidays("DK", years=[year], language="da")
+    return Denmark(years=[year], language="da")
 
 
 def end_of_day(day: date) -> datetime:

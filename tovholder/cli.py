@@ -23,6 +23,8 @@ from engine.db import make_db_engine, make_session_factory
 from engine.errors import EngineError, InvalidDefinition
 from engine.settings import SettingsError, load_settings
 
+from . import migrate_cmd
+
 DEMO_PASSWORD = "tovholder-demo"
 DEMO_UNITS = {
     "jobcenter": "Jobcenter",
@@ -316,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=cmd_worker)
 
     sub.add_parser("demo", help="create demo units and users and deploy processes/").set_defaults(func=cmd_demo)
+    migrate_cmd.add_parser(sub)  # issue 11: running cases to another version
     return parser
 
 
@@ -334,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
             element = f" [{p['element']}]" if p.get("element") else ""
             print(f"  {where or '-'}{element} {p.get('message')}", file=sys.stderr)
         return 1
-    except (CliError, EngineError, SettingsError) as exc:
+    except (CliError, EngineError, SettingsError, migrate_cmd.CliInputError) as exc:
         print(f"tovholder: {getattr(exc, 'message', None) or exc}", file=sys.stderr)
         return 2 if isinstance(exc, CliError) else 1
     except OperationalError as exc:

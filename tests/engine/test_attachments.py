@@ -14,7 +14,7 @@ from engine import filetypes, runtime
 from engine.case_rules import CaseRules
 from engine.attachments import UploadLimits
 from engine.errors import Forbidden, FormRejected, Invalid, NotFound, TooLarge, UnsupportedType
-from engine.forms import Form, FormField, load_form, validate_data
+from engine.forms import Form, FormField, validate_data
 from engine.models import Attachment, AuditEvent, CaseAccess, HumanTask
 from tests import factories as f
 

@@ -6,7 +6,7 @@ tasks, and time moves only by clock.at(...) and fire_due_timers(now=...).
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 
 import pytest
 from sqlalchemy import select
