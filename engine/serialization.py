@@ -5,7 +5,9 @@ saved state. We keep the spec on the definition row (`spec_json`) and the
 case row holds only the instance (`state_json`), which makes each save
 smaller and faster. `STATE_FORMAT` names the format of `state_json`; stored
 samples of each format live under tests/data/ so an upgrade that breaks old
-cases fails a test first.
+cases fails a test first. The state is written strictly and read tolerantly
+(engine.strict_json): a state holding NaN or a lone surrogate is never
+written, and one written before that rule still loads.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import json
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 
+from . import strict_json
 from .scripting import ScriptContext
 from .spiff import SERIALIZER, make_script_engine
 
@@ -37,11 +40,11 @@ def state_to_json(workflow: BpmnWorkflow) -> str:
     dct.pop("subprocess_specs", None)
     dct["format"] = STATE_FORMAT
     dct[SERIALIZER.VERSION_KEY] = SERIALIZER.VERSION
-    return json.dumps(dct)
+    return strict_json.dumps(dct)  # NotStrictJson for NaN, Infinity, lone surrogates: see CaseRun.save
 
 
 def workflow_from_json(state_json: str, spec_json: str, script_context: ScriptContext | None = None) -> BpmnWorkflow:
-    dct = json.loads(state_json)
+    dct = strict_json.loads(state_json)
     specs = json.loads(spec_json)
     dct.pop("format", None)
     dct["spec"] = specs["spec"]
