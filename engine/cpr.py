@@ -1,6 +1,7 @@
 """CPR numbers: validation, normal form and masking.
 
-A CPR number is DDMMYY-SSSS. The first serial digit fixes the century
+A CPR number is DDMMYY-SSSS in ASCII digits (only those: a CPR typed in
+other digits is refused, not read as the same number). The first serial digit fixes the century
 (CPR-kontoret's table), so the date can be checked exactly. The modulus-11
 check is not applied: numbers issued since 2007 need not satisfy it.
 Never log a CPR number; show `cpr_masked` instead.
@@ -10,7 +11,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-_CPR = re.compile(r"^(\d{2})(\d{2})(\d{2})-?(\d{4})$")
+# ASCII digits only: without re.ASCII, \d also matches full-width (０), Arabic-Indic (٠) and other
+# digits, and int() reads them, so one citizen could be stored twice under two spellings. \Z, not $,
+# which would let a trailing newline through.
+_CPR = re.compile(r"(\d{2})(\d{2})(\d{2})-?(\d{4})\Z", re.ASCII)
 
 
 class InvalidCpr(ValueError):
@@ -31,7 +35,7 @@ def normalize(value: object) -> str:
         raise InvalidCpr("CPR must be a string of 10 digits, DDMMYY-XXXX or DDMMYYXXXX")
     match = _CPR.match(value.strip())
     if not match:
-        raise InvalidCpr("CPR must be 10 digits, DDMMYY-XXXX or DDMMYYXXXX")
+        raise InvalidCpr("CPR must be 10 digits 0-9, DDMMYY-XXXX or DDMMYYXXXX")
     day, month, year2, serial = match.groups()
     year = _century(int(year2), int(serial[0])) + int(year2)
     try:

@@ -4,6 +4,9 @@
 WAL mode, foreign keys and a busy timeout so that several threads (API and
 worker) can share one file; PostgreSQL uses psycopg 3. Sessions never commit
 on their own: the edge (route, CLI command, worker item) owns the transaction.
+JSON columns are written strictly and read tolerantly (engine.strict_json):
+nothing that a reader cannot take is written, and what was written before
+that rule reads back.
 """
 from __future__ import annotations
 
@@ -13,8 +16,12 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import strict_json
+
 
 def make_db_engine(url: str, **kwargs) -> Engine:
+    kwargs.setdefault("json_serializer", strict_json.dumps)
+    kwargs.setdefault("json_deserializer", strict_json.loads)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

@@ -58,6 +58,10 @@ class FormRejected(Invalid):
     """Completion data the task's form refuses; detail is a list of per-field messages."""
 
 
+class InvalidJson(Invalid):
+    """Data strict JSON cannot hold (NaN, Infinity, a lone surrogate); detail is [{field, message}]."""
+
+
 class ProcessError(EngineError):
     """The diagram failed while running (script, expression, gateway with no path).
 
@@ -65,6 +69,13 @@ class ProcessError(EngineError):
     """
 
     status = 422
+
+
+class UnstorableData(ProcessError):
+    """A run produced data strict JSON cannot hold (a script's NaN or Infinity); nothing is saved.
+
+    The detail names the element whose data holds it and the field (`data.x`).
+    """
 
 
 class TooLarge(EngineError):

@@ -1,7 +1,8 @@
 """Logging that never carries a CPR number.
 
 CONTRACT.md has `GET /api/cases?cpr=`, so a CPR can reach an access-log line;
-`install()` masks anything shaped like one in every record the process emits.
+`install()` masks anything shaped like one in every record the process emits,
+also when percent-encoding hides it, and the value of any `cpr=` parameter.
 
 It wraps the log-record factory rather than adding filters to loggers or
 handlers: a logger's filter does not see records that propagate from its
@@ -16,12 +17,62 @@ import logging
 import re
 from collections.abc import Mapping
 
+# \d without re.ASCII on purpose: a number written in other digits (full-width ０) is masked too.
 _CPR_LIKE = re.compile(r"(?<!\d)(\d{6})-?(\d{4})(?!\d)")
+# The value of a `cpr` query parameter, whatever it holds (a mistyped CPR is personal data too).
+_CPR_PARAM = re.compile(r"(?<![A-Za-z0-9_.~-])(cpr=)([^&#\s\"']+)", re.IGNORECASE)
+_MASKED = re.compile(r"\d{6}-\*{4}")
+_ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 _PLAIN = (int, float, bool, type(None))
 
 
 def mask_cpr(text: str) -> str:
-    return _CPR_LIKE.sub(r"\1-****", text)
+    """Mask CPR-shaped numbers and `cpr=` values, also where percent-encoding hides them.
+
+    uvicorn logs the query string as sent, so `?cpr=090990%2D9012` or
+    `?cpr=%30909909012` (even double-encoded, `%2530...`) hold a full number
+    that no pattern sees in the raw text. When decoding the escapes shows
+    something to mask, the line is logged decoded and masked; escapes of
+    spaces and control characters stay encoded, so a line cannot be split.
+    """
+    masked = _mask_plain(text)
+    if "%" not in masked:
+        return masked
+    decoded = _unescape(masked)
+    if decoded == masked:
+        return masked
+    remasked = _mask_plain(decoded)
+    return remasked if remasked != decoded else masked
+
+
+def _mask_plain(text: str) -> str:
+    return _CPR_PARAM.sub(_mask_param, _CPR_LIKE.sub(r"\1-****", text))
+
+
+def _mask_param(match: re.Match) -> str:
+    value = match.group(2)
+    return match.group(1) + (value if _MASKED.fullmatch(value) else "***")
+
+
+def _unescape(text: str, rounds: int = 3) -> str:
+    """Percent-escapes of printable, non-space characters decoded, `rounds` times over (double encoding)."""
+    for _ in range(rounds):
+        decoded = _ESCAPES.sub(_unescape_run, text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def _unescape_run(match: re.Match) -> str:
+    raw = bytes.fromhex(match.group().replace("%", ""))
+    out = []
+    for char in raw.decode("utf-8", "surrogateescape"):
+        if char.isprintable() and not char.isspace():  # lone surrogates (undecodable bytes) are not printable
+            out.append(char)
+        else:
+            out.append("".join(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogateescape")))
+    return "".join(out)
 
 
 def _mask_value(value):

@@ -18,10 +18,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import TaskState
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
-from . import attachments, audit, clock
+from . import attachments, audit, clock, strict_json
 from . import cpr as cpr_rules
 from .access import check_can_send_message, check_task_workable
 from .accounts import UserView
@@ -32,7 +32,7 @@ from .bpmn.workflow_tasks import completed_ids, due_timers, element_id, end_elem
 from .case_rules import CaseRules
 from .catalog import get_definition, latest_definition
 from .db import is_postgres
-from .errors import Conflict, Invalid, NotFound, ProcessError, TaskNotOpen
+from .errors import Conflict, Invalid, NotFound, ProcessError, TaskNotOpen, UnstorableData
 from .bundles import start_form, task_form
 from .forms import validate_data
 from .json_data import to_plain_json
@@ -78,7 +78,9 @@ def _guarded(action, case_id: str | None = None, actor: str | None = None):
     """Run a SpiffWorkflow call; any exception becomes a ProcessError naming the element."""
     try:
         return action()
-    except ProcessError:
+    except ProcessError as exc:
+        if getattr(exc, "case_id", None) is None:
+            exc.case_id, exc.actor = case_id, actor
         raise
     except (SpiffWorkflowException, Exception) as exc:  # noqa: BLE001 - diagram code may raise anything
         raise _wrap(exc, case_id, actor) from exc
@@ -102,6 +104,31 @@ class CaseRun:
         self.guarded(lambda: self.workflow.do_engine_steps(did_complete_task=interrupt_if_needed))
 
     def save(self) -> None:
+        """Project and store the run; data strict JSON cannot hold (a script's NaN) stores nothing."""
+        try:
+            self._save()
+        except strict_json.NotStrictJson as exc:
+            raise self._unstorable(exc) from None
+        except StatementError as exc:  # a JSON column refused it while flushing (engine.db)
+            if isinstance(exc.orig, strict_json.NotStrictJson):
+                raise self._unstorable(exc.orig) from None
+            raise
+
+    def _unstorable(self, exc: strict_json.NotStrictJson) -> UnstorableData:
+        """Name the element whose data holds the value (the first task holding it, in creation order)."""
+        element, field, reason = None, exc.field(), exc.reason
+        for task in _all_tasks(self.workflow):
+            found = strict_json.problem(task.data)
+            if found is not None:
+                element, field, reason = element_id(task), found.field(), found.reason
+                break
+        message = f"{field} {reason}; nothing was saved"
+        error = UnstorableData(f"the process failed at {element or 'an element'}: {message}",
+                               {"element": element, "line": None, "field": field, "message": message})
+        error.case_id, error.actor = self.case.id, self.actor
+        return error
+
+    def _save(self) -> None:
         session, case, workflow = self.session, self.case, self.workflow
         record_path(session, case, workflow, self.before, actor=self.actor, skip=self.skip)
         finished_now = case.status == CaseStatus.RUNNING and workflow.completed
@@ -121,6 +148,12 @@ class CaseRun:
         session.flush()
         for event in thrown:
             _deliver_between_cases(session, case, event, rules=self.rules, hops=self.hops + 1)
+
+
+def _all_tasks(workflow):
+    yield from workflow.tasks.values()
+    for sub in workflow.subprocesses.values():
+        yield from sub.tasks.values()
 
 
 def _current_data(workflow) -> dict:
@@ -156,6 +189,7 @@ def start_case(session: Session, *, process_key: str, cpr: object, data: object,
                rules: CaseRules, version: int | None = None) -> Case:
     if not isinstance(data, dict):
         raise Invalid("data must be a JSON object")
+    strict_json.check_input(data)
     try:
         digits = cpr_rules.normalize(cpr)
     except cpr_rules.InvalidCpr as exc:
@@ -199,6 +233,7 @@ def _task_row(session: Session, task_id: str) -> HumanTask:
 
 def complete_task(session: Session, *, task_id: str, data: object, user: UserView,
                   rules: CaseRules) -> tuple[HumanTask, Case]:
+    strict_json.check_input(data)
     row = _task_row(session, task_id)
     check_task_workable(user, row)
     case = lock_case(session, row.case_id)
@@ -258,6 +293,7 @@ def correlate_message(session: Session, *, name: object, correlation_key: object
         raise Invalid("correlation_key must be a case id, a CPR number or a key the process names")
     if not isinstance(data, dict):
         raise Invalid("data must be a JSON object")
+    strict_json.check_input(data)
     key = correlation_key.strip()
     waits = _waiting_for(session, name, key)
     case_ids = {w.case_id for w in waits}

@@ -29,7 +29,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 from SpiffWorkflow.task import TaskState
 
-from . import audit, clock, incidents
+from . import audit, clock, incidents, strict_json
 from .case_rules import CaseRules
 from .errors import Conflict, Invalid, NotFound
 from .locking import lock_case
@@ -142,6 +142,7 @@ def complete_service_task(session: Session, *, service_task_id: object, data: ob
     worker = _worker_id(worker_id)
     if not isinstance(data, dict):
         raise Invalid("data must be a JSON object")
+    strict_json.check_input(data)
     row = _row(session, service_task_id, case_id)
     case = lock_case(session, row.case_id)
     session.refresh(row)

@@ -128,3 +128,66 @@ def test_access_records_keep_the_shape_uvicorn_formats():
 def test_mask_cpr(text, masked):
     assert logs.mask_cpr(text) == masked
     assert not re.search(r"(?<!\d)\d{6}-?\d{4}(?!\d)", logs.mask_cpr(text))
+
+
+def _decoded_forms(text: str) -> list[str]:
+    """The text as a reader of the log could read it: percent-decoded (up to three times), digits folded."""
+    import unicodedata
+    from urllib.parse import unquote, unquote_plus
+
+    forms = [text]
+    for _ in range(3):
+        forms += [unquote(forms[-1]), unquote_plus(forms[-1])]
+    return forms + [unicodedata.normalize("NFKC", form) for form in forms]
+
+
+def decoded_leaks(records: list[logging.LogRecord]) -> list[str]:
+    return [f"{r.name}: {text}" for r in records for text in record_texts(r)
+            if any(cpr in form for form in _decoded_forms(text) for cpr in FORBIDDEN)]
+
+
+FULL_WIDTH = CPR.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+ENCODED = [  # what a client may send for CPR (010190-1234); each must reach the log masked
+    "/api/cases?cpr=010190%2D1234",
+    "/api/cases?cpr=%30101901234",
+    "/api/cases?cpr=%2530101901234",          # encoded twice
+    "/api/cases?cpr=%30%31%30%31%39%30%31%32%33%34",
+    "/api/cases?%63pr=01019O1234",            # the name encoded: still the cpr parameter (a mistyped CPR)
+    "/api/cases?CPR=010190%2d1234",
+    f"/api/cases?cpr={FULL_WIDTH}",           # httpx sends it UTF-8 percent-encoded
+    "/api/cases?process_key=010190%2D1234",   # a CPR in other parameters
+    "/api/tasks?case_id=%30101901234&unit=x",
+    "/api/cases?status=01019%30-1234",
+    "/api/cases/010190%2D1234",               # and in paths
+    "/api/cases/%30101901234/audit",
+    "/api/no-such-endpoint/%2530101901234",
+    f"/api/cases/{FULL_WIDTH}",
+]
+
+
+def test_percent_encoded_cprs_in_queries_and_paths_reach_the_log_masked(live, session, captured):
+    f.standard_users(session)
+    with f.client(live, "auditor") as auditor:
+        for path in ENCODED:
+            r = auditor.get(path.removeprefix("/api"))  # the client's base URL ends in /api
+            assert r.status_code < 500, (path, r.text)
+    access = [r.getMessage() for r in captured if r.name == "uvicorn.access"]
+    assert len(access) >= len(ENCODED), access  # the capture is not vacuous
+    assert decoded_leaks(captured) == []
+    assert sum("cpr=010190-****" in line.lower() or "cpr=***" in line.lower() for line in access) >= 7, access
+
+
+@pytest.mark.parametrize("text", [
+    "GET /api/cases?cpr=010190%2D1234 HTTP/1.1", "/api/cases?cpr=%30101901234", "/api/cases?cpr=%2530101901234",
+    "/api/cases?cpr=01019O1234", "/x?q=010190%2d1234&y=1", "/x/%EF%BC%90%EF%BC%91%EF%BC%90%EF%BC%91%EF%BC%99"
+    "%EF%BC%90%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94", "cpr=" + FULL_WIDTH,
+])
+def test_mask_cpr_sees_through_percent_encoding_and_other_digits(text):
+    masked = logs.mask_cpr(text)
+    assert not any(cpr in form for form in _decoded_forms(masked) for cpr in FORBIDDEN), masked
+    assert "01019O1234" not in masked  # a cpr parameter is masked whatever it holds
+
+
+def test_masking_keeps_other_escapes_so_a_line_cannot_be_split():
+    assert logs.mask_cpr("/x?a=%0A%0D&q=010190%2D1234") == "/x?a=%0A%0D&q=010190-****"
+    assert logs.mask_cpr("/x?process_key=a%20b&n=%ED%A0%80") == "/x?process_key=a%20b&n=%ED%A0%80"

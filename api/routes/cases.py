@@ -11,29 +11,29 @@ from engine.views import case_view
 
 from ..deps import CurrentUser, RulesDep, SessionDep
 from ..responses import BODY, ErrorMessage, FieldsRejected, ProcessFailed, RequestInvalid, errors
-from .common import MAX_OFFSET, JsonObject, Limit, Offset
+from .common import MAX_OFFSET, JsonObject, Limit, Offset, Text
 
 router = APIRouter(tags=["cases"])
 
 
 class StartCase(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as sent: no "1" or true for 1
-    process_key: str = Field(min_length=1, max_length=200)
+    process_key: Text = Field(min_length=1, max_length=200)
     version: int | None = Field(None, ge=1)
-    cpr: str = Field(max_length=20)
+    cpr: Text = Field(max_length=20)
     data: JsonObject = Field(default_factory=dict)
 
 
 class CancelCase(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as sent: no "1" or true for 1
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=2000)
 
 
 class CaseSearch(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as sent: no "1" or true for 1
-    cpr: str | None = Field(None, max_length=20)
-    status: str | None = None
-    process_key: str | None = None
+    cpr: Text | None = Field(None, max_length=20)
+    status: Text | None = None
+    process_key: Text | None = None
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 

@@ -17,7 +17,7 @@ from engine.access import require_role
 
 from ..deps import CurrentUser, RulesDep, SessionDep
 from ..responses import BODY, ErrorMessage, ProcessFailed, RequestInvalid, errors
-from .common import JsonObject
+from .common import JsonObject, Text
 
 router = APIRouter(tags=["external tasks"])
 WORKERS = ("integration", "admin")
@@ -27,7 +27,7 @@ WorkerId = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:@\-]+$")
 class FetchAndLock(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     worker_id: str = WorkerId
-    topics: list[str] = Field(min_length=1, max_length=100)
+    topics: list[Text] = Field(min_length=1, max_length=100)
     max_tasks: int = Field(1, ge=1, le=service_tasks.MAX_TASKS)
     lease_seconds: int = Field(300, ge=1, le=service_tasks.MAX_LEASE_SECONDS)
 
@@ -41,7 +41,7 @@ class Complete(BaseModel):
 class Failure(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     worker_id: str = WorkerId
-    message: str = Field(min_length=1, max_length=2000)
+    message: Text = Field(min_length=1, max_length=2000)
     retries: int | None = Field(None, ge=0, le=service_tasks.MAX_RETRIES,
                                 description="retries left from now on; left out: one fewer than before")
     retry_timeout_seconds: int = Field(30, ge=0, le=86_400, description="pause before the task is offered again")

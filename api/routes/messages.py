@@ -9,15 +9,15 @@ from engine.access import MESSAGE_SENDERS, require_role
 
 from ..deps import CurrentUser, RulesDep, SessionDep
 from ..responses import BODY, ErrorMessage, FieldsRejected, ProcessFailed, RequestInvalid, errors
-from .common import JsonObject
+from .common import JsonObject, Text
 
 router = APIRouter(tags=["messages"])
 
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as sent: no "1" or true for 1
-    name: str = Field(min_length=1, max_length=200)
-    correlation_key: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=200)
+    correlation_key: Text = Field(min_length=1, max_length=100)
     data: JsonObject = Field(default_factory=dict)
 
 

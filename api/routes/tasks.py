@@ -11,14 +11,14 @@ from engine.views import case_view, task_view
 
 from ..deps import CurrentUser, RulesDep, SessionDep, SettingsDep
 from ..responses import BODY, ErrorMessage, FieldsRejected, ProcessFailed, RequestInvalid, errors
-from .common import JsonObject, Limit, Offset
+from .common import JsonObject, Limit, Offset, Text
 
 router = APIRouter(tags=["tasks"])
 
 
 class Assign(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as sent: no "1" or true for 1
-    username: str = Field(min_length=1, max_length=100)
+    username: Text = Field(min_length=1, max_length=100)
 
 
 class Complete(BaseModel):

@@ -7,7 +7,9 @@ saved state. We keep the spec on the definition row (`spec_json`) and the
 case row holds only the instance (`state_json`), which makes each save
 smaller and faster. `STATE_FORMAT` names the format of `state_json`; stored
 samples of each format live under tests/data/ so an upgrade that breaks old
-cases fails a test first.
+cases fails a test first. The state is written strictly and read tolerantly
+(engine.strict_json): a state holding NaN or a lone surrogate is never
+written, and one written before that rule still loads.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverte
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 
+from .. import strict_json
 from ..scripting import ScriptContext
 from .patches import require_applied
 from .script_engine import make_script_engine
@@ -59,12 +62,12 @@ def state_to_json(workflow: BpmnWorkflow) -> str:
     dct.pop("subprocess_specs", None)
     dct["format"] = STATE_FORMAT
     dct[SERIALIZER.VERSION_KEY] = SERIALIZER.VERSION
-    return json.dumps(dct)
+    return strict_json.dumps(dct)  # NotStrictJson for NaN, Infinity, lone surrogates: see CaseRun.save
 
 
 def workflow_from_json(state_json: str, spec_json: str, script_context: ScriptContext | None = None) -> BpmnWorkflow:
     require_applied()
-    dct = json.loads(state_json)
+    dct = strict_json.loads(state_json)
     specs = json.loads(spec_json)
     dct.pop("format", None)
     dct["spec"] = specs["spec"]

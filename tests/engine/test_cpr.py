@@ -32,3 +32,16 @@ def test_29_february_depends_on_the_century():
     assert cpr.normalize("290200-4001") == "2902004001"  # 2000 is a leap year
     with pytest.raises(cpr.InvalidCpr):
         cpr.normalize("290200-1001")  # serial 0-3 means 1900, which was not a leap year
+
+
+@pytest.mark.parametrize("digits", ["０１２３４５６７８９", "٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹", "०१२३४५६७८९", "𝟎𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗"])
+@pytest.mark.parametrize("form", ["010190-1234", "0101901234", "01019_-1234"])
+def test_only_ascii_digits_are_a_cpr(digits, form):
+    """`\\d` and int() read full-width, Arabic-Indic, Devanagari and mathematical digits as numbers too."""
+    if "_" in form:  # one digit in another script among ASCII ones
+        value = form.replace("_", digits[0])
+    else:
+        value = form.translate(str.maketrans("0123456789", digits))
+    with pytest.raises(cpr.InvalidCpr):
+        cpr.normalize(value)
+    assert cpr.normalize(form.replace("_", "0")) == "0101901234"
