@@ -5,30 +5,40 @@ validation errors become 422 without echoing the input (it may hold a CPR).
 """
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from engine import logs
+from engine.bpmn import patches as bpmn_patches
 from engine.db import make_db_engine, make_session_factory
 from engine.errors import EngineError
 from engine.settings import Settings
 
-import logging
-
-from engine import logs
-from engine.bpmn import patches as bpmn_patches
-from .routes import auth, cases, definitions, health, incidents, messages, metrics, tasks
+from . import docs, web
 from .limits import StreamedBodyLimit
 from .responses import document_errors
-from .routes import attachments, diagram
-from .routes import external_tasks
-from .routes import users, versions
-from . import docs, web
-from .routes import migrations
+from .routes import (
+    attachments,
+    auth,
+    cases,
+    definitions,
+    diagram,
+    external_tasks,
+    health,
+    incidents,
+    messages,
+    metrics,
+    migrations,
+    tasks,
+    users,
+    versions,
+)
 from .web.errors import html_error, wants_html
-
 
 log = logging.getLogger("tovholder.api")
 

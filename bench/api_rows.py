@@ -158,7 +158,7 @@ def _concurrent(base: str, task_ids: list[str]) -> tuple[list[float], float, Cou
     clients = [_client(base) for _ in range(CLIENTS)]
     shares = [task_ids[i::CLIENTS] for i in range(CLIENTS)]
     threads = [threading.Thread(target=lambda c=c, s=s: [_complete(c, t, timings, statuses) for t in s])
-               for c, s in zip(clients, shares)]
+               for c, s in zip(clients, shares, strict=False)]
     t0 = time.perf_counter()
     for thread in threads:
         thread.start()

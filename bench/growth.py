@@ -23,8 +23,8 @@ from pathlib import Path
 from SpiffWorkflow.task import TaskState
 
 from engine import runtime
-from engine.models import Case, ProcessDefinition
 from engine.bpmn.serializer import state_to_json, workflow_from_json
+from engine.models import Case, ProcessDefinition
 
 from .common import LOOP_KEY, RULES, STD_LOOP_KEY, Row, median, open_task_ids, prepare_database, start_case
 

@@ -14,10 +14,9 @@ import time
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.task import TaskState
 
-from engine.bpmn.serializer import new_workflow, spec_to_json, state_to_json, workflow_from_json
-from engine.bpmn.serializer import SERIALIZER
 from engine.bpmn.parser import TovholderParser
 from engine.bpmn.script_engine import make_script_engine
+from engine.bpmn.serializer import SERIALIZER, new_workflow, spec_to_json, state_to_json, workflow_from_json
 
 from .common import DATA, LOOP_KEY, Row, median
 

@@ -163,7 +163,7 @@ def migration_row(progress) -> Row:
         result = run_batch(factory, process_key="kontanthjaelp", from_version=1, to_version=2, mapping=dict(RENAMED),
                            actor="bench", rules=RULES, progress=tick)
     db_engine.dispose()
-    timings = [b - a for a, b in zip(marks, marks[1:])]
+    timings = [b - a for a, b in zip(marks, marks[1:], strict=False)]
     note = f"{len(result.migrated):,} migrated, {len(result.refused)} refused"
     if result.refused:
         note += f" (first: {result.refused[0]['reason'][:80]})"

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import clock
-from .models import AuditEvent, Case, CaseAccess
 from .json_data import to_plain_json
+from .models import AuditEvent, Case, CaseAccess
 
 
 def record(session: Session, case: Case, type_: str, *, actor: str | None, element_id: str | None = None,

@@ -16,21 +16,31 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from . import bundles, clock
+from .bpmn.parser import TovholderParser
+from .bpmn.serializer import spec_to_json
 from .case_rules import CaseRules
 from .errors import Invalid, InvalidDefinition, NotFound
 from .form_sources import FormFile, FormSources, is_form_file, uploaded_forms
 from .models import DefinitionMessageStart, ProcessDefinition, Unit
-from .bpmn.serializer import spec_to_json
-from .bpmn.parser import TovholderParser
 from .validation import (
-    SourceFile, called_elements, check_bpmn, check_dmn, executable_processes, library_problem,
-    message_start_names, named_forms, parse_tree, parse_xml, problem, start_form_key,
+    SourceFile,
+    called_elements,
+    check_bpmn,
+    check_dmn,
+    executable_processes,
+    library_problem,
+    message_start_names,
+    named_forms,
+    parse_tree,
+    parse_xml,
+    problem,
+    start_form_key,
 )
 
 
@@ -91,7 +101,7 @@ def deploy(session: Session, files: list[tuple[str, bytes]], *, rules: CaseRules
                                 f"form '{unused.key}' is named by no task or event of the deployed processes"))
     if problems:
         raise InvalidDefinition("the deployment was refused", problems)
-    return [_store(session, src, process, *parts, actor) for (src, process), parts in zip(processes, compiled)]
+    return [_store(session, src, process, *parts, actor) for (src, process), parts in zip(processes, compiled, strict=False)]
 
 
 def _add_sources(parser, sources, processes, session, problems) -> dict[str, ProcessDefinition]:

@@ -9,11 +9,10 @@ moment never leaks into another request.
 """
 from __future__ import annotations
 
-from typing import overload
-
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
+from typing import overload
 
 _fixed: ContextVar[datetime | None] = ContextVar("tovholder_fixed_now", default=None)
 

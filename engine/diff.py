@@ -29,12 +29,12 @@ from lxml import etree
 from SpiffWorkflow.bpmn.util.diff import SpecDiff
 
 from . import bundles, diff_words
+from .bpmn.parser import CAMUNDA_NS
+from .bpmn.serializer import SERIALIZER
 from .catalog import get_definition
 from .errors import Invalid
 from .forms import Form
 from .models import ProcessDefinition
-from .bpmn.parser import CAMUNDA_NS
-from .bpmn.serializer import SERIALIZER
 from .versions import case_positions
 
 BPMN_TYPES = {

@@ -25,16 +25,16 @@ from sqlalchemy.orm import Session
 from . import audit, clock
 from .accounts import find_user
 from .bpmn.migration import MoveRefused, move
-from .catalog import get_definition
+from .bpmn.service_task import topic_of
+from .bpmn.workflow_tasks import element_id, element_name, unit_of
 from .case_rules import CaseRules
+from .catalog import get_definition
 from .deadlines import DeadlineError, due_at, parse_rule
 from .errors import Conflict, Invalid, ProcessError
 from .locking import lock_case
 from .models import Case, HumanTask, ProcessDefinition, ServiceTask, TaskDeadlineNotice
-from .statuses import OPEN_TASK_STATES as OPEN_STATES
-from .bpmn.workflow_tasks import element_id, element_name, unit_of
 from .runtime import CaseRun, _definition_spec
-from .bpmn.service_task import topic_of
+from .statuses import OPEN_TASK_STATES as OPEN_STATES
 
 MAX_MAPPING = 1000
 

@@ -29,11 +29,11 @@ from .bpmn.interrupt import interrupt_if_needed
 from .bpmn.messages import message_definition, message_event, message_payload, thrown_messages
 from .bpmn.serializer import new_workflow, state_to_json, workflow_from_json
 from .bpmn.workflow_tasks import completed_ids, due_timers, element_id, end_element
+from .bundles import start_form, task_form
 from .case_rules import CaseRules
 from .catalog import get_definition, latest_definition
 from .db import is_postgres
 from .errors import Conflict, Invalid, NotFound, ProcessError, TaskNotOpen, UnstorableData
-from .bundles import start_form, task_form
 from .forms import validate_data
 from .json_data import to_plain_json
 from .locking import lock_case

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from SpiffWorkflow.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from SpiffWorkflow.task import TaskState
 
 from . import audit, clock
-from .models import Case, ServiceTask
-from .statuses import OPEN_SERVICE_TASK_STATES, CaseStatus, ServiceTaskStatus
+from .bpmn.service_task import topic_of
 from .bpmn.workflow_tasks import element_id, element_name, tasks_in
 from .json_data import to_plain_json
-from .bpmn.service_task import topic_of
+from .models import Case, ServiceTask
+from .statuses import OPEN_SERVICE_TASK_STATES, CaseStatus, ServiceTaskStatus
 
 DEFAULT_RETRIES = 3  # failures before an incident, unless the diagram sets a `retries` property
 

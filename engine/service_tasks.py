@@ -25,17 +25,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from SpiffWorkflow.task import TaskState
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
-from SpiffWorkflow.task import TaskState
 
 from . import audit, clock, incidents, strict_json
 from .case_rules import CaseRules
 from .errors import Conflict, Invalid, NotFound
+from .json_data import to_plain_json
 from .locking import lock_case
 from .models import Incident, ServiceTask
 from .runtime import CaseRun
-from .json_data import to_plain_json
 from .service_rows import DEFAULT_RETRIES
 
 MAX_TASKS, MAX_LEASE_SECONDS, MAX_RETRIES = 100, 86_400, 100

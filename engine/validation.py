@@ -12,10 +12,10 @@ from pathlib import Path
 from lxml import etree
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from .deadlines import DeadlineError, Rule, parse_rule
-from .errors import Invalid
 from . import clock
 from .bpmn.parser import BPMN_NS, CAMUNDA_NS
+from .deadlines import DeadlineError, Rule, parse_rule
+from .errors import Invalid
 from .scripting import SAFE_BUILTINS, ScriptContext, ScriptRuleBroken, compile_checked, make_helpers
 from .timer_rules import TIMER_TAGS, expression_problems
 

@@ -39,7 +39,15 @@ from pathlib import Path
 from lxml import etree
 
 from scripts.render_bpmn import (  # one set of names for both tools
-    BPMN_NS, BPMNDI_NS, DC_NS, DI_NS, EVENTS, GATEWAYS, LABEL_CHAR_W, SUBPROCESSES, wrap,
+    BPMN_NS,
+    BPMNDI_NS,
+    DC_NS,
+    DI_NS,
+    EVENTS,
+    GATEWAYS,
+    LABEL_CHAR_W,
+    SUBPROCESSES,
+    wrap,
 )
 
 TASKS = {"task", "userTask", "serviceTask", "scriptTask", "manualTask", "businessRuleTask", "sendTask",
@@ -308,7 +316,7 @@ def _hits(box: Box, p: tuple[int, int], q: tuple[int, int]) -> bool:
 
 
 def _clear(points, obstacles) -> bool:
-    return not any(_hits(b, p, q) for b in obstacles for p, q in zip(points, points[1:]))
+    return not any(_hits(b, p, q) for b in obstacles for p, q in zip(points, points[1:], strict=False))
 
 
 def route(s: Box, t: Box, *, from_boundary: bool, from_gateway: bool, back: bool, others: list[Box]):
@@ -339,7 +347,7 @@ def route(s: Box, t: Box, *, from_boundary: bool, from_gateway: bool, back: bool
 def flow_label(points, name: str | None) -> Box | None:
     if not name or not name.strip():
         return None
-    (x1, y1), (x2, y2) = points[0], points[1]
+    (x1, y1), (_x2, y2) = points[0], points[1]
     w = min(120, int(len(name) * LABEL_CHAR_W) + 6)
     h = LINE_H * max(1, len(wrap(name, 120, LABEL_CHAR_W)))
     if y1 == y2:  # horizontal first segment: above it, near the start

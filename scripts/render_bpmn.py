@@ -27,7 +27,15 @@ from pathlib import Path
 
 from engine.diagram import svg as diagram_svg
 from engine.diagram.text import (  # noqa: F401 - one set of names for both tools (scripts/bpmn_layout.py)
-    BPMN_NS, BPMNDI_NS, DC_NS, DI_NS, EVENTS, GATEWAYS, LABEL_CHAR_W, SUBPROCESSES, wrap,
+    BPMN_NS,
+    BPMNDI_NS,
+    DC_NS,
+    DI_NS,
+    EVENTS,
+    GATEWAYS,
+    LABEL_CHAR_W,
+    SUBPROCESSES,
+    wrap,
 )
 
 

@@ -124,7 +124,7 @@ def test_laid_out_file_deploys_with_the_same_behaviour(session, tmp_path, name):
                            rules=f.RULES, actor="test")
     session.commit()
     assert [d.key for d in before] == [d.key for d in after]
-    for old, new in zip(before, after):
+    for old, new in zip(before, after, strict=False):
         assert new.version == old.version + 1  # the file differs, so a new version ...
         first, second = _spec(session, old.key)
         assert first == second  # ... that runs exactly as the old one

@@ -7,9 +7,9 @@ from starlette.datastructures import UploadFile
 
 from engine import catalog
 from engine.access import DEPLOYERS, require_role
+from engine.bundles import start_form
 from engine.case_rules import rules_from_settings
 from engine.errors import EngineError, Invalid
-from engine.bundles import start_form
 
 from ..deps import CurrentUser, SessionDep, SettingsDep
 from ..responses import BODY, DeploymentRefused, ErrorMessage, errors

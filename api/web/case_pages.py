@@ -11,10 +11,10 @@ from starlette.responses import Response
 
 from engine import filetypes, runtime
 from engine.access import FULL, STARTERS, case_access, require_role
+from engine.bundles import start_form as version_start_form
 from engine.cases import get_case
 from engine.catalog import get_definition
 from engine.errors import Invalid, NotFound
-from engine.bundles import start_form as version_start_form
 from engine.views import case_view
 
 from ..deps import RulesDep, SessionDep, SettingsDep

@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 
-from engine import clock, inbox as tasks
+from engine import clock
+from engine import inbox as tasks
 from engine.errors import Forbidden
 
 from ..deps import SessionDep

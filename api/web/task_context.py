@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 
-from engine import access
+from engine import access, bundles
 from engine.accounts import UserView
 from engine.cases import get_case
 from engine.errors import EngineError, Forbidden, Invalid, TooLarge, UnsupportedType
-from engine import bundles
 from engine.forms import Form
 from engine.models import HumanTask
 from engine.statuses import OPEN_TASK_STATES

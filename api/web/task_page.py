@@ -10,7 +10,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from engine import runtime, inbox as tasks
+from engine import inbox as tasks
+from engine import runtime
 from engine.errors import FormRejected, Invalid
 from engine.forms import validate_data
 

@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.errors import Invalid
 from engine.bundles import version_form
+from engine.errors import Invalid
 from engine.forms import Form
 from engine.models import Case, ProcessDefinition
 

@@ -37,11 +37,21 @@ from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflo
 from SpiffWorkflow.task import TaskState
 
 from .migration_repair import (
-    ACTIVE, AHEAD, RESET, all_tasks, definition, predict_ahead, prune_cancelled, reconnect_triggered, restore,
-    snapshot, timers_of, unresolved,
+    ACTIVE,
+    AHEAD,
+    RESET,
+    all_tasks,
+    definition,
+    predict_ahead,
+    prune_cancelled,
+    reconnect_triggered,
+    restore,
+    snapshot,
+    timers_of,
+    unresolved,
 )
-from .workflow_tasks import element_id
 from .serializer import SERIALIZER
+from .workflow_tasks import element_id
 
 STATE_NAMES = {TaskState.READY: "ready", TaskState.WAITING: "waiting", TaskState.STARTED: "started"}
 SUFFIXES = (".BoundaryEventSplit", ".BoundaryEventJoin", " [child]")  # library task specs named after an element

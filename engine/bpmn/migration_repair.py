@@ -23,8 +23,8 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.task import TaskState
 
 from .. import clock
-from .workflow_tasks import element_id, timer_due
 from .serializer import SERIALIZER
+from .workflow_tasks import element_id, timer_due
 
 AHEAD = TaskState.FUTURE | TaskState.LIKELY | TaskState.MAYBE   # not reached yet: predicted again after a move
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED

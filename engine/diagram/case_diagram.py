@@ -26,22 +26,22 @@ Read-only apart from the access log; the route commits.
 """
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.bpmn_task_spec import BpmnTaskSpec
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity, SubWorkflowTask
 from SpiffWorkflow.task import TaskState
+from sqlalchemy.orm import Session
 
 from ..accounts import UserView
+from ..bpmn.serializer import workflow_from_json
+from ..bpmn.workflow_tasks import is_human
 from ..cases import get_case
+from ..errors import NotFound
+from ..models import Case, ProcessDefinition
 from .marks import Marks
 from .svg import parse, render
 from .text import BPMN_NS
-from ..errors import NotFound
-from ..models import Case, ProcessDefinition
-from ..bpmn.workflow_tasks import is_human
-from ..bpmn.serializer import workflow_from_json
 
 
 def case_diagram(session: Session, *, case_id: str, user: UserView) -> dict:

@@ -8,8 +8,21 @@ from __future__ import annotations
 import math
 
 from .text import (
-    BPMN_NS, BPMNDI_NS, DC_NS, FONT_SIZE, HINTS, LABEL_CHAR_W, LINE_H, SUBPROCESSES, Bounds, esc, local,
-    loop_marker, num, text_block, wrap,
+    BPMN_NS,
+    BPMNDI_NS,
+    DC_NS,
+    FONT_SIZE,
+    HINTS,
+    LABEL_CHAR_W,
+    LINE_H,
+    SUBPROCESSES,
+    Bounds,
+    esc,
+    local,
+    loop_marker,
+    num,
+    text_block,
+    wrap,
 )
 
 

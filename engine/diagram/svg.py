@@ -17,8 +17,23 @@ from lxml import etree
 from .marks import LEGEND_WIDTH, Marks
 from .shapes import Shapes
 from .text import (
-    BPMNDI_NS, DC_NS, DI_NS, EVENTS, FONT, FONT_SIZE, GATEWAYS, LABEL_CHAR_W, LINE_H, PLANE_GAP, SUBPROCESSES,
-    Bounds, esc, local, num, text_block, wrap,
+    BPMNDI_NS,
+    DC_NS,
+    DI_NS,
+    EVENTS,
+    FONT,
+    FONT_SIZE,
+    GATEWAYS,
+    LABEL_CHAR_W,
+    LINE_H,
+    PLANE_GAP,
+    SUBPROCESSES,
+    Bounds,
+    esc,
+    local,
+    num,
+    text_block,
+    wrap,
 )
 
 
@@ -124,7 +139,7 @@ class Renderer(Shapes):
         blocks: list = []
         y = 0.0
         width = 0.0
-        for k, plane in enumerate(planes):
+        for _k, plane in enumerate(planes):
             parts, (x0, y0, x1, y1) = self.plane(plane)
             if not parts:
                 continue

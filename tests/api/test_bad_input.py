@@ -5,8 +5,7 @@ import json
 
 import pytest
 
-from .helpers import (CPR_A, REGISTRERING, VISITATION, assert_error, complete, get_case, start, task_id,
-                      to_message_wait)
+from .helpers import CPR_A, REGISTRERING, VISITATION, assert_error, complete, get_case, start, task_id, to_message_wait
 
 DANISH = "Søren Ærø Åsted — blåbærgrød på Ø, ÆØÅ æøå"
 EMOJI = "Opfølgning 🎉👩‍💼🇩🇰 ✓"

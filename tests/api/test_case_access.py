@@ -12,7 +12,15 @@ import pytest
 from tests import factories as f
 
 from .helpers import (
-    AFGOERELSE, REGISTRERING, VISITATION, assert_case_shape, assert_error, complete, get_case, start, task_id,
+    AFGOERELSE,
+    REGISTRERING,
+    VISITATION,
+    assert_case_shape,
+    assert_error,
+    complete,
+    get_case,
+    start,
+    task_id,
 )
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

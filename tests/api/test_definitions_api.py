@@ -7,8 +7,7 @@ import pytest
 
 from tests import factories as f
 
-from .helpers import (DEFINITION_FIELDS, DEPLOYED_FIELDS, FORM_FIELD_FIELDS, PROBLEM_FIELDS, assert_error,
-                      start)
+from .helpers import DEFINITION_FIELDS, DEPLOYED_FIELDS, FORM_FIELD_FIELDS, PROBLEM_FIELDS, assert_error, start
 
 INTAKE = (f.DATA / "intake.bpmn").read_bytes()
 PARALLEL = (f.DATA / "parallel.bpmn").read_bytes()

@@ -7,10 +7,10 @@ import httpx
 from sqlalchemy import select
 
 from engine.models import Wait
+from engine.retry_policy import RetryPolicy
 from tests import factories as f
 from tests.workers.helpers import deploy, start_waiting
 from tests.workers.test_timers import DUE, T0
-from engine.retry_policy import RetryPolicy
 from workers.timers import fire_due_timers
 
 POLICY = RetryPolicy(max_attempts=2, backoff_seconds=10)

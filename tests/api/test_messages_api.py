@@ -3,8 +3,20 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import (CPR_A, CPR_B, REGISTRERING, VISITATION, assert_case_shape, assert_error, audit_types, complete,
-                      get_case, start, task_id, to_message_wait)
+from .helpers import (
+    CPR_A,
+    CPR_B,
+    REGISTRERING,
+    VISITATION,
+    assert_case_shape,
+    assert_error,
+    audit_types,
+    complete,
+    get_case,
+    start,
+    task_id,
+    to_message_wait,
+)
 
 MESSAGE = "ansoegning_modtaget"
 

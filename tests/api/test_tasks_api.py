@@ -3,8 +3,21 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import (AFGOERELSE, FORM_FIELD_FIELDS, REGISTRERING, VISITATION, assert_case_shape, assert_error,
-                      assert_task_shape, audit_types, complete, get_case, start, task_id, to_message_wait)
+from .helpers import (
+    AFGOERELSE,
+    FORM_FIELD_FIELDS,
+    REGISTRERING,
+    VISITATION,
+    assert_case_shape,
+    assert_error,
+    assert_task_shape,
+    audit_types,
+    complete,
+    get_case,
+    start,
+    task_id,
+    to_message_wait,
+)
 
 UNKNOWN_ID = "00000000-0000-0000-0000-000000000000"
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from engine import attachments as att
 from engine import filetypes, runtime
-from engine.case_rules import CaseRules
 from engine.attachments import UploadLimits
+from engine.case_rules import CaseRules
 from engine.errors import Forbidden, FormRejected, Invalid, NotFound, TooLarge, UnsupportedType
 from engine.forms import Form, FormField, validate_data
 from engine.models import Attachment, AuditEvent, CaseAccess, HumanTask

@@ -9,7 +9,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from engine import locking, runtime, inbox as tasks
+from engine import inbox as tasks
+from engine import locking, runtime
 from engine.errors import Conflict
 from engine.models import AuditEvent, Case, HumanTask
 from tests import factories as f

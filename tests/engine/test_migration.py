@@ -13,16 +13,16 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import time_machine
-from sqlalchemy import select
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
+from sqlalchemy import select
 
-from engine import audit, catalog, clock, escalations, runtime, inbox as tasks
+from engine import audit, catalog, clock, escalations, runtime
+from engine import inbox as tasks
+from engine.bpmn.serializer import SERIALIZER, new_workflow, workflow_from_json
+from engine.bpmn.workflow_tasks import timer_due
 from engine.migration_batch import run_batch
 from engine.models import Case, HumanTask, ProcessDefinition, ServiceTask, TaskDeadlineNotice, Wait
-from engine.bpmn.workflow_tasks import timer_due
 from engine.runtime import _definition_spec
-from engine.bpmn.serializer import new_workflow, workflow_from_json
-from engine.bpmn.serializer import SERIALIZER
 from tests import factories as f
 from tests.case_rows import case_rows
 from tests.workers.helpers import DATA as WORKER_DATA

@@ -8,11 +8,12 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from engine import clock, runtime, inbox as tasks
-from engine.errors import Conflict, FormRejected, Invalid, NotFound, TaskNotOpen
-from engine.models import AuditEvent, Case, HumanTask, Wait
+from engine import clock, runtime
+from engine import inbox as tasks
 from engine.bpmn.serializer import workflow_from_json
 from engine.catalog import get_definition
+from engine.errors import Conflict, FormRejected, Invalid, NotFound, TaskNotOpen
+from engine.models import AuditEvent, Case, HumanTask, Wait
 from tests import factories as f
 
 REGISTRERING = {"forsikret": False, "henvendelsesdato": "2026-11-23"}

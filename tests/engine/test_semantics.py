@@ -121,7 +121,7 @@ def test_overdue_filter(db, session, users):
     f.deploy_data(session, SEM + "timers.bpmn")
     start = datetime(2026, 6, 1, 8, tzinfo=timezone.utc)
     with clock.at(start):
-        case = f.start_case(session, "timers", actor=users["jc"], data={"henvendelsesdato": "2026-06-01"})
+        f.start_case(session, "timers", actor=users["jc"], data={"henvendelsesdato": "2026-06-01"})
     fire(db, start + timedelta(days=2, seconds=1))
     with clock.at(start + timedelta(days=3)):
         assert task_queries.list_tasks(session, users["jc"], overdue=True) == []

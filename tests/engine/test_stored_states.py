@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from engine import clock, runtime
-from engine.models import Case, Citizen, HumanTask, ProcessDefinition
 from engine.bpmn.serializer import STATE_FORMAT, workflow_from_json
+from engine.models import Case, Citizen, HumanTask, ProcessDefinition
 from tests import factories as f
 
 STATES = Path(__file__).resolve().parent.parent / "data" / "states"

@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from engine import catalog, clock, runtime, inbox as tasks
+from engine import catalog, clock, runtime
+from engine import inbox as tasks
 from engine.errors import Forbidden, Invalid, InvalidDefinition
 from tests import factories as f
 from workers.timers import fire_due_timers

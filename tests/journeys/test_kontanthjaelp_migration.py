@@ -15,7 +15,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import catalog, clock, runtime, inbox as tasks
+from engine import catalog, clock, runtime
+from engine import inbox as tasks
 from engine.migration_batch import run_batch
 from engine.models import Case, HumanTask
 from tests import factories as f

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from engine import clock, incidents, outbox
 from engine.errors import Invalid
 from engine.models import Incident, OutboxMessage
+from engine.retry_policy import RetryPolicy
 from tests import factories as f
 from workers.mail import send_pending
-from engine.retry_policy import RetryPolicy
 
 from .smtp_server import SmtpServer
 

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from engine import clock, incidents, runtime
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
 from engine.models import AuditEvent, Case, Incident, Wait
-from tests import factories as f
 from engine.retry_policy import RetryPolicy
 from engine.timer_claims import claim_next
+from tests import factories as f
 from workers.timers import fire_due_timers
 
 from .helpers import HOUR, deploy, start_waiting

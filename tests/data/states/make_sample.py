@@ -15,9 +15,9 @@ from pathlib import Path
 
 from engine import migrate, runtime
 from engine.bpmn import patches as bpmn_patches
+from engine.bpmn.serializer import STATE_FORMAT
 from engine.db import make_db_engine, make_session_factory
 from engine.models import Case, HumanTask, ProcessDefinition
-from engine.bpmn.serializer import STATE_FORMAT
 from tests import factories as f
 
 HERE = Path(__file__).resolve().parent
