@@ -75,6 +75,7 @@ DESCRIPTIONS = {
     413: "The request body or an uploaded file is too large",
     415: "The body or the uploaded file is not of a type this operation takes",
     422: "The request was understood but refused; `detail` says what and where",
+    429: "Too many failed logins for this user name; `Retry-After` says when to try again",
     503: "The database does not answer",
 }
 # The shapes any 422 can take at least: FastAPI's own check of parameters and body.

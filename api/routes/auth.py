@@ -22,7 +22,7 @@ from ..security import issue_token
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/token", responses=errors(*BODY, 401, 422))
+@router.post("/auth/token", responses=errors(*BODY, 401, 422, 429))
 def token(session: SessionDep, settings: SettingsDep,
           username: Annotated[str, Form(max_length=100)], password: Annotated[str, Form(max_length=200)]):
     user = login(session, username, password)  # LoginLocked (429) while the name is locked
