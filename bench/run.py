@@ -4,6 +4,7 @@ Rows a: SpiffWorkflow alone, in-process (bench.library).
 Rows b: task completions through the HTTP API on SQLite and PostgreSQL (bench.api_rows).
 Rows c, d: the cost of one completion as a case grows to 10, 100 and 1,000 completed tasks (bench.growth).
 Rows e: the worker: timer lag for 10,000 timers with 1 and 3 workers, idle CPU (bench.worker_rows).
+Rows f: an expression or script in the server process versus in a script worker process (bench.script_rows).
 
 A benchmark, not a test: it asserts nothing. Every loop is bounded; the whole
 run takes a few minutes on two cores. Progress goes to stderr, the result to stdout.
@@ -14,7 +15,7 @@ import logging
 import sys
 import time
 
-from . import api_rows, growth, library, machine, report, worker_rows
+from . import api_rows, growth, library, machine, report, script_rows, worker_rows
 
 
 def _progress(message: str) -> None:
@@ -34,6 +35,8 @@ def main() -> int:
     rows += growth.run()
     _progress("(e) the worker: timer lag and idle CPU ...")
     rows += worker_rows.run(_progress)
+    _progress("(f) scripts and expressions: in-process versus a worker process ...")
+    rows += script_rows.run()
     seconds = time.perf_counter() - started
     print("\n".join(description))
     print(f"Whole run: {seconds:.0f} s\n")

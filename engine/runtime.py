@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
@@ -37,9 +38,11 @@ from .models import AuditEvent, Case, Citizen, DefinitionMessageStart, HumanTask
 from .projections import (
     OPEN_STATES, completed_ids, element_id, record_path, sync_human_tasks, sync_waits, tasks_in, timer_due,
 )
+from .scripting import ScriptStopped
 from .service_rows import sync_service_tasks
 from .serialization import new_workflow, state_to_json, to_plain_json, workflow_from_json
 from .spiff import interrupt_if_needed, message_payload
+from .storable import NotJson, plain_data
 
 TIMER_ACTOR = "system:timer"
 MAX_MESSAGE_HOPS = 20  # a message chain between cases longer than this is a modelling loop
@@ -67,6 +70,9 @@ def _wrap(exc: Exception, case_id: str | None, actor: str | None = None) -> Proc
     cause = getattr(exc, "exception", None) or exc.__cause__
     if cause is not None and type(cause).__name__ not in message:
         message = f"{message} ({type(cause).__name__})"
+    reason = exc.__context__  # SpiffWorkflow wraps an expression's error without its message
+    if isinstance(reason, (ScriptStopped, NotJson)) and str(reason) not in message:
+        message = f"{message.rstrip('. ')}: {reason}"
     error = ProcessError(f"the process failed at {element or 'an element'}: {message}",
                          {"element": element, "line": line, "message": message})
     error.case_id, error.actor = case_id, actor
@@ -98,7 +104,7 @@ class CaseRun:
         return _guarded(action, self.case.id, self.actor)
 
     def step(self) -> None:
-        self.guarded(lambda: self.workflow.do_engine_steps(did_complete_task=interrupt_if_needed))
+        self.guarded(lambda: self.workflow.do_engine_steps(did_complete_task=_after_task))
 
     def save(self) -> None:
         session, case, workflow = self.session, self.case, self.workflow
@@ -120,6 +126,20 @@ class CaseRun:
         session.flush()
         for event in thrown:
             _deliver_between_cases(session, case, event, rules=self.rules, hops=self.hops + 1)
+
+
+def _after_task(task) -> None:
+    interrupt_if_needed(task)
+    # What a DMN cell or another expression put in the data must be storable: dates become ISO strings,
+    # a set (or any other value without a JSON form) fails the step naming the element, before any save.
+    # The children copied the data when the task completed, so they get the same conversion.
+    for holder in (task, *task.children):
+        try:
+            plain = plain_data(holder.data, "the task data")
+        except NotJson as exc:
+            raise WorkflowTaskException(str(exc), task=task, exception=exc) from exc
+        if plain is not holder.data:
+            holder.data = plain
 
 
 def _current_data(workflow) -> dict:

@@ -39,7 +39,8 @@ from SpiffWorkflow.util.task import TaskIterator, TaskState
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module
 
 from . import clock
-from .scripting import SandboxEnvironment, ScriptContext
+from .script_engine import SandboxEnvironment, SandboxScriptEngine
+from .scripting import ScriptContext
 from .service_spec import TopicServiceTask, TopicServiceTaskParser
 
 CAMUNDA_NS = NSMAP["camunda"]
@@ -200,8 +201,8 @@ def _serializer_config():
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_serializer_config()))
 
 def make_script_engine(ctx: ScriptContext | None = None) -> PythonScriptEngine:
-    """Every expression, condition, timer and script runs in the sandbox (engine.scripting)."""
-    return PythonScriptEngine(environment=SandboxEnvironment(ctx))
+    """Every expression, condition, timer and script runs in the sandbox (engine.scripting, engine.script_engine)."""
+    return SandboxScriptEngine(environment=SandboxEnvironment(ctx))
 
 
 def _decide_strictly(self, task):
