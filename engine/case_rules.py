@@ -1,8 +1,9 @@
 """CaseRules: what the engine needs from configuration to run a case.
 
-Forms, named deadlines and the working-day calendar. Built from Settings at
-the edge and passed in; the deadline file is re-read when it changes, so a
-rule change takes effect without a restart or a redeploy.
+Forms, named deadlines, the working-day calendar and the limits of diagram
+scripts. Built from Settings at the edge and passed in; the deadline file is
+re-read when it changes, so a rule change takes effect without a restart or a
+redeploy.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .deadlines import Rule, deadline_file
-from .scripting import ScriptContext
+from .scripting import MIB, ScriptContext, ScriptLimits
 from .workdays import DEFAULT_CLOSED_DAYS, WorkCalendar
 
 
@@ -20,6 +21,7 @@ class CaseRules:
     deadlines_file: Path | None = None
     closed_days: tuple[str, ...] = DEFAULT_CLOSED_DAYS
     calendar: WorkCalendar = field(default=None, compare=False)  # type: ignore[assignment]
+    script_limits: ScriptLimits = ScriptLimits()
 
     def __post_init__(self):
         if self.calendar is None:
@@ -32,9 +34,11 @@ class CaseRules:
         return deadline_file(self.deadlines_file).graces
 
     def script_context(self) -> ScriptContext:
-        return ScriptContext(calendar=self.calendar, named_deadlines=self.named_deadlines())
+        return ScriptContext(calendar=self.calendar, named_deadlines=self.named_deadlines(), limits=self.script_limits)
 
 
 def rules_from_settings(settings) -> CaseRules:
+    limits = ScriptLimits(cpu_seconds=settings.script_cpu_seconds, memory_bytes=settings.script_memory_mib * MIB,
+                          workers=settings.script_workers)
     return CaseRules(forms_dir=Path(settings.forms_dir), deadlines_file=Path(settings.deadlines_file),
-                     closed_days=tuple(settings.closed_days))
+                     closed_days=tuple(settings.closed_days), script_limits=limits)

@@ -14,6 +14,7 @@ from copy import deepcopy
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import TaskState
@@ -39,8 +40,10 @@ from .json_data import to_plain_json
 from .locking import lock_case
 from .models import AuditEvent, Case, Citizen, DefinitionMessageStart, HumanTask, ProcessDefinition, Wait
 from .projections import record_path, sync_human_tasks, sync_waits
+from .scripting import ScriptStopped
 from .service_rows import sync_service_tasks
 from .statuses import OPEN_TASK_STATES, CaseStatus, TaskStatus, WaitKind
+from .storable import NotJson, plain_data
 
 TIMER_ACTOR = "system:timer"
 MAX_MESSAGE_HOPS = 20  # a message chain between cases longer than this is a modelling loop
@@ -68,6 +71,9 @@ def _wrap(exc: Exception, case_id: str | None, actor: str | None = None) -> Proc
     cause = getattr(exc, "exception", None) or exc.__cause__
     if cause is not None and type(cause).__name__ not in message:
         message = f"{message} ({type(cause).__name__})"
+    reason = exc.__context__  # SpiffWorkflow wraps an expression's error without its message
+    if isinstance(reason, (ScriptStopped, NotJson)) and str(reason) not in message:
+        message = f"{message.rstrip('. ')}: {reason}"
     error = ProcessError(f"the process failed at {element or 'an element'}: {message}",
                          {"element": element, "line": line, "message": message})
     error.case_id, error.actor = case_id, actor
@@ -101,7 +107,7 @@ class CaseRun:
         return _guarded(action, self.case.id, self.actor)
 
     def step(self) -> None:
-        self.guarded(lambda: self.workflow.do_engine_steps(did_complete_task=interrupt_if_needed))
+        self.guarded(lambda: self.workflow.do_engine_steps(did_complete_task=_after_task))
 
     def save(self) -> None:
         """Project and store the run; data strict JSON cannot hold (a script's NaN) stores nothing."""
@@ -154,6 +160,20 @@ def _all_tasks(workflow):
     yield from workflow.tasks.values()
     for sub in workflow.subprocesses.values():
         yield from sub.tasks.values()
+
+
+def _after_task(task) -> None:
+    interrupt_if_needed(task)
+    # What a DMN cell or another expression put in the data must be storable: dates become ISO strings,
+    # a set (or any other value without a JSON form) fails the step naming the element, before any save.
+    # The children copied the data when the task completed, so they get the same conversion.
+    for holder in (task, *task.children):
+        try:
+            plain = plain_data(holder.data, "the task data")
+        except NotJson as exc:
+            raise WorkflowTaskException(str(exc), task=task, exception=exc) from exc
+        if plain is not holder.data:
+            holder.data = plain
 
 
 def _current_data(workflow) -> dict:

@@ -5,12 +5,18 @@ no imports, no names or attributes starting with `_` (so no `__class__`,
 `__globals__`, `__subclasses__` tricks), no `exec`/`eval`/`open`/`getattr`,
 writes only to plain data. The only callables are the builtins in
 SAFE_BUILTINS and the helpers below (dates, working days, deadlines).
-Run time is bounded by a line-count/clock tracer; note that one single
-C-level operation (a gigantic `**`) cannot be interrupted, so `**` with an
-exponent above 1000 is refused when the expression is compiled.
 
-Errors surface as ordinary exceptions; SpiffWorkflow wraps them with the
-element and line, and engine.runtime turns that into a ProcessError.
+This module is the policy and the running of sandboxed code in the current
+process; it never imports SpiffWorkflow, so the script worker processes
+(engine.script_worker) start quickly. Resource limits are not enforced here:
+one C-level call (`sum(range(10**9))`, `'x' * 10**9`) holds the interpreter
+and its memory however the code was compiled, so engine.script_pool runs
+every script, and every expression that `is_cheap` cannot prove bounded, in a
+worker process with a CPU timer and an address-space limit. The tracer here
+only gives Python-level loops a clean stop with the line they were on.
+
+What a script leaves in the task data must be stored as JSON
+(engine.storable.plain_data). No I/O.
 """
 from __future__ import annotations
 
@@ -18,7 +24,7 @@ import ast
 import re
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Callable
@@ -30,14 +36,14 @@ from RestrictedPython.Guards import (
     guarded_unpack_sequence,
     safer_getattr,
 )
-from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from . import clock
 from .deadlines import DeadlineError, Rule, due_at, parse_rule
+from .storable import plain_data
 from .workdays import WorkCalendar, local_date
 
-TIME_LIMIT_SECONDS = 2.0
 MAX_EXPONENT = 1000
+MIB = 1024 * 1024
 
 SAFE_BUILTINS = {
     name: __builtins__[name] if isinstance(__builtins__, dict) else getattr(__builtins__, name)
@@ -48,7 +54,15 @@ SAFE_BUILTINS = {
 SAFE_BUILTINS.update({"True": True, "False": False, "None": None})
 
 
-class ScriptTimeout(RuntimeError):
+class ScriptStopped(RuntimeError):
+    """A script or expression stopped at one of its limits (engine.runtime names the reason)."""
+
+
+class ScriptTimeout(ScriptStopped):
+    pass
+
+
+class ScriptMemoryExceeded(ScriptStopped):
     pass
 
 
@@ -56,11 +70,36 @@ class ScriptRuleBroken(SyntaxError):
     pass
 
 
+@dataclass(frozen=True)
+class ScriptLimits:
+    """How much one script or expression may use (engine.settings: TOVHOLDER_SCRIPT_*)."""
+    cpu_seconds: float = 2.0
+    memory_bytes: int = 256 * MIB
+    workers: int = 4  # worker processes per server or worker process, started when first needed
+
+    def timeout_message(self) -> str:
+        return f"the script used more than {self.cpu_seconds:g} s of CPU time and was stopped"
+
+    def memory_message(self) -> str:
+        return f"the script needed more than {self.memory_bytes // MIB} MiB of memory and was stopped"
+
+
 @dataclass
 class ScriptContext:
-    """What helpers need from outside the task data: the calendar and the named deadlines."""
+    """What helpers need from outside the task data: the calendar and the named deadlines; and the limits."""
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     named_deadlines: dict[str, Rule] = field(default_factory=dict)
+    limits: ScriptLimits = field(default_factory=ScriptLimits)
+
+    def as_dict(self) -> dict:
+        """The JSON form a worker process rebuilds the context from (limits travel per request)."""
+        return {"closed_days": list(self.calendar.closed_days),
+                "deadlines": {name: asdict(rule) for name, rule in self.named_deadlines.items()}}
+
+    @classmethod
+    def from_dict(cls, value: dict, limits: ScriptLimits) -> "ScriptContext":
+        return cls(calendar=WorkCalendar(tuple(value["closed_days"])),
+                   named_deadlines={name: Rule(**rule) for name, rule in value["deadlines"].items()}, limits=limits)
 
 
 def _as_date(value) -> date:
@@ -145,57 +184,108 @@ def compile_checked(source: str, mode: str):
     return result.code
 
 
-class _Deadline:
-    """A tracer that stops Python-level work (loops, recursion) after the time limit."""
+# -- which expressions may run in the server process ------------------------------------------------
 
-    def __init__(self, seconds: float):
-        self.until = time.monotonic() + seconds
+# An expression built only from these nodes does work bounded by its own size times the size of the
+# task data it compares, and allocates no more than its own size: no arithmetic ('x' * n, '%0999999999d'),
+# no f-strings (a format width), no comprehensions, no slices, and calls only to helpers that return a
+# small value in bounded time. Everything else goes to a worker process.
+_CHEAP_NODES = (
+    ast.Expression, ast.Constant, ast.Name, ast.Load, ast.BoolOp, ast.And, ast.Or, ast.Compare,
+    ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In, ast.NotIn,
+    ast.UnaryOp, ast.Not, ast.USub, ast.UAdd, ast.IfExp, ast.Tuple, ast.List, ast.Set,
+    ast.Subscript, ast.Attribute, ast.Call, ast.keyword,
+)
+CHEAP_CALLS = frozenset({"len", "bool", "int", "float", "abs", "today", "now", "date", "parse_date",
+                         "add_days", "days_between", "is_working_day", "iso"})
+MAX_CHEAP_NODES = 100
+_RULE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _cheap_call(node: ast.Call) -> bool:
+    if not isinstance(node.func, ast.Name):
+        return False
+    if node.func.id in CHEAP_CALLS:
+        return True
+    # deadline("visitation"): a rule from configuration, so its cost is the operator's, not the diagram's
+    return (node.func.id == "deadline" and len(node.args) == 1 and not node.keywords
+            and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+            and _RULE_NAME.match(node.args[0].value) is not None)
+
+
+@lru_cache(maxsize=4096)
+def is_cheap(expression: str) -> bool:
+    """True if the expression provably runs briefly and in little memory, so it may run in-process."""
+    try:
+        nodes = list(ast.walk(ast.parse(expression, mode="eval")))
+    except SyntaxError:
+        return True  # compile_checked reports it the same way wherever it runs
+    if len(nodes) > MAX_CHEAP_NODES:
+        return False
+    return all(isinstance(n, _CHEAP_NODES) and (not isinstance(n, ast.Call) or _cheap_call(n)) for n in nodes)
+
+
+@lru_cache(maxsize=4096)
+def names_used(source: str, mode: str) -> frozenset[str] | None:
+    """The names the code mentions, which are all the task data it can read or change; None: it needs all.
+
+    Sandboxed code has no `globals()`, `locals()` or `vars()`, so a field it does not name it cannot touch.
+    Only the `deadline` helper reads the data itself (its rule may count from a field).
+    """
+    try:
+        tree = ast.parse(source, mode=mode)
+    except SyntaxError:
+        return None
+    names = frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
+    return None if "deadline" in names else names
+
+
+# -- running -----------------------------------------------------------------------------------------
+
+
+class _Deadline:
+    """A tracer that stops Python-level work (loops, recursion) after the thread used its CPU time."""
+
+    def __init__(self, limits: ScriptLimits):
+        self.limits = limits
+        self.until = time.thread_time() + limits.cpu_seconds
         self.count = 0
 
     def __call__(self, frame, event, arg):
         self.count += 1
-        if self.count % 64 == 0 and time.monotonic() > self.until:
-            raise ScriptTimeout(f"the script ran longer than {TIME_LIMIT_SECONDS:g} s and was stopped")
+        if self.count % 64 == 0 and time.thread_time() > self.until:
+            raise ScriptTimeout(self.limits.timeout_message())
         return self
 
 
-def _run(code, globals_: dict, mode: str):
+def _globals(ctx: ScriptContext, context: dict, external_context: dict | None) -> dict:
+    return {"__builtins__": SAFE_BUILTINS, **GUARDS, **make_helpers(ctx, context), **(external_context or {}),
+            **context}
+
+
+def _traced(code, globals_: dict, mode: str, limits: ScriptLimits):
     previous = sys.gettrace()
-    sys.settrace(_Deadline(TIME_LIMIT_SECONDS))
+    sys.settrace(_Deadline(limits))
     try:
         return eval(code, globals_) if mode == "eval" else exec(code, globals_)  # noqa: S307 - restricted code
     finally:
         sys.settrace(previous)
 
 
-class SandboxEnvironment(BasePythonScriptEngineEnvironment):
-    """SpiffWorkflow script environment running everything through the sandbox."""
+def evaluate(ctx: ScriptContext, expression: str, context: dict, external_context: dict | None = None):
+    code = compile_checked(expression.strip(), "eval")
+    return _traced(code, _globals(ctx, context, external_context), "eval", ctx.limits)
 
-    def __init__(self, ctx: ScriptContext | None = None):
-        super().__init__({})
-        self.ctx = ctx or ScriptContext()
 
-    def _globals(self, context: dict, external_context: dict | None) -> dict:
-        helpers = make_helpers(self.ctx, context)
-        return {"__builtins__": SAFE_BUILTINS, **GUARDS, **helpers, **(external_context or {}), **context}
-
-    def evaluate(self, expression, context, external_context=None):
-        code = compile_checked(expression.strip(), "eval")
-        return _run(code, self._globals(context, external_context), "eval")
-
-    def execute(self, script, context, external_context=None):
-        code = compile_checked(script, "exec")
-        globals_ = self._globals(context, external_context)
-        hidden = {k: v for k, v in globals_.items() if k not in context}
-        _run(code, globals_, "exec")
-        for key in list(context):
-            if key not in globals_:
-                del context[key]
-        for key, value in globals_.items():
-            if key.startswith("_") or (key in hidden and hidden[key] is value) or callable(value):
-                continue
-            context[key] = value
-        return True
-
-    def call_service(self, context, **kwargs):
-        raise NotImplementedError("service tasks run through the worker's topic handlers")
+def execute(ctx: ScriptContext, script: str, context: dict, external_context: dict | None = None) -> dict:
+    """Run a script over a copy of `context`; returns the variables it leaves, as plain JSON."""
+    code = compile_checked(script, "exec")
+    globals_ = _globals(ctx, context, external_context)
+    hidden = {k: v for k, v in globals_.items() if k not in context}
+    _traced(code, globals_, "exec", ctx.limits)
+    result = {}
+    for key, value in globals_.items():
+        if key.startswith("_") or (key in hidden and hidden[key] is value) or callable(value):
+            continue
+        result[key] = plain_data(value, key)
+    return result

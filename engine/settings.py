@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     escalation_grace: str = Field("P2D working", validation_alias="TOVHOLDER_ESCALATION_GRACE")
     # service tasks (workers/service_worker.py): how long the worker's own handlers hold a task
     service_task_lease_seconds: int = Field(300, validation_alias="TOVHOLDER_SERVICE_TASK_LEASE", ge=1, le=86400)
+    # diagram scripts and expressions (engine/script_pool.py): what one may use before it is stopped, and how
+    # many worker processes run them per server or worker process (started when first needed)
+    script_cpu_seconds: float = Field(2.0, validation_alias="TOVHOLDER_SCRIPT_CPU_SECONDS", gt=0, le=300)
+    script_memory_mib: int = Field(256, validation_alias="TOVHOLDER_SCRIPT_MEMORY_MIB", ge=16, le=65536)
+    script_workers: int = Field(4, validation_alias="TOVHOLDER_SCRIPT_WORKERS", ge=1, le=64)
 
     @field_validator("escalation_grace")
     @classmethod

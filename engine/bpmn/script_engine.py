@@ -1,7 +1,9 @@
 """The script engine every workflow gets: SpiffWorkflow's Python engine over Tovholder's sandbox.
 
 Every expression, condition, timer and script of a diagram runs through the
-environment engine.scripting defines (an allowlist). A timer's value is
+sandbox of engine.script_engine (cheap expressions in this process, the rest
+in worker processes with CPU and memory limits) under engine.scripting's
+allowlist. A timer's value is
 checked (engine.timer_rules) before the library parses it: the library fails
 on a bad value without naming the element, loops on an endless cycle whose
 start has passed, and counts "P999999999Y" month by month; a value computed
@@ -11,7 +13,6 @@ timer's element (the case keeps its previous state). Pure: no database.
 from __future__ import annotations
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -19,13 +20,14 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 
 from .. import clock, timer_rules
-from ..scripting import SandboxEnvironment, ScriptContext
+from ..script_engine import SandboxEnvironment, SandboxScriptEngine
+from ..scripting import ScriptContext
 
 _TIMER_TAGS = {DurationTimerEventDefinition: "timeDuration", TimeDateEventDefinition: "timeDate",
                CycleTimerEventDefinition: "timeCycle"}
 
 
-class TimerCheckingScriptEngine(PythonScriptEngine):
+class TimerCheckingScriptEngine(SandboxScriptEngine):
     """Checks what a timer expression gives before SpiffWorkflow parses it."""
 
     def evaluate(self, task, expression, external_context=None):
@@ -39,5 +41,5 @@ class TimerCheckingScriptEngine(PythonScriptEngine):
         return value
 
 
-def make_script_engine(ctx: ScriptContext | None = None) -> PythonScriptEngine:
+def make_script_engine(ctx: ScriptContext | None = None) -> SandboxScriptEngine:
     return TimerCheckingScriptEngine(environment=SandboxEnvironment(ctx))

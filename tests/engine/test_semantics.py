@@ -5,6 +5,7 @@ database and saves it again, so every wait state is a save/load round trip.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from engine import clock, runtime
 from engine.errors import NotFound, ProcessError
 from engine.models import AuditEvent, Case, HumanTask, Wait
+from engine.scripting import ScriptLimits
 from engine.workdays import DANISH_TIME
 from tests import factories as f
 from workers.timers import fire_due_timers
@@ -270,17 +272,17 @@ def test_scripts_that_break_the_rules_are_refused_at_deploy(session, users, inde
 
 
 @pytest.mark.parametrize("index,script", list(enumerate(FAIL_WHEN_RUN)))
-def test_scripts_that_fail_when_run_leave_the_case_as_it_was(db, session, users, index, script, monkeypatch):
-    from engine import catalog, scripting
-    monkeypatch.setattr(scripting, "TIME_LIMIT_SECONDS", 0.2)  # a CPU-bound loop is stopped; nothing sleeps
+def test_scripts_that_fail_when_run_leave_the_case_as_it_was(db, session, users, index, script):
+    from engine import catalog
+    rules = replace(f.RULES, script_limits=ScriptLimits(cpu_seconds=0.2))  # a CPU-bound loop is stopped soon
     catalog.deploy(session, [(f"script_{index}.bpmn", SCRIPT_PROCESS.format(n=index, script=script).encode())],
-                   rules=f.RULES, actor="test")
+                   rules=rules, actor="test")
     session.commit()
-    case = f.start_case(session, f"script_{index}", actor=users["jc"])
+    case = f.start_case(session, f"script_{index}", actor=users["jc"], rules=rules)
     [task] = tasks_of(session, case.id)
     before = session.get(Case, case.id).state_json
     with pytest.raises(ProcessError) as err:
-        runtime.complete_task(session, task_id=task.id, data={}, user=users["jc"], rules=f.RULES)
+        runtime.complete_task(session, task_id=task.id, data={}, user=users["jc"], rules=rules)
     session.rollback()
     assert err.value.detail["element"] == "beregn"
     assert err.value.detail["line"] in (2, 3)

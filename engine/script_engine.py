@@ -1,0 +1,103 @@
+"""SpiffWorkflow's door to the sandbox: which expressions run here, and the rest sent to a worker process.
+
+`SandboxEnvironment` is what SpiffWorkflow calls for every script and
+expression. Scripts always go to a script worker process (engine.script_pool);
+an expression goes there unless `scripting.is_cheap` proves it bounded (the
+common `kategori == "jobparat"`, `deadline("visitation")`), because a round
+trip costs some 30 times such an expression (docs/performance.md). Only the
+fields the code names are sent. A failure comes back as an exception of the
+same kind with the script's line, so SpiffWorkflow wraps it with the element
+and engine.runtime answers a 422 ProcessError, audited as `process_error`.
+No database access.
+"""
+from __future__ import annotations
+
+import builtins
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from . import clock, scripting
+from .script_pool import ScriptWorkerDied, get_pool
+from .scripting import ScriptContext, ScriptMemoryExceeded, ScriptRuleBroken, ScriptTimeout
+from .storable import NotJson
+
+_KNOWN = {ScriptTimeout, ScriptMemoryExceeded, NotJson, ScriptWorkerDied}
+
+
+def _exception(answer: dict) -> Exception:
+    kind, message, line = answer["type"], answer["message"], answer.get("line")
+    known = {cls.__name__: cls for cls in _KNOWN}
+    if kind in ("SyntaxError", "ScriptRuleBroken"):
+        exc: Exception = (ScriptRuleBroken if kind == "ScriptRuleBroken" else SyntaxError)(
+            message, ("<string>", line or 1, 0, None))
+    elif kind in known:
+        exc = known[kind](message)
+    else:
+        cls = getattr(builtins, kind, None)
+        try:
+            exc = cls(message) if isinstance(cls, type) and issubclass(cls, Exception) else None
+        except TypeError:
+            exc = None
+        exc = exc or RuntimeError(f"{kind}: {message}")
+    exc.script_line = line
+    return exc
+
+
+def _named(source: str, mode: str, context: dict) -> dict:
+    """Only the fields the code names travel to the worker (scripting.names_used): big cases stay cheap."""
+    names = scripting.names_used(source, mode)
+    if names is None:
+        return context
+    return {key: context[key] for key in names if key in context}
+
+
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    """SpiffWorkflow's script environment: cheap expressions here, everything else in a worker process."""
+
+    def __init__(self, ctx: ScriptContext | None = None):
+        super().__init__({})
+        self.ctx = ctx or ScriptContext()
+        self._ctx_dict = self.ctx.as_dict()
+
+    def evaluate(self, expression, context, external_context=None):
+        source = expression.strip()
+        if scripting.is_cheap(source):
+            return scripting.evaluate(self.ctx, source, context, external_context)
+        return self._remote("eval", source, _named(source, "eval", context), external_context)["value"]
+
+    def execute(self, script, context, external_context=None):
+        sent = _named(script, "exec", context)
+        data = self._remote("exec", script, sent, external_context)["data"]
+        for key in [k for k in sent if k not in data]:  # the script deleted it
+            del context[key]
+        context.update(data)
+        return True
+
+    def _remote(self, op: str, source: str, data: dict, external_context: dict | None) -> dict:
+        limits = self.ctx.limits
+        request = {"op": op, "src": source, "data": data, "ext": external_context or {}, "ctx": self._ctx_dict,
+                   "now": clock.now().isoformat(), "cpu": limits.cpu_seconds, "mem": limits.memory_bytes}
+        pool = get_pool()
+        try:
+            body = pool.codec.encode(request)
+        except (TypeError, ValueError) as exc:  # task data that cannot be encoded (a legacy non-JSON value)
+            raise NotJson(f"the task data cannot be handed to the script: {exc}") from None
+        answer = pool.run(body, limits)
+        if not answer["ok"]:
+            raise _exception(answer)
+        return answer
+
+    def call_service(self, context, **kwargs):
+        raise NotImplementedError("service tasks run through the worker's topic handlers")
+
+
+class SandboxScriptEngine(PythonScriptEngine):
+    """SpiffWorkflow's script engine, told the line a worker process reported for a failing script."""
+
+    def get_error_line_number_and_content(self, script, err):
+        line = getattr(err, "script_line", None)
+        if not line:
+            return super().get_error_line_number_and_content(script, err)
+        lines = script.splitlines()
+        return line, lines[line - 1] if 0 < line <= len(lines) else ""
