@@ -74,8 +74,11 @@ def _wrap(exc: Exception, case_id: str | None, actor: str | None = None) -> Proc
     reason = exc.__context__  # SpiffWorkflow wraps an expression's error without its message
     if isinstance(reason, (ScriptStopped, NotJson)) and str(reason) not in message:
         message = f"{message.rstrip('. ')}: {reason}"
-    error = ProcessError(f"the process failed at {element or 'an element'}: {message}",
-                         {"element": element, "line": line, "message": message})
+    detail = {"element": element, "line": line, "message": message}
+    unstorable = next((e for e in (reason, cause) if isinstance(e, NotJson) and e.field), None)
+    if unstorable is not None:  # the same detail as UnstorableData: the field the value sits in
+        detail["field"] = unstorable.field
+    error = ProcessError(f"the process failed at {element or 'an element'}: {message}", detail)
     error.case_id, error.actor = case_id, actor
     return error
 
@@ -169,7 +172,7 @@ def _after_task(task) -> None:
     # The children copied the data when the task completed, so they get the same conversion.
     for holder in (task, *task.children):
         try:
-            plain = plain_data(holder.data, "the task data")
+            plain = plain_data(holder.data)
         except NotJson as exc:
             raise WorkflowTaskException(str(exc), task=task, exception=exc) from exc
         if plain is not holder.data:

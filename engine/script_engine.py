@@ -31,6 +31,8 @@ def _exception(answer: dict) -> Exception:
     if kind in ("SyntaxError", "ScriptRuleBroken"):
         exc: Exception = (ScriptRuleBroken if kind == "ScriptRuleBroken" else SyntaxError)(
             message, ("<string>", line or 1, 0, None))
+    elif kind == "NotJson":
+        exc = NotJson(message, answer.get("field"))
     elif kind in known:
         exc = known[kind](message)
     else:

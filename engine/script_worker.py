@@ -26,6 +26,7 @@ from datetime import datetime
 from . import clock
 from .script_wire import HEADER, MAX_RESULT_BYTES, TAG_VARIABLE, Codec, frame, read_exactly, write_all
 from .scripting import ScriptContext, ScriptLimits, evaluate, execute
+from .storable import NotJson
 from .workdays import WorkCalendar
 
 GRACE = 0.25  # the tracer stops Python-level loops first, with the line they were on
@@ -96,13 +97,16 @@ class Worker:
         except MemoryError:
             raise
         except Exception as exc:  # noqa: BLE001 - whatever the script raised goes back to the server
-            return self._failure(type(exc).__name__, str(exc.args[0]) if exc.args else "", _error_line(exc))
+            return self._failure(type(exc).__name__, str(exc.args[0]) if exc.args else "", _error_line(exc),
+                                 field=getattr(exc, "field", None) if isinstance(exc, NotJson) else None)
         if len(encoded) > MAX_RESULT_BYTES:
             return self._failure("NotJson", f"the result is larger than {MAX_RESULT_BYTES // 2**20} MiB", None)
         return encoded
 
-    def _failure(self, kind: str, message: str, line: int | None, last: bool = False) -> bytes:
-        return self.codec.encode({"ok": False, "type": kind, "message": message, "line": line, "last": last})
+    def _failure(self, kind: str, message: str, line: int | None, last: bool = False,
+                 field: str | None = None) -> bytes:
+        return self.codec.encode({"ok": False, "type": kind, "message": message, "line": line, "last": last,
+                                  "field": field})
 
     def _limit_memory(self, memory_bytes: int) -> None:
         if self.base is None or memory_bytes == self.memory_limit:

@@ -287,5 +287,5 @@ def execute(ctx: ScriptContext, script: str, context: dict, external_context: di
     for key, value in globals_.items():
         if key.startswith("_") or (key in hidden and hidden[key] is value) or callable(value):
             continue
-        result[key] = plain_data(value, key)
+        result[key] = plain_data(value, f"data.{key}")
     return result

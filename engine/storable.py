@@ -15,16 +15,25 @@ from datetime import date, timedelta
 
 
 class NotJson(TypeError):
-    """A value a script left in the task data that cannot be stored as JSON."""
+    """A value a script left in the task data that cannot be stored as JSON; `field` names it (`data.x[1]`)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def _refuse(where: str, reason: str) -> NotJson:
+    return NotJson(f"{where} {reason}", where)
 
 
 _SAFE_INT_BITS = 14281  # every int this short has at most 4300 digits, the limit of int -> str
 
 
-def plain_data(value, where: str):
+def plain_data(value, where: str = "data"):
     """`value` as JSON-ready data: dates and datetimes become ISO strings, tuples lists; the rest is refused.
 
-    Returns `value` itself when nothing needed converting. Messages name the variable (`where`) and the
+    Returns `value` itself when nothing needed converting. `where` is the field `value` sits in, written as
+    engine.strict_json writes fields (`data.resultat.satser[1]`); a refusal names the innermost field and the
     kind of value, never the value: task data may hold a CPR number.
     """
     kind = type(value)
@@ -33,27 +42,27 @@ def plain_data(value, where: str):
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:
-                raise NotJson(f"{where}: text with a lone surrogate is not valid Unicode") from None
+                raise _refuse(where, "holds a lone surrogate, which is not a Unicode character") from None
         return value
     if kind is bool or value is None:
         return value
     if kind is int:
         if value.bit_length() > _SAFE_INT_BITS and not _short_enough(value):
-            raise NotJson(f"{where}: an integer with more than {sys.get_int_max_str_digits()} digits has no JSON form")
+            raise _refuse(where, f"is an integer with more than {sys.get_int_max_str_digits()} digits, which has no JSON form")
         return value
     if kind is float:
         if not math.isfinite(value):
-            raise NotJson(f"{where}: {value!r} is not a finite number and has no JSON form")
+            raise _refuse(where, "is not a finite number (NaN and Infinity are not JSON)")
         return value
     if isinstance(value, date):  # and datetime, its subclass
         return value.isoformat()
     if kind is list or kind is tuple:
-        items = [plain_data(item, where) for item in value]
+        items = [plain_data(item, f"{where}[{i}]") for i, item in enumerate(value)]
         return value if kind is list and all(a is b for a, b in zip(items, value, strict=False)) else items
     if kind is dict:
         return _plain_dict(value, where)
     hint = {set: " (use a list)", frozenset: " (use a list)", timedelta: " (use its .days)"}.get(kind, "")
-    raise NotJson(f"{where}: a {kind.__name__} has no JSON form{hint}")
+    raise _refuse(where, f"is a {kind.__name__}, which has no JSON form{hint}")
 
 
 def _short_enough(value: int) -> bool:
@@ -69,8 +78,8 @@ def _plain_dict(value: dict, where: str) -> dict:
     result = {}
     for key, item in value.items():
         if type(key) is not str:
-            raise NotJson(f"{where}: a key of type {type(key).__name__}; keys must be text")
-        plain_data(key, where)
-        result[key] = converted = plain_data(item, where)
+            raise _refuse(where, f"has a key of type {type(key).__name__}; keys must be text")
+        plain_data(key, f"{where} (a key)")
+        result[key] = converted = plain_data(item, f"{where}.{key}")  # the key is valid Unicode: checked above
         changed = changed or converted is not item
     return result if changed else value

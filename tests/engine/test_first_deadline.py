@@ -15,10 +15,9 @@ from tests import factories as f
 
 PROBE = """
 from engine import scripting
-scripting.TIME_LIMIT_SECONDS = 0.25
-env = scripting.SandboxEnvironment(scripting.ScriptContext())
+ctx = scripting.ScriptContext(limits=scripting.ScriptLimits(cpu_seconds=0.25))
 try:
-    print(env.evaluate('deadline("P5D working")', {}))
+    print(scripting.evaluate(ctx, 'deadline("P5D working")', {}))
 except scripting.ScriptTimeout:
     print("timeout")
 """
