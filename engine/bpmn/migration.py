@@ -42,6 +42,8 @@ from .migration_repair import (
     RESET,
     all_tasks,
     definition,
+    dissolvable,
+    dissolve_boundaries,
     predict_ahead,
     prune_cancelled,
     reconnect_triggered,
@@ -120,6 +122,7 @@ def move(workflow, target_spec_json: str, mapping: dict[str, str], *, task_creat
     saved = snapshot(workflow)
     for part in parts:
         prune_cancelled(part)
+        dissolve_boundaries(part)
         last = part.workflow.last_task
         migrate_workflow(part.diff, part.workflow, part.new_spec)
         # 3.2.0 tests `last_task not in workflow.tasks`, a dict keyed by id, so it always forgets the last
@@ -229,6 +232,8 @@ def _check(part: _Part) -> list[str]:
         if new is None:
             if task.has_state(TaskState.CANCELLED) and _only_cancelled_below(task):
                 continue  # a cancelled branch of a removed element: pruned
+            if dissolvable(task, alignment):
+                continue  # a boundary split or join, or an armed boundary event, of a step that stays
             verb = "stands on" if task.has_state(ACTIVE) else "has passed"
             reasons.append(f"the case {verb} {where}, which the new version does not have; "
                            f"map it to an element of the new version")
