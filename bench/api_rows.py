@@ -25,7 +25,8 @@ import httpx
 import psycopg
 from sqlalchemy import text
 
-from engine.db import make_db_engine
+from engine import migrate
+from engine.db import make_db_engine, make_session_factory
 
 from .common import FORMS, LOOP_KEY, PASSWORD, ROOT, USERNAME, Row, open_task_ids, prepare_database, start_case
 
@@ -58,12 +59,22 @@ def postgres_version() -> str | None:
         return None
 
 
-def _reset_pg_schema() -> None:
+def reset_pg_schema(schema: str = PG_SCHEMA) -> None:
+    """An empty schema of the benchmark's own in the PostgreSQL test database (dropped first if there)."""
     admin = make_db_engine(PG_BASE)
     with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
     admin.dispose()
+
+
+def migrated_pg_schema(schema: str):
+    """A fresh schema with Tovholder's tables: its engine and session factory."""
+    reset_pg_schema(schema)
+    url = f"{PG_BASE}?options=-csearch_path%3D{schema}"
+    migrate.upgrade(url)
+    db_engine = make_db_engine(url)
+    return db_engine, make_session_factory(db_engine)
 
 
 def _free_port() -> int:
@@ -220,6 +231,6 @@ def run() -> list[Row]:
             rows += [Row("b3", "HTTP complete, PostgreSQL, 1 client", skipped=f"skipped: {problem}"),
                      Row("b4", f"HTTP complete, PostgreSQL, {CLIENTS} clients", skipped=f"skipped: {problem}")]
         else:
-            _reset_pg_schema()
+            reset_pg_schema()
             rows += measure("PostgreSQL", ("b3", "b4"), PG_URL, workdir)
     return rows

@@ -42,6 +42,7 @@ from .migration_repair import (
     RESET,
     all_tasks,
     definition,
+    descendants,
     dissolvable,
     dissolve_boundaries,
     predict_ahead,
@@ -249,7 +250,7 @@ def _check(part: _Part) -> list[str]:
             changed = ", ".join(part.spec_diff.comparisons[task.task_spec])
             reasons.append(f"the multi-instance {where} is running and the new version changes it ({changed}); "
                            f"let it finish first")
-        elif task.has_state(RESET) and any(not d.has_state(AHEAD) for d in _descendants(task)):
+        elif task.has_state(RESET) and any(not d.has_state(AHEAD) for d in descendants(task)):
             reasons.append(f"{where} has started work below it (a timer cycle?), which moving it would lose")
         elif task.has_state(TaskState.WAITING) and _timer_changed(task, new) and _is_cycle(new):
             reasons.append(f"the timer cycle {where} changes in the new version; let it finish first")
@@ -266,16 +267,8 @@ def _kind(spec) -> str:
     return type(spec).__name__
 
 
-def _descendants(task):
-    stack = list(task.children)
-    while stack:
-        child = stack.pop()
-        yield child
-        stack.extend(child.children)
-
-
 def _only_cancelled_below(task) -> bool:
-    return all(d.has_state(TaskState.CANCELLED | AHEAD) for d in _descendants(task))
+    return all(d.has_state(TaskState.CANCELLED | AHEAD) for d in descendants(task))
 
 
 def _timer_changed(task, new_spec) -> bool:

@@ -207,7 +207,7 @@ def _armed_and_removed(task, alignment) -> bool:
     parent = task.parent
     return (parent is not None and isinstance(parent.task_spec, BoundaryEventSplit)
             and alignment.get(task.task_spec) is None and task.has_state(TaskState.WAITING)
-            and all(d.has_state(AHEAD) for d in _below(task)))
+            and all(d.has_state(AHEAD) for d in descendants(task)))
 
 
 def dissolvable(task, alignment) -> bool:
@@ -240,7 +240,8 @@ def _splice(workflow, task) -> None:
         workflow.last_task = parent
 
 
-def _below(task):
+def descendants(task):
+    """Every task below `task`, depth first."""
     stack = list(task.children)
     while stack:
         child = stack.pop()
