@@ -7,7 +7,7 @@ and `'x' * 10**9` takes the server's memory. A worker process
 and gets a MemoryError at its memory limit, while the server thread that
 waits for it blocks in `poll` without the interpreter lock.
 
-engine.script_engine decides what is sent here (every script; an expression
+engine.script_dispatch decides what is sent here (every script; an expression
 unless it is provably cheap) and turns a failed answer back into an exception.
 A worker that passed its limits answers with the reason, or dies and this
 module names the reason (its CPU timer's SIGPROF, or our wall-clock kill).

@@ -1,21 +1,19 @@
-"""SpiffWorkflow's door to the sandbox: which expressions run here, and the rest sent to a worker process.
+"""Which expressions run in this process, and the rest sent to a worker process.
 
-`SandboxEnvironment` is what SpiffWorkflow calls for every script and
-expression. Scripts always go to a script worker process (engine.script_pool);
-an expression goes there unless `scripting.is_cheap` proves it bounded (the
-common `kategori == "jobparat"`, `deadline("visitation")`), because a round
-trip costs some 30 times such an expression (docs/performance.md). Only the
-fields the code names are sent. A failure comes back as an exception of the
-same kind with the script's line, so SpiffWorkflow wraps it with the element
-and engine.runtime answers a 422 ProcessError, audited as `process_error`.
-No database access.
+`ScriptDispatch` runs every script and expression of one workflow (SpiffWorkflow
+reaches it through engine.bpmn.script_engine). Scripts always go to a script
+worker process (engine.script_pool); an expression goes there unless
+`scripting.is_cheap` proves it bounded (the common `kategori == "jobparat"`,
+`deadline("visitation")`), because a round trip costs some 30 times such an
+expression (docs/performance.md). Only the fields the code names are sent. A
+failure comes back as an exception of the same kind with the script's line, so
+SpiffWorkflow wraps it with the element and engine.runtime answers a 422
+ProcessError, audited as `process_error`. No database access, no SpiffWorkflow.
 """
 from __future__ import annotations
 
 import builtins
-
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from typing import Any
 
 from . import clock, scripting
 from .script_pool import ScriptWorkerDied, get_pool
@@ -54,29 +52,27 @@ def _named(source: str, mode: str, context: dict) -> dict:
     return {key: context[key] for key in names if key in context}
 
 
-class SandboxEnvironment(BasePythonScriptEngineEnvironment):
-    """SpiffWorkflow's script environment: cheap expressions here, everything else in a worker process."""
+class ScriptDispatch:
+    """One workflow's scripts and expressions: cheap expressions here, everything else in a worker process."""
 
     def __init__(self, ctx: ScriptContext | None = None):
-        super().__init__({})
         self.ctx = ctx or ScriptContext()
         self._ctx_dict = self.ctx.as_dict()
 
-    def evaluate(self, expression, context, external_context=None):
+    def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
         source = expression.strip()
         if scripting.is_cheap(source):
             return scripting.evaluate(self.ctx, source, context, external_context)
-        return self._remote("eval", source, _named(source, "eval", context), external_context)["value"]
+        return self.remote("eval", source, _named(source, "eval", context), external_context)["value"]
 
-    def execute(self, script, context, external_context=None):
+    def execute(self, script: str, context: dict, external_context: dict | None = None) -> None:
         sent = _named(script, "exec", context)
-        data = self._remote("exec", script, sent, external_context)["data"]
+        data = self.remote("exec", script, sent, external_context)["data"]
         for key in [k for k in sent if k not in data]:  # the script deleted it
             del context[key]
         context.update(data)
-        return True
 
-    def _remote(self, op: str, source: str, data: dict, external_context: dict | None) -> dict:
+    def remote(self, op: str, source: str, data: dict, external_context: dict | None) -> dict:
         limits = self.ctx.limits
         request = {"op": op, "src": source, "data": data, "ext": external_context or {}, "ctx": self._ctx_dict,
                    "now": clock.now().isoformat(), "cpu": limits.cpu_seconds, "mem": limits.memory_bytes}
@@ -89,17 +85,3 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         if not answer["ok"]:
             raise _exception(answer)
         return answer
-
-    def call_service(self, context, **kwargs):
-        raise NotImplementedError("service tasks run through the worker's topic handlers")
-
-
-class SandboxScriptEngine(PythonScriptEngine):
-    """SpiffWorkflow's script engine, told the line a worker process reported for a failing script."""
-
-    def get_error_line_number_and_content(self, script, err):
-        line = getattr(err, "script_line", None)
-        if not line:
-            return super().get_error_line_number_and_content(script, err)
-        lines = script.splitlines()
-        return line, lines[line - 1] if 0 < line <= len(lines) else ""
