@@ -79,7 +79,7 @@ def _deliver_one(session: Session, sender: Case, event: BpmnEvent, *, rules: Cas
     if not receivers:
         starts = message_start_definitions(session, name)
         if len(starts) == 1:
-            citizen = session.get(Citizen, sender.citizen_id)
+            citizen = session.get_one(Citizen, sender.citizen_id)  # the foreign key holds it
             started = runtime.new_case(session, starts[0], citizen, {}, sender_actor, rules,
                                        message=message_event(MessageEventDefinition(name), payload), hops=hops)
             audit.record(session, sender, "message_sent", actor=sender_actor,
