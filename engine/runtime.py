@@ -55,7 +55,7 @@ def _definition_spec(session: Session, definition_id: str) -> str:
     """Definitions are immutable, so their spec JSON is cached by id for the process's life."""
     spec = _SPEC_CACHE.get(definition_id)
     if spec is None:
-        spec = session.get(ProcessDefinition, definition_id).spec_json
+        spec = session.get_one(ProcessDefinition, definition_id).spec_json
         if len(_SPEC_CACHE) > 512:
             _SPEC_CACHE.clear()
         _SPEC_CACHE[definition_id] = spec
@@ -88,7 +88,7 @@ def _guarded(action, case_id: str | None = None, actor: str | None = None):
     try:
         return action()
     except ProcessError as exc:
-        if getattr(exc, "case_id", None) is None:
+        if exc.case_id is None:
             exc.case_id, exc.actor = case_id, actor
         raise
     except (SpiffWorkflowException, Exception) as exc:  # noqa: BLE001 - diagram code may raise anything
@@ -201,7 +201,7 @@ def _citizen(session: Session, digits: str) -> Citizen:
             citizen = Citizen(cpr=digits)
             session.add(citizen)
     except IntegrityError:  # another transaction added the same citizen just now
-        citizen = session.scalar(select(Citizen).where(Citizen.cpr == digits))
+        citizen = session.scalars(select(Citizen).where(Citizen.cpr == digits)).one()
     return citizen
 
 

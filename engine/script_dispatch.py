@@ -21,27 +21,34 @@ from .scripting import ScriptContext, ScriptMemoryExceeded, ScriptRuleBroken, Sc
 from .storable import NotJson
 
 _KNOWN = {ScriptTimeout, ScriptMemoryExceeded, NotJson, ScriptWorkerDied}
+SCRIPT_LINE = "script_line"  # the attribute of a rebuilt exception that holds the line the worker reported
 
 
 def _exception(answer: dict) -> Exception:
     kind, message, line = answer["type"], answer["message"], answer.get("line")
     known = {cls.__name__: cls for cls in _KNOWN}
+    exc: Exception
     if kind in ("SyntaxError", "ScriptRuleBroken"):
-        exc: Exception = (ScriptRuleBroken if kind == "ScriptRuleBroken" else SyntaxError)(
+        exc = (ScriptRuleBroken if kind == "ScriptRuleBroken" else SyntaxError)(
             message, ("<string>", line or 1, 0, None))
     elif kind == "NotJson":
         exc = NotJson(message, answer.get("field"))
     elif kind in known:
         exc = known[kind](message)
     else:
-        cls = getattr(builtins, kind, None)
-        try:
-            exc = cls(message) if isinstance(cls, type) and issubclass(cls, Exception) else None
-        except TypeError:
-            exc = None
-        exc = exc or RuntimeError(f"{kind}: {message}")
-    exc.script_line = line
+        exc = _builtin(kind, message) or RuntimeError(f"{kind}: {message}")
+    # Any exception class may come back, so the line rides on the instance; SandboxScriptEngine reads it.
+    setattr(exc, SCRIPT_LINE, line)
     return exc
+
+
+def _builtin(kind: str, message: str) -> Exception | None:
+    """The built-in exception of that name (ZeroDivisionError, KeyError, ...), if one takes a message."""
+    cls = getattr(builtins, kind, None)
+    try:
+        return cls(message) if isinstance(cls, type) and issubclass(cls, Exception) else None
+    except TypeError:
+        return None
 
 
 def _named(source: str, mode: str, context: dict) -> dict:

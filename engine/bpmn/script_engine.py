@@ -24,7 +24,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 
 from .. import clock, timer_rules
-from ..script_dispatch import ScriptDispatch
+from ..script_dispatch import SCRIPT_LINE, ScriptDispatch
 from ..scripting import ScriptContext
 
 _TIMER_TAGS = {DurationTimerEventDefinition: "timeDuration", TimeDateEventDefinition: "timeDate",
@@ -53,7 +53,7 @@ class SandboxScriptEngine(PythonScriptEngine):
     """SpiffWorkflow's script engine, told the line a worker process reported for a failing script."""
 
     def get_error_line_number_and_content(self, script, err):
-        line = getattr(err, "script_line", None)
+        line = getattr(err, SCRIPT_LINE, None)
         if not line:
             return super().get_error_line_number_and_content(script, err)
         lines = script.splitlines()
@@ -67,7 +67,7 @@ class TimerCheckingScriptEngine(SandboxScriptEngine):
         value = super().evaluate(task, expression, external_context)
         definition = getattr(task.task_spec, "event_definition", None)
         tag = _TIMER_TAGS.get(type(definition))
-        if tag is not None and expression == definition.expression:
+        if tag is not None and definition is not None and expression == definition.expression:
             problem = timer_rules.value_problem(tag, value, clock.now())
             if problem is not None:
                 raise WorkflowTaskException(problem, task=task)
