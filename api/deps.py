@@ -34,9 +34,9 @@ def get_session(request: Request) -> Iterator[Session]:
     except ProcessError as exc:
         # The failed run is rolled back; the failure itself is audited on the case, in its own commit.
         session.rollback()
-        if getattr(exc, "case_id", None):
+        if exc.case_id:
             try:
-                record_failure(session, case_id=exc.case_id, error=exc, actor=getattr(exc, "actor", None))
+                record_failure(session, case_id=exc.case_id, error=exc, actor=exc.actor)
                 session.commit()
             except Exception:  # noqa: BLE001 - the original error is what the caller must see
                 session.rollback()

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from engine import logs
 from engine.bpmn import patches as bpmn_patches
 from engine.db import make_db_engine, make_session_factory
-from engine.errors import EngineError
+from engine.errors import EngineError, TooManyRequests
 from engine.settings import Settings
 
 from . import docs, web
@@ -89,7 +89,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         if wants_html(request):  # outside /api: a page in the web UI's look
             return html_error(request, exc.status, exc.detail)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        if getattr(exc, "retry_after", None):  # 429: a locked login name says when to try again
+        if isinstance(exc, TooManyRequests) and exc.retry_after:  # 429: a locked login name says when to try again
             headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
 

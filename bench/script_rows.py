@@ -1,8 +1,8 @@
 """Rows (f): what running an expression or script costs in the server process versus in a worker process.
 
-Everything goes through engine.script_engine.SandboxEnvironment, the object
-SpiffWorkflow calls, with task data shaped like a kontanthjælp case (30
-fields). In-process means `scripting.evaluate`/`scripting.execute` (what every
+Everything goes through engine.script_dispatch.ScriptDispatch, what
+SpiffWorkflow's script environment (engine.bpmn.script_engine) calls, with
+task data shaped like a kontanthjælp case (30 fields). In-process means `scripting.evaluate`/`scripting.execute` (what every
 expression and script cost before the worker processes, and what a cheap
 expression still costs); pooled means the same request through a warm worker
 process: encode, pipe, decode, run, and back. f7 is a worker's cold start:
@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 
 from engine import scripting
-from engine.script_engine import SandboxEnvironment, _named
+from engine.script_dispatch import ScriptDispatch, _named
 from engine.script_pool import ScriptPool, get_pool
 from engine.scripting import ScriptContext
 
@@ -49,7 +49,7 @@ def _cold_starts(n: int) -> list[float]:
     timings = []
     for _ in range(n):
         pool = ScriptPool()  # a pool of its own, so its first request starts a process
-        env = SandboxEnvironment(ScriptContext())
+        env = ScriptDispatch(ScriptContext())
         body = pool.codec.encode({"op": "eval", "src": "1", "data": {}, "ext": {}, "ctx": env.ctx.as_dict(),
                                   "now": "2026-11-23T08:00:00+00:00", "cpu": 2.0, "mem": 256 * scripting.MIB})
         started = time.perf_counter()
@@ -61,11 +61,11 @@ def _cold_starts(n: int) -> list[float]:
 
 def run() -> list[Row]:
     ctx = ScriptContext()
-    env = SandboxEnvironment(ctx)
+    env = ScriptDispatch(ctx)
     data, big = task_data(), task_data(extra_kib=100)
 
     def pooled(expression: str, context: dict):  # what env.evaluate does for an expression that is not cheap
-        return env._remote("eval", expression, _named(expression, "eval", context), None)
+        return env.remote("eval", expression, _named(expression, "eval", context), None)
 
     assert scripting.is_cheap(CONDITION)
     local_eval = _time(lambda: env.evaluate(CONDITION, data), N)
