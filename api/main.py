@@ -20,7 +20,7 @@ from engine.errors import EngineError, TooManyRequests
 from engine.settings import Settings
 
 from . import docs, web
-from .limits import StreamedBodyLimit
+from .limits import BodyLimit
 from .responses import document_errors
 from .routes import (
     attachments,
@@ -64,10 +64,7 @@ def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
     docs.install(app)  # /docs with Swagger UI's files from an installed package, not a CDN
     _install_error_handlers(app)
     _describe_errors(app)
-    # chunked bodies (no Content-Length); added first so that it sits inside body_limit and
-    # its 413 is raised straight into the route's body parsing
-    app.add_middleware(StreamedBodyLimit)
-    _install_body_limit(app, settings.max_request_bytes, settings.max_upload_bytes)
+    app.add_middleware(BodyLimit)  # declared and chunked bodies over the limits, before a route reads them
     return app
 
 
@@ -119,19 +116,3 @@ def _install_error_handlers(app: FastAPI) -> None:
         if wants_html(request):
             return html_error(request, exc.status_code, None)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-
-
-def _install_body_limit(app: FastAPI, json_limit: int, upload_limit: int) -> None:
-    """Refuse oversized bodies by their declared length before reading them."""
-
-    @app.middleware("http")
-    async def body_limit(request: Request, call_next):
-        length = request.headers.get("content-length")
-        multipart = request.headers.get("content-type", "").startswith("multipart/")
-        limit = upload_limit * 10 if multipart else json_limit
-        if length is not None:
-            if not length.isdigit():
-                return JSONResponse({"detail": "invalid Content-Length"}, status_code=400)
-            if int(length) > limit:
-                return JSONResponse({"detail": f"request body larger than {limit} bytes"}, status_code=413)
-        return await call_next(request)
