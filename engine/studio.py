@@ -139,7 +139,25 @@ def evaluate(session, *, key: str | None, bpmn: object, forms: object, rules: Ca
     except InvalidDefinition as exc:
         problems += [_from_engine(p, name) for p in _listed(exc.detail)]
     problems += _warnings(root, key)
-    return Evaluation(problems, prepared, files, base)
+    return Evaluation([_on_shape(root, p) for p in problems], prepared, files, base)
+
+
+_DI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
+
+
+def _on_shape(root, found: Problem) -> Problem:
+    """A finding on an inner part (a timer's event definition, a condition) is put on the shape that is drawn."""
+    if found.element is None:
+        return found
+    drawn = {n.get("bpmnElement") for n in root.iter(f"{_DI}BPMNShape", f"{_DI}BPMNEdge")}
+    node = next((n for n in root.iter() if isinstance(n.tag, str) and n.get("id") == found.element), None)
+    if not drawn or node is None or found.element in drawn:
+        return found
+    while node is not None and node.get("id") not in drawn:
+        node = node.getparent()
+    if node is None:
+        return found
+    return Problem(node.get("id"), found.line, found.message, found.severity)
 
 
 def check(session, *, key: str | None, bpmn: object, forms: object, rules: CaseRules,
