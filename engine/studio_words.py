@@ -6,8 +6,8 @@ API and the CLI do. The studio shows the same findings in Danish: `danish()`
 looks each message up in RULES, a table of the engine's messages (a regular
 expression each, with the varying parts named) and their Danish text. A
 message the table does not know is shown as it is, so a new check is never
-hidden, only untranslated. tests/engine/test_studio_words.py runs every
-rule against a message the engine really produces.
+hidden, only untranslated. tests/engine/test_studio_words.py checks the
+table against messages the engine really produces.
 
 Pure; no database.
 """
@@ -202,10 +202,12 @@ RULES: list[tuple[re.Pattern, str]] = [
     _rule(r"the case runs '(?P<a>.*)', not '(?P<b>.*)'", "Sagen hører til rejsen »{a}«, ikke »{b}«."),
     _rule(r"the case was changed by someone else at the same moment; migrate it again",
           "Sagen blev ændret af en anden i samme øjeblik; flyt den igen."),
-    _rule(r"the case stands on '(?P<el>.*)', which the new version does not have; .*",
+    _rule(r"the case stands on '(?P<el>.*)', which the new version does not have; map it to an element of the "
+          r"new version",
           "Sagen står på »{el}«, som ikke findes i den nye version; vælg det trin i den nye version, "
           "sagen skal flyttes til."),
-    _rule(r"the case has passed '(?P<el>.*)', which the new version does not have; .*",
+    _rule(r"the case has passed '(?P<el>.*)', which the new version does not have; map it to an element of the "
+          r"new version",
           "Sagen har passeret »{el}«, som ikke findes i den nye version; vælg det trin i den nye version, "
           "det svarer til."),
     _rule(r"'(?P<el>.*)' is claimed by (?P<who>.*), who is not a member of unit '(?P<unit>.*)' that the new "
