@@ -19,7 +19,7 @@ from engine.db import make_db_engine, make_session_factory
 from engine.errors import EngineError
 from engine.settings import Settings
 
-from . import docs, web
+from . import docs, limits, web
 from .limits import StreamedBodyLimit
 from .responses import document_errors
 from .routes import (
@@ -34,6 +34,7 @@ from .routes import (
     messages,
     metrics,
     migrations,
+    studio,
     tasks,
     users,
     versions,
@@ -59,6 +60,7 @@ def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
     app.include_router(versions.router, prefix="/api")  # deploy history, where cases stand, diffs
     app.include_router(users.router, prefix="/api")  # admins: end sessions, disable users
     app.include_router(migrations.router, prefix="/api")  # running cases to another version
+    app.include_router(studio.router, prefix="/api")  # process owners' drafts, checks and publishing
     app.include_router(metrics.router)  # GET /metrics (Prometheus), beside /api
     web.install(app)  # the staff web UI (pages, /static)
     docs.install(app)  # /docs with Swagger UI's files from an installed package, not a CDN
@@ -67,7 +69,7 @@ def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
     # chunked bodies (no Content-Length); added first so that it sits inside body_limit and
     # its 413 is raised straight into the route's body parsing
     app.add_middleware(StreamedBodyLimit)
-    _install_body_limit(app, settings.max_request_bytes, settings.max_upload_bytes)
+    _install_body_limit(app)
     return app
 
 
@@ -121,14 +123,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
-def _install_body_limit(app: FastAPI, json_limit: int, upload_limit: int) -> None:
-    """Refuse oversized bodies by their declared length before reading them."""
+def _install_body_limit(app: FastAPI) -> None:
+    """Refuse oversized bodies by their declared length before reading them (limits: api.limits.body_limit)."""
 
     @app.middleware("http")
     async def body_limit(request: Request, call_next):
         length = request.headers.get("content-length")
         multipart = request.headers.get("content-type", "").startswith("multipart/")
-        limit = upload_limit * 10 if multipart else json_limit
+        limit = limits.body_limit(request.app.state.settings, request.url.path, multipart=multipart)
         if length is not None:
             if not length.isdigit():
                 return JSONResponse({"detail": "invalid Content-Length"}, status_code=400)
