@@ -62,6 +62,8 @@ class Studio {
     this.baseVersion = config.latest_version || null;
     this.forms = {};
     this.dirty = false;
+    this.changes = 0;
+    this.saving = null;
     this.problems = [];
     this.checkSeq = 0;
     this.checkTimer = null;
@@ -226,6 +228,7 @@ class Studio {
   }
 
   changed() {
+    this.changes += 1;
     this.dirty = true;
     this.status('Ikke gemte ændringer.');
     this.setEnabled();
@@ -234,6 +237,7 @@ class Studio {
 
   scheduleCheck(delay) {
     clearTimeout(this.checkTimer);
+    $('studio-problems-region').setAttribute('aria-busy', 'true');  // a check is due: the list is not current
     this.checkTimer = setTimeout(() => this.check(), delay);
   }
 
@@ -244,7 +248,6 @@ class Studio {
 
   async check() {
     const seq = ++this.checkSeq;
-    $('studio-problems-region').setAttribute('aria-busy', 'true');
     let problems;
     try {
       const bpmn = await this.xml();
@@ -268,17 +271,32 @@ class Studio {
     this.setEnabled();
   }
 
+  /** Save the draft; a save asked for while one is under way waits for it (one revision at a time). */
   async save() {
     if (!this.key) return false;
+    while (this.saving) {
+      const ok = await this.saving;
+      if (!ok || !this.dirty) return ok;
+    }
+    this.saving = this.saveNow();
+    try {
+      return await this.saving;
+    } finally {
+      this.saving = null;
+    }
+  }
+
+  async saveNow() {
     $('studio-save').disabled = true;
     this.status('Gemmer udkastet …');
+    const changesAtStart = this.changes;
     try {
       const bpmn = await this.xml();
       const draft = await this.api.saveDraft(this.key, { bpmn, forms: this.forms, revision: this.revision });
       this.takeDraft(draft);
-      this.dirty = false;
+      this.dirty = this.changes !== changesAtStart;  // changed while the save was under way
       this.alert('');
-      this.status(`Udkastet er gemt (revision ${draft.revision}).`);
+      this.status(`Udkastet er gemt (revision ${draft.revision})${this.dirty ? '; dine seneste ændringer er endnu ikke gemt' : ''}.`);
       if (this.config.mode === 'new') {
         this.config.mode = 'edit';
         window.history.replaceState(null, '', `/studio/${encodeURIComponent(this.key)}/edit`);
