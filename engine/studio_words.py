@@ -215,6 +215,7 @@ RULES: list[tuple[re.Pattern, str]] = [
           "»{el}« er overtaget af {who}, som ikke er med i enheden »{unit}«, som den nye version giver opgaven."),
     _rule(r"the open task '(?P<el>.*)' is not waiting for work in the moved case",
           "Den åbne opgave »{el}« ville ikke vente på arbejde i den flyttede sag."),
+    _rule(r"'(?P<el>.*)' is not an element of version (?P<v>\d+)", "»{el}« er ikke et trin i version {v}."),
     _rule(r"'(?P<el>.*)' failed and has not been retried", "»{el}« fejlede og er ikke prøvet igen."),
     _rule(r"the timer cycle '(?P<el>.*)' changes in the new version; let it finish first",
           "Timerens gentagelse »{el}« ændres i den nye version; lad den blive færdig først."),
