@@ -13,6 +13,7 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js
 import camundaModdle from 'camunda-bpmn-moddle/resources/camunda.json';
 
 import { ApiError, makeApi } from './api';
+import { KeepSubprocessLanesModule } from './lanes';
 import { lintProblems } from './lint';
 import { createProblemView } from './problems';
 import TovholderPropertiesModule from './properties';
@@ -102,7 +103,7 @@ class Studio {
       keyboard: { bind: true },
       propertiesPanel: { parent: $('studio-properties') },
       additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, TovholderPropertiesModule,
-        TranslateModule, { tovholderCatalog: ['value', this.catalog] }],
+        TranslateModule, KeepSubprocessLanesModule, { tovholderCatalog: ['value', this.catalog] }],
       moddleExtensions: { camunda: camundaModdle },
     });
     window.tovholderModeler = this.modeler;  // for the browser tests and the curious: the bpmn-js API

@@ -14,9 +14,22 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+const TYPES = {
+  userTask: 'opgave', serviceTask: 'systemopgave', scriptTask: 'script', businessRuleTask: 'beslutningstabel',
+  callActivity: 'kaldt forløb', subProcess: 'delforløb', startEvent: 'start', endEvent: 'slut',
+  intermediateCatchEvent: 'venter', intermediateThrowEvent: 'sender', boundaryEvent: 'kanthændelse',
+  exclusiveGateway: 'valg', parallelGateway: 'parallel gateway', inclusiveGateway: 'gateway (en eller flere)',
+  eventBasedGateway: 'venter på det første', sequenceFlow: 'pil', lane: 'bane',
+};
+
+function typeWord(type) {
+  const short = (type || '').replace(/^bpmn:/, '');
+  return TYPES[short.charAt(0).toLowerCase() + short.slice(1)] || short;
+}
+
 function elementLine(e, extra) {
   const name = e.name ? `${e.name} (${e.element_id})` : e.element_id;
-  return el('li', {}, `${name}${e.type ? `, ${e.type}` : ''}${extra || ''}`);
+  return el('li', {}, `${name}${e.type ? `, ${typeWord(e.type)}` : ''}${extra || ''}`);
 }
 
 function section(title, items, render) {
@@ -47,7 +60,11 @@ export function renderPreview(body, preview) {
   const byElement = Object.entries(preview.affected_by_element || {}).filter(([, n]) => n > 0);
   if (byElement.length) {
     body.append(el('div', { class: 'tov-diff-part' }, el('h3', {}, 'Kørende sager pr. ændret trin'),
-      el('ul', {}, ...byElement.map(([id, n]) => el('li', {}, `${id}: ${n}`)))));
+      el('ul', {}, ...byElement.map(([id, n]) => {
+        const known = [...(diff.changed || []), ...(diff.removed || [])].find((e) => e.element_id === id);
+        const name = known && known.name ? `${known.name} (${id})` : id;
+        return el('li', {}, `${name}: ${n === 1 ? '1 sag' : `${n} sager`}`);
+      }))));
   }
   const errors = (preview.problems || []).filter((p) => p.severity !== 'warning');
   if (errors.length) {

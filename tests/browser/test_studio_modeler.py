@@ -14,6 +14,7 @@ which needs npm) is missing.
 """
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -29,6 +30,14 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 KH_RULES = CaseRules(forms_dir=ROOT / "forms", deadlines_file=ROOT / "config" / "deadlines.toml")
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
+SHOTS = ROOT / "docs" / "screenshots"
+
+
+def _shot(page, name: str) -> None:
+    """With TOVHOLDER_SCREENSHOTS=1 (python -m tests.browser.screenshots): the README's pictures."""
+    if os.environ.get("TOVHOLDER_SCREENSHOTS"):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture
@@ -55,7 +64,7 @@ def _login(page, username: str) -> None:
     page.get_by_label("Brugernavn").fill(username)
     page.get_by_label("Adgangskode").fill(f.PASSWORD)
     page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url(re.compile(r"/$"))
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def _open(page, key: str = "kontanthjaelp") -> None:
@@ -112,6 +121,9 @@ def test_a_process_owner_adds_a_task_sets_its_properties_saves_and_publishes(
     line = page.locator(f"#studio-problems button[data-element='{task}']").filter(has_text="formular")
     assert line.count() == 1
     assert page.locator(f".djs-overlay-container [data-element='{task}']").count() == 1  # the badge, not colour alone
+    page.evaluate("id => window.tovholderModeler.get('canvas').scrollToElement("
+                  "window.tovholderModeler.get('elementRegistry').get(id))", task)
+    _shot(page, "studio-modeller")
 
     # the new lane's unit, chosen in the panel (the check refuses an empty lane name until then)
     _select(page, lane)
@@ -139,6 +151,10 @@ def test_a_process_owner_adds_a_task_sets_its_properties_saves_and_publishes(
     assert dialog.locator(".tov-affected").inner_text() == "2 kørende sager står på trin, du har ændret."
     assert "Socialfaglig screening" in dialog.inner_text()  # the diff: the added task
     assert "Tilføjet" in dialog.inner_text() and "Ændret" in dialog.inner_text()
+    # a new lane leaves the event subprocess's own lanes alone (bpmn-js would put the subprocess in
+    # an outer lane, and so its Ydelsesservice steps in the jobcenter's inbox)
+    assert "sanktion_afgoerelse" not in dialog.inner_text() and "fravaer_og_sanktion" not in dialog.inner_text()
+    _shot(page, "studio-udgiv")
     dialog.get_by_role("button", name="Udgiv ny version").click()
     link = dialog.get_by_role("link", name=re.compile("Flyt de kørende sager"))
     link.wait_for()
@@ -155,6 +171,9 @@ def test_a_process_owner_adds_a_task_sets_its_properties_saves_and_publishes(
     [sof_lane] = [x for x in root.iter(f"{BPMN}lane") if x.get("id") == lane]
     assert sof_lane.get("name") == "sof"
     assert task in [ref.text for ref in sof_lane.iter(f"{BPMN}flowNodeRef")]
+    main_lanes = root.find(f".//{BPMN}process[@id='kontanthjaelp']/{BPMN}laneSet")
+    assert "fravaer_og_sanktion" not in [ref.text for ref in main_lanes.iter(f"{BPMN}flowNodeRef")
+                                         if ref.getparent().getparent() is main_lanes]
 
 
 def test_a_second_tab_saving_the_same_draft_is_refused(new_page, kontanthjaelp, modeler_built, web):
