@@ -129,7 +129,7 @@ class DiffMarks:
                         f'{_symbol_badge(36, y - 12, colour, symbol)}'
                         f'<text x="54" y="{y + 4}" font-size="12">{esc(f"{word} trin ({how})")}</text></g>')
         defs = (f'<defs><pattern id="{self.hatch_id}" width="8" height="8" patternUnits="userSpaceOnUse" '
-                f'patternTransform="rotate(45)"><rect width="8" height="8" fill="#ffffff"/>'
+                f'patternTransform="rotate(45)">'
                 f'<line x1="0" y1="0" x2="0" y2="8" stroke="{REMOVED_COLOUR}" stroke-width="2" '
                 f'stroke-opacity="0.45"/></pattern></defs>')
         group = (f'{defs}<g class="legend" transform="translate(10 {num(top)})"><title>Signaturforklaring</title>'
