@@ -30,6 +30,7 @@ REMOVED_COLOUR = "#a4121c"  # red, 7.4:1
 CHANGED_COLOUR = "#7a4a00"  # brown, 7.3:1
 _LEGEND_Y = 18
 _DASHED = ' stroke-dasharray="8 4"'
+_DIFF_ROW = LEGEND_ROW + 6  # a badge sits on its sample's corner: room so it never touches the next row
 
 
 def _count_badge(x: float, y: float, count: int) -> str:
@@ -124,17 +125,17 @@ class DiffMarks:
             fill = f' fill="url(#{self.hatch_id})"' if state == "removed" else ' fill="#ffffff"'
             how = {"added": "fuld ramme, +", "removed": "stiplet ramme over skravering, −",
                    "changed": "prikket ramme, ~"}[state]
-            rows.append(f'<g transform="translate(0 {row * LEGEND_ROW})"><rect x="0" y="{y - 12}" width="36" '
+            rows.append(f'<g transform="translate(0 {row * _DIFF_ROW})"><rect x="0" y="{y - 12}" width="36" '
                         f'height="24" rx="6"{fill} stroke="{colour}" stroke-width="4"{dash}/>'
                         f'{_symbol_badge(36, y - 12, colour, symbol)}'
                         f'<text x="54" y="{y + 4}" font-size="12">{esc(f"{word} trin ({how})")}</text></g>')
         defs = (f'<defs><pattern id="{self.hatch_id}" width="8" height="8" patternUnits="userSpaceOnUse" '
-                f'patternTransform="rotate(45)"><rect width="8" height="8" fill="#ffffff"/>'
+                f'patternTransform="rotate(45)">'
                 f'<line x1="0" y1="0" x2="0" y2="8" stroke="{REMOVED_COLOUR}" stroke-width="2" '
                 f'stroke-opacity="0.45"/></pattern></defs>')
         group = (f'{defs}<g class="legend" transform="translate(10 {num(top)})"><title>Signaturforklaring</title>'
                  + "".join(rows) + "</g>")
-        return group, 3 * LEGEND_ROW + 8
+        return group, 3 * _DIFF_ROW + 8
 
     def summary(self) -> str:
         return (f"Procesdiagram for {self.label or 'versionen'}: {len(self.added)} tilføjede, "
