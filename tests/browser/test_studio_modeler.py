@@ -296,3 +296,48 @@ def test_unknown_journeys_and_versions(kontanthjaelp, web):
     assert owner.get("/studio/kontanthjaelp/edit?version=0").status_code == 422
     page = owner.get("/studio/ukendt/edit")  # no version: it may still have a draft, which the page looks for
     assert page.status_code == 200 and '"bpmn": null' in page.text
+
+
+def _saved_element(page, element_id: str):
+    xml = page.evaluate("async () => (await window.tovholderModeler.saveXML()).xml")
+    root = parse_tree(xml.encode())
+    [node] = [n for n in root.iter() if n.get("id") == element_id]
+    return node, {p.get("name"): p.get("value") for p in node.iter(f"{CAMUNDA}property")}
+
+
+def test_the_panel_writes_durations_audience_payloads_and_called_processes(new_page, kontanthjaelp, modeler_built):
+    page = new_page()
+    _login(page, "owner")
+    _open(page)
+    _select(page, "tilmelding")
+    page.locator("select[name='tov-deadline']").select_option("__egen")
+    page.get_by_label("Antal").fill("3")
+    page.locator("select[name='tov-deadline-unit']").select_option("W")
+    page.get_by_label("Regnes fra datofelt (valgfrit)").fill("henvendelsesdato")
+    page.get_by_label("Tæl kun arbejdsdage").check()
+    page.locator("select[name='tov-audience']").select_option("teamlead")
+    page.wait_for_function("window.tovholderModeler.get('elementRegistry').get('tilmelding').businessObject"
+                           ".extensionElements.values[0].values.some(p => p.value === 'P3W working from henvendelsesdato')")
+    _, props = _saved_element(page, "tilmelding")
+    assert props == {"deadline": "P3W working from henvendelsesdato", "audience": "teamlead"}
+    # a field name the engine could not read is refused at the field, and nothing is written
+    page.get_by_label("Regnes fra datofelt (valgfrit)").fill("henvendelses dato")
+    error = page.locator("[data-entry-id='tov-deadline-from'] .bio-properties-panel-error")
+    error.wait_for()
+    assert "kun have bogstaver" in error.inner_text()
+    assert _saved_element(page, "tilmelding")[1]["deadline"] == "P3W working from henvendelsesdato"
+    # no audience removes the property (and an empty list of properties goes too)
+    page.locator("select[name='tov-audience']").select_option("")
+    page.locator("select[name='tov-deadline']").select_option("")
+    node, props = _saved_element(page, "tilmelding")
+    assert props == {} and node.find(f"{BPMN}extensionElements") is None
+
+    _select(page, "henvis_sof")  # a message throw event: what the message carries
+    assert page.locator("select[name='tov-message']").input_value() == "sof_henvisning"
+    page.get_by_label("Beskedens indhold (felter)").fill("kategori, vurdering")
+    page.wait_for_function("window.tovholderModeler.get('elementRegistry').get('henvis_sof').businessObject"
+                           ".extensionElements.values[0].values[0].value === 'kategori, vurdering'")
+    _select(page, "virksomhedsplacering")  # a call activity: the processes that are deployed
+    called = page.locator("select[name='tov-called']")
+    assert called.input_value() == "virksomhedsplacering"
+    assert "kontanthjaelp" in called.locator("option").all_inner_texts()
