@@ -105,14 +105,17 @@ def counted_svg(definition: ProcessDefinition, counts: dict[str, int], prefix: s
 
 
 def diff_svgs(old: ProcessDefinition, new: ProcessDefinition, diff: VersionDiff) -> tuple[str | None, str | None]:
-    """Both versions drawn: removed and changed marked on the old one, added and changed on the new one."""
-    changed = frozenset(e.element_id for e in diff.changed)
+    """Both versions drawn: removed and changed marked on the old one, added and changed on the new one.
+
+    Only the journey's own elements are marked: a called process's elements are not in this picture.
+    """
+    def own(elements) -> frozenset[str]:
+        return frozenset(e.element_id for e in elements if e.process == old.key)
+    changed = own(diff.changed)
     drawn: list[str | None] = []
     for row, marks, prefix in (
-            (old, DiffMarks(removed=frozenset(e.element_id for e in diff.removed), changed=changed,
-                            label=f"version {old.version}"), "fra"),
-            (new, DiffMarks(added=frozenset(e.element_id for e in diff.added), changed=changed,
-                            label=f"version {new.version}"), "til")):
+            (old, DiffMarks(removed=own(diff.removed), changed=changed, label=f"version {old.version}"), "fra"),
+            (new, DiffMarks(added=own(diff.added), changed=changed, label=f"version {new.version}"), "til")):
         try:
             svg = render(row.bpmn_xml.encode("utf-8"), marks)
         except ValueError:

@@ -88,6 +88,11 @@ async def discard(request: Request, key: str, session: SessionDep):
 
 def _discard(request, key, posted, session):
     studio_user(request, session)
-    drafts.delete_draft(session, key, revision=_revision(posted))
+    try:
+        drafts.delete_draft(session, key, revision=_revision(posted))
+    except drafts.DraftStale:
+        session.rollback()
+        return redirect(request, f"/studio/{key}/publish", flash="Kladden er ændret imens (i en anden fane eller "
+                        "af en kollega), så den er ikke kasseret. Her er den nye udgave.")
     session.commit()
     return redirect(request, "/studio", flash=f"Kladden af »{key}« er kasseret.")

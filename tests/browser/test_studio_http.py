@@ -251,3 +251,37 @@ def test_publishing_a_draft_from_its_page_offers_to_move_the_cases(web, running,
     assert drafts.find_draft(session, "web_intake") is None
     stale = owner.post("/studio/web_intake/publish", data={"csrf_token": csrf_of(page), "revision": "1"})
     assert stale.status_code == 404
+
+
+def test_publishing_over_running_cases_goes_on_to_move_them_and_a_draft_can_be_discarded(web, web_users, session):
+    case = f.start_case(session, "web_intake", actor=web_users["jc"], data={})
+    owner = web("owner")
+    drafts.save_draft(session, "web_intake", bpmn=V2, forms={}, revision=None, actor="owner")
+    session.commit()
+    page = owner.get("/studio/web_intake/publish").text
+    assert re.search(r"<strong>1</strong> kørende sag står på trin, du har ændret", page)
+    assert "Vurdering af henvendelse" in page and "Fjernede trin (1)" in page
+    r = owner.post("/studio/web_intake/publish", data={"csrf_token": csrf_of(page), "revision": "1"})
+    assert r.status_code == 303 and r.headers["location"] == "/studio/web_intake/migrate?from=1&to=2"
+    plan = owner.get(r.headers["location"]).text
+    assert "Version 2 af »web_intake« er udgivet" in plan and 'name="map.vurdering"' in plan
+    assert session.get(Case, case.id).version == 1                    # moved only when the owner says so
+
+    drafts.save_draft(session, "web_intake", bpmn=WEB_INTAKE, forms={}, revision=None, actor="owner")
+    drafts.save_draft(session, "web_intake", bpmn=V2, forms={}, revision=1, actor="admin")   # a colleague saves
+    session.commit()
+    stale = owner.post("/studio/web_intake/discard", data={"csrf_token": csrf_of(page), "revision": "1"})
+    assert stale.status_code == 303 and stale.headers["location"] == "/studio/web_intake/publish"
+    assert drafts.find_draft(session, "web_intake").revision == 2
+    gone = owner.post("/studio/web_intake/discard", data={"csrf_token": csrf_of(page), "revision": "2"})
+    assert gone.status_code == 303 and gone.headers["location"] == "/studio"
+    session.expire_all()
+    assert drafts.find_draft(session, "web_intake") is None
+    with_errors = WEB_INTAKE.replace('name="ydelsesservice"', 'name="ydelser"')
+    drafts.save_draft(session, "web_intake", bpmn=with_errors, forms={}, revision=None, actor="owner")
+    session.commit()
+    page = owner.get("/studio/web_intake/publish").text
+    assert "Fejl, der skal rettes før udgivelse" in page and "Udgiv som ny version" not in page
+    r = owner.post("/studio/web_intake/publish", data={"csrf_token": csrf_of(page), "revision": "1"})
+    assert r.status_code == 422 and "intet er udgivet" in r.text
+    assert owner.post("/studio/web_intake/publish", data={"csrf_token": "x", "revision": "1"}).status_code == 403
