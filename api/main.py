@@ -34,6 +34,7 @@ from .routes import (
     messages,
     metrics,
     migrations,
+    studio,
     tasks,
     users,
     versions,
@@ -59,6 +60,7 @@ def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
     app.include_router(versions.router, prefix="/api")  # deploy history, where cases stand, diffs
     app.include_router(users.router, prefix="/api")  # admins: end sessions, disable users
     app.include_router(migrations.router, prefix="/api")  # running cases to another version
+    app.include_router(studio.router, prefix="/api")  # process owners' drafts, checks and publishing
     app.include_router(metrics.router)  # GET /metrics (Prometheus), beside /api
     web.install(app)  # the staff web UI (pages, /static)
     docs.install(app)  # /docs with Swagger UI's files from an installed package, not a CDN
