@@ -22,7 +22,7 @@ from . import catalog
 from .bpmn import camunda7, juel
 from .case_rules import CaseRules
 from .errors import InvalidDefinition
-from .validation import SourceFile, parse_xml
+from .validation import SourceFile, element_of, parse_xml
 
 _TIMERS = ("timeDuration", "timeDate", "timeCycle")
 _ATTRIBUTES = ("assignee", "dueDate", "followUpDate", "priority")
@@ -113,10 +113,7 @@ def translations(src: SourceFile) -> list[Translation]:
         except juel.JuelError:
             return  # refused: the problems say so
         if python != text:
-            owner = node
-            while owner is not None and not owner.get("id"):
-                owner = owner.getparent()
-            found.append(Translation(owner.get("id") if owner is not None else None, node.sourceline, what,
+            found.append(Translation(node.get("id") or element_of(node), node.sourceline, what,
                                      juel.shown(text.strip()), python))
 
     for node in src.root.iter(camunda7.bpmn("conditionExpression")):

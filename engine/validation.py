@@ -165,10 +165,7 @@ def _check_expressions(src: SourceFile, named_deadlines: dict[str, Rule], proble
     for tag in _EXPRESSION_TAGS:
         for node in src.root.iter(_bpmn(tag)):
             code = (node.text or "").strip()
-            owner = node.getparent()
-            while owner is not None and owner.get("id") is None:
-                owner = owner.getparent()
-            owner_id = owner.get("id") if owner is not None else None
+            owner_id = element_of(node)
             if not code:
                 if tag != "conditionExpression":
                     problems.append(problem(src.name, owner_id, node.sourceline, f"empty {tag}"))
@@ -198,6 +195,15 @@ def _check_expressions(src: SourceFile, named_deadlines: dict[str, Rule], proble
                 for message in expression_problems(tag, source, named_deadlines=named_deadlines,
                                                    known_functions=_script_functions(), now=now):
                     problems.append(problem(src.name, owner_id, node.sourceline, message))
+
+
+def element_of(node) -> str | None:
+    """The id of the element an expression belongs to: the event, not its event definition (Camunda Modeler
+    gives those ids too), else the nearest enclosing element with an id."""
+    owner = node.getparent()
+    while owner is not None and (owner.get("id") is None or etree.QName(owner).localname.endswith("EventDefinition")):
+        owner = owner.getparent()
+    return owner.get("id") if owner is not None else None
 
 
 def _script_functions() -> set[str]:

@@ -54,11 +54,12 @@ _ALLOWED = {
     "intermediateCatchEvent": {"formKey"},
     "boundaryEvent": {"formKey"},
 }
-_JAVA = "Java code does not run in Tovholder: set Implementation to External, name a topic, and let a worker do it"
+_JAVA = ("Java code does not run in Tovholder: draw a service task with Implementation External and a topic, "
+         "and let a worker do the work")
 _ASYNC = ("Tovholder has no job executor: every step already commits in its own transaction, and a service task "
           "waits for its worker; remove the asynchronous continuation")
 _REASONS = {
-    "asyncBefore": _ASYNC, "asyncAfter": _ASYNC, "class": _JAVA, "delegateExpression": _JAVA, "expression": _JAVA,
+    "asyncBefore": _ASYNC, "asyncAfter": _ASYNC, "async": _ASYNC, "class": _JAVA, "delegateExpression": _JAVA, "expression": _JAVA,
     "formHandlerClass": _JAVA, "variableMappingClass": _JAVA, "variableMappingDelegateExpression": _JAVA,
     "resultVariable": "results are not stored under a variable here: a script's variables and a decision's outputs "
                       "go into the case data themselves",
@@ -78,6 +79,8 @@ _REASONS = {
     "escalationCodeVariable": "a caught escalation's code is not stored in a variable here",
     "variableName": "conditional events are not supported", "variableEvents": "conditional events are not supported",
     "topic": "only a service task (Implementation: External) names a topic",
+    "formRef": "a linked Camunda Form does not run here: name a Tovholder form (a .json file) with camunda:formKey",
+    "formRefBinding": "a linked Camunda Form does not run here: name a Tovholder form with camunda:formKey",
     "type": "only a service task has an implementation type",
 }
 _EXTENSION_REASONS = {
@@ -252,8 +255,9 @@ def _extension(node, found: list) -> None:
         _parameter(node, name, found)
     elif name in ("list", "map", "script", "entry", "value") and parent_tag in (
             "inputParameter", "outputParameter", "entry", "list", "map"):
-        _add(found, node, f"camunda:{name} in an input/output parameter is not supported: give a plain value "
-                          "or one ${…} expression")
+        if parent_tag in ("inputParameter", "outputParameter"):  # what is inside it is refused with it
+            _add(found, node, f"camunda:{name} in an input/output parameter is not supported: give a plain value "
+                              "or one ${…} expression")
     elif name in ("properties", "property") and parent_tag == "formField":
         _add(found, node, "properties of a form field are not supported")
     elif name in ("formField", "validation", "value", "property", "properties", "constraint"):
