@@ -183,7 +183,8 @@ def _successors(spec, seen=None) -> list[str]:
 
 def _element(pid: str, element_id: str, data: dict) -> Element:
     typename = data.get("typename", "")
-    return Element(element_id, data.get("bpmn_name") or element_id, BPMN_TYPES.get(typename, typename), pid)
+    base = typename.removeprefix("IO").removeprefix("Mapped")  # Camunda 7 variants (engine.bpmn.camunda7_specs)
+    return Element(element_id, data.get("bpmn_name") or element_id, BPMN_TYPES.get(base, typename), pid)
 
 
 def _changed_keys(spec_diff: SpecDiff, old_spec, new_spec, old: dict, new: dict) -> list[str]:

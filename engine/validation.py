@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from lxml import etree
@@ -41,12 +42,10 @@ class SourceFile:
     root: etree._Element
     is_dmn: bool
 
-    @property
+    @cached_property
     def is_camunda7(self) -> bool:
         """Drawn for Camunda Platform 7 (engine.bpmn.camunda7): bare ISO timer values are text, topics freer."""
-        if not hasattr(self, "_camunda7"):
-            self._camunda7 = not self.is_dmn and camunda7.is_camunda7(self.root)
-        return self._camunda7
+        return not self.is_dmn and camunda7.is_camunda7(self.root)
 
 
 def problem(file, element, line, message) -> dict:
@@ -435,11 +434,10 @@ def _check_camunda_extensions(src: SourceFile, problems: list) -> None:
     """Every camunda: attribute and extension element is honoured or refused by name (engine.bpmn.camunda7_checks)."""
     for finding in camunda7_checks.findings(src.root):
         problems.append(problem(src.name, finding.element, finding.line, finding.message))
-    if src.is_camunda7:
-        for node in src.root.iter(_bpmn("userTask")):
-            if node.get(f"{{{CAMUNDA_NS}}}dueDate") and "deadline" in _camunda_properties(node):
-                problems.append(problem(src.name, node.get("id"), node.sourceline, "the task has both "
-                                        "camunda:dueDate and a deadline property: keep one"))
+    for node in src.root.iter(_bpmn("userTask")):
+        if node.get(f"{{{CAMUNDA_NS}}}dueDate") and "deadline" in _camunda_properties(node):
+            problems.append(problem(src.name, node.get("id"), node.sourceline, "the task has both "
+                                    "camunda:dueDate and a deadline property: keep one"))
     for node in src.root.iter(_bpmn("userTask"), _bpmn("startEvent")):
         if (node.get(_FORM_KEY) or "").strip() and camunda7.form_data(node) is not None:
             problems.append(problem(src.name, node.get("id"), node.sourceline, "the element has both "

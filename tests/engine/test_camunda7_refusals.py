@@ -115,6 +115,12 @@ CASES = [
     ("dueDate text", dict(user=' camunda:dueDate="om tre dage"'), "Activity_opgave", "camunda:dueDate"),
     ("dueDate JUEL", dict(user=' camunda:dueDate="${frist + 3}"'), "Activity_opgave", "arithmetic"),
     ("priority", dict(user=' camunda:priority="høj"'), "Activity_opgave", "camunda:priority"),
+    ("dueDate and a deadline property", dict(user=' camunda:dueDate="P2D"', user_ext=ext(
+        '<camunda:properties><camunda:property name="deadline" value="P5D"/></camunda:properties>')),
+     "Activity_opgave", "keep one"),
+    ("formKey and formData", dict(user=' camunda:formKey="t_note"', user_ext=ext(
+        '<camunda:formData><camunda:formField id="a" type="string"/></camunda:formData>')),
+     "Activity_opgave", "camunda:formKey and camunda:formData"),
     ("formKey expression", dict(user=' camunda:formKey="${formular}"'), "Activity_opgave", "camunda:formKey"),
     ("formRef", dict(user=' camunda:formRef="vurdering"'), "Activity_opgave", "camunda:formRef"),
     ("formField defaultValue", dict(user_ext=ext(
