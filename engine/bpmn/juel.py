@@ -423,12 +423,3 @@ def translate(text: str) -> str:
         raise JuelError(f"{shown(text)}: text and a ${{…}} expression are mixed; Tovholder takes one expression "
                         "alone, e.g. ${approved}")
     return _Emitter(stripped).emit(_Parser(tokens, stripped).parse())
-
-
-def bare_name(text: str) -> str | None:
-    """The field `${name}` names, or None: for attributes where Camunda takes an expression that names a field."""
-    try:
-        python = translate(text)
-    except JuelError:
-        return None
-    return python if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", python) else None

@@ -142,9 +142,7 @@ class _UserTaskParser(_Camunda7Node, UserTaskParser):
 
     def get_form(self):
         form = super().get_form()
-        key = camunda7.form_key_of(self.node)
-        if key != form.key:
-            form.key = key
+        form.key = camunda7.form_key_of(self.node)  # a plain key is itself; formData names its generated form
         return form
 
     def parse_extensions(self, node=None):
@@ -161,7 +159,7 @@ class _UserTaskParser(_Camunda7Node, UserTaskParser):
 
 
 class _BusinessRuleTaskParser(_Camunda7Node, BusinessRuleTaskParser):
-    def create_task(self):  # the library's names its class itself
+    def create_task(self):  # the library's own names the class itself
         decision_ref = self.get_decision_ref(self.node)
         return self.variant(BusinessRuleTask)(
             self.spec, self.bpmn_id, dmnEngine=self.process_parser.parser.get_engine(decision_ref, self.node),

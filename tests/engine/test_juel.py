@@ -7,7 +7,7 @@ import pytest
 
 from engine import clock, scripting
 from engine.bpmn import camunda7
-from engine.bpmn.juel import JuelError, bare_name, translate
+from engine.bpmn.juel import JuelError, translate
 from engine.scripting import ScriptContext, compile_checked, is_cheap, shift_time
 
 TRANSLATIONS = [
@@ -136,11 +136,6 @@ def test_shift_time_keeps_the_wall_clock_over_summer_time_for_days_and_counts_ho
 def test_shift_time_refuses_what_is_no_calendar_step(kwargs, error):
     with pytest.raises(error):
         shift_time(datetime(2026, 1, 1, tzinfo=timezone.utc), **kwargs)
-
-
-def test_bare_name_is_a_field_name_or_nothing():
-    assert bare_name("${items}") == "items"
-    assert bare_name("${a.b}") is None and bare_name("${a + b}") is None and bare_name("items") is None
 
 
 @pytest.mark.parametrize("text,camunda7_diagram,python", [
