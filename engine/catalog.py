@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import bundles, clock
+from .bpmn import camunda7
 from .bpmn.parser import TovholderParser
 from .bpmn.serializer import spec_to_json
 from .case_rules import CaseRules
@@ -107,6 +108,9 @@ def prepare(session: Session, files: list[tuple[str, bytes]], *, rules: CaseRule
         problems.append(problem(None, None, None, "no .bpmn or .dmn file was given: forms are deployed "
                                                   "together with the diagrams that name them"))
     sources = [s for s in (parse_xml(name, raw, problems) for name, raw in diagrams) if s is not None]
+    for src in sources:
+        if not src.is_dmn:
+            _add_generated_forms(src, forms, problems)
     unit_keys = set(session.scalars(select(Unit.key)))
     processes: list[tuple[SourceFile, object]] = []
     for src in sources:
@@ -136,6 +140,16 @@ def prepare(session: Session, files: list[tuple[str, bytes]], *, rules: CaseRule
     if problems:
         raise InvalidDefinition("the deployment was refused", problems)
     return Prepared(processes, compiled)
+
+
+def _add_generated_forms(src: SourceFile, forms: FormSources, problems: list) -> None:
+    """The forms a Camunda 7 diagram describes in camunda:formData go into the version like uploaded ones."""
+    for key, (text, node) in camunda7.generated_forms(src.root).items():
+        if key in forms.uploaded:
+            problems.append(problem(src.name, node.get("id"), node.sourceline,
+                                    f"form '{key}' is both generated from camunda:formData and uploaded"))
+            continue
+        forms.uploaded[key] = FormFile(key, text, None, f"{src.name} (camunda:formData of {node.get('id')})")
 
 
 def _add_sources(parser, sources, processes, session, problems) -> dict[str, ProcessDefinition]:

@@ -176,7 +176,8 @@ def _successors(spec, seen=None) -> list[str]:
 
 def _element(pid: str, element_id: str, data: dict) -> Element:
     typename = data.get("typename", "")
-    return Element(element_id, data.get("bpmn_name") or element_id, diff_words.BPMN_TYPES.get(typename, typename), pid)
+    tag = diff_words.BPMN_TYPES.get(diff_words.spec_type(typename), typename)
+    return Element(element_id, data.get("bpmn_name") or element_id, tag, pid)
 
 
 def _changed_keys(spec_diff: SpecDiff, old_spec, new_spec, old: dict, new: dict) -> list[str]:

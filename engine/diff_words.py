@@ -42,6 +42,15 @@ SPEC_TYPES = {
 BPMN_TYPES = {name: tag for name, (tag, _word) in SPEC_TYPES.items()}
 TYPE_WORDS = {name: word for name, (_tag, word) in SPEC_TYPES.items()}
 
+
+def spec_type(typename: str) -> str:
+    """The plain spec type of a Camunda 7 variant (IOUserTask, MappedCallActivity: engine.bpmn.camunda7_specs)."""
+    return typename.removeprefix("IO").removeprefix("Mapped")
+
+
+def type_word(typename) -> str:
+    return TYPE_WORDS.get(spec_type(typename), typename) if isinstance(typename, str) else str(typename)
+
 PROPERTY_WORDS = {
     "deadline": "frist (deadline)", "audience": "modtagere (audience)", "payload": "beskedens indhold (payload)",
     "correlation_key": "korrelationsnøgle (correlation key)", "topic": "emne (topic)",
@@ -145,8 +154,7 @@ def describe(old: dict, new: dict, keys: list[str]) -> list[str]:
     for key in keys:
         if key in IGNORED_KEYS:
             if key == "typename":
-                words.append(f"type: {TYPE_WORDS.get(old.get(key), old.get(key))} → "
-                             f"{TYPE_WORDS.get(new.get(key), new.get(key))}")
+                words.append(f"type: {type_word(old.get(key))} → {type_word(new.get(key))}")
             continue
         before, after = old.get(key), new.get(key)
         if key == "bpmn_name":

@@ -27,6 +27,7 @@ from . import attachments, audit, clock, message_delivery, strict_json
 from . import cpr as cpr_rules
 from .access import check_can_send_message, check_task_workable
 from .accounts import UserView
+from .bpmn.camunda7_specs import initiator_fields
 from .bpmn.interrupt import interrupt_if_needed
 from .bpmn.messages import message_definition, message_event
 from .bpmn.serializer import new_workflow, state_to_json, workflow_from_json
@@ -225,7 +226,10 @@ def new_case(session: Session, definition: ProcessDefinition, citizen: Citizen, 
     """Create a case of this version for this citizen and run it to its first wait (started by a message:
     the case catches it first). The one start path: start_case, messages from outside and between cases."""
     workflow = _guarded(lambda: new_workflow(_definition_spec(session, definition.id), rules.script_context()))
-    workflow.get_tasks(state=TaskState.READY)[0].data.update(deepcopy(data))
+    start = workflow.get_tasks(state=TaskState.READY)[0]
+    start.data.update(deepcopy(data))
+    for field in initiator_fields(workflow):  # Camunda 7's camunda:initiator: who started the case
+        start.data[field] = actor
     now = clock.now()
     case = Case(definition_id=definition.id, process_key=definition.key, version=definition.version,
                 citizen_id=citizen.id, status=CaseStatus.RUNNING, state_json="{}", data=data,

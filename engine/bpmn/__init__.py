@@ -10,6 +10,10 @@
 - interrupt:      interrupting event subprocesses
 - messages:       what a thrown message carries; catching one from outside
 - workflow_tasks: reading tasks, elements and waits of an in-memory workflow
+- juel:           Camunda 7's expression language (the subset diagrams use) translated to sandboxed Python
+- camunda7:       what a Camunda 7 diagram's attributes mean: expressions by place, forms, units
+- camunda7_checks: every camunda: attribute and extension honoured, or refused by name
+- camunda7_specs: input/output parameters, call-activity mappings and user-task attributes at run time
 
 Nothing here touches the database. docs/architecture.md lists every workaround.
 """
