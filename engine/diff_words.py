@@ -51,6 +51,7 @@ def spec_type(typename: str) -> str:
 def type_word(typename) -> str:
     return TYPE_WORDS.get(spec_type(typename), typename) if isinstance(typename, str) else str(typename)
 
+
 PROPERTY_WORDS = {
     "deadline": "frist (deadline)", "audience": "modtagere (audience)", "payload": "beskedens indhold (payload)",
     "correlation_key": "korrelationsnøgle (correlation key)", "topic": "emne (topic)",
