@@ -12,7 +12,8 @@ the server for the preview again while typing.
 Saving puts the form file into the journey's draft (engine.studio.save: a
 PUT over the revision the page was read at; a draft changed meanwhile is
 refused with 409 and the edits stay on the page). A draft is begun from the
-latest version's diagram. The form is published with the draft.
+latest version's diagram. The form is published with the draft. A save
+commits once, after engine.studio.save; showing and trying out write nothing.
 """
 from __future__ import annotations
 

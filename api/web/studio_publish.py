@@ -8,6 +8,7 @@ transaction) and, when the replaced version has running cases, goes on to
 the migration page to move them. `POST /studio/{key}/discard` throws the
 draft away. Both name the draft's revision, so a draft changed meanwhile is
 refused (409) and nothing is published or lost; both carry the CSRF token.
+Each POST commits once, at the end (a refusal rolls back).
 """
 from __future__ import annotations
 
