@@ -246,6 +246,7 @@ def test_publishing_a_draft_from_its_page_offers_to_move_the_cases(web, running,
     session.commit()
     page = owner.get("/studio/web_intake/publish").text
     assert "Afgørelse (v3)" in page and "kørende sager står på trin, du har ændret" in page
+    assert "3 kørende sager er på ældre versioner" in page            # version 2 has none; version 1 three
     r = owner.post("/studio/web_intake/publish", data={"csrf_token": csrf_of(page), "revision": "1"})
     assert r.status_code == 303 and r.headers["location"] == "/studio/web_intake/versions"
     assert drafts.find_draft(session, "web_intake") is None
