@@ -16,11 +16,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from engine import logs
 from engine.bpmn import patches as bpmn_patches
 from engine.db import make_db_engine, make_session_factory
-from engine.errors import EngineError
+from engine.errors import EngineError, TooManyRequests
 from engine.settings import Settings
 
-from . import docs, limits, web
-from .limits import StreamedBodyLimit
+from . import docs, web
+from .limits import BodyLimit
 from .responses import document_errors
 from .routes import (
     attachments,
@@ -66,10 +66,7 @@ def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
     docs.install(app)  # /docs with Swagger UI's files from an installed package, not a CDN
     _install_error_handlers(app)
     _describe_errors(app)
-    # chunked bodies (no Content-Length); added first so that it sits inside body_limit and
-    # its 413 is raised straight into the route's body parsing
-    app.add_middleware(StreamedBodyLimit)
-    _install_body_limit(app)
+    app.add_middleware(BodyLimit)  # declared and chunked bodies over the limits, before a route reads them
     return app
 
 
@@ -91,7 +88,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         if wants_html(request):  # outside /api: a page in the web UI's look
             return html_error(request, exc.status, exc.detail)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        if getattr(exc, "retry_after", None):  # 429: a locked login name says when to try again
+        if isinstance(exc, TooManyRequests) and exc.retry_after:  # 429: a locked login name says when to try again
             headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
 
@@ -121,19 +118,3 @@ def _install_error_handlers(app: FastAPI) -> None:
         if wants_html(request):
             return html_error(request, exc.status_code, None)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-
-
-def _install_body_limit(app: FastAPI) -> None:
-    """Refuse oversized bodies by their declared length before reading them (limits: api.limits.body_limit)."""
-
-    @app.middleware("http")
-    async def body_limit(request: Request, call_next):
-        length = request.headers.get("content-length")
-        multipart = request.headers.get("content-type", "").startswith("multipart/")
-        limit = limits.body_limit(request.app.state.settings, request.url.path, multipart=multipart)
-        if length is not None:
-            if not length.isdigit():
-                return JSONResponse({"detail": "invalid Content-Length"}, status_code=400)
-            if int(length) > limit:
-                return JSONResponse({"detail": f"request body larger than {limit} bytes"}, status_code=413)
-        return await call_next(request)

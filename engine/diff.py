@@ -38,16 +38,6 @@ from .forms import Form
 from .models import ProcessDefinition
 from .versions import case_positions
 
-BPMN_TYPES = {
-    "UserTask": "userTask", "ManualTask": "manualTask", "NoneTask": "task", "ScriptTask": "scriptTask",
-    "ServiceTask": "serviceTask", "TopicServiceTask": "serviceTask", "BusinessRuleTask": "businessRuleTask",
-    "CallActivity": "callActivity", "SubWorkflowTask": "subProcess", "EventSubprocess": "subProcess",
-    "TransactionSubprocess": "transaction", "ExclusiveGateway": "exclusiveGateway",
-    "InclusiveGateway": "inclusiveGateway", "ParallelGateway": "parallelGateway",
-    "EventBasedGateway": "eventBasedGateway", "StartEvent": "startEvent", "EndEvent": "endEvent",
-    "IntermediateCatchEvent": "intermediateCatchEvent", "IntermediateThrowEvent": "intermediateThrowEvent",
-    "BoundaryEvent": "boundaryEvent", "SendTask": "sendTask", "ReceiveTask": "receiveTask",
-}
 _FORM_KEY = f"{{{CAMUNDA_NS}}}formKey"
 
 
@@ -186,7 +176,7 @@ def _successors(spec, seen=None) -> list[str]:
 
 def _element(pid: str, element_id: str, data: dict) -> Element:
     typename = data.get("typename", "")
-    return Element(element_id, data.get("bpmn_name") or element_id, BPMN_TYPES.get(typename, typename), pid)
+    return Element(element_id, data.get("bpmn_name") or element_id, diff_words.BPMN_TYPES.get(typename, typename), pid)
 
 
 def _changed_keys(spec_diff: SpecDiff, old_spec, new_spec, old: dict, new: dict) -> list[str]:

@@ -24,6 +24,8 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     for module in (login, inbox, task_page, case_pages, studio_pages, studio_migrate, studio_forms, studio_publish):
         app.include_router(module.router, include_in_schema=False)
+    from . import studio_edit
+    app.include_router(studio_edit.router, include_in_schema=False)  # the studio's modeler page
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired):

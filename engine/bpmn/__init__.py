@@ -5,7 +5,8 @@
 - parser:         the Camunda-flavoured parser with Tovholder's extensions
 - service_task:   service tasks that wait for a topic's worker
 - serializer:     workflow state <-> JSON, spec stored once per version
-- script_engine:  the script engine over engine.scripting's sandbox
+- script_engine:  the script engine and environment SpiffWorkflow calls, handing every
+                  script and expression to engine.script_dispatch; timer values checked
 - interrupt:      interrupting event subprocesses
 - messages:       what a thrown message carries; catching one from outside
 - workflow_tasks: reading tasks, elements and waits of an in-memory workflow
