@@ -219,6 +219,12 @@ def _store(request, session, settings, user, key, bpmn, forms, revision, context
     try:
         studio.save(session, key, bpmn=bpmn, forms=forms, revision=revision, actor=user.username,
                     rules=rules_from_settings(settings), processes_dir=settings.processes_dir)
+    except Invalid as exc:  # too large, or no JSON object: refused before anything was written
+        session.rollback()
+        detail = exc.detail if isinstance(exc.detail, list) else [{"message": exc.message}]
+        return page(request, "studio_form.html", {**context, "notices": [
+            "Formularen er ikke gemt: " + "; ".join(studio_words.danish(str(p.get("message"))) for p in detail
+                                                    if isinstance(p, dict))]}, status=422, user=user)
     except drafts.DraftStale as exc:
         session.rollback()
         return page(request, "studio_form.html", {**context, "notices": [

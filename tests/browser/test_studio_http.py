@@ -234,6 +234,10 @@ def test_the_forms_editor_adds_fields_and_refuses_bad_ones_without_losing_them(w
     good = owner.post("/studio/web_intake/forms/t_ny_formular", data=_editor_data(bad.text, **{
         "felt-0-valg": "ja = Ja\nnej = Nej", "felt-0-min": "", "felt-0-kraevet": "ja", "handling": "vis"}))
     assert good.status_code == 200 and '<option value="ja">Ja</option>' in good.text
+    huge = owner.post("/studio/web_intake/forms/t_ny_formular", data=_editor_data(good.text, **{
+        "felt-0-hjaelp": "x" * 600_000, "titel": "y" * 600_000, "handling": "gem"}))  # each part < 1 MiB
+    assert huge.status_code == 422 and "ikke gemt" in huge.text and "større end 1048576 bytes" in huge.text
+    assert drafts.find_draft(session, "web_intake") is None
     assert owner.get("/studio/web_intake/forms/..%2Fetc").status_code in (404, 422)
     r = owner.post("/studio/web_intake/forms/t_ny_formular", data={"handling": "gem"})
     assert r.status_code == 403
