@@ -179,6 +179,8 @@ RULES: list[tuple[re.Pattern, str]] = [
     _rule(r"choice field '(?P<name>.*)' has no choices", "valgfeltet »{name}« har ingen valgmuligheder."),
     _rule(r"not valid JSON: (?P<why>.*)", "formularen er ikke gyldig JSON ({why})."),
     _rule(r"form file is larger than (?P<n>\d+) bytes", "Formularen er større end {n} bytes."),
+    _rule(r"larger than (?P<n>\d+) bytes", "filen er større end {n} bytes."),
+    _rule(r"holds a NUL or a lone surrogate", "filen indeholder tegn, der ikke kan gemmes (et NUL-tegn eller en enlig surrogat)."),
     _rule(r"the form file is not UTF-8 encoded", "Formularen er ikke gemt som UTF-8."),
     _rule(r"a form file is named (after its form key|<form key>\.json).*",
           "En formular navngives efter sin nøgle: bogstaver, tal, _ eller -, fx kh_visitation.json."),

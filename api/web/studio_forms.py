@@ -12,7 +12,8 @@ the server for the preview again while typing.
 Saving puts the form file into the journey's draft (engine.studio.save: a
 PUT over the revision the page was read at; a draft changed meanwhile is
 refused with 409 and the edits stay on the page). A draft is begun from the
-latest version's diagram. The form is published with the draft.
+latest version's diagram. The form is published with the draft. A save
+commits once, after engine.studio.save; showing and trying out write nothing.
 """
 from __future__ import annotations
 
@@ -218,6 +219,12 @@ def _store(request, session, settings, user, key, bpmn, forms, revision, context
     try:
         studio.save(session, key, bpmn=bpmn, forms=forms, revision=revision, actor=user.username,
                     rules=rules_from_settings(settings), processes_dir=settings.processes_dir)
+    except Invalid as exc:  # too large, or no JSON object: refused before anything was written
+        session.rollback()
+        detail = exc.detail if isinstance(exc.detail, list) else [{"message": exc.message}]
+        return page(request, "studio_form.html", {**context, "notices": [
+            "Formularen er ikke gemt: " + "; ".join(studio_words.danish(str(p.get("message"))) for p in detail
+                                                    if isinstance(p, dict))]}, status=422, user=user)
     except drafts.DraftStale as exc:
         session.rollback()
         return page(request, "studio_form.html", {**context, "notices": [

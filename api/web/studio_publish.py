@@ -8,6 +8,7 @@ transaction) and, when the replaced version has running cases, goes on to
 the migration page to move them. `POST /studio/{key}/discard` throws the
 draft away. Both name the draft's revision, so a draft changed meanwhile is
 refused (409) and nothing is published or lost; both carry the CSRF token.
+Each POST commits once, at the end (a refusal rolls back).
 """
 from __future__ import annotations
 
@@ -30,13 +31,14 @@ def _context(session, settings, key: str) -> dict:
     latest = catalog.latest_definition(session, key)
     preview = studio.preview(session, key, rules=rules_from_settings(settings), processes_dir=settings.processes_dir)
     names = {}
+    running = versions.running_cases(session, latest.id) if latest is not None else 0
+    on_any = sum(v.running_cases for v in versions.list_versions(session, key)) if latest is not None else 0
     if preview.diff is not None:
         names = {e.element_id: e.name for e in (*preview.diff.removed, *preview.diff.changed)}
     return {"key": key, "draft": draft, "latest": latest, "preview": preview, "names": names,
             "errors": [p for p in preview.problems if p.severity == studio.ERROR],
             "warnings": [p for p in preview.problems if p.severity == studio.WARNING],
-            "running": versions.running_cases(session, latest.id) if latest is not None else 0,
-            "active": "studio"}
+            "running": running, "older": on_any - running, "active": "studio"}
 
 
 @router.get("/studio/{key}/publish")
