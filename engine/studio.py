@@ -96,7 +96,7 @@ def bpmn_name(session, key: str | None) -> str:
     latest = catalog.latest_definition(session, key) if key else None
     if latest is not None and latest.source_file.lower().endswith(".bpmn"):
         return latest.source_file
-    return f"{key or 'kladde'}.bpmn"
+    return f"{key or 'udkast'}.bpmn"
 
 
 def decision_files(root, processes_dir: Path | None) -> list[tuple[str, bytes]]:
@@ -173,13 +173,13 @@ def _key_problems(root, key: str | None) -> list[Problem]:
     found = []
     if ids and key not in ids:
         found.append(Problem(ids[0], processes[0].sourceline,
-                             f"Diagrammets proces har id'et »{ids[0]}«, men rejsen hedder »{key}«. "
+                             f"Diagrammets proces har id'et »{ids[0]}«, men forløbet hedder »{key}«. "
                              f"Giv processen id'et »{key}«."))
     for process in processes:
         if process.get("id") != key and key in ids:
             found.append(Problem(process.get("id"), process.sourceline,
-                                 f"Diagrammet indeholder også den kørbare proces »{process.get('id')}«; en kladde "
-                                 "udgiver kun sin egen rejse. Fjern den, eller markér den som ikke kørbar."))
+                                 f"Diagrammet indeholder også den kørbare proces »{process.get('id')}«; et udkast "
+                                 "udgiver kun sit eget forløb. Fjern den, eller markér den som ikke kørbar."))
     return found
 
 

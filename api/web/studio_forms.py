@@ -42,7 +42,7 @@ def _journey(session, key: str):
     latest = catalog.latest_definition(session, key)
     draft = drafts.find_draft(session, key)
     if latest is None and draft is None:
-        raise NotFound(f"Rejsen »{key}« findes ikke.")
+        raise NotFound(f"Forløbet »{key}« findes ikke.")
     return latest, draft
 
 
@@ -186,7 +186,7 @@ def _base(session, key: str, revision: int | None):
         return draft.bpmn, dict(draft.forms)
     latest = catalog.latest_definition(session, key)
     if latest is None:
-        raise NotFound(f"Rejsen »{key}« findes ikke længere som kladde.")
+        raise NotFound(f"Forløbet »{key}« findes ikke længere som udkast.")
     return latest.bpmn_xml, {}
 
 
@@ -203,7 +203,7 @@ def _save(request, session, settings, user, key, name, posted, context):
     if context["found"].layout is not None:  # the layout goes with its form, or the upload would lose it
         forms[f"{name}.html"] = context["found"].layout
     return _store(request, session, settings, user, key, bpmn, forms, revision, context,
-                  f"Formularen »{name}« er gemt i kladden. Den udgives sammen med kladden.")
+                  f"Formularen »{name}« er gemt i udkastet. Den udgives sammen med udkastet.")
 
 
 def _revert(request, session, settings, user, key, name, posted, context):
@@ -212,7 +212,7 @@ def _revert(request, session, settings, user, key, name, posted, context):
     forms.pop(f"{name}.json", None)
     forms.pop(f"{name}.html", None)
     return _store(request, session, settings, user, key, bpmn, forms, revision, context,
-                  f"Kladdens ændringer af »{name}« er fjernet; formularen er igen som i den udgivne version.")
+                  f"Udkastets ændringer af »{name}« er fjernet; formularen er igen som i den udgivne version.")
 
 
 def _store(request, session, settings, user, key, bpmn, forms, revision, context, done: str):
@@ -228,7 +228,7 @@ def _store(request, session, settings, user, key, bpmn, forms, revision, context
     except drafts.DraftStale as exc:
         session.rollback()
         return page(request, "studio_form.html", {**context, "notices": [
-            "Formularen er ikke gemt, fordi kladden er ændret imens (i en anden fane eller af en kollega): "
+            "Formularen er ikke gemt, fordi udkastet er ændret imens (i en anden fane eller af en kollega): "
             + _stale_words(exc) + " Dine ændringer står stadig herunder: kopiér dem, genindlæs siden og gem igen."]},
             status=409, user=user)
     session.commit()
@@ -237,5 +237,5 @@ def _store(request, session, settings, user, key, bpmn, forms, revision, context
 
 def _stale_words(exc: drafts.DraftStale) -> str:
     if "no longer exists" in exc.message:
-        return "kladden findes ikke længere (den er udgivet eller kasseret)."
+        return "udkastet findes ikke længere (det er udgivet eller kasseret)."
     return "en nyere udgave er gemt."

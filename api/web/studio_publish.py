@@ -68,13 +68,13 @@ def _publish(request, key, posted, session, settings):
     except (studio.PublishRefused, drafts.DraftStale) as exc:
         session.rollback()
         stale = isinstance(exc, drafts.DraftStale)
-        notice = ("Kladden er ændret imens (i en anden fane eller af en kollega), så intet er udgivet. "
-                  "Se den nye udgave herunder." if stale else "Kladden har fejl, så intet er udgivet.")
+        notice = ("Udkastet er ændret imens (i en anden fane eller af en kollega), så intet er udgivet. "
+                  "Se den nye udgave herunder." if stale else "Udkastet har fejl, så intet er udgivet.")
         return page(request, "studio_publish.html", {**_context(session, settings, key), "notice": notice},
                     status=409 if stale else 422, user=user)
     session.commit()
     done = f"Version {deployed.version} af »{key}« er udgivet." if deployed.new else \
-        f"Kladden var magen til version {deployed.version}; intet nyt er udgivet."
+        f"Udkastet var magen til version {deployed.version}; intet nyt er udgivet."
     if before is not None and deployed.new and versions.running_cases(session, before.id):
         return redirect(request, f"/studio/{key}/migrate?from={before.version}&to={deployed.version}",
                         flash=done + f" Version {before.version} har stadig kørende sager: flyt dem her.")
@@ -94,7 +94,7 @@ def _discard(request, key, posted, session):
         drafts.delete_draft(session, key, revision=_revision(posted))
     except drafts.DraftStale:
         session.rollback()
-        return redirect(request, f"/studio/{key}/publish", flash="Kladden er ændret imens (i en anden fane eller "
+        return redirect(request, f"/studio/{key}/publish", flash="Udkastet er ændret imens (i en anden fane eller "
                         "af en kollega), så den er ikke kasseret. Her er den nye udgave.")
     session.commit()
-    return redirect(request, "/studio", flash=f"Kladden af »{key}« er kasseret.")
+    return redirect(request, "/studio", flash=f"Udkastet af »{key}« er kasseret.")

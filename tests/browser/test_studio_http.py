@@ -72,11 +72,11 @@ def test_a_process_owner_lands_in_the_studio_and_sees_the_journeys(web, running,
     assert 'href="/studio"' in page and "Studio" in page and "ingen opgaveindbakke" not in page
     assert 'href="/studio/web_intake/edit"' in page and 'href="/studio/new"' in page
     row = re.search(r"Test: webindtag.*?</tr>", page, re.S).group(0)
-    assert ">2<" in row and ">3<" in row and "Ingen kladde" in row    # latest version 2, three running cases
+    assert ">2<" in row and ">3<" in row and "Intet udkast" in row    # latest version 2, three running cases
     drafts.save_draft(session, "web_intake", bpmn=V2, forms={}, revision=None, actor="admin")
     session.commit()
     page = owner.get("/studio").text
-    assert "Kladde" in page and "af admin" in page and 'href="/studio/web_intake/publish"' in page
+    assert "Udkast" in page and "af admin" in page and 'href="/studio/web_intake/publish"' in page
     admin_page = web("admin").get("/").text          # an admin keeps the inbox, with a Studio entry
     assert "Indbakke" in admin_page and 'href="/studio"' in admin_page
 
@@ -202,7 +202,7 @@ def test_the_forms_editor_previews_with_the_task_pages_code_and_saves_into_the_d
     form = json.loads(draft.forms["t_webvurdering.json"])
     assert form["fields"][0]["label"] == "Kort resumé" and form["fields"][0]["name"] == "resume"
     again = _form_page(owner).text
-    assert 'value="Kort resumé"' in again and "Kladden (ikke udgivet endnu)" in again
+    assert 'value="Kort resumé"' in again and "Udkastet (ikke udgivet endnu)" in again
 
 
 def test_a_stale_form_save_is_refused_and_the_edits_are_kept_on_the_page(web, running, session):
