@@ -199,7 +199,7 @@ def _form_words(element_id: str, a: _Bundle, b: _Bundle, keys: list[str], change
     old_key, new_key = a.element_forms.get(element_id), b.element_forms.get(element_id)
     if old_key != new_key:
         return [] if "form" in keys else [diff_words.change("formular (form)", old_key, new_key)]
-    if old_key in changes:
+    if old_key is not None and old_key in changes:
         return diff_words.form_words(changes[old_key], b.form(old_key), a.form(old_key))
     return []
 

@@ -73,13 +73,13 @@ def _properties(old: dict, new: dict) -> list[str]:
     return words
 
 
-def _event_parts(definition: dict | None) -> dict[str, str]:
+def _event_parts(definition: dict | None) -> dict[str, str | None]:
     """{"timer"/"besked"/...: value} of an event definition, flattening a gateway's several events."""
     if not definition:
         return {}
     inner = definition.get("event_definitions")
     if inner is not None:
-        parts: dict[str, str] = {}
+        parts: dict[str, str | None] = {}
         for item in inner:
             for kind, value in _event_parts(item).items():
                 parts[kind] = f"{parts[kind]}, {value}" if kind in parts else value
@@ -122,14 +122,17 @@ def _paths(old: list | None, new: list | None) -> list[str]:
     return words
 
 
+def _type_word(typename: object) -> object:
+    return TYPE_WORDS.get(typename, typename) if isinstance(typename, str) else typename
+
+
 def describe(old: dict, new: dict, keys: list[str]) -> list[str]:
     """Sentences for the changed `keys` of two serialized task specs of one element."""
     words: list[str] = []
     for key in keys:
         if key in IGNORED_KEYS:
             if key == "typename":
-                words.append(f"type: {TYPE_WORDS.get(old.get(key), old.get(key))} → "
-                             f"{TYPE_WORDS.get(new.get(key), new.get(key))}")
+                words.append(f"type: {_type_word(old.get(key))} → {_type_word(new.get(key))}")
             continue
         before, after = old.get(key), new.get(key)
         if key == "bpmn_name":
@@ -193,9 +196,10 @@ def _without_required(field) -> tuple:
     return (field.label, field.type, field.choices, field.min, field.max, field.pattern, field.help)
 
 
-def form_words(change: dict, new: Form, old: Form) -> list[str]:
-    labels = {f.name: f.label for f in (*old.fields, *new.fields)}
-    key = change["key"]
+def form_words(form_change: dict, new: Form | None, old: Form | None) -> list[str]:
+    """Sentences for one form's changes (form_changes); a form that no longer reads (None) has no labels."""
+    labels = {f.name: f.label for form in (old, new) if form is not None for f in form.fields}
+    key = form_change["key"]
 
     def named(names):
         return ", ".join(f'"{labels.get(n, n)}" ({n})' for n in names)
@@ -205,10 +209,10 @@ def form_words(change: dict, new: Form, old: Form) -> list[str]:
                         ("made_required", "felt nu påkrævet (made required)"),
                         ("made_optional", "felt nu valgfrit (made optional)"),
                         ("fields_changed", "felt ændret (field changed)")):
-        if change[field]:
-            words.append(f"formular {key}: {text}: {named(change[field])}")
-    if change["title_changed"]:
+        if form_change[field]:
+            words.append(f"formular {key}: {text}: {named(form_change[field])}")
+    if form_change["title_changed"] and old is not None and new is not None:  # only set when both read
         words.append(change(f"formular {key}: titel (title)", old.title, new.title))
-    if change["layout_changed"]:
+    if form_change["layout_changed"]:
         words.append(f"formular {key}: layout ændret (layout changed)")
     return words or [f"formular {key} ændret (form changed)"]

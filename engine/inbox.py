@@ -14,7 +14,7 @@ from .access import check_task_visible, check_task_workable, visible_units
 from .accounts import UserView, find_user
 from .errors import Conflict, Forbidden, Invalid, NotFound, TaskNotOpen
 from .locking import lock_case
-from .models import HumanTask
+from .models import Case, HumanTask
 from .statuses import OPEN_TASK_STATES
 
 TASK_STATUSES = ("open", "claimed", "completed", "cancelled")
@@ -28,7 +28,7 @@ def get_task(session: Session, task_id: str, user: UserView) -> HumanTask:
     return row
 
 
-def _locked_task(session: Session, task_id: str, user: UserView) -> tuple[HumanTask, object]:
+def _locked_task(session: Session, task_id: str, user: UserView) -> tuple[HumanTask, Case]:
     row = get_task(session, task_id, user)
     check_task_workable(user, row)
     case = lock_case(session, row.case_id)

@@ -71,7 +71,7 @@ class MigrationOutcome:
 def element_ids(spec_json: str) -> set[str]:
     """The BPMN element ids of a stored version: its process and every process and subprocess it runs."""
     specs = json.loads(spec_json)
-    found = set()
+    found: set[str] = set()
     for spec in [specs["spec"], *specs["subprocess_specs"].values()]:
         found.update(ts["bpmn_id"] for ts in spec["task_specs"].values() if ts.get("bpmn_id"))
     return found
@@ -92,6 +92,9 @@ def make_plan(session: Session, *, process_key: object, from_version: object, to
                                                         "old element id → new element id strings"})
     if problems:
         raise Invalid(problems[0]["message"] if len(problems) == 1 else "the migration plan is invalid", problems)
+    # each was checked above
+    assert isinstance(process_key, str) and isinstance(from_version, int) and isinstance(to_version, int)
+    assert isinstance(mapping, dict)
     if from_version == to_version:
         raise Invalid("from_version and to_version are the same version",
                       [{"field": "to_version", "message": "must differ from from_version"}])
@@ -125,7 +128,7 @@ def migrate_case(session: Session, *, plan: MigrationPlan, case_id: str, actor: 
         raise MigrationRefused(exc.reasons) from None
     except ProcessError as exc:
         raise MigrationRefused([f"the case does not load: {exc.message}"]) from None
-    target = session.get(ProcessDefinition, plan.target_id)
+    target = session.get_one(ProcessDefinition, plan.target_id)  # make_plan found it
     outcome = MigrationOutcome(case.id, timers=moved.timers)
     updates = [_follow_human_task(session, row, moved, target, rules) for row in rows.values()]
     services = _follow_service_tasks(session, case, moved)
@@ -135,9 +138,9 @@ def migrate_case(session: Session, *, plan: MigrationPlan, case_id: str, actor: 
         if "due_at" in changes:
             _forget_overdue_notice(session, row)
         outcome.tasks.append({"task_id": row.id, "element_id": row.element_id, **_jsonable(changes)})
-    for row, changes in services:
+    for service, changes in services:
         for name, value in changes.items():
-            setattr(row, name, value)
+            setattr(service, name, value)
     case.definition_id, case.version = target.id, target.version
     audit.record(session, case, "case_migrated", actor=actor, details={
         "from": plan.from_version, "to": plan.to_version, "mapping": moved.mapping_used, "by": actor,
@@ -207,7 +210,7 @@ def _follow_service_tasks(session: Session, case: Case, moved) -> list[tuple[Ser
         move_ = moved.tasks.get(row.id)
         if move_ is None or move_.state != "started":
             raise MigrationRefused([f"the service task '{row.element_id}' is not waiting in the moved case"])
-        changes = {"element_id": element_id(move_.task), "name": element_name(move_.task)}
+        changes: dict[str, str | None] = {"element_id": element_id(move_.task), "name": element_name(move_.task)}
         topic = topic_of(move_.task.task_spec)
         if topic != row.topic:
             if row.status == "locked":

@@ -31,10 +31,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
-from SpiffWorkflow.task import TaskState
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task, TaskState
 
 from .migration_repair import (
     ACTIVE,
@@ -67,8 +69,8 @@ class MoveRefused(Exception):
 class TaskMove:
     """An active task after the move: the same Spiff task id, on the new version's element."""
 
-    task: object
-    old_element: str
+    task: Task
+    old_element: str | None  # None: a task the move itself created
     new_element: str
     state: str
 
@@ -84,10 +86,10 @@ class MoveResult:
 class _Part:
     """One (sub)workflow of the case and its target spec."""
 
-    workflow: object
-    new_spec: object
-    diff: object = None       # WorkflowDiff
-    spec_diff: object = None  # SpecDiff
+    workflow: BpmnWorkflow  # the top workflow or one of its subprocesses
+    new_spec: BpmnProcessSpec
+    diff: WorkflowDiff = field(init=False)  # both set by _align, before anything reads them
+    spec_diff: SpecDiff = field(init=False)
 
 
 def target_name(name: str, mapping: dict[str, str]) -> str:
@@ -207,7 +209,10 @@ class _KnownDiff(SpecDiff):
     """
 
     def __init__(self, old_spec, new_spec, known: dict):  # noqa: D107 - SpecDiff's own traversal is skipped
-        self.added, self.alignment, self.comparisons, self._registry = [], {}, {}, SERIALIZER.registry
+        self.added: list = []  # no new spec is looked at: only the known alignment is replayed
+        self.alignment: dict = {}  # old task spec -> new task spec (None: removed)
+        self.comparisons: dict = {}  # old task spec -> names of the attributes that changed
+        self._registry = SERIALIZER.registry
         for spec in old_spec.task_specs.values():
             name, changes = known.get(spec.name, (None, None))
             target = new_spec.task_specs.get(name) if name is not None else None

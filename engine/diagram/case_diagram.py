@@ -46,7 +46,7 @@ from .text import BPMN_NS
 
 def case_diagram(session: Session, *, case_id: str, user: UserView) -> dict:
     case = get_case(session, case_id, user, action="diagram")
-    definition = session.get(ProcessDefinition, case.definition_id)
+    definition = session.get_one(ProcessDefinition, case.definition_id)
     marks = case_marks(case, definition)
     try:
         svg = render(definition.bpmn_xml.encode("utf-8"), marks)

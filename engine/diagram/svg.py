@@ -102,6 +102,7 @@ class Renderer(Shapes):
                 xs += [lbb.x, lbb.x + lbb.w]
                 ys += [lbb.y, lbb.y + lbb.h]
             kind = local(el)
+            assert kind is not None  # by_id holds elements only (a str tag), never comments
             if kind == "participant":
                 layers[0].append(self.pool_or_lane(el, b, True))
             elif kind == "lane":
