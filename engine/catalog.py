@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +58,7 @@ class Deployed:
 
 
 def deploy(session: Session, files: list[tuple[str, bytes]], *, rules: CaseRules,
-           actor: str | None = None, form_folders: list[Path] = ()) -> list[Deployed]:
+           actor: str | None = None, form_folders: Sequence[Path] = ()) -> list[Deployed]:
     """Deploy diagrams (.bpmn/.dmn) with the forms (.json/.html) sent along; see module doc.
 
     `form_folders` are folders given to `tovholder deploy`: forms found there

@@ -6,6 +6,7 @@ and refuses the whole deployment if any finds a problem.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -213,7 +214,7 @@ def _lane_of(process, element_id: str) -> str | None:
     return None
 
 
-def named_forms(process) -> list[tuple[str, object]]:
+def named_forms(process) -> list[tuple[str, etree._Element]]:
     """(form key, element) for every element that names a form: user tasks, start and message events."""
     return [(node.get(_FORM_KEY), node) for node in process.iter()
             if isinstance(node.tag, str) and node.get(_FORM_KEY)]
@@ -259,11 +260,11 @@ def start_form_key(process) -> str | None:
     return None
 
 
-def called_elements(process) -> list[tuple[str, object]]:
+def called_elements(process) -> list[tuple[str, etree._Element]]:
     return [(c.get("calledElement") or "", c) for c in process.iter(_bpmn("callActivity"))]
 
 
-def library_problem(file_name: str, exc: Exception, sources: list[SourceFile] = ()) -> dict:
+def library_problem(file_name: str, exc: Exception, sources: Sequence[SourceFile] = ()) -> dict:
     """Turn any exception of the library into {file, element, line, message}."""
     if isinstance(exc, SpiffWorkflowException):
         file_name = getattr(exc, "file_name", None) or file_name
@@ -291,7 +292,7 @@ def _line_of(sources, file_name, element_id) -> int | None:
 
 def _camunda_properties(node) -> dict[str, tuple[str, int]]:
     """{name: (value, line)} of a node's own camunda:properties."""
-    found = {}
+    found: dict[str, tuple[str, int]] = {}
     ext = node.find(_bpmn("extensionElements"))
     if ext is None:
         return found
@@ -356,13 +357,13 @@ def _check_event_gateways(src: SourceFile, problems: list) -> None:
     one whose flow comes first decides, so a 1-day timer drawn after a 5-day
     one would fire after 5 days. Refused rather than silently late.
     """
-    flows = {}
+    flows: dict[str | None, list[str | None]] = {}
     for flow in src.root.iter(_bpmn("sequenceFlow")):
         flows.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
     nodes = {n.get("id"): n for n in src.root.iter() if isinstance(n.tag, str) and n.get("id")}
     for gateway in src.root.iter(_bpmn("eventBasedGateway")):
         timers = [t for t in flows.get(gateway.get("id"), [])
-                  if t in nodes and nodes[t].find(_bpmn("timerEventDefinition")) is not None]
+                  if t is not None and t in nodes and nodes[t].find(_bpmn("timerEventDefinition")) is not None]
         if len(timers) > 1:
             problems.append(problem(src.name, gateway.get("id"), gateway.sourceline,
                                     f"an event-based gateway may wait for one timer only (found {', '.join(timers)}): "

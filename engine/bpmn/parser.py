@@ -64,9 +64,9 @@ class _SubprocessParser(CamundaSubWorkflowParser):
 INTERRUPTING = "tovholder:interrupting"
 
 
-class _StartEventParser(_with_camunda_properties(StartEventParser)):
+class _StartEventParser(StartEventParser):
     def parse_extensions(self, node=None):
-        extensions = super().parse_extensions(node)
+        extensions = CamundaTaskParser.parse_extensions(self, node)  # camunda:properties, as on the other events
         parent = self.node.getparent()
         if (parent is not None and parent.tag == full_tag("subProcess")
                 and parent.get("triggeredByEvent") == "true"
