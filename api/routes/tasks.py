@@ -39,8 +39,7 @@ def inbox(user: CurrentUser, session: SessionDep, unit: str | None = None, assig
 def show(task_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep):
     row = tasks.get_task(session, task_id, user)
     form = task_form(session, row, forms_dir=settings.forms_dir)  # the case's own version's form
-    form = form.as_dict() if form is not None else None
-    return {**task_view(row), "form": form}
+    return {**task_view(row), "form": form.as_dict() if form is not None else None}
 
 
 @router.post("/tasks/{task_id}/claim", responses=errors(401, 403, 404, 409))

@@ -52,16 +52,19 @@ def tidspunkt(value: datetime | None) -> str:
 
 
 def is_overdue(value: datetime | str | None) -> bool:
-    return value is not None and _utc(value) < clock.now()
+    moment = _utc(value)
+    return moment is not None and moment < clock.now()
 
 
 def is_soon(value: datetime | str | None) -> bool:
-    return value is not None and not is_overdue(value) and _utc(value) < clock.now() + SOON
+    moment = _utc(value)
+    return moment is not None and not is_overdue(value) and moment < clock.now() + SOON
 
 
 def render_form_template(form, values: dict, errors: dict) -> Markup:
     """A form's own layout (forms/<key>.html): it places fields with {{ field('name') }}."""
-    macro = templates.env.get_template("_fields.html").module.field
+    # a template's macros are attributes of its module, which jinja2's types cannot list
+    macro = templates.env.get_template("_fields.html").module.field  # type: ignore[attr-defined]
     fields = {f.name: f for f in form.fields}
 
     def place(name: str) -> Markup:

@@ -70,7 +70,8 @@ def permissions(user: UserView, row: HumanTask) -> dict[str, bool]:
 def store_uploads(session, user, row, form: Form | None, posted, data: dict, settings):
     """Store each chosen file and put its value in `data`; returns (errors per field, status, stored fields)."""
     errors: dict[str, str] = {}
-    status, stored = None, []
+    status: int | None = None
+    stored: list[str] = []  # the fields whose file was stored
     if form is None:
         return errors, status, stored
     for fld in form.fields:

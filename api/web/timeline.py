@@ -51,7 +51,7 @@ def build(session: Session, case: Case, forms_dir) -> list[Step]:
         row = rows.get(event.task_id) if event.task_id else None
         form_key = row.form_key if row else None
         if event.type == "case_started":
-            form_key = session.get(ProcessDefinition, case.definition_id).start_form_key
+            form_key = session.get_one(ProcessDefinition, case.definition_id).start_form_key
         form = _form(session, case, forms, forms_dir, form_key)
         title = TITLES.get(event.type, event.type)
         if event.type == "element_passed" and details.get("kind") == "EndEvent":
