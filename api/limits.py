@@ -9,13 +9,14 @@ route never sees the rest of the body, so nothing is stored.
 from __future__ import annotations
 
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class StreamedBodyLimit:
-    def __init__(self, app):
+    def __init__(self, app: ASGIApp):
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers") or ()) if scope["type"] == "http" else {}
         if scope["type"] != "http" or b"content-length" in headers:
             await self.app(scope, receive, send)
@@ -25,7 +26,7 @@ class StreamedBodyLimit:
         limit = settings.max_upload_bytes * 10 if multipart else settings.max_request_bytes
         received = 0
 
-        async def counting_receive():
+        async def counting_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":

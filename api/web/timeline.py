@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -15,7 +16,7 @@ from engine import audit
 from engine.bundles import version_form
 from engine.errors import Invalid
 from engine.forms import Form
-from engine.models import Case, ProcessDefinition
+from engine.models import AuditEvent, Case, ProcessDefinition
 
 from . import queries
 
@@ -41,7 +42,7 @@ class Step:
     kind: str = ""
 
 
-def build(session: Session, case: Case, forms_dir) -> list[Step]:
+def build(session: Session, case: Case, forms_dir: Path) -> list[Step]:
     events = [e for e in audit.events(session, case.id) if _shown(e)]
     rows = queries.task_names(session, {e.task_id for e in events if e.task_id})
     forms: dict[str, Form | None] = {}
@@ -70,7 +71,7 @@ def build(session: Session, case: Case, forms_dir) -> list[Step]:
     return steps
 
 
-def _shown(event) -> bool:
+def _shown(event: AuditEvent) -> bool:
     """Steps a caseworker cares about: not bookkeeping, not unnamed gateways or the start event."""
     if event.type in HIDDEN:
         return False
@@ -80,7 +81,8 @@ def _shown(event) -> bool:
     return True
 
 
-def _form(session, case: Case, cache: dict, forms_dir, key: str | None) -> Form | None:
+def _form(session: Session, case: Case, cache: dict[str, Form | None], forms_dir: Path,
+          key: str | None) -> Form | None:
     """The labels of the case's own version's form (a step decided under v1 reads as v1 asked)."""
     if not key:
         return None
