@@ -10,6 +10,7 @@ beyond what the caller adds.
 """
 from __future__ import annotations
 
+from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.event_parsers import (
     BoundaryEventParser,
@@ -31,6 +32,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
 from SpiffWorkflow.camunda.parser.CamundaParser import NSMAP, CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.parser.task_spec import SubWorkflowParser as CamundaSubWorkflowParser
+from SpiffWorkflow.specs.base import TaskSpec
 
 from .service_task import TopicServiceTask, TopicServiceTaskParser
 
@@ -39,7 +41,7 @@ CAMUNDA_NS = NSMAP["camunda"]
 BPMN_NS = NSMAP["bpmn"]
 
 
-def _with_camunda_properties(parser_class):
+def _with_camunda_properties(parser_class: type) -> type:
     """The plain BPMN event parser, but reading `camunda:properties` into `task_spec.extensions`."""
     return type(parser_class.__name__, (parser_class,), {"parse_extensions": CamundaTaskParser.parse_extensions})
 
@@ -47,7 +49,7 @@ def _with_camunda_properties(parser_class):
 class _SubprocessParser(CamundaSubWorkflowParser):
     """Camunda's subprocess parser ignores triggeredByEvent; an event subprocess must become one."""
 
-    def create_task(self):
+    def create_task(self) -> TaskSpec:
         if self.attribute("triggeredByEvent") == "true":
             spec = SubprocessParser.get_subprocess_spec(self)
             return EventSubprocess(self.spec, self.bpmn_id, subworkflow_spec=spec, **self.bpmn_attributes)
@@ -65,7 +67,7 @@ INTERRUPTING = "tovholder:interrupting"
 
 
 class _StartEventParser(StartEventParser):
-    def parse_extensions(self, node=None):
+    def parse_extensions(self, node: etree._Element | None = None) -> dict:
         extensions = CamundaTaskParser.parse_extensions(self, node)  # camunda:properties, as on the other events
         parent = self.node.getparent()
         if (parent is not None and parent.tag == full_tag("subProcess")

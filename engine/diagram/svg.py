@@ -29,6 +29,7 @@ from .text import (
     PLANE_GAP,
     SUBPROCESSES,
     Bounds,
+    Element,
     esc,
     local,
     num,
@@ -38,7 +39,7 @@ from .text import (
 
 
 class Renderer(Shapes):
-    def __init__(self, root, marks: Marks | None = None):
+    def __init__(self, root: Element, marks: Marks | None = None):
         self.root = root
         self.marks = marks
         self.by_id = {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
@@ -46,7 +47,7 @@ class Renderer(Shapes):
 
     # -- edges ---------------------------------------------------------------
 
-    def edge(self, edge) -> str:
+    def edge(self, edge: Element) -> str:
         el = self.by_id.get(edge.get("bpmnElement"))
         pts = [(float(w.get("x", 0)), float(w.get("y", 0))) for w in edge.findall(f"{{{DI_NS}}}waypoint")]
         if el is None or len(pts) < 2:
@@ -83,7 +84,7 @@ class Renderer(Shapes):
 
     # -- planes --------------------------------------------------------------
 
-    def plane(self, plane) -> tuple[list[str], tuple[float, float, float, float]]:
+    def plane(self, plane: Element) -> tuple[list[str], tuple[float, float, float, float]]:
         shapes = [s for s in plane if local(s) == "BPMNShape"]
         edges = [e for e in plane if local(e) == "BPMNEdge"]
         xs, ys = [], []
@@ -179,7 +180,7 @@ class Renderer(Shapes):
         return "\n".join([head, defs, background, *blocks, "</svg>"]) + "\n"
 
 
-def parse(raw: bytes):
+def parse(raw: bytes) -> Element:
     """The XML tree, parsed without entities or network access (the file comes from users)."""
     return etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True))
 
