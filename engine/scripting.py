@@ -27,7 +27,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Callable
+from types import CodeType, FrameType
+from typing import Any, Callable
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Guards import (
@@ -102,7 +103,7 @@ class ScriptContext:
                    named_deadlines={name: Rule(**rule) for name, rule in value["deadlines"].items()}, limits=limits)
 
 
-def _as_date(value) -> date:
+def _as_date(value: object) -> date:
     if isinstance(value, datetime):
         return local_date(value)
     if isinstance(value, date):
@@ -137,7 +138,7 @@ def make_helpers(ctx: ScriptContext, data: dict) -> dict[str, Callable]:
     }
 
 
-def _inplace(op: str, left, right):
+def _inplace(op: str, left: Any, right: Any) -> Any:
     ops = {"+=": lambda a, b: a + b, "-=": lambda a, b: a - b, "*=": lambda a, b: a * b,
            "/=": lambda a, b: a / b, "//=": lambda a, b: a // b, "%=": lambda a, b: a % b}
     if op not in ops:
@@ -172,7 +173,7 @@ def _check_tree(source: str, mode: str) -> None:
 
 
 @lru_cache(maxsize=2048)
-def compile_checked(source: str, mode: str):
+def compile_checked(source: str, mode: str) -> CodeType:
     """Compile under the sandbox rules; raises SyntaxError naming the rule and line."""
     _check_tree(source, mode)
     result = (compile_restricted_eval if mode == "eval" else compile_restricted_exec)(source, "<string>")
@@ -181,6 +182,7 @@ def compile_checked(source: str, mode: str):
         match = re.match(r"Line (\d+)", result.errors[0])
         line = int(match.group(1)) if match else 1
         raise ScriptRuleBroken("; ".join(result.errors), ("<string>", line, 0, None))
+    assert result.code is not None  # RestrictedPython sets it whenever it reports no errors
     return result.code
 
 
@@ -251,7 +253,7 @@ class _Deadline:
         self.until = time.thread_time() + limits.cpu_seconds
         self.count = 0
 
-    def __call__(self, frame, event, arg):
+    def __call__(self, frame: FrameType, event: str, arg: object) -> _Deadline:
         self.count += 1
         if self.count % 64 == 0 and time.thread_time() > self.until:
             raise ScriptTimeout(self.limits.timeout_message())
@@ -263,7 +265,7 @@ def _globals(ctx: ScriptContext, context: dict, external_context: dict | None) -
             **context}
 
 
-def _traced(code, globals_: dict, mode: str, limits: ScriptLimits):
+def _traced(code: CodeType, globals_: dict, mode: str, limits: ScriptLimits) -> Any:
     previous = sys.gettrace()
     sys.settrace(_Deadline(limits))
     try:
@@ -272,7 +274,7 @@ def _traced(code, globals_: dict, mode: str, limits: ScriptLimits):
         sys.settrace(previous)
 
 
-def evaluate(ctx: ScriptContext, expression: str, context: dict, external_context: dict | None = None):
+def evaluate(ctx: ScriptContext, expression: str, context: dict, external_context: dict | None = None) -> Any:
     code = compile_checked(expression.strip(), "eval")
     return _traced(code, _globals(ctx, context, external_context), "eval", ctx.limits)
 
