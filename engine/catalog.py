@@ -16,7 +16,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from sqlalchemy import func, select
@@ -105,7 +107,8 @@ def deploy(session: Session, files: list[tuple[str, bytes]], *, rules: CaseRules
     return [_store(session, src, process, *parts, actor) for (src, process), parts in zip(processes, compiled, strict=False)]
 
 
-def _add_sources(parser, sources, processes, session, problems) -> dict[str, ProcessDefinition]:
+def _add_sources(parser: TovholderParser, sources: list[SourceFile], processes: list[tuple[SourceFile, etree._Element]],
+                 session: Session, problems: list[dict]) -> dict[str, ProcessDefinition]:
     """Feed every file to the parser, plus stored definitions for call activities to other files.
 
     Returns the stored definitions used, by the process key they provide.
@@ -140,7 +143,9 @@ def _add_sources(parser, sources, processes, session, problems) -> dict[str, Pro
     return stored
 
 
-def _compile(parser, src, process, sources, forms: FormSources, stored, problems) -> tuple[str, list[FormFile]]:
+def _compile(parser: TovholderParser, src: SourceFile, process: etree._Element, sources: list[SourceFile],
+             forms: FormSources, stored: dict[str, ProcessDefinition],
+             problems: list[dict]) -> tuple[str, list[FormFile]]:
     """The spec JSON of a process and the forms of its bundle (its own and those of the processes it calls)."""
     key = process.get("id")
     try:
@@ -168,7 +173,8 @@ def _compile(parser, src, process, sources, forms: FormSources, stored, problems
     return spec_json, sorted(found.values(), key=lambda f: f.key)
 
 
-def _store(session, src, process, spec_json: str, forms: list[FormFile], actor=None) -> Deployed:
+def _store(session: Session, src: SourceFile, process: etree._Element, spec_json: str, forms: list[FormFile],
+           actor: str | None = None) -> Deployed:
     key = process.get("id")
     name = process.get("name") or key
     content_hash = bundles.bundle_hash(_content_hash(src.raw, spec_json), forms)
@@ -192,7 +198,7 @@ def _store(session, src, process, spec_json: str, forms: list[FormFile], actor=N
     return Deployed(key, row.version, name, content_hash, True)
 
 
-def without_file_names(value):
+def without_file_names(value: Any) -> Any:
     """A compiled spec with the source file names left out (they say where, not what)."""
     if isinstance(value, dict):
         return {k: without_file_names(v) for k, v in value.items() if k != "file"}

@@ -26,7 +26,10 @@ import json
 from dataclasses import dataclass, field
 
 from lxml import etree
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.util.diff import SpecDiff
+from SpiffWorkflow.specs.base import TaskSpec
+from sqlalchemy.orm import Session
 
 from . import bundles, diff_words
 from .bpmn.parser import CAMUNDA_NS
@@ -106,7 +109,7 @@ class VersionDiff:
 class _Bundle:
     """One stored version, ready to compare: its specs by process id, its element forms, its forms."""
 
-    def __init__(self, session, row: ProcessDefinition):
+    def __init__(self, session: Session, row: ProcessDefinition):
         self.row = row
         stored = json.loads(row.spec_json)
         registry = SERIALIZER.registry
@@ -117,7 +120,7 @@ class _Bundle:
         self.files = bundles.form_files(session, row.id)
         self.element_forms = _element_forms(row.bpmn_xml, self)
 
-    def dict_of(self, spec) -> dict:
+    def dict_of(self, spec: TaskSpec) -> dict:
         return self.dicts[id(spec)]
 
     def form(self, key: str) -> Form | None:
@@ -127,7 +130,7 @@ class _Bundle:
         except Invalid:
             return None
 
-    def inside(self, spec, seen=None) -> set[str]:
+    def inside(self, spec: TaskSpec, seen: set[str] | None = None) -> set[str]:
         """Element ids inside a call activity or subprocess (and what those call in turn)."""
         seen = seen if seen is not None else set()
         called = self.dict_of(spec).get("spec")
@@ -140,9 +143,9 @@ class _Bundle:
         return ids
 
 
-def _elements(spec) -> dict:
+def _elements(spec: BpmnProcessSpec) -> dict[str, TaskSpec]:
     """{bpmn element id: task spec}: the library's internal specs (Start, joins, splits) left out."""
-    found = {}
+    found: dict[str, TaskSpec] = {}
     for name, task_spec in spec.task_specs.items():
         bpmn_id = getattr(task_spec, "bpmn_id", None)
         if bpmn_id is None or (bpmn_id in found and name != bpmn_id):
@@ -166,7 +169,7 @@ def _element_forms(bpmn_xml: str, bundle: _Bundle) -> dict[str, str]:
     return found
 
 
-def _successors(spec, seen=None) -> list[str]:
+def _successors(spec: TaskSpec, seen: set[str] | None = None) -> list[str]:
     """The BPMN elements a spec leads to, looking through the library's internal specs."""
     seen = seen if seen is not None else set()
     found = []
@@ -186,7 +189,7 @@ def _element(pid: str, element_id: str, data: dict) -> Element:
     return Element(element_id, data.get("bpmn_name") or element_id, BPMN_TYPES.get(typename, typename), pid)
 
 
-def _changed_keys(spec_diff: SpecDiff, old_spec, new_spec, old: dict, new: dict) -> list[str]:
+def _changed_keys(spec_diff: SpecDiff, old_spec: TaskSpec, new_spec: TaskSpec, old: dict, new: dict) -> list[str]:
     """SpecDiff's comparison where it aligned the pair by id; the same comparison where it did not reach it."""
     if spec_diff.alignment.get(old_spec) is new_spec and old_spec in spec_diff.comparisons:
         return spec_diff.comparisons[old_spec]
@@ -218,7 +221,7 @@ def _compare_forms(a: _Bundle, b: _Bundle) -> dict[str, dict]:
     return changes
 
 
-def diff_versions(session, key: str, a: int, b: int) -> VersionDiff:
+def diff_versions(session: Session, key: str, a: int, b: int) -> VersionDiff:
     """Diff of version `a` (from) to version `b` (to) of process `key`; NotFound for an unknown version."""
     old, new = _Bundle(session, get_definition(session, key, a)), _Bundle(session, get_definition(session, key, b))
     form_changes = _compare_forms(old, new)
@@ -243,7 +246,8 @@ def diff_versions(session, key: str, a: int, b: int) -> VersionDiff:
             if words:
                 element = _element(pid, element_id, n)
                 changed.append(ChangedElement(element.element_id, element.name, element.type, pid, tuple(words)))
-    def order(e):  # the main process first, then called processes; by id within each
+    def order(e: Element | ChangedElement) -> tuple[bool, str, str]:
+        # the main process first, then called processes; by id within each
         return (e.process != key, e.process, e.element_id)
     added, removed, changed = sorted(added, key=order), sorted(removed, key=order), sorted(changed, key=order)
     return VersionDiff(
@@ -253,7 +257,7 @@ def diff_versions(session, key: str, a: int, b: int) -> VersionDiff:
         affected=_affected(session, old, removed, changed), suggested_mapping=mapping)
 
 
-def _affected(session, old: _Bundle, removed: list[Element], changed: list[ChangedElement]) -> list[Affected]:
+def _affected(session: Session, old: _Bundle, removed: list[Element], changed: list[ChangedElement]) -> list[Affected]:
     positions = case_positions(session, old.row.id)
     result = []
     for element in [*removed, *changed]:

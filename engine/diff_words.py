@@ -7,7 +7,7 @@ the two serialized specs into sentences such as
 """
 from __future__ import annotations
 
-from .forms import Form
+from .forms import Form, FormField
 
 INTERNAL_SUFFIXES = (".BoundaryEventSplit", ".BoundaryEventJoin", ".EndJoin")
 # Keys that follow from others or say where, not what: the successor walk in engine.diff covers the flow.
@@ -44,19 +44,19 @@ def element_of(spec_name: str | None) -> str | None:
     return spec_name
 
 
-def _q(value) -> str:
+def _q(value: object) -> str:
     if value is None or value == "":
         return "(intet)"
     return f'"{value}"' if isinstance(value, str) else str(value)
 
 
-def change(label: str, old, new, *, expression: bool = False) -> str:
+def change(label: str, old: object, new: object, *, expression: bool = False) -> str:
     """`label: "old" → "new"`; an expression (a timer value) is shown as written, its own quotes and all."""
     show = (lambda v: "(intet)" if v in (None, "") else str(v)) if expression else _q
     return f"{label}: {show(old)} → {show(new)}"
 
 
-def _audience(value) -> str | None:
+def _audience(value: str | None) -> str | None:
     return {"teamlead": "teamleder"}.get(value, value) if value else "alle i enheden"
 
 
@@ -108,7 +108,7 @@ def _events(old: dict | None, new: dict | None) -> list[str]:
 
 def _paths(old: list | None, new: list | None) -> list[str]:
     """Conditions per outgoing path, by the element each path leads to."""
-    def by_target(items):
+    def by_target(items: list | None) -> dict:
         return {element_of(c.get("task_spec")) or c.get("task_spec"): c.get("condition") for c in items or []}
     before, after = by_target(old), by_target(new)
     words = []
@@ -192,7 +192,7 @@ def form_changes(key: str, old: Form, new: Form) -> dict:
     }
 
 
-def _without_required(field) -> tuple:
+def _without_required(field: FormField) -> tuple:
     return (field.label, field.type, field.choices, field.min, field.max, field.pattern, field.help)
 
 
@@ -201,7 +201,7 @@ def form_words(form_change: dict, new: Form | None, old: Form | None) -> list[st
     labels = {f.name: f.label for form in (old, new) if form is not None for f in form.fields}
     key = form_change["key"]
 
-    def named(names):
+    def named(names: list[str]) -> str:
         return ", ".join(f'"{labels.get(n, n)}" ({n})' for n in names)
     words = []
     for field, text in (("fields_added", "felt tilføjet (field added)"),

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, clock
 from .accounts import find_user
-from .bpmn.migration import MoveRefused, move
+from .bpmn.migration import MoveRefused, MoveResult, move
 from .bpmn.service_task import topic_of
 from .bpmn.workflow_tasks import element_id, element_name, unit_of
 from .case_rules import CaseRules
@@ -158,7 +159,7 @@ def _check_case(case: Case, plan: MigrationPlan) -> None:
         raise MigrationRefused([f"the case is on version {case.version}, not {plan.from_version}"])
 
 
-def _follow_human_task(session: Session, row: HumanTask, moved, target: ProcessDefinition,
+def _follow_human_task(session: Session, row: HumanTask, moved: MoveResult, target: ProcessDefinition,
                        rules: CaseRules) -> tuple[HumanTask, dict]:
     """What the open task's row becomes on the new element; refuses when its assignee could not keep it."""
     move_ = moved.tasks.get(row.id)
@@ -183,7 +184,7 @@ def _follow_human_task(session: Session, row: HumanTask, moved, target: ProcessD
     return row, {k: v for k, v in changes.items() if getattr(row, k) != v}
 
 
-def _due_from_creation(row: HumanTask, rule_text: str, data: dict, rules: CaseRules):
+def _due_from_creation(row: HumanTask, rule_text: str, data: dict, rules: CaseRules) -> datetime:
     try:
         rule = parse_rule(rule_text, rules.named_deadlines())
         return clock.as_utc(due_at(rule, data, clock.as_utc(row.created_at), rules.calendar))
@@ -202,7 +203,7 @@ def _forget_overdue_notice(session: Session, row: HumanTask) -> None:
         session.delete(notice)
 
 
-def _follow_service_tasks(session: Session, case: Case, moved) -> list[tuple[ServiceTask, dict]]:
+def _follow_service_tasks(session: Session, case: Case, moved: MoveResult) -> list[tuple[ServiceTask, dict]]:
     rows = session.scalars(select(ServiceTask).where(ServiceTask.case_id == case.id,
                                                      ServiceTask.status.in_(("open", "locked"))))
     result = []

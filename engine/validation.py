@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -19,6 +20,9 @@ from .deadlines import DeadlineError, Rule, parse_rule
 from .errors import Invalid
 from .scripting import SAFE_BUILTINS, ScriptContext, ScriptRuleBroken, compile_checked, make_helpers
 from .timer_rules import TIMER_TAGS, expression_problems
+
+if TYPE_CHECKING:
+    from .form_sources import FormSources
 
 DMN_NAMESPACES = {
     "https://www.omg.org/spec/DMN/20191111/MODEL/",
@@ -42,7 +46,7 @@ class SourceFile:
     is_dmn: bool
 
 
-def problem(file, element, line, message) -> dict:
+def problem(file: str | None, element: str | None, line: int | None, message: str) -> dict:
     return {"file": file, "element": element, "line": line, "message": message}
 
 
@@ -206,7 +210,7 @@ def executable_processes(src: SourceFile) -> list:
     return [p for p in src.root.iter(_bpmn("process")) if p.get("isExecutable", "false").lower() == "true"]
 
 
-def _lane_of(process, element_id: str) -> str | None:
+def _lane_of(process: etree._Element, element_id: str) -> str | None:
     for lane in process.iter(_bpmn("lane")):
         for ref in lane.findall(_bpmn("flowNodeRef")):
             if (ref.text or "").strip() == element_id:
@@ -214,13 +218,13 @@ def _lane_of(process, element_id: str) -> str | None:
     return None
 
 
-def named_forms(process) -> list[tuple[str, etree._Element]]:
+def named_forms(process: etree._Element) -> list[tuple[str, etree._Element]]:
     """(form key, element) for every element that names a form: user tasks, start and message events."""
     return [(node.get(_FORM_KEY), node) for node in process.iter()
             if isinstance(node.tag, str) and node.get(_FORM_KEY)]
 
 
-def _check_forms(src: SourceFile, process, forms, problems: list) -> None:
+def _check_forms(src: SourceFile, process: etree._Element, forms: FormSources, problems: list) -> None:
     """Each form a process names must be found (upload, folders, forms dir) and valid: it goes into the version."""
     for form_key, node in named_forms(process):
         try:
@@ -229,7 +233,7 @@ def _check_forms(src: SourceFile, process, forms, problems: list) -> None:
             problems.append(problem(src.name, node.get("id"), node.sourceline, exc.message))
 
 
-def _check_user_tasks(src: SourceFile, process, problems: list) -> None:
+def _check_user_tasks(src: SourceFile, process: etree._Element, problems: list) -> None:
     has_lanes = process.find(f".//{_bpmn('lane')}") is not None
     for task in process.iter(_bpmn("userTask"), _bpmn("manualTask")):
         if has_lanes and _lane_of(process, task.get("id")) is None and _in_subprocess_lane(process, task) is None:
@@ -240,7 +244,7 @@ def _check_user_tasks(src: SourceFile, process, problems: list) -> None:
                                      "the process has no lanes; put each user task in the lane of the unit that does it"))
 
 
-def _in_subprocess_lane(process, task):
+def _in_subprocess_lane(process: etree._Element, task: etree._Element) -> str | None:
     """A task inside an embedded subprocess belongs to the subprocess's lane."""
     parent = task.getparent()
     while parent is not None and parent is not process:
@@ -252,7 +256,7 @@ def _in_subprocess_lane(process, task):
     return None
 
 
-def start_form_key(process) -> str | None:
+def start_form_key(process: etree._Element) -> str | None:
     for start in process.findall(_bpmn("startEvent")):
         key = start.get(f"{{{CAMUNDA_NS}}}formKey")
         if key:
@@ -260,7 +264,7 @@ def start_form_key(process) -> str | None:
     return None
 
 
-def called_elements(process) -> list[tuple[str, etree._Element]]:
+def called_elements(process: etree._Element) -> list[tuple[str, etree._Element]]:
     return [(c.get("calledElement") or "", c) for c in process.iter(_bpmn("callActivity"))]
 
 
@@ -279,7 +283,7 @@ def library_problem(file_name: str, exc: Exception, sources: Sequence[SourceFile
     return problem(file_name, element, line, message)
 
 
-def _line_of(sources, file_name, element_id) -> int | None:
+def _line_of(sources: Sequence[SourceFile], file_name: str, element_id: str | None) -> int | None:
     for src in sources:
         if src.name == file_name and element_id:
             for node in src.root.iter():
@@ -290,7 +294,7 @@ def _line_of(sources, file_name, element_id) -> int | None:
 
 
 
-def _camunda_properties(node) -> dict[str, tuple[str, int]]:
+def _camunda_properties(node: etree._Element) -> dict[str, tuple[str, int]]:
     """{name: (value, line)} of a node's own camunda:properties."""
     found: dict[str, tuple[str, int]] = {}
     ext = node.find(_bpmn("extensionElements"))
@@ -301,7 +305,7 @@ def _camunda_properties(node) -> dict[str, tuple[str, int]]:
     return found
 
 
-def _check_payload(src: SourceFile, node, value: str, line: int, problems: list) -> None:
+def _check_payload(src: SourceFile, node: etree._Element, value: str, line: int, problems: list) -> None:
     """`payload` on a message throw (or message end) event: the case-data fields the message carries."""
     throws = etree.QName(node).localname in ("intermediateThrowEvent", "endEvent")
     if not throws or node.find(f"{{{BPMN_NS}}}messageEventDefinition") is None:
@@ -370,7 +374,7 @@ def _check_event_gateways(src: SourceFile, problems: list) -> None:
                                     "keep the earliest, or put the later one on a task as a boundary timer"))
 
 
-def check_bpmn(src: SourceFile, *, unit_keys: set[str], forms, named_deadlines: dict[str, Rule],
+def check_bpmn(src: SourceFile, *, unit_keys: set[str], forms: FormSources, named_deadlines: dict[str, Rule],
                problems: list) -> None:
     """`forms` finds the forms the diagram names (engine.form_sources.FormSources: `load(key)`)."""
     _check_ids(src, problems)
@@ -415,7 +419,7 @@ def _check_service_tasks(src: SourceFile, problems: list) -> None:
             problems.append(problem(*where, line, f"retries must be a whole number from 0 to 100 (got '{retries}')"))
 
 
-def message_start_names(src: SourceFile, process) -> list[str]:
+def message_start_names(src: SourceFile, process: etree._Element) -> list[str]:
     """Names of the messages that start this process (top-level message start events)."""
     names = {m.get("id"): m.get("name") for m in src.root.iter(_bpmn("message"))}
     found = []
