@@ -29,7 +29,6 @@ What this module adds:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -48,6 +47,9 @@ from .migration_repair import (
     TaskCreated,
     all_tasks,
     definition,
+    descendants,
+    dissolvable,
+    dissolve_boundaries,
     predict_ahead,
     prune_cancelled,
     reconnect_triggered,
@@ -126,6 +128,7 @@ def move(workflow: BpmnWorkflow, target_spec_json: str, mapping: dict[str, str],
     saved = snapshot(workflow)
     for part in parts:
         prune_cancelled(part)
+        dissolve_boundaries(part)
         last = part.workflow.last_task
         migrate_workflow(part.diff, part.workflow, part.new_spec)
         # 3.2.0 tests `last_task not in workflow.tasks`, a dict keyed by id, so it always forgets the last
@@ -239,6 +242,8 @@ def _check(part: _Part) -> list[str]:
         if new is None:
             if task.has_state(TaskState.CANCELLED) and _only_cancelled_below(task):
                 continue  # a cancelled branch of a removed element: pruned
+            if dissolvable(task, alignment):
+                continue  # a boundary split or join, or an armed boundary event, of a step that stays
             verb = "stands on" if task.has_state(ACTIVE) else "has passed"
             reasons.append(f"the case {verb} {where}, which the new version does not have; "
                            f"map it to an element of the new version")
@@ -254,7 +259,7 @@ def _check(part: _Part) -> list[str]:
             changed = ", ".join(part.spec_diff.comparisons[task.task_spec])
             reasons.append(f"the multi-instance {where} is running and the new version changes it ({changed}); "
                            f"let it finish first")
-        elif task.has_state(RESET) and any(not d.has_state(AHEAD) for d in _descendants(task)):
+        elif task.has_state(RESET) and any(not d.has_state(AHEAD) for d in descendants(task)):
             reasons.append(f"{where} has started work below it (a timer cycle?), which moving it would lose")
         elif task.has_state(TaskState.WAITING) and _timer_changed(task, new) and _is_cycle(new):
             reasons.append(f"the timer cycle {where} changes in the new version; let it finish first")
@@ -271,16 +276,8 @@ def _kind(spec: TaskSpec) -> str:
     return type(spec).__name__
 
 
-def _descendants(task: Task) -> Iterator[Task]:
-    stack = list(task.children)
-    while stack:
-        child = stack.pop()
-        yield child
-        stack.extend(child.children)
-
-
 def _only_cancelled_below(task: Task) -> bool:
-    return all(d.has_state(TaskState.CANCELLED | AHEAD) for d in _descendants(task))
+    return all(d.has_state(TaskState.CANCELLED | AHEAD) for d in descendants(task))
 
 
 def _timer_changed(task: Task, new_spec: TaskSpec) -> bool:

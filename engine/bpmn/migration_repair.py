@@ -191,3 +191,72 @@ def unresolved(workflow: BpmnWorkflow, new_subs: dict[str, BpmnProcessSpec]) -> 
         if called is None or new_subs.get(called) is not sub.spec:
             reasons.append(f"'{element_id(owner)}' could not be given its process in the new version")
     return reasons
+
+
+# -- boundary events removed from a step that stays ---------------------------------------------------
+#
+# The library wraps a task with boundary events in a split and a join named after the task
+# (`visitation.BoundaryEventSplit`, `visitation.BoundaryEventJoin`). A new version that drops the
+# last boundary event of a task drops both, although the task itself stays: a case that passed or
+# stands on it would otherwise be refused as if the task were gone. The split and the join are
+# dissolved (their children hang from their parents) and a boundary event that is armed but has not
+# fired (a reminder timer still waiting) is dropped with its event. One that fired is history the
+# new version cannot hold: that case stays refused, naming the event.
+
+SPLIT, JOIN = ".BoundaryEventSplit", ".BoundaryEventJoin"
+
+
+def _attached_stays(task: Task, alignment: dict) -> bool:
+    """A split or join the new version lacks, for a task the new version keeps."""
+    name = task.task_spec.name
+    if alignment.get(task.task_spec) is not None or not name.endswith((SPLIT, JOIN)):
+        return False
+    attached = task.workflow.spec.task_specs.get(name.rsplit(".", 1)[0])
+    return attached is not None and alignment.get(attached) is not None
+
+
+def _armed_and_removed(task: Task, alignment: dict) -> bool:
+    """A boundary event the new version drops, still waiting on its task: nothing happened on it yet."""
+    parent = task.parent
+    return (parent is not None and isinstance(parent.task_spec, BoundaryEventSplit)
+            and alignment.get(task.task_spec) is None and task.has_state(TaskState.WAITING)
+            and all(d.has_state(AHEAD) for d in descendants(task)))
+
+
+def dissolvable(task: Task, alignment: dict) -> bool:
+    """True for a task the move dissolves (see above) instead of asking for a mapping."""
+    return _attached_stays(task, alignment) or _armed_and_removed(task, alignment)
+
+
+def dissolve_boundaries(part: _Part) -> None:
+    """Drop the armed removed boundary events, then splice out the splits and joins the new version lacks."""
+    workflow, alignment = part.workflow, part.spec_diff.alignment
+    for task in list(workflow.tasks.values()):
+        if task.id in workflow.tasks and _armed_and_removed(task, alignment):
+            workflow._remove_task(task.id)
+    for task in list(workflow.tasks.values()):
+        if task.id in workflow.tasks and _attached_stays(task, alignment):
+            _splice(workflow, task)
+
+
+def _splice(workflow: BpmnBaseWorkflow, task: Task) -> None:
+    """Hang the task's children from its parent, in its place, and forget the task."""
+    parent = task.parent
+    children = task.children
+    at = parent._children.index(task.id)
+    parent._children[at:at + 1] = [child.id for child in children]
+    for child in children:
+        child.parent = parent
+    task._children = []
+    workflow.tasks.pop(task.id)
+    if workflow.last_task is task:
+        workflow.last_task = parent
+
+
+def descendants(task: Task) -> Iterator[Task]:
+    """Every task below `task`, depth first."""
+    stack = list(task.children)
+    while stack:
+        child = stack.pop()
+        yield child
+        stack.extend(child.children)
