@@ -10,8 +10,10 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from engine import logs
 from engine.bpmn import patches as bpmn_patches
@@ -44,7 +46,7 @@ from .web.errors import html_error, wants_html
 log = logging.getLogger("tovholder.api")
 
 
-def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
+def create_app(settings: Settings, *, db_engine: Engine | None = None) -> FastAPI:
     settings.signing_key()  # refuse to start without a key outside demo mode
     bpmn_patches.apply()
     app = FastAPI(title="Tovholder", version="0.1.0", docs_url=None, redoc_url=None,  # /docs: api.docs
@@ -84,7 +86,7 @@ def _describe_errors(app: FastAPI) -> None:
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EngineError)
-    async def engine_error(request: Request, exc: EngineError):
+    async def engine_error(request: Request, exc: EngineError) -> Response:
         if wants_html(request):  # outside /api: a page in the web UI's look
             return html_error(request, exc.status, exc.detail)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
@@ -93,20 +95,20 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError):
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         if wants_html(request):
             return html_error(request, 422, "En værdi i adressen eller formularen har forkert form.")
         detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
         return JSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(DataError)
-    async def data_error(_request: Request, _exc: DataError):
+    async def data_error(_request: Request, _exc: DataError) -> Response:
         # The database refused a value taken from the request (on PostgreSQL: a NUL character in text).
         return JSONResponse({"detail": "a value in the request cannot be stored or searched for "
                                        "(for example a NUL character)"}, status_code=422)
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception):
+    async def unexpected(request: Request, exc: Exception) -> Response:
         # Logged by type only: the message of an unexpected error could carry personal data.
         log.error("unexpected %s while serving a request", type(exc).__name__)
         if wants_html(request):
@@ -114,7 +116,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException):
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if wants_html(request):
             return html_error(request, exc.status_code, None)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)

@@ -17,7 +17,7 @@ functions through the module, at call time.
 """
 from __future__ import annotations
 
-from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,7 +34,7 @@ from .statuses import CaseStatus, WaitKind
 MAX_MESSAGE_HOPS = 20  # a message chain between cases longer than this is a modelling loop
 
 
-def thrown_with_payloads(workflow) -> list[BpmnEvent]:
+def thrown_with_payloads(workflow: BpmnWorkflow) -> list[BpmnEvent]:
     """The messages a run threw, each carrying what its `payload` property lets go (bpmn.messages)."""
     thrown = thrown_messages(workflow)
     for event in thrown:

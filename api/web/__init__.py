@@ -11,7 +11,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
-from starlette.responses import RedirectResponse
+from starlette.responses import RedirectResponse, Response
 
 from .session import LoginRequired, finish, login_url
 
@@ -28,5 +28,5 @@ def install(app: FastAPI) -> None:
     app.include_router(studio_edit.router, include_in_schema=False)  # the studio's modeler page
 
     @app.exception_handler(LoginRequired)
-    async def login_required(request: Request, _exc: LoginRequired):
+    async def login_required(request: Request, _exc: LoginRequired) -> Response:
         return finish(request, RedirectResponse(login_url(request), status_code=303))

@@ -60,8 +60,8 @@ def _named_by(bpmn: str) -> dict[str, list[tuple[str, str]]]:
     except Exception:  # noqa: BLE001 - a draft that is no diagram names no forms
         return found
     for key, node in named_forms(root):
-        element = node.get("id") or ""  # type: ignore[attr-defined]  # an lxml element
-        found.setdefault(key, []).append((element, node.get("name") or element))  # type: ignore[attr-defined]
+        element = node.get("id") or ""
+        found.setdefault(key, []).append((element, node.get("name") or element))
     return found
 
 
