@@ -192,9 +192,9 @@ class _SubprocessParser(_Camunda7Node, CamundaSubWorkflowParser):
 INTERRUPTING = "tovholder:interrupting"
 
 
-class _StartEventParser(StartEventParser):
+class _StartEventParser(_with_camunda_properties(StartEventParser)):  # type: ignore[misc]
     def parse_extensions(self, node: etree._Element | None = None) -> dict:
-        extensions = CamundaTaskParser.parse_extensions(self, node)  # camunda:properties, as on the other events
+        extensions = super().parse_extensions(node)  # camunda:properties and Camunda 7's, as on the other events
         parent = self.node.getparent()
         if (parent is not None and parent.tag == full_tag("subProcess")
                 and parent.get("triggeredByEvent") == "true"
