@@ -25,6 +25,7 @@ from .responses import document_errors
 from .routes import (
     attachments,
     auth,
+    case_audit,
     cases,
     definitions,
     diagram,
@@ -34,6 +35,7 @@ from .routes import (
     messages,
     metrics,
     migrations,
+    reports,
     tasks,
     users,
     versions,
@@ -50,7 +52,7 @@ def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
                   description="BPMN-native case workflow for cross-department citizen journeys.")
     app.state.settings = settings
     app.state.db_engine = db_engine or make_db_engine(settings.database_url)
-    app.state.session_factory = make_session_factory(app.state.db_engine)
+    app.state.session_factory = make_session_factory(app.state.db_engine, audit_key=settings.audit_key)
     logs.install()
 
     for module in (health, auth, definitions, cases, tasks, messages, incidents, attachments, diagram,
@@ -59,6 +61,8 @@ def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
     app.include_router(versions.router, prefix="/api")  # deploy history, where cases stand, diffs
     app.include_router(users.router, prefix="/api")  # admins: end sessions, disable users
     app.include_router(migrations.router, prefix="/api")  # running cases to another version
+    app.include_router(case_audit.router, prefix="/api")  # access log, audit chain check
+    app.include_router(reports.router, prefix="/api")  # per step and per journey, JSON or CSV
     app.include_router(metrics.router)  # GET /metrics (Prometheus), beside /api
     web.install(app)  # the staff web UI (pages, /static)
     docs.install(app)  # /docs with Swagger UI's files from an installed package, not a CDN

@@ -129,6 +129,7 @@ class Case(Base):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     lock_version: Mapped[int] = mapped_column(Integer, default=0)
     audit_seq: Mapped[int] = mapped_column(Integer, default=0)
+    audit_head: Mapped[str | None] = mapped_column(String(64), nullable=True)  # hash of event audit_seq (audit_chain)
     created_at: Mapped[datetime] = mapped_column(TS)
     updated_at: Mapped[datetime] = mapped_column(TS)
     completed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
@@ -156,6 +157,8 @@ class HumanTask(Base):
     due_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # first claimed or assigned (engine.inbox): splits waiting from working time in reports
+    claimed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
     form_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     deadline_rule: Mapped[str | None] = mapped_column(String(300), nullable=True)  # as the diagram says it
     audience: Mapped[str | None] = mapped_column(String(16), nullable=True)  # "teamlead": for the unit's team leads
@@ -199,6 +202,9 @@ class AuditEvent(Base):
     element_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    # the hash chain (engine/audit_chain.py): SHA-256 of the details, and HMAC over the previous hash + content
+    details_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class CaseAccess(Base):

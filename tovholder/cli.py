@@ -58,14 +58,14 @@ def _db_session(settings):
     """A session on the configured database; its engine is disposed when the command is done with it."""
     db_engine = make_db_engine(settings.database_url)
     try:
-        with make_session_factory(db_engine)() as session:
+        with make_session_factory(db_engine, audit_key=settings.audit_key)() as session:
             yield session
     finally:
         db_engine.dispose()
 
 
 def cmd_db_upgrade(settings, _args) -> None:
-    migrate.upgrade(settings.database_url, forms_dir=settings.forms_dir)
+    migrate.upgrade(settings.database_url, forms_dir=settings.forms_dir, audit_key=settings.audit_key)
     print("database schema is up to date")
 
 
@@ -215,7 +215,7 @@ def cmd_worker(settings, args) -> None:
 
 
 def cmd_demo(settings, _args) -> None:
-    migrate.upgrade(settings.database_url, forms_dir=settings.forms_dir)
+    migrate.upgrade(settings.database_url, forms_dir=settings.forms_dir, audit_key=settings.audit_key)
     with _db_session(settings) as session:
         existing_units = {u.key for u in accounts.list_units(session)}
         for key, name in DEMO_UNITS.items():
