@@ -51,6 +51,10 @@ def generate(session, users) -> list[str]:
     def claim(moment, task_id, user):
         _at(moment, lambda: (inbox.claim(session, task_id=task_id, user=user), session.commit()))
 
+    def cancel(moment, case_id):
+        _at(moment, lambda: (runtime.cancel_case(session, case_id=case_id, reason="flyttet", actor="jclead",
+                                                 rules=f.RULES), session.commit()))
+
     def complete(moment, task_id, user):
         _at(moment, lambda: (runtime.complete_task(session, task_id=task_id, data={"note": "ok"}, user=user,
                                                    rules=f.RULES), session.commit()))
@@ -66,8 +70,7 @@ def generate(session, users) -> list[str]:
         second = _task(session, case_id, "afgoerelse")
         claim(first_done + timedelta(hours=2), second, ys)
         if i % 5 == 4:
-            _at(first_done + timedelta(hours=100), lambda: (runtime.cancel_case(
-                session, case_id=case_id, reason="flyttet", actor="jclead", rules=f.RULES), session.commit()))
+            cancel(first_done + timedelta(hours=100), case_id)
         elif i % 5 != 3:  # i % 5 == 3 stays open
             complete(first_done + timedelta(hours=10 + 9 * i), second, ys)
     start(datetime(2026, 3, 30, 20, 0, tzinfo=timezone.utc), {"bevilges": True})  # open, due after March
