@@ -1,5 +1,5 @@
 """`tovholder`: db upgrade, units, users (add, revoke, disable, enable), deploy, versions, diff, serve, worker,
-demo.
+demo, migrate (tovholder/migrate_cmd.py), audit verify|checkpoint (tovholder/audit_cmd.py).
 
 Each command is an edge: it opens a session, calls the engine, commits.
 Bad input exits non-zero with a one-line reason on stderr (details, such as
@@ -24,7 +24,7 @@ from engine.db import make_db_engine, make_session_factory
 from engine.errors import EngineError, InvalidDefinition
 from engine.settings import SettingsError, load_settings
 
-from . import migrate_cmd
+from . import audit_cmd, migrate_cmd
 
 DEMO_PASSWORD = "tovholder-demo"
 DEMO_UNITS = {
@@ -302,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", help="create demo units and users and deploy processes/").set_defaults(func=cmd_demo)
     migrate_cmd.add_parser(sub)  # issue 11: running cases to another version
+    audit_cmd.add_parser(sub, _Parser)  # the audit trail's hash chains: verify, checkpoint
     return parser
 
 
@@ -320,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
             element = f" [{p['element']}]" if p.get("element") else ""
             print(f"  {where or '-'}{element} {p.get('message')}", file=sys.stderr)
         return 1
-    except (CliError, EngineError, SettingsError, migrate_cmd.CliInputError) as exc:
+    except (CliError, EngineError, SettingsError, migrate_cmd.CliInputError, audit_cmd.ChainsBroken) as exc:
         print(f"tovholder: {getattr(exc, 'message', None) or exc}", file=sys.stderr)
         return 2 if isinstance(exc, CliError) else 1
     except OperationalError as exc:

@@ -45,15 +45,17 @@ DEMO_SECRET_KEY = "demo-only-secret-key-do-not-use-in-production"
 
 
 def upgrade() -> None:
+    bind = op.get_bind()
+    # the key first: refused before anything changed (SQLite runs this DDL outside a transaction)
+    key = _audit_key() if bind.execute(sa.text("SELECT 1 FROM audit_events LIMIT 1")).first() else None
     op.add_column("cases", sa.Column("audit_head", sa.String(64), nullable=True))
     op.add_column("audit_events", sa.Column("details_digest", sa.String(64), nullable=True))
     op.add_column("audit_events", sa.Column("hash", sa.String(64), nullable=True))
     op.add_column("human_tasks", sa.Column("claimed_at", TS, nullable=True))
-    bind = op.get_bind()
     _fill_claimed_at(bind)
-    if bind.execute(sa.text("SELECT 1 FROM audit_events LIMIT 1")).first() is not None:
+    if key is not None:
         with _audit_writable(bind):
-            _hash_chains(bind, _audit_key())
+            _hash_chains(bind, key)
 
 
 def downgrade() -> None:
