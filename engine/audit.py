@@ -35,10 +35,11 @@ def log_access(session: Session, case_id: str, actor: str, action: str) -> None:
     session.add(CaseAccess(case_id=case_id, actor=actor, at=clock.now(), action=action))
 
 
-def access_log(session: Session, case_id: str, *, limit: int | None = None, offset: int = 0) -> list[CaseAccess]:
-    """Who read the case, oldest first (the order a later read never shifts)."""
-    query = select(CaseAccess).where(CaseAccess.case_id == case_id).order_by(CaseAccess.at, CaseAccess.id)
-    query = query.offset(offset)
+def access_log(session: Session, case_id: str, *, limit: int | None = None, offset: int = 0,
+               newest_first: bool = False) -> list[CaseAccess]:
+    """Who read the case, oldest first (the order a later read never shifts; the page shows the newest first)."""
+    order = (CaseAccess.at.desc(), CaseAccess.id.desc()) if newest_first else (CaseAccess.at, CaseAccess.id)
+    query = select(CaseAccess).where(CaseAccess.case_id == case_id).order_by(*order).offset(offset)
     return list(session.scalars(query if limit is None else query.limit(limit)))
 
 
