@@ -154,7 +154,9 @@ class Settings(BaseSettings):
                 raise SettingsError(f"TOVHOLDER_AUDIT_SECRET is too short: use at least {MIN_SECRET_KEY_LENGTH} "
                                     "characters (for example the output of 'openssl rand -hex 32')")
             return self.audit_secret.encode("utf-8")
-        return hmac.new(self.signing_key().encode("utf-8"), b"tovholder audit chain", hashlib.sha256).digest()
+        # hex, so that the derived key can be written down as TOVHOLDER_AUDIT_SECRET before the secret key rotates
+        derived = hmac.new(self.signing_key().encode("utf-8"), b"tovholder audit chain", hashlib.sha256).hexdigest()
+        return derived.encode("ascii")
 
 
 def load_settings(**overrides) -> Settings:

@@ -79,7 +79,7 @@ def _audit_key() -> bytes:
     if not signing:
         raise SettingsError("migration 0012 hashes the audit events already stored: set TOVHOLDER_SECRET_KEY "
                            "(or TOVHOLDER_AUDIT_SECRET) as the server has it")
-    return hmac.new(signing.encode("utf-8"), b"tovholder audit chain", hashlib.sha256).digest()
+    return hmac.new(signing.encode("utf-8"), b"tovholder audit chain", hashlib.sha256).hexdigest().encode("ascii")
 
 
 def _fill_claimed_at(bind) -> None:

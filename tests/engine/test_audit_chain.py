@@ -250,3 +250,19 @@ def test_the_migration_hashes_the_events_stored_before_it(db, session, case_id, 
     with pytest.raises(Exception, match="append-only"), db.engine.begin() as conn:
         conn.execute(AuditEvent.__table__.update().where(AuditEvent.__table__.c.case_id == case_id)
                      .values(actor="x"))
+
+
+def test_the_audit_key_is_its_own_setting_or_derived_as_documented():
+    import hashlib
+    import hmac
+
+    from engine.settings import Settings, SettingsError
+    secret = "s" * 40
+    derived = Settings(secret_key=secret, audit_secret=None).audit_key()
+    # docs/operations.md: the derived key written down as TOVHOLDER_AUDIT_SECRET keeps the chains
+    assert derived == hmac.new(secret.encode(), b"tovholder audit chain", hashlib.sha256).hexdigest().encode()
+    assert Settings(secret_key="t" * 40, audit_secret=derived.decode()).audit_key() == derived
+    with pytest.raises(SettingsError, match="TOVHOLDER_AUDIT_SECRET is too short"):
+        Settings(secret_key=secret, audit_secret="kort").audit_key()
+    with pytest.raises(SettingsError, match="TOVHOLDER_SECRET_KEY is not set"):
+        Settings(secret_key=None, audit_secret=None, demo_mode=False).audit_key()
