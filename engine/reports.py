@@ -38,6 +38,7 @@ from .workdays import DANISH_TIME
 
 READERS = ("teamlead", "auditor", "admin")
 MAX_MONTHS = 60
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)  # beyond these a day's bounds would not compute
 STEP_COLUMNS = ("process_key", "element_id", "name", "unit", "completed", "on_time", "late", "open", "overdue",
                 "median_hours", "p90_hours", "waiting_median_hours", "working_median_hours")
 CASE_COLUMNS = ("process_key", "started", "completed", "cancelled", "running", "median_days", "p90_days",
@@ -78,6 +79,10 @@ def period_for(session: Session, user, *, from_date: date | None, to_date: date 
     """The period and filters a user asked for, checked; team leads are held to their own units."""
     if user.role not in READERS:
         raise Forbidden(f"role '{user.role}' may not read reports (team leads, auditors and admins may)")
+    for field, day in (("from", from_date), ("to", to_date)):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise Invalid(f"{field} must lie between {EARLIEST} and {LATEST}",
+                          [{"field": field, "message": f"must lie between {EARLIEST} and {LATEST}"}])
     today = clock.now().astimezone(DANISH_TIME).date()
     to_date = to_date or max(today, from_date or today)
     from_date = from_date or to_date.replace(day=1)
