@@ -331,6 +331,19 @@ class TaskDeadlineNotice(Base):
     escalated_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
 
 
+class DeadlineLetter(Base):
+    """Per decision task: the § 3 letter to the citizen that its deadline will not be kept (engine/citizen_letters.py).
+
+    One row per task, written with the outbox message (or the reason there is none) and its audit event."""
+
+    __tablename__ = "deadline_letters"
+    task_id: Mapped[str] = mapped_column(ForeignKey("human_tasks.id"), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    at: Mapped[datetime] = mapped_column(TS)
+    outbox_id: Mapped[str | None] = mapped_column(String(36), nullable=True)  # None: not sent, see reason
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class ServiceTask(Base):
     """A BPMN service task the case waits at, worked by a topic handler or an external worker."""
 

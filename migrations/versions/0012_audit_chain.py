@@ -12,7 +12,8 @@ transaction and put back.
 
 `human_tasks.claimed_at` (first claimed or assigned) lets the reports split
 waiting from working time; it is filled from the task_claimed and
-task_assigned events.
+task_assigned events. `deadline_letters` records the § 3 letter sent (or not)
+per decision task whose deadline will not be kept.
 
 The hashing code is repeated here on purpose: a migration must mean the same
 thing forever, whatever the engine later does (tests check both agree).
@@ -52,6 +53,14 @@ def upgrade() -> None:
     op.add_column("audit_events", sa.Column("details_digest", sa.String(64), nullable=True))
     op.add_column("audit_events", sa.Column("hash", sa.String(64), nullable=True))
     op.add_column("human_tasks", sa.Column("claimed_at", TS, nullable=True))
+    op.create_table(
+        "deadline_letters",
+        sa.Column("task_id", sa.String(36), sa.ForeignKey("human_tasks.id"), primary_key=True),
+        sa.Column("case_id", sa.String(36), sa.ForeignKey("cases.id"), nullable=False),
+        sa.Column("at", TS, nullable=False),
+        sa.Column("outbox_id", sa.String(36), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=True),
+    )
     _fill_claimed_at(bind)
     if key is not None:
         with _audit_writable(bind):
@@ -59,6 +68,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("deadline_letters")
     for table, column in (("human_tasks", "claimed_at"), ("audit_events", "hash"),
                           ("audit_events", "details_digest"), ("cases", "audit_head")):
         # a plain DROP COLUMN (SQLite 3.35+): a batch copy would lose audit_events' triggers
