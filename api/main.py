@@ -27,6 +27,7 @@ from .responses import document_errors
 from .routes import (
     attachments,
     auth,
+    case_audit,
     cases,
     definitions,
     diagram,
@@ -36,6 +37,7 @@ from .routes import (
     messages,
     metrics,
     migrations,
+    reports,
     studio,
     tasks,
     users,
@@ -53,7 +55,7 @@ def create_app(settings: Settings, *, db_engine: Engine | None = None) -> FastAP
                   description="BPMN-native case workflow for cross-department citizen journeys.")
     app.state.settings = settings
     app.state.db_engine = db_engine or make_db_engine(settings.database_url)
-    app.state.session_factory = make_session_factory(app.state.db_engine)
+    app.state.session_factory = make_session_factory(app.state.db_engine, audit_key=settings.audit_key)
     logs.install()
 
     for module in (health, auth, definitions, cases, tasks, messages, incidents, attachments, diagram,
@@ -63,6 +65,8 @@ def create_app(settings: Settings, *, db_engine: Engine | None = None) -> FastAP
     app.include_router(users.router, prefix="/api")  # admins: end sessions, disable users
     app.include_router(migrations.router, prefix="/api")  # running cases to another version
     app.include_router(studio.router, prefix="/api")  # process owners' drafts, checks and publishing
+    app.include_router(case_audit.router, prefix="/api")  # access log, audit chain check
+    app.include_router(reports.router, prefix="/api")  # per step and per journey, JSON or CSV
     app.include_router(metrics.router)  # GET /metrics (Prometheus), beside /api
     web.install(app)  # the staff web UI (pages, /static)
     docs.install(app)  # /docs with Swagger UI's files from an installed package, not a CDN

@@ -37,6 +37,10 @@ class CaseRules:
     def escalation_graces(self) -> dict[str, Rule]:
         return deadline_file(self.deadlines_file).graces
 
+    def citizen_letters(self) -> dict[str, Rule]:
+        """Per named deadline that sets `citizen_letter`: how long before it the § 3 letter goes."""
+        return deadline_file(self.deadlines_file).letters
+
     def script_context(self) -> ScriptContext:
         return ScriptContext(calendar=self.calendar, named_deadlines=self.named_deadlines(), limits=self.script_limits)
 

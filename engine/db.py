@@ -6,10 +6,13 @@ worker) can share one file; PostgreSQL uses psycopg 3. Sessions never commit
 on their own: the edge (route, CLI command, worker item) owns the transaction.
 JSON columns are written strictly and read tolerantly (engine.strict_json):
 nothing that a reader cannot take is written, and what was written before
-that rule reads back.
+that rule reads back. Each session carries the audit chain's key in its
+`info` (from the factory), so the engine seals audit events without reading
+settings itself.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +44,13 @@ def make_db_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def make_session_factory(db_engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(db_engine, expire_on_commit=False, autoflush=True)
+AUDIT_KEY = "audit_key"  # Session.info: bytes, or a callable giving them (Settings.audit_key, read when first needed)
+
+
+def make_session_factory(db_engine: Engine, *, audit_key: bytes | Callable[[], bytes] | None = None
+                         ) -> sessionmaker[Session]:
+    """`audit_key`: what engine.audit_chain keys the audit trail with; without it no event can be written."""
+    return sessionmaker(db_engine, expire_on_commit=False, autoflush=True, info={AUDIT_KEY: audit_key})
 
 
 def is_postgres(session_or_engine: Session | Engine) -> bool:

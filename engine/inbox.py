@@ -48,7 +48,9 @@ def claim(session: Session, *, task_id: str, user: UserView) -> HumanTask:
     if row.status != "open":
         raise TaskNotOpen(f"task {task_id} is {row.status}")
     row.status, row.assignee = "claimed", user.username
-    audit.record(session, case, "task_claimed", actor=user.username, element_id=row.element_id, task_id=row.id)
+    event = audit.record(session, case, "task_claimed", actor=user.username, element_id=row.element_id,
+                         task_id=row.id)
+    row.claimed_at = row.claimed_at or event.at  # the first take ends the waiting (reports), as the trail says
     session.flush()
     return row
 
@@ -84,8 +86,9 @@ def assign(session: Session, *, task_id: str, username: object, user: UserView) 
                       [{"field": "username", "message": f"'{username}' is not a team lead"}])
     previous = row.assignee
     row.status, row.assignee = "claimed", username
-    audit.record(session, case, "task_assigned", actor=user.username, element_id=row.element_id, task_id=row.id,
-                 details={"assignee": username, "previous_assignee": previous})
+    event = audit.record(session, case, "task_assigned", actor=user.username, element_id=row.element_id,
+                         task_id=row.id, details={"assignee": username, "previous_assignee": previous})
+    row.claimed_at = row.claimed_at or event.at
     session.flush()
     return row
 

@@ -5,6 +5,8 @@ Nothing here touches the database; callers build a Settings once at the edge
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,6 +33,9 @@ class Settings(BaseSettings):
 
     database_url: str = Field("sqlite:///var/tovholder.db", validation_alias="DATABASE_URL")
     secret_key: str | None = Field(None, validation_alias="TOVHOLDER_SECRET_KEY")
+    # keys the audit trail's hash chain (engine/audit_chain.py); default: derived from TOVHOLDER_SECRET_KEY.
+    # Set it of its own to rotate the secret key without breaking the chains written under it.
+    audit_secret: str | None = Field(None, validation_alias="TOVHOLDER_AUDIT_SECRET", repr=False)
     processes_dir: Path = Field(Path("processes"), validation_alias="TOVHOLDER_PROCESSES_DIR")
     forms_dir: Path = Field(Path("forms"), validation_alias="TOVHOLDER_FORMS_DIR")
     demo_mode: bool = Field(False, validation_alias="TOVHOLDER_DEMO")
@@ -137,6 +142,21 @@ class Settings(BaseSettings):
         if self.demo_mode:
             return DEMO_SECRET_KEY
         raise SettingsError("TOVHOLDER_SECRET_KEY is not set (required outside demo mode)")
+
+    def audit_key(self) -> bytes:
+        """The key of the audit trail's hash chain: TOVHOLDER_AUDIT_SECRET, else derived from the signing key.
+
+        Derived, not the signing key itself, so that a token key that leaks does not also let anyone
+        forge a chain, and the two purposes never share bytes.
+        """
+        if self.audit_secret is not None:
+            if len(self.audit_secret.strip()) < MIN_SECRET_KEY_LENGTH:
+                raise SettingsError(f"TOVHOLDER_AUDIT_SECRET is too short: use at least {MIN_SECRET_KEY_LENGTH} "
+                                    "characters (for example the output of 'openssl rand -hex 32')")
+            return self.audit_secret.encode("utf-8")
+        # hex, so that the derived key can be written down as TOVHOLDER_AUDIT_SECRET before the secret key rotates
+        derived = hmac.new(self.signing_key().encode("utf-8"), b"tovholder audit chain", hashlib.sha256).hexdigest()
+        return derived.encode("ascii")
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -23,7 +23,7 @@ from engine.views import case_view
 
 from ..deps import RulesDep, SessionDep, SettingsDep
 from ..routes.attachments import content_disposition
-from . import case_extras, formdata, queries, timeline
+from . import case_audit, case_extras, formdata, queries, timeline
 from .render import page, redirect
 from .session import check_csrf, current_user
 
@@ -91,6 +91,7 @@ def show(request: Request, case_id: str, session: SessionDep, settings: Settings
         "journey": queries.journey_names(session).get(case.process_key, case.process_key),
         "units": queries.unit_names(session), "attachments": case_extras.attachments(session, case.id, user),
         "diagram": case_extras.diagram_svg(session, case.id, user),
+        "chain": case_audit.chain(session, case), "access_log": case_audit.access_log(session, case, user),
     }
     session.commit()  # the access log
     return page(request, "case.html", context, user=user)
