@@ -17,7 +17,8 @@ from engine import logs
 from engine.bpmn import patches as bpmn_patches
 from engine.db import make_db_engine, make_session_factory
 from engine.errors import EngineError, TooManyRequests
-from engine.settings import Settings
+from engine.group_map import GroupMapError, GroupMapFile
+from engine.settings import Settings, SettingsError
 
 from . import docs, web
 from .limits import StreamedBodyLimit
@@ -45,6 +46,7 @@ log = logging.getLogger("tovholder.api")
 
 def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
     settings.signing_key()  # refuse to start without a key outside demo mode
+    _check_group_map(settings)
     bpmn_patches.apply()
     app = FastAPI(title="Tovholder", version="0.1.0", docs_url=None, redoc_url=None,  # /docs: api.docs
                   description="BPMN-native case workflow for cross-department citizen journeys.")
@@ -69,6 +71,16 @@ def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
     app.add_middleware(StreamedBodyLimit)
     _install_body_limit(app, settings.max_request_bytes, settings.max_upload_bytes)
     return app
+
+
+def _check_group_map(settings: Settings) -> None:
+    """An identity provider's group mapping file that cannot be read refuses the start, with its reason."""
+    if settings.oidc_group_map is None:
+        return
+    try:
+        GroupMapFile(settings.oidc_group_map).current()
+    except GroupMapError as exc:
+        raise SettingsError(f"TOVHOLDER_OIDC_GROUP_MAP: {exc}") from None
 
 
 def _describe_errors(app: FastAPI) -> None:

@@ -1,6 +1,6 @@
 """The staff web UI: server-rendered pages (Jinja2) on the same app and engine calls as /api.
 
-One module per page group: login, inbox, task_page, case_pages. Every change
+One module per page group: login (and oidc_login), inbox, task_page, case_pages. Every change
 goes through the same engine functions as the JSON API (engine.runtime for
 completion, engine.tasks for claim/release/assign); the routes commit.
 """
@@ -19,9 +19,9 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 def install(app: FastAPI) -> None:
     """Mount /static, add the page routes, and send a visitor without a session to /login."""
-    from . import case_pages, inbox, login, task_page
+    from . import case_pages, inbox, login, oidc_login, task_page
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    for module in (login, inbox, task_page, case_pages):
+    for module in (login, oidc_login, inbox, task_page, case_pages):
         app.include_router(module.router, include_in_schema=False)
 
     @app.exception_handler(LoginRequired)
