@@ -15,9 +15,10 @@ when the settings change, so its caches never outlive a configuration.
 - **Keys**: the discovery document (`/.well-known/openid-configuration`,
   whose `issuer` must be the configured one) and the key set (`jwks_uri`)
   are fetched when first needed and cached; a token signed with a key id the
-  cache does not know makes one fetch of the keys again (a provider rolled
-  its keys), at most once per KEY_REFRESH so that made-up key ids cannot
-  make Tovholder hammer the provider. Only asymmetric algorithms the
+  cache does not know (or, naming no key, not verified by the cached one)
+  makes one fetch of the keys again (a provider rolled its keys), at most
+  once per KEY_REFRESH so that made-up tokens cannot make Tovholder hammer
+  the provider. Only asymmetric algorithms the
   provider announces are accepted: never `none`, never an HMAC keyed with
   something a client knows.
 
@@ -41,7 +42,7 @@ from authlib.oauth2.claims import JWTClaims
 from authlib.oidc.core import CodeIDToken
 from fastapi import FastAPI
 from joserfc import jwt
-from joserfc.errors import InvalidKeyIdError, JoseError
+from joserfc.errors import BadSignatureError, InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 
 from engine import clock
@@ -204,11 +205,18 @@ class Provider:
         if not token or len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:
             raise TokenRejected("not a signed JWT")
         algorithms = self.algorithms()
+        keys = self.key_set()
         try:
             try:
-                decoded = jwt.decode(token, self.key_set(), algorithms=algorithms)
-            except InvalidKeyIdError:  # the provider may have rolled its keys since they were cached
-                decoded = jwt.decode(token, self.key_set(unknown_kid=True), algorithms=algorithms)
+                decoded = jwt.decode(token, keys, algorithms=algorithms)
+            except (InvalidKeyIdError, BadSignatureError):
+                # The provider may have rolled its keys since they were cached: an unknown key id, or a token
+                # without one (it names no key) that the cached key does not verify. Tried again only with
+                # keys fetched anew.
+                fresh = self.key_set(unknown_kid=True)
+                if fresh is keys:
+                    raise
+                decoded = jwt.decode(token, fresh, algorithms=algorithms)
         except (JoseError, ValueError, TypeError) as exc:
             raise TokenRejected(f"signature: {type(exc).__name__}") from None
         return dict(decoded.header), dict(decoded.claims)

@@ -15,7 +15,8 @@ working), and applies the groups through the mapping file (engine.group_map):
   says why in Danish;
 - a token issued before the newest one applied (`oidc_synced_at`) changes
   nothing: an old token never undoes what a newer one said, so a user who is
-  out stays out until the provider lets them in again;
+  out stays out until the provider lets them in again (issue times are whole
+  seconds: of two tokens from the same second, a refusal wins);
 - a token without the groups claim (an access token that carries none)
   leaves the row as it is, and lets in only a user the provider's groups
   already let in.
@@ -76,6 +77,7 @@ def sign_in(session: Session, identity: Identity, groups: GroupMap | GroupMapErr
     synced = clock.as_utc(user.oidc_synced_at) if user is not None else None
     if identity.groups is None or (synced is not None and identity.issued_at < synced):
         return _as_it_stands(session, user)
+    tie = synced is not None and identity.issued_at == synced  # tokens have whole seconds: order unknown
     if isinstance(groups, GroupMapError):
         log.error("oidc login refused: the group mapping file is wrong: %s", groups)
         raise LoginRefused("Tovholders opsætning af grupper har en fejl. Kontakt en administrator.",
@@ -85,6 +87,8 @@ def sign_in(session: Session, identity: Identity, groups: GroupMap | GroupMapErr
         _refuse(session, user, identity)
         raise LoginRefused(mapped.refusal, reason="the identity provider's groups give this user no role here")
     assert mapped.role is not None  # resolve() refuses without one
+    if tie and user is not None and user.oidc_refused_at is not None:
+        return _as_it_stands(session, user)  # in a tie a refusal wins: out stays out
     missing = sorted(set(mapped.units) - set(session.scalars(select(Unit.key).where(Unit.key.in_(mapped.units)))))
     if missing:
         log.error("oidc login refused: the group mapping names unit(s) that do not exist: %s", ", ".join(missing))

@@ -71,7 +71,10 @@ async def callback(request: Request, state: str = "", code: str = "", error: str
     target = safe_next(attempt.get("next")) if attempt else "/"
     if provider is None:
         return _drop(request, login_page(request, error="Log ind via identitetsudbyder er ikke sat op.", status=404))
-    if not attempt or not hmac.compare_digest(str(attempt.get("state", "")).encode(), state[:200].encode()):
+    # Some providers send an error back without the state: it can only end this browser's pending attempt
+    # (and its session), so it is taken when such an attempt exists.
+    stateless_error = bool(error) and not state
+    if not attempt or not (stateless_error or _same(str(attempt.get("state", "")), state)):
         return _drop(request, login_page(request, next=target, error=STALE, status=400))
     if error or not code:
         log.info("oidc login: the identity provider refused (%s)", error[:50] or "no code")
@@ -110,6 +113,10 @@ def _sign_in(request: Request, provider: Provider, identity: Identity) -> tuple[
         row = auth_sessions.open_session(session, user, kind="web", minutes=request.app.state.settings.token_minutes)
         session.commit()
         return user, row.id
+
+
+def _same(expected: str, sent: str) -> bool:
+    return bool(expected) and hmac.compare_digest(expected.encode(), sent[:200].encode())
 
 
 def _end_previous(request: Request, by: str) -> None:
