@@ -62,7 +62,8 @@ class GroupMap:
         roles = {grant.role for grant in found if grant.role}
         role = next((r for r in ROLE_PRECEDENCE if r in roles), None)
         if role is None:
-            return Mapped(None, units, "Ingen af dine grupper hos identitetsudbyderen giver adgang til Tovholder.")
+            return Mapped(None, units, "Ingen af dine grupper hos identitetsudbyderen giver adgang til Tovholder. "
+                                       "Kontakt din leder eller IT-afdelingen, hvis du skal have adgang.")
         if role in UNIT_ROLES and not units:
             return Mapped(role, units, "Dine grupper giver en rolle, men ingen enhed i Tovholder.")
         return Mapped(role, units)
