@@ -15,6 +15,7 @@ from typing import Annotated, Iterator
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.accounts import UserView
@@ -91,14 +92,21 @@ def provider_user(request: Request, provider: Provider, token: str) -> UserView:
     except TokenRejected as exc:
         log.info("bearer token refused: %s", exc.why)
         raise
-    with request.app.state.session_factory() as session:
-        try:
-            user = sign_in(session, identity, provider.group_map())
-        except LoginRefused:
-            session.commit()  # the user is out: their ended sessions and the refusal hold
-            raise
-        session.commit()
-    return user
+    for attempt in (1, 2):
+        with request.app.state.session_factory() as session:
+            try:
+                user = sign_in(session, identity, provider.group_map())
+                session.commit()
+                return user
+            except LoginRefused:
+                session.commit()  # the user is out: their ended sessions and the refusal hold
+                raise
+            except IntegrityError:
+                # two first requests with a new token at once: one made the row (or unit), the other reads it
+                session.rollback()
+                if attempt == 2:
+                    raise
+    raise AssertionError("unreachable")
 
 
 CurrentUser = Annotated[UserView, Depends(current_user)]

@@ -106,7 +106,7 @@ def _find(session: Session, identity: Identity) -> User | None:
         return user  # a token without groups never takes over a local account
     name = _username(identity)
     user = session.scalar(select(User).where(User.username == name))
-    if user is not None and user.oidc_subject is not None:
+    if user is not None and user.oidc_subject not in (None, identity.subject):  # (the same: made meanwhile)
         log.warning("oidc login refused: user name taken by another provider account (user %s)", user.id)
         raise LoginRefused("Dit brugernavn bruges allerede af en anden bruger i Tovholder. Kontakt en administrator.",
                            reason="the user name belongs to another account of the identity provider")

@@ -204,7 +204,9 @@ def load_settings(**overrides) -> Settings:
         errors = exc.errors() if isinstance(exc, ValidationError) else []
         if errors:
             first = errors[0]
-            where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+            where = ".".join(str(p) for p in first.get("loc", ()))
             message = str(first.get("msg", "")).removeprefix("Value error, ")
-            raise SettingsError(f"invalid configuration {where}: {message}") from None
+            # a check across several settings has no single field to name; its message names them
+            raise SettingsError(f"invalid configuration {where}: {message}" if where
+                                else f"invalid configuration: {message}") from None
         raise SettingsError(str(exc)) from None

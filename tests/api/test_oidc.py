@@ -9,7 +9,9 @@ can be switched off.
 """
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
@@ -322,3 +324,18 @@ def test_local_login_switched_off_refuses_passwords(oidc, units, session, live, 
     assert r.status_code == 403 and "adgangskode er slået fra" in r.text
     assert client.get("/", follow_redirects=False).status_code == 303
     client.close()
+
+
+def test_parallel_first_requests_with_a_new_token_all_get_in(oidc, units, live, session):
+    """Several requests with a new user's first token at once: one creates the user, the others find it."""
+    oidc.set_user("sub-anna", **ANNA, groups=["tovholder-jobcenter", "tovholder-sof"])
+    token = oidc.id_token("sub-anna")
+    barrier = threading.Barrier(6)
+
+    def call(_):
+        barrier.wait()
+        return _me(live, token).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        assert list(pool.map(call, range(6))) == [200] * 6
+    assert _user(session, "anna@kommune.dk")[1] == {"jobcenter", "sof"}
