@@ -13,10 +13,11 @@ working), and applies the groups through the mapping file (engine.group_map):
   user is out. Every session and token of theirs ends now
   (engine.auth_sessions), `oidc_refused_at` records it, and `LoginRefused`
   says why in Danish;
-- a token issued before the newest one applied (`oidc_synced_at`) changes
-  nothing: an old token never undoes what a newer one said, so a user who is
-  out stays out until the provider lets them in again (issue times are whole
-  seconds: of two tokens from the same second, a refusal wins);
+- a bearer token issued before the newest one applied (`oidc_synced_at`)
+  changes nothing: an old token never undoes what a newer one said, so a
+  user who is out stays out until the provider lets them in again (issue
+  times are whole seconds: of two tokens from the same second, a refusal
+  wins). A web login's ID token, made for that login, is always the newest;
 - a token without the groups claim (an access token that carries none)
   leaves the row as it is, and lets in only a user the provider's groups
   already let in.
@@ -65,16 +66,17 @@ class LoginRefused(Forbidden):
         super().__init__(message, detail=reason)
 
 
-def sign_in(session: Session, identity: Identity, groups: GroupMap | GroupMapError) -> UserView:
+def sign_in(session: Session, identity: Identity, groups: GroupMap | GroupMapError, *, fresh: bool = False) -> UserView:
     """The local user the identity stands for, created or brought up to date; LoginRefused otherwise.
 
     `groups` is the current mapping, or the error that reading it gave (every login with groups is refused
-    until the file is mended)."""
+    until the file is mended). `fresh`: the identity comes from an ID token made for this very login (its
+    nonce was ours), so it is the provider's newest word whatever its issue time; a bearer token is not."""
     user = _find(session, identity)
     if user is not None and not user.active:
         raise LoginRefused("Din bruger er spærret i Tovholder. Kontakt en administrator.",
                            reason="the user is disabled in Tovholder")
-    synced = clock.as_utc(user.oidc_synced_at) if user is not None else None
+    synced = clock.as_utc(user.oidc_synced_at) if user is not None and not fresh else None
     if identity.groups is None or (synced is not None and identity.issued_at < synced):
         return _as_it_stands(session, user)
     tie = synced is not None and identity.issued_at == synced  # tokens have whole seconds: order unknown

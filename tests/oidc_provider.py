@@ -13,18 +13,23 @@ helpers a test calls.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
+import authlib.deprecate
 import httpx
-import oidc_provider_mock
 import pytest
 
 from engine.settings import Settings
 from tests.conftest import DATA, ROOT, TEST_SECRET
+
+with warnings.catch_warnings():  # the provider still imports Authlib's deprecated JOSE module
+    warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
+    import oidc_provider_mock
 
 CLIENT_ID = "tovholder"
 CLIENT_SECRET = "tovholder-test-client-secret"

@@ -104,7 +104,7 @@ def _sign_in(request: Request, provider: Provider, identity: Identity) -> tuple[
     previous = web_session(request).session_id
     with request.app.state.session_factory() as session:
         try:
-            user = sign_in(session, identity, provider.group_map())
+            user = sign_in(session, identity, provider.group_map(), fresh=True)  # our nonce: just made
         except LoginRefused:
             auth_sessions.end_session(session, previous, by="oidc: login refused")
             session.commit()  # the user is out: the refusal and the ended sessions hold

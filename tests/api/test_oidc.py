@@ -179,6 +179,21 @@ def test_a_login_the_provider_denies_ends_this_browsers_session(browser_client, 
     assert client.get("/").status_code == 303  # logged out
 
 
+def test_after_the_login_the_browser_goes_where_it_was_going_and_only_to_a_local_page(browser_client, oidc, units):
+    oidc.set_user("sub-anna", **ANNA, groups=["tovholder-jobcenter"])
+    for asked, lands in (("/sager/ny", "/sager/ny"), ("//evil.example/", "/"), ("https://evil.example/", "/")):
+        client = browser_client()
+        back = client.get(oidc.authorize(start_login(client, next=asked), "sub-anna"))
+        assert (back.status_code, back.headers["location"]) == (303, lands)
+
+
+def test_starting_a_login_needs_the_forms_csrf_token(browser_client, units):
+    client = browser_client()
+    client.get("/login")
+    r = client.post("/login/oidc", data={"csrf_token": "forged", "next": "/"})
+    assert r.status_code == 403 and "location" not in r.headers
+
+
 def test_a_callback_this_browser_did_not_start_is_refused(browser_client, oidc, units):
     oidc.set_user("sub-anna", **ANNA, groups=["tovholder-jobcenter"])
     victim, attacker = browser_client(), browser_client()
