@@ -66,7 +66,8 @@ class LoginRefused(Forbidden):
         super().__init__(message, detail=reason)
 
 
-def sign_in(session: Session, identity: Identity, groups: GroupMap | GroupMapError, *, fresh: bool = False) -> UserView:
+def sign_in(session: Session, identity: Identity, groups: GroupMap | GroupMapError, *,
+            fresh: bool = False) -> UserView:
     """The local user the identity stands for, created or brought up to date; LoginRefused otherwise.
 
     `groups` is the current mapping, or the error that reading it gave (every login with groups is refused
