@@ -19,7 +19,8 @@ from engine import logs
 from engine.bpmn import patches as bpmn_patches
 from engine.db import make_db_engine, make_session_factory
 from engine.errors import EngineError, TooManyRequests
-from engine.settings import Settings
+from engine.group_map import GroupMapError, GroupMapFile
+from engine.settings import Settings, SettingsError
 
 from . import docs, web
 from .limits import BodyLimit
@@ -50,6 +51,7 @@ log = logging.getLogger("tovholder.api")
 
 def create_app(settings: Settings, *, db_engine: Engine | None = None) -> FastAPI:
     settings.signing_key()  # refuse to start without a key outside demo mode
+    _check_group_map(settings)
     bpmn_patches.apply()
     app = FastAPI(title="Tovholder", version="0.1.0", docs_url=None, redoc_url=None,  # /docs: api.docs
                   description="BPMN-native case workflow for cross-department citizen journeys.")
@@ -74,6 +76,16 @@ def create_app(settings: Settings, *, db_engine: Engine | None = None) -> FastAP
     _describe_errors(app)
     app.add_middleware(BodyLimit)  # declared and chunked bodies over the limits, before a route reads them
     return app
+
+
+def _check_group_map(settings: Settings) -> None:
+    """An identity provider's group mapping file that cannot be read refuses the start, with its reason."""
+    if settings.oidc_group_map is None:
+        return
+    try:
+        GroupMapFile(settings.oidc_group_map).current()
+    except GroupMapError as exc:
+        raise SettingsError(f"TOVHOLDER_OIDC_GROUP_MAP: {exc}") from None
 
 
 def _describe_errors(app: FastAPI) -> None:

@@ -44,6 +44,7 @@ class Unit(Base):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (Index("ux_users_oidc_subject", "oidc_subject", unique=True),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     username: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -51,6 +52,11 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(TS)
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)  # reminders, escalations (migration 0007)
+    # OpenID Connect (engine.oidc_accounts, migration 0013): the provider's `sub` for this user; when the
+    # newest provider statement applied was issued; since when the provider's groups give no login
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    oidc_synced_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    oidc_refused_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
 
 
 class UserUnit(Base):

@@ -10,8 +10,9 @@ import hmac
 import re
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -19,6 +20,7 @@ from sqlalchemy.exc import ArgumentError
 from .filetypes import UPLOAD_TYPES
 
 DEMO_SECRET_KEY = "demo-only-secret-key-do-not-use-in-production"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
 MIN_SECRET_KEY_LENGTH = 32
 
@@ -74,6 +76,24 @@ class Settings(BaseSettings):
     script_cpu_seconds: float = Field(2.0, validation_alias="TOVHOLDER_SCRIPT_CPU_SECONDS", gt=0, le=300)
     script_memory_mib: int = Field(256, validation_alias="TOVHOLDER_SCRIPT_MEMORY_MIB", ge=16, le=65536)
     script_workers: int = Field(4, validation_alias="TOVHOLDER_SCRIPT_WORKERS", ge=1, le=64)
+
+    # log-in (api/web/login.py, api/routes/auth.py): passwords kept here; false switches them off
+    # (the login form and POST /api/auth/token refuse), which needs an identity provider
+    local_login: bool = Field(True, validation_alias="TOVHOLDER_LOCAL_LOGIN")
+    # OpenID Connect (api/oidc.py, engine/oidc_accounts.py): staff log in with the municipality's
+    # identity provider; groups become role and units through the TOML file TOVHOLDER_OIDC_GROUP_MAP
+    oidc_issuer: str | None = Field(None, validation_alias="TOVHOLDER_OIDC_ISSUER")
+    oidc_client_id: str | None = Field(None, validation_alias="TOVHOLDER_OIDC_CLIENT_ID")
+    oidc_client_secret: str | None = Field(None, validation_alias="TOVHOLDER_OIDC_CLIENT_SECRET", repr=False)
+    oidc_audience: str | None = Field(None, validation_alias="TOVHOLDER_OIDC_AUDIENCE")  # bearer tokens; default: client id
+    oidc_groups_claim: str = Field("groups", validation_alias="TOVHOLDER_OIDC_GROUPS_CLAIM", min_length=1)
+    oidc_username_claim: str = Field("preferred_username", validation_alias="TOVHOLDER_OIDC_USERNAME_CLAIM",
+                                     min_length=1)
+    oidc_group_map: Path | None = Field(None, validation_alias="TOVHOLDER_OIDC_GROUP_MAP")
+    oidc_name: str = Field("kommunens login", validation_alias="TOVHOLDER_OIDC_NAME", min_length=1, max_length=80)
+    oidc_scopes: str = Field("openid profile email", validation_alias="TOVHOLDER_OIDC_SCOPES")
+    # where the provider sends the browser back; default: /login/oidc/callback on the address the browser used
+    oidc_redirect_uri: str | None = Field(None, validation_alias="TOVHOLDER_OIDC_REDIRECT_URI")
 
     @field_validator("escalation_grace")
     @classmethod
@@ -131,6 +151,32 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_URL must be a sqlite:///PATH or postgresql://USER@HOST/DATABASE URL")
         return value
 
+    @model_validator(mode="after")
+    def _login_methods(self) -> Settings:
+        if not self.oidc_issuer:
+            stray = [name for name, value in (("TOVHOLDER_OIDC_CLIENT_ID", self.oidc_client_id),
+                                              ("TOVHOLDER_OIDC_CLIENT_SECRET", self.oidc_client_secret),
+                                              ("TOVHOLDER_OIDC_GROUP_MAP", self.oidc_group_map)) if value]
+            if stray:
+                raise ValueError(f"{stray[0]} is set but TOVHOLDER_OIDC_ISSUER is not")
+            if not self.local_login:
+                raise ValueError("TOVHOLDER_LOCAL_LOGIN=false needs an identity provider (TOVHOLDER_OIDC_ISSUER): "
+                                 "nobody could log in")
+            return self
+        self.oidc_issuer = self.oidc_issuer.strip()
+        if not https_or_loopback(self.oidc_issuer):
+            raise ValueError("TOVHOLDER_OIDC_ISSUER must be an https:// URL (http:// only on 127.0.0.1 or localhost)")
+        if self.oidc_redirect_uri and not https_or_loopback(self.oidc_redirect_uri):
+            raise ValueError("TOVHOLDER_OIDC_REDIRECT_URI must be an https:// URL (http:// only on 127.0.0.1 or localhost)")
+        if not self.oidc_client_id:
+            raise ValueError("TOVHOLDER_OIDC_ISSUER is set but TOVHOLDER_OIDC_CLIENT_ID is not")
+        if not self.oidc_group_map:
+            raise ValueError("TOVHOLDER_OIDC_ISSUER is set but TOVHOLDER_OIDC_GROUP_MAP (the TOML file from groups to "
+                             "roles and units) is not")
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError("TOVHOLDER_OIDC_SCOPES must include openid")
+        return self
+
     def signing_key(self) -> str:
         """The key that signs tokens and sessions; refuses to invent one outside demo mode."""
         if self.secret_key:
@@ -159,6 +205,17 @@ class Settings(BaseSettings):
         return derived.encode("ascii")
 
 
+def https_or_loopback(url: str) -> bool:
+    """Tokens and codes travel over TLS; plain http only to this machine (tests, a developer's provider)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    if not parts.hostname or parts.username or parts.password:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read settings from the environment; turn validation errors into one clear line."""
     try:
@@ -167,7 +224,9 @@ def load_settings(**overrides: Any) -> Settings:
         errors = exc.errors() if isinstance(exc, ValidationError) else []
         if errors:
             first = errors[0]
-            where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+            where = ".".join(str(p) for p in first.get("loc", ()))
             message = str(first.get("msg", "")).removeprefix("Value error, ")
-            raise SettingsError(f"invalid configuration {where}: {message}") from None
+            # a check across several settings has no single field to name; its message names them
+            raise SettingsError(f"invalid configuration {where}: {message}" if where
+                                else f"invalid configuration: {message}") from None
         raise SettingsError(str(exc)) from None

@@ -1,7 +1,7 @@
 """The staff web UI: server-rendered pages (Jinja2) on the same app and engine calls as /api.
 
-One module per page group: login, inbox, task_page, case_search, case_pages, and the
-studio's (studio_pages, studio_migrate, studio_forms, studio_publish). Every change
+One module per page group: login (and oidc_login), inbox, task_page, case_search, case_pages,
+and the studio's (studio_pages, studio_migrate, studio_forms, studio_publish). Every change
 goes through the same engine functions as the JSON API (engine.runtime for
 completion, engine.tasks for claim/release/assign); the routes commit.
 """
@@ -25,6 +25,7 @@ def install(app: FastAPI) -> None:
         case_search,
         inbox,
         login,
+        oidc_login,
         studio_forms,
         studio_migrate,
         studio_pages,
@@ -32,8 +33,8 @@ def install(app: FastAPI) -> None:
         task_page,
     )
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    for module in (login, inbox, task_page, case_search, case_pages, studio_pages, studio_migrate, studio_forms,
-                   studio_publish):
+    for module in (login, oidc_login, inbox, task_page, case_search, case_pages, studio_pages, studio_migrate,
+                   studio_forms, studio_publish):
         app.include_router(module.router, include_in_schema=False)
     from . import studio_edit
     app.include_router(studio_edit.router, include_in_schema=False)  # the studio's modeler page

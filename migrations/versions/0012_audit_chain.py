@@ -19,7 +19,7 @@ The hashing code is repeated here on purpose: a migration must mean the same
 thing forever, whatever the engine later does (tests check both agree).
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2027-01-15
 """
 import hashlib
