@@ -30,7 +30,7 @@ def api(live):
         if username is not None:
             token = f.token(live, username)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        client = httpx.Client(base_url=f"{live}/api", headers=headers, timeout=30,
+        client = httpx.Client(base_url=f"{live}/api", headers=headers, timeout=30, verify=f.TLS,
                               event_hooks={"response": [assert_no_cpr]})
         clients.append(client)
         return client

@@ -37,7 +37,7 @@ def csrf_of(html: str) -> str:
 
 def web_client(base_url: str, username: str | None = None, password: str = f.PASSWORD) -> httpx.Client:
     """An httpx client with a web session (cookies), logged in as `username` if given."""
-    client = httpx.Client(base_url=base_url, timeout=30, follow_redirects=False)
+    client = httpx.Client(base_url=base_url, timeout=30, follow_redirects=False, verify=f.TLS)
     if username:
         page = client.get("/login")
         r = client.post("/login", data={"username": username, "password": password, "csrf_token": csrf_of(page.text),
