@@ -41,13 +41,12 @@ def api(live):
 
 
 @pytest.fixture
-def staff(session):
+def staff(seed):
     """Units and one user of each kind (see tests/factories.py), nothing deployed."""
-    return f.standard_users(session)
+    return seed()
 
 
 @pytest.fixture
-def users(staff, session):
+def users(seed):
     """Units, users, and the intake and parallel test processes deployed (version 1 each)."""
-    f.deploy_data(session, "intake.bpmn", "parallel.bpmn")
-    return staff
+    return seed("intake.bpmn", "parallel.bpmn")

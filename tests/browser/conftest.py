@@ -22,11 +22,9 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
-def web_users(session, live):
+def web_users(seed, live):
     """Units, one user of each kind, and the web_intake journey deployed; the live server uses this database."""
-    users = f.standard_users(session)
-    f.deploy_data(session, "web_intake.bpmn")
-    return users
+    return seed("web_intake.bpmn")
 
 
 def csrf_of(html: str) -> str:

@@ -32,10 +32,8 @@ CRASH_CASES = 60
 
 
 @pytest.fixture
-def users(session):
-    users = f.standard_users(session)
-    f.deploy_data(session, "intake.bpmn")
-    return users
+def users(seed):
+    return seed("intake.bpmn")
 
 
 def at_visitation(session, users, n: int) -> list[str]:

@@ -40,8 +40,8 @@ def danish_day(moment) -> date:
 
 
 @pytest.fixture
-def users(session):
-    return f.standard_users(session) | {
+def users(seed, session):
+    return seed() | {
         "vs": f.add_user(session, "vs", "caseworker", ["virksomhedsservice"]),
         "sof": f.add_user(session, "sofie", "caseworker", ["sof"]),
         "yslead": f.add_user(session, "yslead", "teamlead", ["ydelsesservice"]),

@@ -25,8 +25,8 @@ CVR = "12345678"
 
 
 @pytest.fixture
-def users(session):
-    return f.standard_users(session) | {
+def users(seed, session):
+    return seed() | {
         "yslead": f.add_user(session, "yslead", "teamlead", ["ydelsesservice"]),
         "sof": f.add_user(session, "sofie", "caseworker", ["sof"]),
         "rehab": f.add_user(session, "rehab", "caseworker", ["rehabiliteringsteam"]),
