@@ -70,7 +70,7 @@ class Db:
     url: str
     engine: Engine
     session_factory: sessionmaker[Session]
-    seeded: tuple[str, ...] | None = field(default=None)  # the journeys `seed` deployed (with the users)
+    seeded: tuple[str, ...] | None = field(default=None)  # what `seed` put here: rules and diagrams
 
     @property
     def is_postgres(self) -> bool:
@@ -208,28 +208,31 @@ def _copy_snapshot(db: Db, where: str) -> None:
 
 @pytest.fixture
 def seed(db, _seed_snapshots):
-    """seed(*diagrams) → the standard units and users (tests/factories.py), with these tests/data diagrams
-    deployed (one deployment, default rules); returns the users by name.
+    """seed(*diagrams, rules=f.RULES) → the standard units and users (tests/factories.py), with these
+    diagrams deployed in one deployment (names under tests/data, or paths); returns the users by name.
 
     The first test in a process that asks for a combination builds it through the engine
-    (f.standard_users, f.deploy_data) and keeps a snapshot; later tests get the snapshot's rows
-    copied into their empty database. Asking again in one test returns what is there
-    (`staff` and then `users` deploys the journeys on top of the users, through the engine).
+    (f.standard_users, f.deploy_files) and keeps a snapshot; later tests get the snapshot's rows
+    copied into their empty database. Asking again in one test returns what is there, deploying
+    through the engine what the first seed lacked (`staff` and then `users` in tests/api).
     """
     from tests import factories as f
     folder, snapshots = _seed_snapshots
     current: dict = {}
 
-    def run(*diagrams: str) -> dict:
+    def run(*diagrams: str | Path, rules=None) -> dict:
+        rules = rules or f.RULES
+        paths = [d if isinstance(d, Path) else f.DATA / d for d in diagrams]
+        key = (str(rules.forms_dir), str(rules.deadlines_file), *map(str, paths))
         if db.seeded is not None:
-            if db.seeded[:len(diagrams)] != diagrams:
-                if diagrams[:len(db.seeded)] != db.seeded:
-                    raise AssertionError(f"seeded with {db.seeded} already; cannot seed {diagrams} as well")
+            if db.seeded[:len(key)] != key:
+                if key[:len(db.seeded)] != db.seeded:
+                    raise AssertionError(f"seeded with {db.seeded} already; cannot seed {key} as well")
                 with db.session() as s:
-                    f.deploy_data(s, *diagrams[len(db.seeded):])
-                db.seeded = diagrams
+                    f.deploy_files(s, *paths[len(db.seeded) - 2:], rules=rules)
+                db.seeded = key
             return dict(current)
-        snapshot = snapshots.get(diagrams)
+        snapshot = snapshots.get(key)
         empty = _is_empty(db)
         if snapshot is not None and empty:
             _copy_snapshot(db, snapshot.where)
@@ -237,11 +240,11 @@ def seed(db, _seed_snapshots):
         else:
             with db.session() as s:
                 users = f.standard_users(s)
-                if diagrams:
-                    f.deploy_data(s, *diagrams)
+                if paths:
+                    f.deploy_files(s, *paths, rules=rules)
             if empty:
-                snapshots[diagrams] = _Snapshot(_take_snapshot(db, folder, len(snapshots)), users)
-        db.seeded = diagrams
+                snapshots[key] = _Snapshot(_take_snapshot(db, folder, len(snapshots)), users)
+        db.seeded = key
         current.update(users)
         return dict(users)
 

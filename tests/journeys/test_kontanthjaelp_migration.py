@@ -30,7 +30,7 @@ MAPPING = dict(RENAMED)
 
 @pytest.fixture
 def users(seed, session):
-    return seed() | {
+    return seed(*PROCESSES, rules=RULES) | {
         "vs": f.add_user(session, "vs", "caseworker", ["virksomhedsservice"]),
         "sof": f.add_user(session, "sofie", "caseworker", ["sof"]),
     }
