@@ -104,6 +104,9 @@ def _db_template(tmp_path_factory):
     yield ("sqlite", str(template), None)
 
 
+_PG_SUPERUSER: dict[Engine, bool] = {}
+
+
 def _empty_postgres(engine: Engine) -> None:
     """Empty every table between tests: one round trip of DELETEs, with triggers off.
 
@@ -116,8 +119,10 @@ def _empty_postgres(engine: Engine) -> None:
     """
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as conn:
-        superuser = conn.exec_driver_sql("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").scalar()
-        if superuser:
+        if _PG_SUPERUSER.get(engine) is None:
+            _PG_SUPERUSER[engine] = bool(
+                conn.exec_driver_sql("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").scalar())
+        if _PG_SUPERUSER[engine]:
             conn.exec_driver_sql("SET LOCAL session_replication_role = replica; "
                                  + " ".join(f"DELETE FROM {name};" for name in tables))
         else:
@@ -197,13 +202,13 @@ def _copy_snapshot(db: Db, where: str) -> None:
         return
     counters = [(t.name, c.name) for t in Base.metadata.sorted_tables for c in t.primary_key.columns
                 if c.autoincrement is True]
-    with db.engine.begin() as conn:
-        # no triggers: the rows are already what the audit trail's triggers let through
+    with db.engine.begin() as conn:  # one round trip
+        # no triggers: the rows are already what the audit trail's triggers let through; then the id
+        # counters past the copied ids, even after a TRUNCATE ... RESTART IDENTITY
         conn.exec_driver_sql("SET LOCAL session_replication_role = replica; " + " ".join(
-            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {where}.{table};" for table, cols in columns.items()))
-        for table, column in counters:  # past the copied ids, even after a TRUNCATE ... RESTART IDENTITY
-            conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), max({column})) "
-                                 f"FROM {table} HAVING max({column}) IS NOT NULL")
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {where}.{table};" for table, cols in columns.items())
+            + " ".join(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), max({column})) "
+                       f"FROM {table} HAVING max({column}) IS NOT NULL;" for table, column in counters))
 
 
 @pytest.fixture
