@@ -8,10 +8,12 @@ developer's TOVHOLDER_* or DATABASE_URL), the working directory given (so no `.e
 input, and its own standard output and error. A warning logged without a handler reaches standard error
 as Python's last-resort handler would print it, so "one line on stderr" means the same in here.
 
-`real=True` runs the installed console script as a subprocess; `serve` and `worker` always do (they run
-a server or a loop, set up logging and signal handlers, and a broken refusal must end in a timeout, not a
-hung test). Each CLI test file keeps some real runs, so the console script itself stays tested.
-TEST_CLI_SUBPROCESS=1 makes every call a real subprocess, as all were before: the CLI tests pass both ways.
+In this process `serve` and `worker` run up to the point where they would start the server or the
+loop (and the worker's JSON logging): there the call fails the test, so a refusal that no longer
+refuses fails at once instead of serving inside the test. `real=True` runs the installed console
+script as a subprocess: a `serve` or `worker` that is meant to run, and a few calls in each CLI test
+file, so the console script itself stays tested. TEST_CLI_SUBPROCESS=1 makes every call a real
+subprocess, as all were before: the CLI tests pass both ways.
 """
 from __future__ import annotations
 
@@ -26,7 +28,6 @@ from pathlib import Path
 
 import pytest
 
-ALWAYS_REAL = {"serve", "worker"}
 ALL_REAL = os.environ.get("TEST_CLI_SUBPROCESS", "") not in ("", "0")
 
 
@@ -51,14 +52,28 @@ def run(args: tuple[str, ...] | list[str], *, env: dict[str, str], cwd: Path, st
         real: bool = False, timeout: float = 60) -> Result:
     """Run `tovholder ARGS` with exactly `env` as its environment."""
     args = list(args)
-    if real or ALL_REAL or (args and args[0] in ALWAYS_REAL):
+    if real or ALL_REAL:
         done = subprocess.run([*command(), *args], input=stdin, capture_output=True, text=True, cwd=cwd,
                               env=env, timeout=timeout)
         return Result(done.returncode, done.stdout, done.stderr)
     return _in_process(args, env=env, cwd=cwd, stdin=stdin)
 
 
+class WouldStart(AssertionError):
+    pass
+
+
+def _would_start(what: str):
+    def refuse(*_args, **_kwargs):
+        raise WouldStart(f"`tovholder` would start {what} in the test process; run it with real=True")
+    return refuse
+
+
 def _in_process(args: list[str], *, env: dict[str, str], cwd: Path, stdin: str) -> Result:
+    import uvicorn
+
+    import workers.jsonlog
+    import workers.loop
     from tovholder.cli import main
 
     out, err = io.StringIO(), io.StringIO()
@@ -72,6 +87,9 @@ def _in_process(args: list[str], *, env: dict[str, str], cwd: Path, stdin: str) 
             mp.setenv(name, value)
         mp.chdir(cwd)
         mp.setattr(sys, "stdin", io.StringIO(stdin))
+        mp.setattr(uvicorn, "run", _would_start("the web server"))
+        mp.setattr(workers.loop, "run_forever", _would_start("the worker loop"))
+        mp.setattr(workers.jsonlog, "setup", _would_start("the worker's logging"))
         root.addHandler(last_resort)
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

@@ -3,9 +3,9 @@
 Each test drives the command with a clean environment (no TOVHOLDER_* or
 DATABASE_URL inherited from the developer's shell) and a working directory of
 its own, so no `.env` file is read. Most calls run `tovholder.cli.main` in this
-process (tests/cli_runner.py says what it gives a call, and why); `real=True`
-and every `serve` or `worker` call run the real console script as a
-subprocess. Bad input must end in a non-zero exit and exactly one line on
+process (tests/cli_runner.py says what it gives a call, and why; `serve` and
+`worker` fail the test there if they would start); `real=True` runs the real
+console script as a subprocess. Bad input must end in a non-zero exit and exactly one line on
 stderr; `deploy` adds detail lines after its first line by design.
 """
 from __future__ import annotations
@@ -285,7 +285,7 @@ def test_worker_once_runs_and_exits(cli, db, with_units):
     with db.session() as s:
         factories.deploy_data(s, "intake.bpmn")
         factories.start_case(s, "intake")
-    result = cli("worker", "--once")
+    result = cli("worker", "--once", real=True)
     assert result.returncode == 0, result.stderr
     assert factories.CPR not in result.stderr + result.stdout
 
@@ -323,8 +323,9 @@ def test_demo_sets_up_units_users_and_processes_idempotently(cli, db):
 
 @pytest.mark.parametrize("command", [("serve", "--port", "0"), ("worker",), ("worker", "--once")])
 def test_serve_and_worker_refuse_to_start_without_a_secret_key(cli, command):
-    # Without the refusal `serve` and `worker` would run until the timeout.
-    result = cli(*command, unset=("TOVHOLDER_SECRET_KEY", "TOVHOLDER_DEMO"))
+    # Without the refusal the real `worker` would run until the timeout; in the test process
+    # `serve` and `worker` fail the test where they would start.
+    result = cli(*command, unset=("TOVHOLDER_SECRET_KEY", "TOVHOLDER_DEMO"), real=command == ("worker",))
     assert_one_line_error(result, "TOVHOLDER_SECRET_KEY")
 
 
