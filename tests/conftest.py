@@ -52,13 +52,22 @@ def _postgres_url() -> str | None:
 
 def pytest_configure(config):
     bpmn_patches.apply()  # what every edge does before the engine runs
+    config.addinivalue_line("markers", "database_free: touches no database, so the PostgreSQL half "
+                                       "(TEST_DATABASE_URL set) leaves it out; the SQLite half runs it")
 
 
 def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist, the browser tests share one worker (and so one Chromium, a session fixture)."""
+    """Under pytest-xdist, the browser tests share one worker (and so one Chromium, a session fixture).
+    On PostgreSQL, tests marked database_free are deselected: the SQLite half has run them, and running
+    them again would test nothing new (the 1,000-level loop test alone is seconds of CPU)."""
     for item in items:
         if item.nodeid.startswith("tests/browser/"):
             item.add_marker(pytest.mark.xdist_group("browser"))
+    if _postgres_url():
+        free = [item for item in items if item.get_closest_marker("database_free")]
+        if free:
+            config.hook.pytest_deselected(items=free)
+            items[:] = [item for item in items if not item.get_closest_marker("database_free")]
 
 
 def pytest_report_header(config):
