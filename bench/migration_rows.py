@@ -21,20 +21,18 @@ import sys
 import time
 from datetime import date, datetime, timezone
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 
-from engine import accounts, catalog, clock, migrate, runtime
+from engine import accounts, catalog, clock, runtime
 from engine.case_rules import CaseRules
-from engine.db import make_db_engine, make_session_factory
 from engine.migration_batch import run_batch
 from engine.models import AuditEvent, Case, HumanTask, Wait, new_id
 from tests.journeys.changed_kontanthjaelp import RENAMED, changed_kontanthjaelp
 
-from .api_rows import PG_BASE, postgres_problem
+from .api_rows import migrated_pg_schema, postgres_problem
 from .common import CPR, ROOT, Row
 
 SCHEMA = "tovholder_bench_migration"
-URL = f"{PG_BASE}?options=-csearch_path%3D{SCHEMA}"
 CASES = 10_000
 RULES = CaseRules(forms_dir=ROOT / "forms", deadlines_file=ROOT / "config" / "deadlines.toml")
 PROCESSES = [ROOT / "processes" / "shared" / "virksomhedsplacering.bpmn", ROOT / "processes" / "sof" / "sof_vurdering.bpmn",
@@ -48,14 +46,7 @@ def _at(day: date, hour: int = 9) -> datetime:
 
 
 def _fresh_schema():
-    admin = make_db_engine(PG_BASE)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    admin.dispose()
-    migrate.upgrade(URL)
-    db_engine = make_db_engine(URL)
-    factory = make_session_factory(db_engine)
+    db_engine, factory = migrated_pg_schema(SCHEMA)
     with factory() as session:
         for unit in UNITS:
             accounts.add_unit(session, unit, unit)

@@ -23,13 +23,12 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 
-from engine import accounts, catalog, clock, migrate, runtime
-from engine.db import make_db_engine, make_session_factory
+from engine import accounts, catalog, clock, runtime
 from engine.models import AuditEvent, Case, Wait, new_id
 
-from .api_rows import PG_BASE, SECRET, postgres_problem
+from .api_rows import PG_BASE, SECRET, migrated_pg_schema, postgres_problem
 from .common import CPR, DATA, FORMS, ROOT, RULES, UNIT, Row
 
 SCHEMA = "tovholder_bench_worker"
@@ -41,14 +40,7 @@ DEADLINE_S = 1200
 
 
 def _fresh_schema():
-    admin = make_db_engine(PG_BASE)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    admin.dispose()
-    migrate.upgrade(URL)
-    db_engine = make_db_engine(URL)
-    factory = make_session_factory(db_engine)
+    db_engine, factory = migrated_pg_schema(SCHEMA)
     with factory() as session:
         accounts.add_unit(session, UNIT, "Benchmark")
         catalog.deploy(session, catalog.collect_files([DATA / "vent.bpmn"]), rules=RULES, actor="bench")

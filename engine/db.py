@@ -11,6 +11,7 @@ that rule reads back.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import strict_json
 
 
-def make_db_engine(url: str, **kwargs) -> Engine:
+def make_db_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("json_serializer", strict_json.dumps)
     kwargs.setdefault("json_deserializer", strict_json.loads)
     parsed = make_url(url)
@@ -29,7 +30,7 @@ def make_db_engine(url: str, **kwargs) -> Engine:
         db_engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
 
         @event.listens_for(db_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):
+        def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:  # a DB-API connection
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
@@ -44,7 +45,7 @@ def make_session_factory(db_engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(db_engine, expire_on_commit=False, autoflush=True)
 
 
-def is_postgres(session_or_engine) -> bool:
+def is_postgres(session_or_engine: Session | Engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "postgresql"
 

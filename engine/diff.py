@@ -26,27 +26,21 @@ import json
 from dataclasses import dataclass, field
 
 from lxml import etree
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.util.diff import SpecDiff
+from SpiffWorkflow.specs.base import TaskSpec
+from sqlalchemy.orm import Session
 
 from . import bundles, diff_words
 from .bpmn.parser import CAMUNDA_NS
 from .bpmn.serializer import SERIALIZER
 from .catalog import get_definition
 from .errors import Invalid
+from .form_sources import FormFile
 from .forms import Form
 from .models import ProcessDefinition
 from .versions import case_positions
 
-BPMN_TYPES = {
-    "UserTask": "userTask", "ManualTask": "manualTask", "NoneTask": "task", "ScriptTask": "scriptTask",
-    "ServiceTask": "serviceTask", "TopicServiceTask": "serviceTask", "BusinessRuleTask": "businessRuleTask",
-    "CallActivity": "callActivity", "SubWorkflowTask": "subProcess", "EventSubprocess": "subProcess",
-    "TransactionSubprocess": "transaction", "ExclusiveGateway": "exclusiveGateway",
-    "InclusiveGateway": "inclusiveGateway", "ParallelGateway": "parallelGateway",
-    "EventBasedGateway": "eventBasedGateway", "StartEvent": "startEvent", "EndEvent": "endEvent",
-    "IntermediateCatchEvent": "intermediateCatchEvent", "IntermediateThrowEvent": "intermediateThrowEvent",
-    "BoundaryEvent": "boundaryEvent", "SendTask": "sendTask", "ReceiveTask": "receiveTask",
-}
 _FORM_KEY = f"{{{CAMUNDA_NS}}}formKey"
 
 
@@ -81,8 +75,8 @@ class Affected:
 @dataclass(frozen=True)
 class VersionDiff:
     key: str
-    from_version: int
-    to_version: int
+    from_version: int | None  # None: no version yet (a new journey's draft)
+    to_version: int | None  # None: a draft, not stored
     added: list[Element]
     removed: list[Element]
     changed: list[ChangedElement]
@@ -92,6 +86,8 @@ class VersionDiff:
     forms_removed: list[str]
     affected: list[Affected]
     suggested_mapping: dict[str, str] = field(default_factory=dict)
+    # every case counted in `affected`, each once (a case in two parallel branches stands on two elements)
+    affected_case_ids: frozenset[str] = frozenset()
 
     def as_dict(self) -> dict:
         return {
@@ -106,7 +102,7 @@ class VersionDiff:
 class _Bundle:
     """One stored version, ready to compare: its specs by process id, its element forms, its forms."""
 
-    def __init__(self, session, row: ProcessDefinition):
+    def __init__(self, session: Session, row: ProcessDefinition, files: dict[str, FormFile] | None = None):
         self.row = row
         stored = json.loads(row.spec_json)
         registry = SERIALIZER.registry
@@ -114,10 +110,10 @@ class _Bundle:
         self.specs.update({name: registry.restore(sub) for name, sub in stored["subprocess_specs"].items()})
         self.elements = {pid: _elements(spec) for pid, spec in self.specs.items()}
         self.dicts = {id(s): registry.convert(s) for els in self.elements.values() for s in els.values()}
-        self.files = bundles.form_files(session, row.id)
+        self.files = files if files is not None else bundles.form_files(session, row.id)
         self.element_forms = _element_forms(row.bpmn_xml, self)
 
-    def dict_of(self, spec) -> dict:
+    def dict_of(self, spec: TaskSpec) -> dict:
         return self.dicts[id(spec)]
 
     def form(self, key: str) -> Form | None:
@@ -127,7 +123,7 @@ class _Bundle:
         except Invalid:
             return None
 
-    def inside(self, spec, seen=None) -> set[str]:
+    def inside(self, spec: TaskSpec, seen: set[str] | None = None) -> set[str]:
         """Element ids inside a call activity or subprocess (and what those call in turn)."""
         seen = seen if seen is not None else set()
         called = self.dict_of(spec).get("spec")
@@ -140,9 +136,9 @@ class _Bundle:
         return ids
 
 
-def _elements(spec) -> dict:
+def _elements(spec: BpmnProcessSpec) -> dict[str, TaskSpec]:
     """{bpmn element id: task spec}: the library's internal specs (Start, joins, splits) left out."""
-    found = {}
+    found: dict[str, TaskSpec] = {}
     for name, task_spec in spec.task_specs.items():
         bpmn_id = getattr(task_spec, "bpmn_id", None)
         if bpmn_id is None or (bpmn_id in found and name != bpmn_id):
@@ -166,7 +162,7 @@ def _element_forms(bpmn_xml: str, bundle: _Bundle) -> dict[str, str]:
     return found
 
 
-def _successors(spec, seen=None) -> list[str]:
+def _successors(spec: TaskSpec, seen: set[str] | None = None) -> list[str]:
     """The BPMN elements a spec leads to, looking through the library's internal specs."""
     seen = seen if seen is not None else set()
     found = []
@@ -183,10 +179,11 @@ def _successors(spec, seen=None) -> list[str]:
 
 def _element(pid: str, element_id: str, data: dict) -> Element:
     typename = data.get("typename", "")
-    return Element(element_id, data.get("bpmn_name") or element_id, BPMN_TYPES.get(typename, typename), pid)
+    tag = diff_words.BPMN_TYPES.get(diff_words.spec_type(typename), typename)
+    return Element(element_id, data.get("bpmn_name") or element_id, tag, pid)
 
 
-def _changed_keys(spec_diff: SpecDiff, old_spec, new_spec, old: dict, new: dict) -> list[str]:
+def _changed_keys(spec_diff: SpecDiff, old_spec: TaskSpec, new_spec: TaskSpec, old: dict, new: dict) -> list[str]:
     """SpecDiff's comparison where it aligned the pair by id; the same comparison where it did not reach it."""
     if spec_diff.alignment.get(old_spec) is new_spec and old_spec in spec_diff.comparisons:
         return spec_diff.comparisons[old_spec]
@@ -199,7 +196,7 @@ def _form_words(element_id: str, a: _Bundle, b: _Bundle, keys: list[str], change
     old_key, new_key = a.element_forms.get(element_id), b.element_forms.get(element_id)
     if old_key != new_key:
         return [] if "form" in keys else [diff_words.change("formular (form)", old_key, new_key)]
-    if old_key in changes:
+    if old_key is not None and old_key in changes:
         return diff_words.form_words(changes[old_key], b.form(old_key), a.form(old_key))
     return []
 
@@ -218,9 +215,33 @@ def _compare_forms(a: _Bundle, b: _Bundle) -> dict[str, dict]:
     return changes
 
 
-def diff_versions(session, key: str, a: int, b: int) -> VersionDiff:
+def diff_versions(session: Session, key: str, a: int, b: int) -> VersionDiff:
     """Diff of version `a` (from) to version `b` (to) of process `key`; NotFound for an unknown version."""
-    old, new = _Bundle(session, get_definition(session, key, a)), _Bundle(session, get_definition(session, key, b))
+    return _diff(session, key, _Bundle(session, get_definition(session, key, a)),
+                 _Bundle(session, get_definition(session, key, b)))
+
+
+def diff_candidate(session: Session, key: str, a: int, candidate: ProcessDefinition,
+                   forms: dict[str, FormFile]) -> VersionDiff:
+    """Diff of stored version `a` to a version not stored (a studio draft compiled by engine.catalog.prepare).
+
+    `candidate` is a ProcessDefinition row that is never added to the session:
+    its `bpmn_xml` and `spec_json` are what the draft would deploy, `version` None.
+    """
+    return _diff(session, key, _Bundle(session, get_definition(session, key, a)), _Bundle(session, candidate, forms))
+
+
+def first_version_diff(session: Session, key: str, candidate: ProcessDefinition,
+                       forms: dict[str, FormFile]) -> VersionDiff:
+    """A new journey's first version (a studio draft of a key not deployed): every element is added."""
+    new = _Bundle(session, candidate, forms)
+    added = sorted((_element(pid, i, new.dict_of(s)) for pid, els in new.elements.items() for i, s in els.items()),
+                   key=lambda e: (e.process != key, e.process, e.element_id))
+    return VersionDiff(key=key, from_version=None, to_version=None, added=added, removed=[], changed=[],
+                       forms_changed=[], form_changes=[], forms_added=sorted(new.files), forms_removed=[], affected=[])
+
+
+def _diff(session: Session, key: str, old: _Bundle, new: _Bundle) -> VersionDiff:
     form_changes = _compare_forms(old, new)
     added, removed, changed, mapping = [], [], [], {}
     for pid in sorted(set(old.elements) | set(new.elements), key=lambda p: (p != key, p)):
@@ -243,24 +264,29 @@ def diff_versions(session, key: str, a: int, b: int) -> VersionDiff:
             if words:
                 element = _element(pid, element_id, n)
                 changed.append(ChangedElement(element.element_id, element.name, element.type, pid, tuple(words)))
-    def order(e):  # the main process first, then called processes; by id within each
+    def order(e: Element | ChangedElement) -> tuple[bool, str, str]:
+        # the main process first, then called processes; by id within each
         return (e.process != key, e.process, e.element_id)
     added, removed, changed = sorted(added, key=order), sorted(removed, key=order), sorted(changed, key=order)
+    affected = _affected(session, old, removed, changed)
     return VersionDiff(
         key=key, from_version=old.row.version, to_version=new.row.version, added=added, removed=removed,
         changed=changed, forms_changed=sorted(form_changes), form_changes=list(form_changes.values()),
         forms_added=sorted(set(new.files) - set(old.files)), forms_removed=sorted(set(old.files) - set(new.files)),
-        affected=_affected(session, old, removed, changed), suggested_mapping=mapping)
+        affected=[Affected(e, len(c)) for e, c in sorted(affected.items())], suggested_mapping=mapping,
+        affected_case_ids=frozenset().union(*affected.values()))
 
 
-def _affected(session, old: _Bundle, removed: list[Element], changed: list[ChangedElement]) -> list[Affected]:
+def _affected(session: Session, old: _Bundle, removed: list[Element],
+              changed: list[ChangedElement]) -> dict[str, set[str]]:
+    """{element id: ids of version A's running cases standing on it}, for removed and changed elements with cases."""
     positions = case_positions(session, old.row.id)
-    result = []
+    result = {}
     for element in [*removed, *changed]:
         spec = old.elements[element.process][element.element_id]
         cases = set(positions.get(element.element_id, ()))
         for inner in old.inside(spec):
             cases |= positions.get(inner, set())
         if cases:
-            result.append(Affected(element.element_id, len(cases)))
-    return sorted(result, key=lambda a: a.element_id)
+            result[element.element_id] = cases
+    return result

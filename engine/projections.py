@@ -7,10 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.task import Task
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from . import audit, clock
+from .accounts import find_user
+from .bpmn.camunda7_specs import TaskAttributes, task_attributes
 from .bpmn.workflow_tasks import (
     COMPLETED,
     READY,
@@ -32,7 +36,8 @@ from .models import Case, HumanTask, Wait
 from .statuses import OPEN_TASK_STATES, CaseStatus, TaskStatus
 
 
-def sync_human_tasks(session: Session, case: Case, workflow, *, actor: str | None, rules: CaseRules) -> None:
+def sync_human_tasks(session: Session, case: Case, workflow: BpmnWorkflow, *, actor: str | None,
+                     rules: CaseRules) -> None:
     ready = {str(t.id): t for t in tasks_in(workflow, READY) if is_human(t)}
     rows = {r.id: r for r in session.scalars(
         select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status.in_(OPEN_TASK_STATES)))}
@@ -56,13 +61,55 @@ def sync_human_tasks(session: Session, case: Case, workflow, *, actor: str | Non
         )
         if rule_text:
             row.due_at = _due(session, case, task, row, rule_text, rules, actor)
+        camunda = task_attributes(task, clock.now())  # Camunda 7's assignee, dueDate, … (none: nothing changes)
+        if camunda.due_at is not None and not rule_text:
+            row.due_at = clock.as_utc(camunda.due_at)
         session.add(row)
         audit.record(session, case, "task_created", actor=actor, element_id=row.element_id, task_id=task_id,
                      details={"name": row.name, "unit": row.unit, "due_at": row.due_at, "deadline": rule_text,
-                              **({"audience": row.audience} if row.audience else {})})
+                              **({"audience": row.audience} if row.audience else {}), **_camunda_details(camunda)})
+        if camunda.any:
+            _apply_camunda(session, case, row, camunda, actor)
 
 
-def _due(session, case, task, row, rule_text, rules: CaseRules, actor) -> datetime | None:
+def _camunda_details(camunda: TaskAttributes) -> dict:
+    """What a Camunda 7 task says beyond Tovholder's columns, kept (and shown) on its task_created event."""
+    details: dict = {}
+    if camunda.follow_up_at is not None:
+        details["follow_up_at"] = clock.as_utc(camunda.follow_up_at)
+    if camunda.priority is not None:
+        details["priority"] = camunda.priority
+    if camunda.candidate_users:
+        details["candidate_users"] = camunda.candidate_users
+    return details
+
+
+def _apply_camunda(session: Session, case: Case, row: HumanTask, camunda: TaskAttributes, actor: str | None) -> None:
+    """camunda:assignee assigns the task when that user may take it; what could not be applied is audited."""
+    for found in camunda.problems:
+        audit.record(session, case, "task_attribute_error", actor=actor, element_id=row.element_id, task_id=row.id,
+                     details=found)
+    if not camunda.assignee:
+        return
+    user = find_user(session, camunda.assignee)
+    reason = None
+    if user is None or user.role not in ("caseworker", "teamlead"):
+        reason = f"there is no active caseworker or team lead '{camunda.assignee}'"
+    elif row.unit not in user.units:
+        reason = f"'{camunda.assignee}' is not a member of unit '{row.unit}'"
+    elif row.audience == "teamlead" and user.role != "teamlead":
+        reason = f"'{camunda.assignee}' is not a team lead"
+    if reason is not None:
+        audit.record(session, case, "assignee_not_applied", actor=actor, element_id=row.element_id, task_id=row.id,
+                     details={"assignee": camunda.assignee, "reason": reason})
+        return
+    row.status, row.assignee = TaskStatus.CLAIMED, camunda.assignee
+    audit.record(session, case, "task_assigned", actor=actor, element_id=row.element_id, task_id=row.id,
+                 details={"assignee": camunda.assignee, "previous_assignee": None, "by": "camunda:assignee"})
+
+
+def _due(session: Session, case: Case, task: Task, row: HumanTask, rule_text: str, rules: CaseRules,
+         actor: str | None) -> datetime | None:
     """The task's due time; a rule that cannot be applied is recorded, never silently dropped."""
     try:
         rule = parse_rule(rule_text, rules.named_deadlines())
@@ -73,7 +120,7 @@ def _due(session, case, task, row, rule_text, rules: CaseRules, actor) -> dateti
         return None
 
 
-def sync_waits(session: Session, case: Case, workflow) -> None:
+def sync_waits(session: Session, case: Case, workflow: BpmnWorkflow) -> None:
     session.execute(delete(Wait).where(Wait.case_id == case.id))
     if case.status != CaseStatus.RUNNING:
         return
@@ -94,7 +141,7 @@ def sync_waits(session: Session, case: Case, workflow) -> None:
                          unit=subprocess.lane))
 
 
-def record_path(session: Session, case: Case, workflow, before: set, *, actor: str | None,
+def record_path(session: Session, case: Case, workflow: BpmnWorkflow, before: set, *, actor: str | None,
                 skip: frozenset | set = frozenset()) -> None:
     """One audit event per BPMN element the run passed (gateways with the path they took)."""
     passed = [t for t in tasks_in(workflow, COMPLETED) if t.id not in before and t.id not in skip]

@@ -3,42 +3,47 @@
 Every change of a case follows one path inside the caller's transaction:
 lock the case row (engine.locking) → load the workflow → change it → run
 engine steps → project tasks, waits and audit events → save the state →
-deliver the messages the run threw to the cases waiting for them.
+deliver the messages the run threw to the cases waiting for them
+(engine.message_delivery, in the same transaction).
 Functions here only flush; the edge (route, CLI, worker item) commits, and
 on any error rolls back, so a failed run leaves the case as it was. The edge
 then calls `record_failure` in a fresh transaction so the failure is audited.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from copy import deepcopy
+from datetime import datetime
+from typing import TypeVar
 from uuid import UUID
 
-from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.task import TaskState
+from SpiffWorkflow.task import Task, TaskState
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
-from . import attachments, audit, clock, strict_json
+from . import attachments, audit, clock, message_delivery, strict_json
 from . import cpr as cpr_rules
 from .access import check_can_send_message, check_task_workable
 from .accounts import UserView
+from .bpmn.camunda7_specs import initiator_fields
 from .bpmn.interrupt import interrupt_if_needed
-from .bpmn.messages import message_definition, message_event, message_payload, thrown_messages
+from .bpmn.messages import message_definition, message_event
 from .bpmn.serializer import new_workflow, state_to_json, workflow_from_json
 from .bpmn.workflow_tasks import completed_ids, due_timers, element_id, end_element
 from .bundles import start_form, task_form
 from .case_rules import CaseRules
-from .catalog import get_definition, latest_definition
+from .catalog import get_definition
 from .db import is_postgres
 from .errors import Conflict, Invalid, NotFound, ProcessError, TaskNotOpen, UnstorableData
 from .forms import validate_data
 from .json_data import to_plain_json
 from .locking import lock_case
-from .models import AuditEvent, Case, Citizen, DefinitionMessageStart, HumanTask, ProcessDefinition, Wait
+from .models import AuditEvent, Case, Citizen, HumanTask, ProcessDefinition, Wait
 from .projections import record_path, sync_human_tasks, sync_waits
 from .scripting import ScriptStopped
 from .service_rows import sync_service_tasks
@@ -46,7 +51,7 @@ from .statuses import OPEN_TASK_STATES, CaseStatus, TaskStatus, WaitKind
 from .storable import NotJson, plain_data
 
 TIMER_ACTOR = "system:timer"
-MAX_MESSAGE_HOPS = 20  # a message chain between cases longer than this is a modelling loop
+T = TypeVar("T")
 
 _SPEC_CACHE: dict[str, str] = {}
 
@@ -55,7 +60,7 @@ def _definition_spec(session: Session, definition_id: str) -> str:
     """Definitions are immutable, so their spec JSON is cached by id for the process's life."""
     spec = _SPEC_CACHE.get(definition_id)
     if spec is None:
-        spec = session.get(ProcessDefinition, definition_id).spec_json
+        spec = session.get_one(ProcessDefinition, definition_id).spec_json
         if len(_SPEC_CACHE) > 512:
             _SPEC_CACHE.clear()
         _SPEC_CACHE[definition_id] = spec
@@ -83,12 +88,12 @@ def _wrap(exc: Exception, case_id: str | None, actor: str | None = None) -> Proc
     return error
 
 
-def _guarded(action, case_id: str | None = None, actor: str | None = None):
+def _guarded(action: Callable[[], T], case_id: str | None = None, actor: str | None = None) -> T:
     """Run a SpiffWorkflow call; any exception becomes a ProcessError naming the element."""
     try:
         return action()
     except ProcessError as exc:
-        if getattr(exc, "case_id", None) is None:
+        if exc.case_id is None:
             exc.case_id, exc.actor = case_id, actor
         raise
     except (SpiffWorkflowException, Exception) as exc:  # noqa: BLE001 - diagram code may raise anything
@@ -98,15 +103,15 @@ def _guarded(action, case_id: str | None = None, actor: str | None = None):
 class CaseRun:
     """One locked run of a case: load, change, step, project, save, deliver thrown messages."""
 
-    def __init__(self, session: Session, case: Case, *, actor: str | None, rules: CaseRules, workflow=None,
-                 hops: int = 0):
+    def __init__(self, session: Session, case: Case, *, actor: str | None, rules: CaseRules,
+                 workflow: BpmnWorkflow | None = None, hops: int = 0):
         self.session, self.case, self.actor, self.rules, self.hops = session, case, actor, rules, hops
         self.workflow = workflow or _guarded(lambda: workflow_from_json(
             case.state_json, _definition_spec(session, case.definition_id), rules.script_context()), case.id)
         self.before = completed_ids(self.workflow)
         self.skip: set = set()
 
-    def guarded(self, action):
+    def guarded(self, action: Callable[[], T]) -> T:
         return _guarded(action, self.case.id, self.actor)
 
     def step(self) -> None:
@@ -148,24 +153,21 @@ class CaseRun:
             audit.record(session, case, "case_completed", actor=self.actor, element_id=end_element(workflow))
         sync_waits(session, case, workflow)
         sync_service_tasks(session, case, workflow, actor=self.actor)
-        thrown = thrown_messages(workflow)
-        for event in thrown:
-            event.payload = message_payload(workflow, event)
+        thrown = message_delivery.thrown_with_payloads(workflow)
         case.state_json = state_to_json(workflow)
         case.data = to_plain_json(_current_data(workflow))
         case.updated_at = clock.now()
         session.flush()
-        for event in thrown:
-            _deliver_between_cases(session, case, event, rules=self.rules, hops=self.hops + 1)
+        message_delivery.deliver(session, case, thrown, rules=self.rules, hops=self.hops + 1)
 
 
-def _all_tasks(workflow):
+def _all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
     yield from workflow.tasks.values()
     for sub in workflow.subprocesses.values():
         yield from sub.tasks.values()
 
 
-def _after_task(task) -> None:
+def _after_task(task: Task) -> None:
     interrupt_if_needed(task)
     # What a DMN cell or another expression put in the data must be storable: dates become ISO strings,
     # a set (or any other value without a JSON form) fails the step naming the element, before any save.
@@ -179,7 +181,7 @@ def _after_task(task) -> None:
             holder.data = plain
 
 
-def _current_data(workflow) -> dict:
+def _current_data(workflow: BpmnWorkflow) -> dict:
     last = workflow.last_task
     if last is not None:
         return deepcopy(last.data)
@@ -204,7 +206,7 @@ def _citizen(session: Session, digits: str) -> Citizen:
             citizen = Citizen(cpr=digits)
             session.add(citizen)
     except IntegrityError:  # another transaction added the same citizen just now
-        citizen = session.scalar(select(Citizen).where(Citizen.cpr == digits))
+        citizen = session.scalars(select(Citizen).where(Citizen.cpr == digits)).one()
     return citizen
 
 
@@ -220,13 +222,18 @@ def start_case(session: Session, *, process_key: str, cpr: object, data: object,
     definition = get_definition(session, process_key, version)
     if definition.start_form_key:  # the version's own copy of the form: engine.bundles
         data = validate_data(start_form(session, definition, forms_dir=rules.forms_dir), data)
-    return _start(session, definition, _citizen(session, digits), data, actor.username if actor else None, rules)
+    return new_case(session, definition, _citizen(session, digits), data, actor.username if actor else None, rules)
 
 
-def _start(session: Session, definition: ProcessDefinition, citizen: Citizen, data: dict, actor: str | None,
-           rules: CaseRules, *, message: BpmnEvent | None = None, hops: int = 0) -> Case:
+def new_case(session: Session, definition: ProcessDefinition, citizen: Citizen, data: dict, actor: str | None,
+             rules: CaseRules, *, message: BpmnEvent | None = None, hops: int = 0) -> Case:
+    """Create a case of this version for this citizen and run it to its first wait (started by a message:
+    the case catches it first). The one start path: start_case, messages from outside and between cases."""
     workflow = _guarded(lambda: new_workflow(_definition_spec(session, definition.id), rules.script_context()))
-    workflow.get_tasks(state=TaskState.READY)[0].data.update(deepcopy(data))
+    start = workflow.get_tasks(state=TaskState.READY)[0]
+    start.data.update(deepcopy(data))
+    for field in initiator_fields(workflow):  # Camunda 7's camunda:initiator: who started the case
+        start.data[field] = actor
     now = clock.now()
     case = Case(definition_id=definition.id, process_key=definition.key, version=definition.version,
                 citizen_id=citizen.id, status=CaseStatus.RUNNING, state_json="{}", data=data,
@@ -286,8 +293,9 @@ def complete_task(session: Session, *, task_id: str, data: object, user: UserVie
 # -- messages ------------------------------------------------------------------------------------
 
 
-def _catch_message(session: Session, case: Case, wait: Wait, name: str, data: dict, *, actor: str,
-                   rules: CaseRules, hops: int = 0) -> bool:
+def catch_message(session: Session, case: Case, wait: Wait, name: str, data: dict, *, actor: str,
+                  rules: CaseRules, hops: int = 0) -> bool:
+    """Run the locked case on the message its wait row listens for; False when it no longer listens."""
     run = CaseRun(session, case, actor=actor, rules=rules, hops=hops)
     task = run.workflow.get_task_from_id(UUID(wait.spiff_task_id))
     if task is not None and task is run.workflow.task_tree:
@@ -327,13 +335,13 @@ def correlate_message(session: Session, *, name: object, correlation_key: object
     wait = waits[0]
     check_can_send_message(user, wait.unit)
     case = lock_case(session, wait.case_id)
-    if not _catch_message(session, case, wait, name, data, actor=user.username, rules=rules):
+    if not catch_message(session, case, wait, name, data, actor=user.username, rules=rules):
         raise NotFound(f"the case no longer waits for message '{name}'")
     return case
 
 
-def _start_by_message(session, name, key, data, user, rules) -> Case:
-    starts = _message_start_definitions(session, name)
+def _start_by_message(session: Session, name: str, key: str, data: dict, user: UserView, rules: CaseRules) -> Case:
+    starts = message_delivery.message_start_definitions(session, name)
     try:
         digits = cpr_rules.normalize(key)
     except cpr_rules.InvalidCpr:
@@ -346,18 +354,10 @@ def _start_by_message(session, name, key, data, user, rules) -> Case:
         check_can_send_message(user, None)
     definition = starts[0]
     event = _message_event(session, definition, name, data)
-    return _start(session, definition, _citizen(session, digits), {}, user.username, rules, message=event)
+    return new_case(session, definition, _citizen(session, digits), {}, user.username, rules, message=event)
 
 
-def _message_start_definitions(session: Session, name: str) -> list[ProcessDefinition]:
-    """The latest version of each process that a message of this name starts."""
-    keys = sorted(set(session.scalars(select(DefinitionMessageStart.process_key)
-                                      .where(DefinitionMessageStart.message == name))))
-    latest = [latest_definition(session, k) for k in keys]
-    return [d for d in latest if d is not None and session.get(DefinitionMessageStart, (d.id, name)) is not None]
-
-
-def _message_event(session, definition: ProcessDefinition, name: str, data: dict) -> BpmnEvent:
+def _message_event(session: Session, definition: ProcessDefinition, name: str, data: dict) -> BpmnEvent:
     return message_event(MessageEventDefinition(name), deepcopy(data))
 
 
@@ -371,41 +371,6 @@ def _waiting_for(session: Session, name: str, key: str) -> list[Wait]:
         pass
     query = select(Wait).where(Wait.kind == WaitKind.MESSAGE, Wait.message == name, or_(*conditions))
     return list(session.scalars(query.order_by(Wait.case_id)))
-
-
-def _deliver_between_cases(session: Session, sender: Case, event: BpmnEvent, *, rules: CaseRules,
-                           hops: int) -> None:
-    """A message thrown in one case goes to the same citizen's case waiting for it, or starts one."""
-    name = event.event_definition.name
-    sender_actor = f"case:{sender.id}"
-    payload = to_plain_json(event.payload or {})
-    if hops > MAX_MESSAGE_HOPS:
-        audit.record(session, sender, "message_not_delivered", actor=sender_actor,
-                     details={"name": name, "reason": f"more than {MAX_MESSAGE_HOPS} messages in one chain"})
-        return
-    waits = session.scalars(select(Wait).join(Case, Case.id == Wait.case_id).where(
-        Wait.kind == WaitKind.MESSAGE, Wait.message == name, Case.citizen_id == sender.citizen_id,
-        Case.id != sender.id, Case.status == CaseStatus.RUNNING)).all()
-    receivers = sorted({w.case_id for w in waits})
-    if len(receivers) == 1:
-        receiver = lock_case(session, receivers[0])
-        wait = next(w for w in waits if w.case_id == receiver.id)
-        if _catch_message(session, receiver, wait, name, payload, actor=sender_actor, rules=rules, hops=hops):
-            audit.record(session, sender, "message_sent", actor=sender_actor,
-                         details={"name": name, "to_case": receiver.id})
-            return
-    if not receivers:
-        starts = _message_start_definitions(session, name)
-        if len(starts) == 1:
-            citizen = session.get(Citizen, sender.citizen_id)
-            started = _start(session, starts[0], citizen, {}, sender_actor, rules,
-                             message=message_event(MessageEventDefinition(name), payload), hops=hops)
-            audit.record(session, sender, "message_sent", actor=sender_actor,
-                         details={"name": name, "to_case": started.id, "started": True})
-            return
-    reason = (f"{len(receivers)} of the citizen's cases wait for it" if receivers
-              else "no case of the citizen waits for it and no process starts with it")
-    audit.record(session, sender, "message_not_delivered", actor=sender_actor, details={"name": name, "reason": reason})
 
 
 # -- cancel, timers, failures ----------------------------------------------------------------------
@@ -425,7 +390,7 @@ def cancel_case(session: Session, *, case_id: str, reason: object, actor: str, r
     return case
 
 
-def fire_timers(session: Session, *, case_id: str, rules: CaseRules, now=None) -> int:
+def fire_timers(session: Session, *, case_id: str, rules: CaseRules, now: datetime | None = None) -> int:
     """Fire every timer of this case that is due at `now` (default: the clock); returns how many fired."""
     case = lock_case(session, case_id)
     if case.status != CaseStatus.RUNNING:

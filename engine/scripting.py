@@ -21,13 +21,15 @@ What a script leaves in the task data must be stored as JSON
 from __future__ import annotations
 
 import ast
+import calendar
 import re
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Callable
+from types import CodeType, FrameType
+from typing import Any, Callable
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Guards import (
@@ -40,7 +42,7 @@ from RestrictedPython.Guards import (
 from . import clock
 from .deadlines import DeadlineError, Rule, due_at, parse_rule
 from .storable import plain_data
-from .workdays import WorkCalendar, local_date
+from .workdays import DANISH_TIME, WorkCalendar, local_date
 
 MAX_EXPONENT = 1000
 MIB = 1024 * 1024
@@ -102,7 +104,7 @@ class ScriptContext:
                    named_deadlines={name: Rule(**rule) for name, rule in value["deadlines"].items()}, limits=limits)
 
 
-def _as_date(value) -> date:
+def _as_date(value: object) -> date:
     if isinstance(value, datetime):
         return local_date(value)
     if isinstance(value, date):
@@ -110,6 +112,41 @@ def _as_date(value) -> date:
     if isinstance(value, str):
         return date.fromisoformat(value[:10])
     raise TypeError("expected a date or an ISO date string (YYYY-MM-DD)")
+
+
+_SHIFT_LIMIT = 1_200_000  # a step of at most this many units (seconds aside): ~100 years of days, far more of months
+
+
+def shift_time(moment: object, *, years: int = 0, months: int = 0, weeks: int = 0, days: float = 0, hours: float = 0,
+               minutes: float = 0, seconds: float = 0) -> datetime:
+    """A moment moved by whole calendar units, as Camunda's `dateTime().plusDays(n)` (Joda-Time) does.
+
+    Years, months, weeks and days move the Danish calendar date and keep the
+    wall-clock time (so across a change to summer time a day is 23 hours);
+    a month end is kept in range (31 January plus one month is 28/29
+    February). Hours, minutes and seconds are elapsed time. Camunda 7
+    diagrams reach it through engine.bpmn.juel.
+    """
+    steps = {"years": years, "months": months, "weeks": weeks, "days": days, "hours": hours, "minutes": minutes,
+             "seconds": seconds}
+    for unit, amount in steps.items():
+        if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount != int(amount):
+            raise TypeError(f"shift_time: {unit} must be a whole number (got {amount!r})")
+        if abs(amount) > (_SHIFT_LIMIT * 100 if unit in ("seconds", "minutes") else _SHIFT_LIMIT):
+            raise ValueError(f"shift_time: {unit}={amount} is too far")
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if not isinstance(moment, datetime):
+        raise TypeError("shift_time: expected a moment (a datetime or ISO text)")
+    local = (moment if moment.tzinfo is not None else moment.replace(tzinfo=DANISH_TIME)).astimezone(DANISH_TIME)
+    year, month0 = divmod(local.year * 12 + local.month - 1 + int(years) * 12 + int(months), 12)
+    if not 1 <= year <= 9999:
+        raise ValueError("shift_time: the moment would be outside the years 1-9999")
+    day = min(local.day, calendar.monthrange(year, month0 + 1)[1])
+    wall = local.replace(tzinfo=None).replace(year=year, month=month0 + 1, day=day)
+    wall += timedelta(weeks=int(weeks), days=int(days))  # calendar days: the wall-clock time stays
+    elapsed = timedelta(hours=int(hours), minutes=int(minutes), seconds=int(seconds))
+    return (wall.replace(tzinfo=DANISH_TIME).astimezone(timezone.utc) + elapsed).astimezone(DANISH_TIME)
 
 
 def make_helpers(ctx: ScriptContext, data: dict) -> dict[str, Callable]:
@@ -134,10 +171,11 @@ def make_helpers(ctx: ScriptContext, data: dict) -> dict[str, Callable]:
         "days_between": lambda a, b: (_as_date(b) - _as_date(a)).days,
         "deadline": deadline,
         "iso": lambda value: value.isoformat(),
+        "shift_time": shift_time,
     }
 
 
-def _inplace(op: str, left, right):
+def _inplace(op: str, left: Any, right: Any) -> Any:
     ops = {"+=": lambda a, b: a + b, "-=": lambda a, b: a - b, "*=": lambda a, b: a * b,
            "/=": lambda a, b: a / b, "//=": lambda a, b: a // b, "%=": lambda a, b: a % b}
     if op not in ops:
@@ -172,7 +210,7 @@ def _check_tree(source: str, mode: str) -> None:
 
 
 @lru_cache(maxsize=2048)
-def compile_checked(source: str, mode: str):
+def compile_checked(source: str, mode: str) -> CodeType:
     """Compile under the sandbox rules; raises SyntaxError naming the rule and line."""
     _check_tree(source, mode)
     result = (compile_restricted_eval if mode == "eval" else compile_restricted_exec)(source, "<string>")
@@ -181,6 +219,7 @@ def compile_checked(source: str, mode: str):
         match = re.match(r"Line (\d+)", result.errors[0])
         line = int(match.group(1)) if match else 1
         raise ScriptRuleBroken("; ".join(result.errors), ("<string>", line, 0, None))
+    assert result.code is not None  # RestrictedPython sets it whenever it reports no errors
     return result.code
 
 
@@ -197,7 +236,7 @@ _CHEAP_NODES = (
     ast.Subscript, ast.Attribute, ast.Call, ast.keyword,
 )
 CHEAP_CALLS = frozenset({"len", "bool", "int", "float", "abs", "today", "now", "date", "parse_date",
-                         "add_days", "days_between", "is_working_day", "iso"})
+                         "add_days", "days_between", "is_working_day", "iso", "shift_time"})
 MAX_CHEAP_NODES = 100
 _RULE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -251,7 +290,7 @@ class _Deadline:
         self.until = time.thread_time() + limits.cpu_seconds
         self.count = 0
 
-    def __call__(self, frame, event, arg):
+    def __call__(self, frame: FrameType, event: str, arg: object) -> _Deadline:
         self.count += 1
         if self.count % 64 == 0 and time.thread_time() > self.until:
             raise ScriptTimeout(self.limits.timeout_message())
@@ -263,7 +302,7 @@ def _globals(ctx: ScriptContext, context: dict, external_context: dict | None) -
             **context}
 
 
-def _traced(code, globals_: dict, mode: str, limits: ScriptLimits):
+def _traced(code: CodeType, globals_: dict, mode: str, limits: ScriptLimits) -> Any:
     previous = sys.gettrace()
     sys.settrace(_Deadline(limits))
     try:
@@ -272,7 +311,7 @@ def _traced(code, globals_: dict, mode: str, limits: ScriptLimits):
         sys.settrace(previous)
 
 
-def evaluate(ctx: ScriptContext, expression: str, context: dict, external_context: dict | None = None):
+def evaluate(ctx: ScriptContext, expression: str, context: dict, external_context: dict | None = None) -> Any:
     code = compile_checked(expression.strip(), "eval")
     return _traced(code, _globals(ctx, context, external_context), "eval", ctx.limits)
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -84,14 +84,14 @@ class Settings(BaseSettings):
 
     @field_validator("smtp_ssl")
     @classmethod
-    def _one_tls(cls, value: bool, info) -> bool:
+    def _one_tls(cls, value: bool, info: ValidationInfo) -> bool:
         if value and info.data.get("smtp_starttls"):
             raise ValueError("set SMTP_SSL (implicit TLS, port 465) or SMTP_STARTTLS (port 587), not both")
         return value
 
     @field_validator("allowed_upload_types", mode="before")
     @classmethod
-    def _upload_types(cls, value):
+    def _upload_types(cls, value: Any) -> tuple[str, ...]:
         if isinstance(value, str):
             value = [v.strip().lower() for v in value.split(",") if v.strip()]
         unknown = [v for v in value if v not in UPLOAD_TYPES]
@@ -102,7 +102,7 @@ class Settings(BaseSettings):
 
     @field_validator("closed_days", mode="before")
     @classmethod
-    def _closed_days(cls, value):
+    def _closed_days(cls, value: Any) -> tuple[str, ...]:
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
         for item in value:
@@ -139,12 +139,12 @@ class Settings(BaseSettings):
         raise SettingsError("TOVHOLDER_SECRET_KEY is not set (required outside demo mode)")
 
 
-def load_settings(**overrides) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read settings from the environment; turn validation errors into one clear line."""
     try:
         return Settings(**overrides)
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        errors = getattr(exc, "errors", lambda: [])()
+        errors = exc.errors() if isinstance(exc, ValidationError) else []
         if errors:
             first = errors[0]
             where = ".".join(str(p) for p in first.get("loc", ())) or "settings"

@@ -51,7 +51,7 @@ class WorkCalendar:
 
 
 @lru_cache(maxsize=64)
-def _public_holidays(year: int):
+def _public_holidays(year: int) -> Denmark:
     return Denmark(years=[year], language="da")
 
 

@@ -1,5 +1,5 @@
-"""`tovholder`: db upgrade, units, users (add, revoke, disable, enable), deploy, versions, diff, serve, worker,
-demo.
+"""`tovholder`: db upgrade, units, users (add, revoke, disable, enable), deploy, import-check, versions, diff,
+serve, worker, demo.
 
 Each command is an edge: it opens a session, calls the engine, commits.
 Bad input exits non-zero with a one-line reason on stderr (details, such as
@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import util as alembic_util
@@ -20,7 +21,7 @@ from engine import accounts, auth_sessions, catalog, migrate
 from engine.bpmn import patches as bpmn_patches
 from engine.case_rules import rules_from_settings
 from engine.db import make_db_engine, make_session_factory
-from engine.errors import EngineError, InvalidDefinition
+from engine.errors import EngineError, Invalid, InvalidDefinition
 from engine.settings import SettingsError, load_settings
 
 from . import migrate_cmd
@@ -52,9 +53,15 @@ class _Parser(argparse.ArgumentParser):
         raise CliError(f"{message} (see 'tovholder --help')")
 
 
-def _session(settings):
+@contextmanager
+def _db_session(settings):
+    """A session on the configured database; its engine is disposed when the command is done with it."""
     db_engine = make_db_engine(settings.database_url)
-    return db_engine, make_session_factory(db_engine)()
+    try:
+        with make_session_factory(db_engine)() as session:
+            yield session
+    finally:
+        db_engine.dispose()
 
 
 def cmd_db_upgrade(settings, _args) -> None:
@@ -63,20 +70,16 @@ def cmd_db_upgrade(settings, _args) -> None:
 
 
 def cmd_units_add(settings, args) -> None:
-    db_engine, session = _session(settings)
-    with session:
+    with _db_session(settings) as session:
         unit = accounts.add_unit(session, args.key, args.name)
         session.commit()
         print(f"unit {unit.key} ({unit.name}) added")
-    db_engine.dispose()
 
 
 def cmd_units_list(settings, _args) -> None:
-    db_engine, session = _session(settings)
-    with session:
+    with _db_session(settings) as session:
         for unit in accounts.list_units(session):
             print(f"{unit.key}\t{unit.name}")
-    db_engine.dispose()
 
 
 def cmd_users_add(settings, args) -> None:
@@ -85,43 +88,31 @@ def cmd_users_add(settings, args) -> None:
     else:
         import secrets
         password = secrets.token_urlsafe(12)
-    db_engine, session = _session(settings)
-    with session:
+    with _db_session(settings) as session:
         user = accounts.add_user(session, args.username, role=args.role, password=password, units=args.unit or [],
                                  email=args.email)
         session.commit()
-    db_engine.dispose()
     units = f" in {', '.join(sorted(user.units))}" if user.units else ""
     print(f"user {user.username} ({user.role}{units}) added")
     if not args.password_stdin:
         print(f"password: {password}")
 
 
-def cmd_users_revoke(settings, args) -> None:
-    db_engine, session = _session(settings)
-    with session:
-        ended = auth_sessions.revoke_user(session, args.username, by="cli")
-        session.commit()
-    db_engine.dispose()
-    print(f"user {args.username}: {ended} session(s) and token(s) ended")
+def _user_access_command(change, report: str):
+    """`users revoke|disable|enable`: one change of a user's access in one transaction, then one line."""
+    def command(settings, args) -> None:
+        with _db_session(settings) as session:
+            ended = change(session, args.username)
+            session.commit()
+        print(report.format(user=args.username, ended=ended))
+    return command
 
 
-def cmd_users_disable(settings, args) -> None:
-    db_engine, session = _session(settings)
-    with session:
-        ended = auth_sessions.disable_user(session, args.username, by="cli")
-        session.commit()
-    db_engine.dispose()
-    print(f"user {args.username} disabled; {ended} session(s) and token(s) ended")
-
-
-def cmd_users_enable(settings, args) -> None:
-    db_engine, session = _session(settings)
-    with session:
-        auth_sessions.enable_user(session, args.username)
-        session.commit()
-    db_engine.dispose()
-    print(f"user {args.username} enabled")
+cmd_users_revoke = _user_access_command(lambda session, username: auth_sessions.revoke_user(
+    session, username, by="cli"), "user {user}: {ended} session(s) and token(s) ended")
+cmd_users_disable = _user_access_command(lambda session, username: auth_sessions.disable_user(
+    session, username, by="cli"), "user {user} disabled; {ended} session(s) and token(s) ended")
+cmd_users_enable = _user_access_command(auth_sessions.enable_user, "user {user} enabled")
 
 
 def _cli_actor() -> str:
@@ -136,25 +127,48 @@ def _cli_actor() -> str:
 def cmd_deploy(settings, args) -> None:
     paths = [Path(p) for p in args.paths]
     files = catalog.collect_files(paths)
-    db_engine, session = _session(settings)
-    with session:
+    with _db_session(settings) as session:
         deployed = catalog.deploy(session, files, rules=rules_from_settings(settings), actor=_cli_actor(),
                                   form_folders=catalog.form_folders(paths))
         session.commit()
-    db_engine.dispose()
     for d in deployed:
         print(f"{d.key}\tversion {d.version}\t{'new' if d.new else 'unchanged'}\t{d.name}")
 
 
+def cmd_import_check(settings, args) -> None:
+    """What of these diagrams would run here and what would be refused, and why; nothing is deployed."""
+    from engine import import_check
+    paths = [Path(p) for p in args.paths]
+    files = catalog.collect_files(paths)
+    with _db_session(settings) as session:
+        reports = import_check.check(session, files, rules=rules_from_settings(settings),
+                                     form_folders=catalog.form_folders(paths))
+    for report in reports:
+        kind = " (Camunda 7)" if report.camunda7 else ""
+        if report.runs:
+            print(f"{report.name}: runs{kind}: {', '.join(report.processes) or 'a decision or a called process'}")
+            for t in report.translations:
+                print(f"  line {t.line} [{t.element}] {t.what}: {t.written}  ->  {t.runs_as}")
+            continue
+        print(f"{report.name}: refused{kind}: {len(report.problems)} problem(s)")
+        for p in report.problems:
+            line = f"line {p['line']} " if p.get("line") else ""
+            element = f"[{p['element']}] " if p.get("element") else ""
+            print(f"  {line}{element}{p.get('message')}")
+    refused = [r for r in reports if not r.runs]
+    print(f"{len(reports) - len(refused)} file(s) would run, {len(refused)} would be refused")
+    if refused:
+        raise Invalid(f"{len(refused)} of {len(reports)} file(s) would be refused: "
+                       f"{', '.join(r.name for r in refused)}")
+
+
 def cmd_versions(settings, args) -> None:
     from engine import versions
-    db_engine, session = _session(settings)
-    with session:
+    with _db_session(settings) as session:
         if args.version is not None:
             detail = versions.version_detail(session, args.key, args.version)
         else:
             summaries = versions.list_versions(session, args.key)
-    db_engine.dispose()
     if args.version is not None:
         _print_version(detail, as_json=args.json)
         return
@@ -182,10 +196,8 @@ def _print_version(detail, *, as_json: bool) -> None:
 
 def cmd_diff(settings, args) -> None:
     from engine import diff
-    db_engine, session = _session(settings)
-    with session:
+    with _db_session(settings) as session:
         result = diff.diff_versions(session, args.key, args.a, args.b)
-    db_engine.dispose()
     if args.json:
         print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
         return
@@ -231,8 +243,7 @@ def cmd_worker(settings, args) -> None:
 
 def cmd_demo(settings, _args) -> None:
     migrate.upgrade(settings.database_url, forms_dir=settings.forms_dir)
-    db_engine, session = _session(settings)
-    with session:
+    with _db_session(settings) as session:
         existing_units = {u.key for u in accounts.list_units(session)}
         for key, name in DEMO_UNITS.items():
             if key not in existing_units:
@@ -248,7 +259,6 @@ def cmd_demo(settings, _args) -> None:
                                   rules=rules_from_settings(settings), actor="demo",
                                   form_folders=[settings.processes_dir])
         session.commit()
-    db_engine.dispose()
     for d in deployed:
         print(f"deployed {d.key} version {d.version}{'' if d.new else ' (unchanged)'}")
     print(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
@@ -292,6 +302,11 @@ def build_parser() -> argparse.ArgumentParser:
     deploy = sub.add_parser("deploy", help="deploy .bpmn/.dmn files or folders")
     deploy.add_argument("paths", nargs="+")
     deploy.set_defaults(func=cmd_deploy)
+
+    check = sub.add_parser("import-check", help="which diagrams (e.g. from Camunda 7) would run here, which would "
+                                                "be refused and why; deploys nothing")
+    check.add_argument("paths", nargs="+", metavar="PATH")
+    check.set_defaults(func=cmd_import_check)
 
     versions = sub.add_parser("versions", help="the deploy history of a process and where its cases stand")
     versions.add_argument("key")

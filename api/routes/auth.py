@@ -22,9 +22,9 @@ from ..security import issue_token
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/token", responses=errors(*BODY, 401, 422, 429))
+@router.post("/auth/token", response_model=None, responses=errors(*BODY, 401, 422, 429))
 def token(session: SessionDep, settings: SettingsDep,
-          username: Annotated[str, Form(max_length=100)], password: Annotated[str, Form(max_length=200)]):
+          username: Annotated[str, Form(max_length=100)], password: Annotated[str, Form(max_length=200)]) -> dict:
     user = login(session, username, password)  # LoginLocked (429) while the name is locked
     if user is None:
         session.commit()  # the failure is counted even though the login is refused
@@ -36,7 +36,7 @@ def token(session: SessionDep, settings: SettingsDep,
     return {"access_token": access_token, "token_type": "bearer"}
 
 
-@router.get("/me", responses=errors(401))
-def me(user: CurrentUser):
+@router.get("/me", response_model=None, responses=errors(401))
+def me(user: CurrentUser) -> dict:
     return user.as_dict()
 

@@ -21,9 +21,9 @@ class Message(BaseModel):
     data: JsonObject = Field(default_factory=dict)
 
 
-@router.post("/messages", responses=errors(
+@router.post("/messages", response_model=None, responses=errors(
     *BODY, 401, 403, 404, 409, 422, unprocessable=(RequestInvalid, FieldsRejected, ProcessFailed, ErrorMessage)))
-def send(body: Message, user: CurrentUser, session: SessionDep, rules: RulesDep):
+def send(body: Message, user: CurrentUser, session: SessionDep, rules: RulesDep) -> dict:
     require_role(user, MESSAGE_SENDERS, "send messages")  # 403 before a 404 says whether a case waits
     case = runtime.correlate_message(session, name=body.name, correlation_key=body.correlation_key,
                                      data=body.data, user=user, rules=rules)

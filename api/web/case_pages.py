@@ -6,15 +6,19 @@ CPR number travels only in the POST body and is never logged or put in a URL.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from engine import filetypes, runtime
 from engine.access import FULL, STARTERS, case_access, require_role
 from engine.bundles import start_form as version_start_form
+from engine.case_rules import CaseRules
 from engine.cases import get_case
 from engine.catalog import get_definition
 from engine.errors import Invalid, NotFound
+from engine.settings import Settings
 from engine.views import case_view
 
 from ..deps import RulesDep, SessionDep, SettingsDep
@@ -26,7 +30,7 @@ from .session import check_csrf, current_user
 router = APIRouter()
 
 
-def _start_context(session, settings, process_key: str) -> dict:
+def _start_context(session: Session, settings: Settings, process_key: str) -> dict:
     journeys = queries.startable_journeys(session)
     form = None
     if process_key in journeys:
@@ -36,7 +40,7 @@ def _start_context(session, settings, process_key: str) -> dict:
 
 
 @router.get("/sager/ny")
-def start_form(request: Request, session: SessionDep, settings: SettingsDep, forloeb: str = ""):
+def start_form(request: Request, session: SessionDep, settings: SettingsDep, forloeb: str = "") -> Response:
     user = current_user(request, session)
     require_role(user, STARTERS, "start cases")
     context = _start_context(session, settings, forloeb)
@@ -45,13 +49,13 @@ def start_form(request: Request, session: SessionDep, settings: SettingsDep, for
 
 
 @router.post("/sager/ny")
-async def start(request: Request, session: SessionDep, settings: SettingsDep, rules: RulesDep):
+async def start(request: Request, session: SessionDep, settings: SettingsDep, rules: RulesDep) -> Response:
     posted = await request.form()
     check_csrf(request, posted)
     return await run_in_threadpool(_start, request, posted, session, settings, rules)
 
 
-def _start(request, posted, session, settings, rules):
+def _start(request: Request, posted: FormData, session: Session, settings: Settings, rules: CaseRules) -> Response:
     user = current_user(request, session)
     require_role(user, STARTERS, "start cases")
     process_key = str(posted.get("forloeb") or "")
@@ -79,7 +83,7 @@ def _start(request, posted, session, settings, rules):
 
 
 @router.get("/sager/{case_id}")
-def show(request: Request, case_id: str, session: SessionDep, settings: SettingsDep):
+def show(request: Request, case_id: str, session: SessionDep, settings: SettingsDep) -> Response:
     user = current_user(request, session)
     case = get_case(session, case_id, user)
     context = {
@@ -93,7 +97,7 @@ def show(request: Request, case_id: str, session: SessionDep, settings: Settings
 
 
 @router.get("/sager/{case_id}/bilag/{attachment_id}")
-def download(request: Request, case_id: str, attachment_id: str, session: SessionDep):
+def download(request: Request, case_id: str, attachment_id: str, session: SessionDep) -> Response:
     user = current_user(request, session)
     view, data = case_extras.open_file(session, attachment_id, user)  # checks access, logs the read
     if view.case_id != case_id:

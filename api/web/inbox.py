@@ -10,14 +10,17 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
 
 from engine import clock
 from engine import inbox as tasks
+from engine.accounts import UserView
 from engine.errors import Forbidden
 
 from ..deps import SessionDep
 from . import queries
-from .render import SOON, page
+from .render import SOON, page, redirect
 from .session import current_user
 
 router = APIRouter()
@@ -46,8 +49,10 @@ def tab_filters(tab: str) -> dict:
 
 @router.get("/")
 def inbox(request: Request, session: SessionDep, fane: str = "enhed", forloeb: str = "", opgave: str = "",
-          side: int = 1):
+          side: int = 1) -> Response:
     user = current_user(request, session)
+    if user.role == "process_owner":  # no inbox: the studio is where a process owner works
+        return redirect(request, "/studio")
     fane = fane if fane in {t.key for t in TABS} else "enhed"
     side = max(1, min(side, 100000))
     filters = {"process_key": forloeb or None, "element_id": opgave or None}
@@ -59,7 +64,7 @@ def inbox(request: Request, session: SessionDep, fane: str = "enhed", forloeb: s
                             **tab_filters(fane), **filters)
     pages = max(1, -(-counts[fane] // PAGE_SIZE))
 
-    def link(**change) -> str:
+    def link(**change: object) -> str:
         params = {"fane": fane, "forloeb": forloeb, "opgave": opgave, "side": side, **change}
         return "/?" + urlencode({k: v for k, v in params.items() if v not in ("", None)})
 
@@ -72,7 +77,7 @@ def inbox(request: Request, session: SessionDep, fane: str = "enhed", forloeb: s
     }, user=user)
 
 
-def _lead_view(session, user) -> dict:
+def _lead_view(session: Session, user: UserView) -> dict:
     """Per unit the team lead leads: open tasks per person (members with none included) and who to assign to."""
     result = {}
     for unit in sorted(user.units):

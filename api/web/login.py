@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from engine import auth_sessions
+from engine.accounts import UserView
 from engine.login_throttle import LoginLocked, login
 
 from ..deps import SessionDep
@@ -21,7 +23,7 @@ router = APIRouter()
 
 
 @router.get("/login")
-def login_form(request: Request, session: SessionDep, next: str = "/"):
+def login_form(request: Request, session: SessionDep, next: str = "/") -> Response:
     if web_session(request).username:
         try:
             current_user(request, session)  # a live session goes on; an ended one gets the form
@@ -32,7 +34,7 @@ def login_form(request: Request, session: SessionDep, next: str = "/"):
 
 
 @router.post("/login")
-async def login_submit(request: Request):
+async def login_submit(request: Request) -> Response:
     form = await request.form()
     check_csrf(request, form)
     username = str(form.get("username") or "")[:100]
@@ -51,7 +53,7 @@ async def login_submit(request: Request):
     return redirect(request, target, flash=f"Du er logget ind som {user.username}.")
 
 
-def _login(request: Request, username: str, password: str):
+def _login(request: Request, username: str, password: str) -> tuple[UserView | None, str | None]:
     previous = web_session(request).session_id
     with request.app.state.session_factory() as session:
         try:
@@ -67,7 +69,7 @@ def _login(request: Request, username: str, password: str):
 
 
 @router.post("/logout")
-async def logout(request: Request):
+async def logout(request: Request) -> Response:
     form = await request.form()
     check_csrf(request, form)
     await run_in_threadpool(_logout, request, web_session(request).session_id)

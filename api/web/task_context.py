@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
 from engine import access, bundles
 from engine.accounts import UserView
 from engine.cases import get_case
 from engine.errors import EngineError, Forbidden, Invalid, TooLarge, UnsupportedType
 from engine.forms import Form
 from engine.models import HumanTask
+from engine.settings import Settings
 from engine.statuses import OPEN_TASK_STATES
 from engine.views import case_view
 
@@ -24,12 +28,12 @@ from .formdata import PREFIX, danish
 ENGLISH_TAIL = re.compile(r"\s*\([^()]*\)$")
 
 
-def task_form(session, settings, row: HumanTask) -> Form | None:
+def task_form(session: Session, settings: Settings, row: HumanTask) -> Form | None:
     """The form as the case's version has it (editing the file on disk does not reach running cases)."""
     return bundles.task_form(session, row, forms_dir=settings.forms_dir)
 
 
-def build(session, user: UserView, row: HumanTask, settings) -> dict:
+def build(session: Session, user: UserView, row: HumanTask, settings: Settings) -> dict:
     case = get_case(session, row.case_id, user, action="task_view")
     view = case_view(session, case)
     try:
@@ -67,10 +71,12 @@ def permissions(user: UserView, row: HumanTask) -> dict[str, bool]:
     }
 
 
-def store_uploads(session, user, row, form: Form | None, posted, data: dict, settings):
+def store_uploads(session: Session, user: UserView, row: HumanTask, form: Form | None, posted: FormData, data: dict,
+                  settings: Settings) -> tuple[dict[str, str], int | None, list[str]]:
     """Store each chosen file and put its value in `data`; returns (errors per field, status, stored fields)."""
     errors: dict[str, str] = {}
-    status, stored = None, []
+    status: int | None = None
+    stored: list[str] = []  # the fields whose file was stored
     if form is None:
         return errors, status, stored
     for fld in form.fields:

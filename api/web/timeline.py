@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -15,7 +16,7 @@ from engine import audit
 from engine.bundles import version_form
 from engine.errors import Invalid
 from engine.forms import Form
-from engine.models import Case, ProcessDefinition
+from engine.models import AuditEvent, Case, ProcessDefinition
 
 from . import queries
 
@@ -41,7 +42,7 @@ class Step:
     kind: str = ""
 
 
-def build(session: Session, case: Case, forms_dir) -> list[Step]:
+def build(session: Session, case: Case, forms_dir: Path) -> list[Step]:
     events = [e for e in audit.events(session, case.id) if _shown(e)]
     rows = queries.task_names(session, {e.task_id for e in events if e.task_id})
     forms: dict[str, Form | None] = {}
@@ -51,7 +52,7 @@ def build(session: Session, case: Case, forms_dir) -> list[Step]:
         row = rows.get(event.task_id) if event.task_id else None
         form_key = row.form_key if row else None
         if event.type == "case_started":
-            form_key = session.get(ProcessDefinition, case.definition_id).start_form_key
+            form_key = session.get_one(ProcessDefinition, case.definition_id).start_form_key
         form = _form(session, case, forms, forms_dir, form_key)
         title = TITLES.get(event.type, event.type)
         if event.type == "element_passed" and details.get("kind") == "EndEvent":
@@ -70,7 +71,7 @@ def build(session: Session, case: Case, forms_dir) -> list[Step]:
     return steps
 
 
-def _shown(event) -> bool:
+def _shown(event: AuditEvent) -> bool:
     """Steps a caseworker cares about: not bookkeeping, not unnamed gateways or the start event."""
     if event.type in HIDDEN:
         return False
@@ -80,7 +81,8 @@ def _shown(event) -> bool:
     return True
 
 
-def _form(session, case: Case, cache: dict, forms_dir, key: str | None) -> Form | None:
+def _form(session: Session, case: Case, cache: dict[str, Form | None], forms_dir: Path,
+          key: str | None) -> Form | None:
     """The labels of the case's own version's form (a step decided under v1 reads as v1 asked)."""
     if not key:
         return None

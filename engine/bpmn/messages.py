@@ -4,12 +4,16 @@ Pure functions over in-memory workflows; engine.runtime stores the result.
 """
 from __future__ import annotations
 
-from SpiffWorkflow.bpmn import BpmnEvent
+from collections.abc import Iterator
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.specs.base import TaskSpec
+from SpiffWorkflow.task import Task
 
 
-def message_payload(workflow, event) -> dict:
+def message_payload(workflow: BpmnWorkflow, event: BpmnEvent) -> dict:
     """What a thrown message carries: the thrower's data, or only the fields its `payload` property names.
 
     A message goes to another unit's case (SOF, Ydelsesservice), so a process
@@ -30,13 +34,13 @@ def payload_fields(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-def _all_task_specs(workflow):
+def _all_task_specs(workflow: BpmnWorkflow) -> Iterator[TaskSpec]:
     yield from workflow.spec.task_specs.values()
     for sub in workflow.subprocess_specs.values():
         yield from sub.task_specs.values()
 
 
-def message_definition(task, name: str) -> MessageEventDefinition | None:
+def message_definition(task: Task, name: str) -> MessageEventDefinition | None:
     """The definition of message `name` a waiting task listens for (one of several after an event gateway)."""
     definition = task.task_spec.event_definition
     if isinstance(definition, MultipleEventDefinition):
@@ -52,5 +56,5 @@ def message_event(definition: MessageEventDefinition, payload: dict) -> BpmnEven
     return BpmnEvent(type(definition)(definition.name), payload=payload)
 
 
-def thrown_messages(workflow) -> list[BpmnEvent]:
+def thrown_messages(workflow: BpmnWorkflow) -> list[BpmnEvent]:
     return [e for e in workflow.get_events() if isinstance(e.event_definition, MessageEventDefinition)]

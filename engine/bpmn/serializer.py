@@ -21,22 +21,27 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import MessageEventDefinition as DefaultMessageEventDefinition
 from SpiffWorkflow.bpmn.serializer.default.event_definition import MessageEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 
 from .. import strict_json
 from ..scripting import ScriptContext
+from .camunda7_specs import VARIANTS
 from .patches import require_applied
 from .script_engine import make_script_engine
 from .service_task import TopicServiceTask
 
 
-def _serializer_config():
-    """Camunda's converters, but the plain message definition (see engine.bpmn.parser) and our service task."""
+def _serializer_config() -> dict:
+    """Camunda's converters, but the plain message definition (see engine.bpmn.parser), our service task, and
+    the Camunda 7 variants of task classes (engine.bpmn.camunda7_specs), each with its base class's converter."""
     config = deepcopy(CAMUNDA_CONFIG)
     config.pop(CamundaMessageEventDefinition, None)
     config[DefaultMessageEventDefinition] = MessageEventDefinitionConverter
     config[TopicServiceTask] = BpmnTaskSpecConverter
+    for variant, base in VARIANTS.items():
+        config[variant] = config[base]
     return config
 
 
@@ -45,7 +50,7 @@ SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_serializer
 STATE_FORMAT = f"spiff-{SERIALIZER.VERSION}/tovholder-1"
 
 
-def spec_to_json(spec, subprocess_specs: dict) -> str:
+def spec_to_json(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> str:
     registry = SERIALIZER.registry
     return json.dumps(
         {

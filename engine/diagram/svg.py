@@ -4,7 +4,8 @@ Pure: BPMN XML in, SVG text out; no database, no files. Deterministic (the
 same input gives the same bytes), so scripts/render_bpmn.py draws the
 checked-in pictures in docs/img with it, and engine/diagram.py draws a case's
 diagram with `marks` (engine/diagram/marks.py): completed elements, the
-current ones and the sequence flows taken, plus a legend. Without marks the
+current ones and the sequence flows taken, plus a legend. The studio draws
+its overlays the same way (engine/diagram/overlays.py). Without marks the
 output is exactly the documentation picture.
 
 Split for size: engine/diagram/text.py (names, text layout), engine/
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from .marks import LEGEND_WIDTH, Marks
+from .marks import LEGEND_WIDTH, Overlay
 from .shapes import Shapes
 from .text import (
     BPMNDI_NS,
@@ -29,6 +30,7 @@ from .text import (
     PLANE_GAP,
     SUBPROCESSES,
     Bounds,
+    Element,
     esc,
     local,
     num,
@@ -38,7 +40,7 @@ from .text import (
 
 
 class Renderer(Shapes):
-    def __init__(self, root, marks: Marks | None = None):
+    def __init__(self, root: Element, marks: Overlay | None = None):
         self.root = root
         self.marks = marks
         self.by_id = {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
@@ -46,7 +48,7 @@ class Renderer(Shapes):
 
     # -- edges ---------------------------------------------------------------
 
-    def edge(self, edge) -> str:
+    def edge(self, edge: Element) -> str:
         el = self.by_id.get(edge.get("bpmnElement"))
         pts = [(float(w.get("x", 0)), float(w.get("y", 0))) for w in edge.findall(f"{{{DI_NS}}}waypoint")]
         if el is None or len(pts) < 2:
@@ -83,7 +85,7 @@ class Renderer(Shapes):
 
     # -- planes --------------------------------------------------------------
 
-    def plane(self, plane) -> tuple[list[str], tuple[float, float, float, float]]:
+    def plane(self, plane: Element) -> tuple[list[str], tuple[float, float, float, float]]:
         shapes = [s for s in plane if local(s) == "BPMNShape"]
         edges = [e for e in plane if local(e) == "BPMNEdge"]
         xs, ys = [], []
@@ -102,6 +104,7 @@ class Renderer(Shapes):
                 xs += [lbb.x, lbb.x + lbb.w]
                 ys += [lbb.y, lbb.y + lbb.h]
             kind = local(el)
+            assert kind is not None  # by_id holds elements only (a str tag), never comments
             if kind == "participant":
                 layers[0].append(self.pool_or_lane(el, b, True))
             elif kind == "lane":
@@ -178,11 +181,11 @@ class Renderer(Shapes):
         return "\n".join([head, defs, background, *blocks, "</svg>"]) + "\n"
 
 
-def parse(raw: bytes):
+def parse(raw: bytes) -> Element:
     """The XML tree, parsed without entities or network access (the file comes from users)."""
     return etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True))
 
 
-def render(raw: bytes, marks: Marks | None = None) -> str:
+def render(raw: bytes, marks: Overlay | None = None) -> str:
     """SVG text of the file's diagram; ValueError if it has no BPMNDI."""
     return Renderer(parse(raw), marks).svg()

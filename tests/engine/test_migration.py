@@ -294,3 +294,73 @@ def test_a_step_that_changes_kind_refuses_the_cases_on_it_not_those_past_it(db, 
     assert refusal["case_id"] == on_it and refusal["reason"] == (
         "'kontakt' is a UserTask but 'kontakt' in the new version is a ScriptTask")
     finish(session, users, past_it)
+
+
+INTAKE = (f.DATA / "intake.bpmn").read_text(encoding="utf-8")
+NO_REMINDER = re.sub(r'\s*<bpmn:flowNodeRef>(visitation_forfalden|paamindelse|paamindelse_slut)</bpmn:flowNodeRef>',
+                     "", re.sub(r'\s*<bpmn:boundaryEvent id="visitation_forfalden".*?<bpmn:endEvent id="paamindelse_slut"'
+                                r' name="Påmindelse håndteret"/>', "", INTAKE, flags=re.S))
+
+
+INTAKE_DATA = {
+    "registrering": {"forsikret": False, "henvendelsesdato": "2026-09-07"},
+    "visitation": {"til_raadighed": True, "kategori": "jobparat", "problemer_ud_over_ledighed": False,
+                   "vurdering": "ok"},
+    "afgoerelse": {"afgoerelse": "bevilget", "begrundelse": "ok"},
+}
+
+
+def do(session, user, element, case_id, when=T0):
+    with clock.at(when):
+        runtime.complete_task(session, task_id=open_tasks(session, case_id)[element].id,
+                              data=INTAKE_DATA[element], user=user, rules=f.RULES)
+        session.commit()
+
+
+def intake_at(session, users, element: str) -> str:
+    with clock.at(T0):
+        case_id = f.start_case(session, "intake", actor=users["jc"]).id
+    do(session, users["jc"], "registrering", case_id)
+    if element == "ansoegning_modtaget":
+        do(session, users["jc"], "visitation", case_id)
+    return case_id
+
+
+def test_a_removed_boundary_timer_moves_the_cases_on_its_task_and_past_it(db, session, users):
+    """The library names a task's boundary split and join after the task; with the boundary event gone the
+    new version has neither, yet the task itself is still there: the cases move, and finish."""
+    assert "visitation_forfalden" not in NO_REMINDER and 'id="visitation"' in NO_REMINDER
+    f.deploy_data(session, "intake.bpmn")
+    on_it, past_it = intake_at(session, users, "visitation"), intake_at(session, users, "ansoegning_modtaget")
+    deploy_v2(session, NO_REMINDER, "intake.bpmn")
+    result = migrate(db, "intake")
+    assert result.refused == [] and sorted(result.migrated) == sorted([on_it, past_it])
+    session.expire_all()
+    assert not waits(session, on_it)  # the reminder timer is gone with its event
+    with clock.at(LATER + timedelta(days=30)):  # long past the old week: no reminder comes
+        assert runtime.fire_timers(session, case_id=on_it, rules=f.RULES) == 0
+        session.commit()
+    assert set(open_tasks(session, on_it)) == {"visitation"}
+    do(session, users["jc"], "visitation", on_it, LATER)
+    for case_id in (on_it, past_it):
+        with clock.at(LATER):
+            runtime.correlate_message(session, name="ansoegning_modtaget", correlation_key=case_id, data={},
+                                      user=users["system"], rules=f.RULES)
+            session.commit()
+        do(session, users["ys"], "afgoerelse", case_id, LATER)
+        session.expire_all()
+        assert session.get(Case, case_id).status == "completed"
+
+
+def test_a_removed_boundary_timer_that_fired_keeps_its_case_refused_naming_the_event(db, session, users):
+    f.deploy_data(session, "intake.bpmn")
+    reminded = intake_at(session, users, "visitation")
+    with clock.at(T0 + timedelta(days=8)):
+        assert runtime.fire_timers(session, case_id=reminded, rules=f.RULES) == 1
+        session.commit()
+    assert set(open_tasks(session, reminded)) == {"visitation", "paamindelse"}
+    deploy_v2(session, NO_REMINDER, "intake.bpmn")
+    result = migrate(db, "intake")
+    [refusal] = result.refused
+    assert refusal["case_id"] == reminded and "'visitation_forfalden'" in refusal["reason"]
+    assert "'visitation'," not in refusal["reason"]  # the step that stays is not blamed
