@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 from engine.settings import Settings
 from tovholder.cli import build_parser
 
+pytestmark = pytest.mark.database_free  # runs in the SQLite half only (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"

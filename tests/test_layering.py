@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.database_free  # runs in the SQLite half only (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 RULES = {

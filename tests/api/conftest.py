@@ -30,7 +30,7 @@ def api(live):
         if username is not None:
             token = f.token(live, username)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        client = httpx.Client(base_url=f"{live}/api", headers=headers, timeout=30,
+        client = httpx.Client(base_url=f"{live}/api", headers=headers, timeout=30, verify=f.TLS,
                               event_hooks={"response": [assert_no_cpr]})
         clients.append(client)
         return client
@@ -41,13 +41,12 @@ def api(live):
 
 
 @pytest.fixture
-def staff(session):
+def staff(seed):
     """Units and one user of each kind (see tests/factories.py), nothing deployed."""
-    return f.standard_users(session)
+    return seed()
 
 
 @pytest.fixture
-def users(staff, session):
+def users(seed):
     """Units, users, and the intake and parallel test processes deployed (version 1 each)."""
-    f.deploy_data(session, "intake.bpmn", "parallel.bpmn")
-    return staff
+    return seed("intake.bpmn", "parallel.bpmn")

@@ -17,7 +17,8 @@ from .helpers import assert_error
 
 
 def _token(live: str, username: str, password: str = f.PASSWORD) -> httpx.Response:
-    return httpx.post(f"{live}/api/auth/token", data={"username": username, "password": password})
+    return httpx.post(f"{live}/api/auth/token", data={"username": username, "password": password},
+                      verify=f.TLS)
 
 
 def test_an_admin_revokes_every_token_of_a_user(live, api, users, session):

@@ -22,11 +22,9 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
-def web_users(session, live):
+def web_users(seed, live):
     """Units, one user of each kind, and the web_intake journey deployed; the live server uses this database."""
-    users = f.standard_users(session)
-    f.deploy_data(session, "web_intake.bpmn")
-    return users
+    return seed("web_intake.bpmn")
 
 
 def csrf_of(html: str) -> str:
@@ -37,7 +35,7 @@ def csrf_of(html: str) -> str:
 
 def web_client(base_url: str, username: str | None = None, password: str = f.PASSWORD) -> httpx.Client:
     """An httpx client with a web session (cookies), logged in as `username` if given."""
-    client = httpx.Client(base_url=base_url, timeout=30, follow_redirects=False)
+    client = httpx.Client(base_url=base_url, timeout=30, follow_redirects=False, verify=f.TLS)
     if username:
         page = client.get("/login")
         r = client.post("/login", data={"username": username, "password": password, "csrf_token": csrf_of(page.text),

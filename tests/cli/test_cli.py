@@ -1,18 +1,17 @@
-"""The installed `tovholder` command, run as a subprocess against the test's database.
+"""The `tovholder` command against the test's database, in this process or as the installed console script.
 
-Each test drives the real console script with a clean environment (no
-TOVHOLDER_* or DATABASE_URL inherited from the developer's shell) and a
-working directory of its own, so no `.env` file is read. Bad input must end in
-a non-zero exit and exactly one line on stderr; `deploy` adds detail lines
-after its first line by design.
+Each test drives the command with a clean environment (no TOVHOLDER_* or
+DATABASE_URL inherited from the developer's shell) and a working directory of
+its own, so no `.env` file is read. Most calls run `tovholder.cli.main` in this
+process (tests/cli_runner.py says what it gives a call, and why; `serve` and
+`worker` fail the test there if they would start); `real=True` runs the real
+console script as a subprocess. Bad input must end in a non-zero exit and exactly one line on
+stderr; `deploy` adds detail lines after its first line by design.
 """
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,8 @@ from sqlalchemy import inspect, select, text
 from engine import accounts, catalog
 from engine.db import make_db_engine
 from engine.models import ProcessDefinition, User
-from tests import factories
+from tests import cli_runner, factories
+from tests.cli_runner import Result
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -29,22 +29,6 @@ SECRET = "cli-test-secret-key-0123456789abcdef0123456789"
 DEMO_UNITS = {"jobcenter", "ydelsesservice", "sof", "virksomhedsservice", "rehabiliteringsteam"}
 DEMO_PASSWORD = "tovholder-demo"
 JOURNEYS = {"demo_forloeb", "kontanthjaelp", "virksomhedsplacering", "sof_vurdering", "sygedagpenge"}
-
-
-def _command() -> list[str]:
-    script = Path(sys.executable).parent / "tovholder"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "tovholder"]
-
-
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def err_lines(self) -> list[str]:
-        return [line for line in self.stderr.splitlines() if line.strip()]
 
 
 def assert_one_line_error(result: Result, *needles: str) -> str:
@@ -68,13 +52,12 @@ def cli(db, tmp_path):
     workdir = tmp_path / "cwd"
     workdir.mkdir()
 
-    def run(*args: str, stdin: str | None = None, env: dict | None = None, unset: tuple = ()) -> Result:
+    def run(*args: str, stdin: str | None = None, env: dict | None = None, unset: tuple = (),
+            real: bool = False) -> Result:
         environ = {**base, **(env or {})}
         for name in unset:
             environ.pop(name, None)
-        done = subprocess.run([*_command(), *args], input=stdin if stdin is not None else "", capture_output=True,
-                              text=True, cwd=workdir, env=environ, timeout=60)
-        return Result(done.returncode, done.stdout, done.stderr)
+        return cli_runner.run(args, env=environ, cwd=workdir, stdin=stdin or "", real=real)
 
     return run
 
@@ -104,8 +87,8 @@ def _printed_versions(stdout: str) -> dict[str, int]:
 
 def test_db_upgrade_creates_the_schema_and_is_idempotent(cli, tmp_path):
     url = f"sqlite:///{tmp_path / 'fresh' / 'tovholder.db'}"
-    for _ in range(2):
-        result = cli("db", "upgrade", env={"DATABASE_URL": url})
+    for real in (True, False):  # the console script on a new database, as after a fresh clone; then again
+        result = cli("db", "upgrade", env={"DATABASE_URL": url}, real=real)
         assert result.returncode == 0, result.stderr
     engine = make_db_engine(url)
     try:
@@ -164,7 +147,7 @@ def test_users_add_with_password_on_stdin(cli, db):
     _add_units(db)
     password = "en-lang-adgangskode"
     result = cli("users", "add", "anna", "--role", "caseworker", "--unit", "jobcenter", "--unit", "sof",
-                 "--password-stdin", stdin=password + "\n")
+                 "--password-stdin", stdin=password + "\n", real=True)  # real stdin, hashed at the real cost
     assert result.returncode == 0, result.stderr
     assert "anna" in result.stdout and password not in result.stdout + result.stderr
     with db.session() as s:
@@ -231,7 +214,7 @@ def with_units(db):
 
 
 def test_deploy_a_file_prints_key_and_version(cli, db, with_units):
-    result = cli("deploy", str(DATA / "intake.bpmn"))
+    result = cli("deploy", str(DATA / "intake.bpmn"), real=True)
     assert result.returncode == 0, result.stderr
     assert _printed_versions(result.stdout) == {"intake": 1}
     again = cli("deploy", str(DATA / "intake.bpmn"))
@@ -302,7 +285,7 @@ def test_worker_once_runs_and_exits(cli, db, with_units):
     with db.session() as s:
         factories.deploy_data(s, "intake.bpmn")
         factories.start_case(s, "intake")
-    result = cli("worker", "--once")
+    result = cli("worker", "--once", real=True)
     assert result.returncode == 0, result.stderr
     assert factories.CPR not in result.stderr + result.stdout
 
@@ -340,8 +323,9 @@ def test_demo_sets_up_units_users_and_processes_idempotently(cli, db):
 
 @pytest.mark.parametrize("command", [("serve", "--port", "0"), ("worker",), ("worker", "--once")])
 def test_serve_and_worker_refuse_to_start_without_a_secret_key(cli, command):
-    # Without the refusal `serve` and `worker` would run until the timeout.
-    result = cli(*command, unset=("TOVHOLDER_SECRET_KEY", "TOVHOLDER_DEMO"))
+    # Without the refusal the real `worker` would run until the timeout; in the test process
+    # `serve` and `worker` fail the test where they would start.
+    result = cli(*command, unset=("TOVHOLDER_SECRET_KEY", "TOVHOLDER_DEMO"), real=command == ("worker",))
     assert_one_line_error(result, "TOVHOLDER_SECRET_KEY")
 
 
@@ -367,7 +351,7 @@ def test_an_invalid_database_url_is_refused(cli, command, url):
 
 
 def test_an_unreachable_database_is_one_line(cli):
-    result = cli("units", "list", env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/tovholder"})
+    result = cli("units", "list", env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/tovholder"}, real=True)
     assert_one_line_error(result, "database")
 
 
@@ -385,7 +369,7 @@ def test_bad_usage_is_one_line(cli, args):
 
 
 def test_help_works(cli):
-    result = cli("--help")
+    result = cli("--help", real=True)
     assert result.returncode == 0
     for command in ("db", "units", "users", "deploy", "serve", "worker", "demo"):
         assert command in result.stdout

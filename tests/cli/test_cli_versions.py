@@ -1,7 +1,8 @@
-"""`tovholder deploy` with forms, `tovholder versions KEY` and `tovholder diff KEY A B`, as subprocesses.
+"""`tovholder deploy` with forms, `tovholder versions KEY` and `tovholder diff KEY A B`.
 
 The fixtures are tests/cli/test_cli.py's: a clean environment, the test's
-database, TOVHOLDER_FORMS_DIR at tests/data/forms.
+database, TOVHOLDER_FORMS_DIR at tests/data/forms; calls run in this process
+(tests/cli_runner.py) but for the one `versions` call run as the real command.
 """
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def test_versions_lists_the_deploy_history(cli, db, with_units, tmp_path):  # no
     changed = (DATA / "intake.bpmn").read_text(encoding="utf-8").replace('name="Afgjort"', 'name="Afgjort 2"')
     (tmp_path / "intake.bpmn").write_text(changed, encoding="utf-8")
     assert cli("deploy", str(tmp_path / "intake.bpmn")).returncode == 0
-    result = cli("versions", "intake")
+    result = cli("versions", "intake", real=True)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split()[:2] == ["version", "deployed"]

@@ -1,6 +1,7 @@
-"""`tovholder migrate`, run as a real subprocess against the test's database (a file on SQLite, or PostgreSQL).
+"""`tovholder migrate` against the test's database (a file on SQLite, or PostgreSQL).
 
-The crash test kills the command with SIGKILL in the middle of a batch: every case is then
+Most calls run in this process (tests/cli_runner.py); the crash test runs the real command as a
+subprocess and kills it with SIGKILL in the middle of a batch: every case is then
 either fully migrated or exactly as it was, and running the command again moves the rest.
 """
 from __future__ import annotations
@@ -19,9 +20,10 @@ from engine import catalog, clock, runtime
 from engine.models import AuditEvent, Case, HumanTask, MigrationRun
 from tests import factories as f
 from tests.case_rows import case_rows
+from tests.cli_runner import command
 from tovholder.migrate_cmd import ProgressBar
 
-from .test_cli import _command, assert_one_line_error, cli  # noqa: F401 - the fixture
+from .test_cli import assert_one_line_error, cli  # noqa: F401 - the fixture
 
 INTAKE = (f.DATA / "intake.bpmn").read_text(encoding="utf-8")
 RENAMED = INTAKE.replace('"visitation"', '"visitering"').replace(">visitation<", ">visitering<")
@@ -30,10 +32,8 @@ CRASH_CASES = 60
 
 
 @pytest.fixture
-def users(session):
-    users = f.standard_users(session)
-    f.deploy_data(session, "intake.bpmn")
-    return users
+def users(seed):
+    return seed("intake.bpmn")
 
 
 def at_visitation(session, users, n: int) -> list[str]:
@@ -130,7 +130,7 @@ def test_a_batch_killed_half_way_leaves_each_case_migrated_or_untouched(cli, db,
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOVHOLDER_") and k != "DATABASE_URL"}
     env.update(DATABASE_URL=db.url, TOVHOLDER_SECRET_KEY="cli-test-secret-key-0123456789abcdef0123456789",
                TOVHOLDER_FORMS_DIR=str(f.FORMS))
-    child = subprocess.Popen([*_command(), "migrate", "intake", "--from", "1", "--to", "2",
+    child = subprocess.Popen([*command(), "migrate", "intake", "--from", "1", "--to", "2",
                               "--map", "visitation=visitering"], cwd=tmp_path, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120

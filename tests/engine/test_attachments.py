@@ -40,9 +40,8 @@ def odt_bytes() -> bytes:
 
 
 @pytest.fixture
-def case(session):
-    users = f.standard_users(session)
-    f.deploy_data(session, "intake.bpmn")
+def case(seed, session):
+    users = seed("intake.bpmn")
     return users, f.start_case(session, "intake", actor=users["jc"])
 
 

@@ -19,6 +19,8 @@ from engine.bpmn import patches
 from engine.bpmn.parser import TovholderParser
 from tests.factories import DATA
 
+pytestmark = pytest.mark.database_free  # runs in the SQLite half only (tests/conftest.py)
+
 
 def test_a_loop_can_run_past_the_libraries_1000_level_task_tree_limit():
     """Unpatched, the 501st pass of a user-task/gateway loop is READY but invisible: the case stalls."""

@@ -43,8 +43,8 @@ def io(*parameters: tuple[str, str, str]) -> str:
 
 
 @pytest.fixture
-def staff(session):
-    return f.standard_users(session)
+def staff(seed):
+    return seed()
 
 
 def deploy(session, *files):

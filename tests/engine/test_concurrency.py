@@ -17,10 +17,8 @@ from tests import factories as f
 
 
 @pytest.fixture
-def users(session):
-    users = f.standard_users(session)
-    f.deploy_data(session, "parallel.bpmn", "intake.bpmn")
-    return users
+def users(seed):
+    return seed("parallel.bpmn", "intake.bpmn")
 
 
 def run_in_threads(db, *actions):

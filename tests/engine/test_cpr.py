@@ -5,6 +5,8 @@ import pytest
 
 from engine import cpr
 
+pytestmark = pytest.mark.database_free  # runs in the SQLite half only (tests/conftest.py)
+
 
 @pytest.mark.parametrize("value,digits", [("010190-1234", "0101901234"), ("0101901234", "0101901234"),
                                           (" 290200-4001 ", "2902004001"), ("290296-1234", "2902961234")])

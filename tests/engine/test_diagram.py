@@ -47,8 +47,8 @@ def open_task(session, case_id, element_id) -> str:
 
 
 @pytest.fixture
-def intake_case(session, tmp_path):
-    users = f.standard_users(session)
+def intake_case(seed, session, tmp_path):
+    users = seed()
     deploy_laid_out(session, tmp_path, "intake.bpmn")
     case = f.start_case(session, "intake", actor=users["jc"])
     runtime.complete_task(session, task_id=open_task(session, case.id, "registrering"), data=REGISTRERING,

@@ -15,8 +15,8 @@ VISITATION = {"til_raadighed": True, "kategori": "jobparat", "problemer_ud_over_
 
 
 @pytest.fixture
-def staff(session):
-    return f.standard_users(session)
+def staff(seed):
+    return seed()
 
 
 def deploy(session, name, xml: str):

@@ -21,9 +21,8 @@ CHANGED = INTAKE.replace('name="Visitation og rådighedsvurdering"', 'name="Visi
 
 
 @pytest.fixture
-def deployed(session):
-    f.standard_users(session)
-    f.deploy_data(session, "intake.bpmn")
+def deployed(seed):
+    seed("intake.bpmn")
 
 
 def save(session, xml=CHANGED, revision=None, actor="owner", forms=None):

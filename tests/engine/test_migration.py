@@ -33,8 +33,8 @@ LATER = datetime(2026, 9, 10, 10, tzinfo=timezone.utc)  # Thursday: version 2 is
 
 
 @pytest.fixture
-def users(session):
-    users = f.standard_users(session) | {"vs": f.add_user(session, "vs", "caseworker", ["virksomhedsservice"])}
+def users(seed, session):
+    users = seed() | {"vs": f.add_user(session, "vs", "caseworker", ["virksomhedsservice"])}
     f.deploy_data(session, "semantics/structure.bpmn")
     return users
 

@@ -25,8 +25,8 @@ PLACEMENT = (f.DATA / "placement.bpmn").read_text(encoding="utf-8")
 
 
 @pytest.fixture
-def users(session):
-    users = f.standard_users(session) | {"vs": f.add_user(session, "vs", "caseworker", ["virksomhedsservice"])}
+def users(seed, session):
+    users = seed() | {"vs": f.add_user(session, "vs", "caseworker", ["virksomhedsservice"])}
     f.deploy_data(session, "placement.bpmn", "caller.bpmn")
     return users
 

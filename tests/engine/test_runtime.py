@@ -22,10 +22,8 @@ VISITATION = {"til_raadighed": True, "kategori": "jobparat", "problemer_ud_over_
 
 
 @pytest.fixture
-def users(session):
-    users = f.standard_users(session)
-    f.deploy_data(session, "intake.bpmn", "parallel.bpmn")
-    return users
+def users(seed):
+    return seed("intake.bpmn", "parallel.bpmn")
 
 
 def open_tasks(session, case_id):

@@ -61,8 +61,8 @@ def condition_process(key: str, condition: str) -> bytes:
 
 
 @pytest.fixture
-def users(session):
-    return f.standard_users(session)
+def users(seed):
+    return seed()
 
 
 def deploy(session, name: str, xml: bytes, rules=f.RULES) -> None:

@@ -24,8 +24,8 @@ MONDAY_BEFORE_EASTER = datetime(2026, 3, 30, 8, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def users(session):
-    return f.standard_users(session) | {
+def users(seed, session):
+    return seed() | {
         "vs": f.add_user(session, "vs", "caseworker", ["virksomhedsservice"]),
         "sof": f.add_user(session, "sofie", "caseworker", ["sof"]),
     }

@@ -15,9 +15,8 @@ START = datetime(2026, 9, 7, 8, tzinfo=timezone.utc)  # a Monday
 
 
 @pytest.fixture
-def reminder(db, session):
-    users = f.standard_users(session)
-    f.deploy_data(session, "semantics/audience.bpmn")
+def reminder(db, seed, session):
+    users = seed("semantics/audience.bpmn")
     with clock.at(START):
         case = f.start_case(session, "audience", actor=users["jc"])
     fire_due_timers(db.session_factory, rules=f.RULES, now=START + timedelta(days=2, hours=1))

@@ -25,8 +25,8 @@ REGISTRERING = {"forsikret": False, "henvendelsesdato": "2026-11-23"}
 
 
 @pytest.fixture
-def staff(session):
-    return f.standard_users(session)
+def staff(seed):
+    return seed()
 
 
 @pytest.fixture

@@ -40,8 +40,9 @@ def danish_day(moment) -> date:
 
 
 @pytest.fixture
-def users(session):
-    return f.standard_users(session) | {
+def users(seed, session):
+    """The standard users and some more, with the journey's processes deployed (as they are in processes/)."""
+    return seed(*PROCESSES, rules=RULES) | {
         "vs": f.add_user(session, "vs", "caseworker", ["virksomhedsservice"]),
         "sof": f.add_user(session, "sofie", "caseworker", ["sof"]),
         "yslead": f.add_user(session, "yslead", "teamlead", ["ydelsesservice"]),
@@ -52,9 +53,8 @@ def users(session):
 class Journey:
     """One citizen's kontanthjælp case, worked the way the units would."""
 
-    def __init__(self, db, session, users):
+    def __init__(self, db, session, users):  # `users` (the fixture) has deployed PROCESSES
         self.db, self.session, self.users = db, session, users
-        f.deploy_files(session, *PROCESSES, rules=RULES)
         self.case_id: str | None = None
 
     def start(self, when: datetime, **data) -> Case:

@@ -29,8 +29,8 @@ MAPPING = dict(RENAMED)
 
 
 @pytest.fixture
-def users(session):
-    return f.standard_users(session) | {
+def users(seed, session):
+    return seed(*PROCESSES, rules=RULES) | {
         "vs": f.add_user(session, "vs", "caseworker", ["virksomhedsservice"]),
         "sof": f.add_user(session, "sofie", "caseworker", ["sof"]),
     }

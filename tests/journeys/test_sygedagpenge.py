@@ -21,12 +21,13 @@ from workers.timers import fire_due_timers
 ROOT = f.ROOT
 RULES = CaseRules(forms_dir=ROOT / "forms", deadlines_file=ROOT / "config" / "deadlines.toml")
 CPR = "0101901234"
+SYGEDAGPENGE = ROOT / "processes" / "sygedagpenge"
 CVR = "12345678"
 
 
 @pytest.fixture
-def users(session):
-    return f.standard_users(session) | {
+def users(seed, session):
+    return seed(SYGEDAGPENGE, rules=RULES) | {
         "yslead": f.add_user(session, "yslead", "teamlead", ["ydelsesservice"]),
         "sof": f.add_user(session, "sofie", "caseworker", ["sof"]),
         "rehab": f.add_user(session, "rehab", "caseworker", ["rehabiliteringsteam"]),
@@ -34,8 +35,8 @@ def users(session):
 
 
 @pytest.fixture
-def deployed(session, users):
-    return f.deploy_files(session, ROOT / "processes" / "sygedagpenge", rules=RULES)
+def deployed(seed):
+    seed(SYGEDAGPENGE, rules=RULES)  # with the users: what `users` seeds, or nothing more when it has
 
 
 def at(day: date, hour: int = 9) -> datetime:

@@ -28,8 +28,8 @@ MINUTE = timedelta(minutes=1)
 
 
 @pytest.fixture
-def users(session):
-    users = f.standard_users(session)
+def users(seed, session):
+    users = seed()
     accounts.set_email(session, "jc", "jc@kommune.example")
     accounts.set_email(session, "jclead", "jclead@kommune.example")  # jc2 has no address: gets no mail
     session.commit()

@@ -24,8 +24,8 @@ LETTER_DATA = {"borger_email": "borger@example.dk", "brev_tekst": "Din sag 01019
 
 
 @pytest.fixture
-def users(session):
-    users = f.standard_users(session)
+def users(seed, session):
+    users = seed()
     f.deploy_files(session, DATA / "brev.bpmn")
     return users
 

@@ -25,8 +25,8 @@ POLICY = RetryPolicy(max_attempts=3, backoff_seconds=60)
 
 
 @pytest.fixture
-def users(session):
-    users = f.standard_users(session)
+def users(seed, session):
+    users = seed()
     deploy(session)
     return users
 
