@@ -18,6 +18,7 @@ from .bpmn.workflow_tasks import (
     element_id,
     element_name,
     event_subprocess_starts,
+    gateway_path_names,
     gateway_paths,
     is_human,
     passed_event_type,
@@ -32,7 +33,8 @@ from .models import Case, HumanTask, Wait
 from .statuses import OPEN_TASK_STATES, CaseStatus, TaskStatus
 
 
-def sync_human_tasks(session: Session, case: Case, workflow, *, actor: str | None, rules: CaseRules) -> None:
+def sync_human_tasks(session: Session, case: Case, workflow, *, actor: str | None, rules: CaseRules,
+                     cause: str | None = None) -> None:
     ready = {str(t.id): t for t in tasks_in(workflow, READY) if is_human(t)}
     rows = {r.id: r for r in session.scalars(
         select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status.in_(OPEN_TASK_STATES)))}
@@ -40,7 +42,8 @@ def sync_human_tasks(session: Session, case: Case, workflow, *, actor: str | Non
         if task_id not in ready:
             row.status = TaskStatus.CANCELLED
             row.completed_at = clock.now()
-            audit.record(session, case, "task_cancelled", actor=actor, element_id=row.element_id, task_id=row.id)
+            audit.record(session, case, "task_cancelled", actor=actor, cause=cause, element_id=row.element_id,
+                         task_id=row.id)
     for task_id, task in ready.items():
         if task_id in rows or session.get(HumanTask, task_id) is not None:
             continue
@@ -55,20 +58,22 @@ def sync_human_tasks(session: Session, case: Case, workflow, *, actor: str | Non
             audience=extensions.get("audience") or None,
         )
         if rule_text:
-            row.due_at = _due(session, case, task, row, rule_text, rules, actor)
+            row.due_at = _due(session, case, task, row, rule_text, rules, actor, cause)
         session.add(row)
-        audit.record(session, case, "task_created", actor=actor, element_id=row.element_id, task_id=task_id,
+        audit.record(session, case, "task_created", actor=actor, cause=cause, element_id=row.element_id,
+                     task_id=task_id,
                      details={"name": row.name, "unit": row.unit, "due_at": row.due_at, "deadline": rule_text,
                               **({"audience": row.audience} if row.audience else {})})
 
 
-def _due(session, case, task, row, rule_text, rules: CaseRules, actor) -> datetime | None:
+def _due(session, case, task, row, rule_text, rules: CaseRules, actor, cause) -> datetime | None:
     """The task's due time; a rule that cannot be applied is recorded, never silently dropped."""
     try:
         rule = parse_rule(rule_text, rules.named_deadlines())
         return clock.as_utc(due_at(rule, task.data, clock.now(), rules.calendar))
     except DeadlineError as exc:
-        audit.record(session, case, "deadline_error", actor=actor, element_id=row.element_id, task_id=row.id,
+        audit.record(session, case, "deadline_error", actor=actor, cause=cause, element_id=row.element_id,
+                     task_id=row.id,
                      details={"deadline": rule_text, "message": str(exc)})
         return None
 
@@ -91,12 +96,12 @@ def sync_waits(session: Session, case: Case, workflow) -> None:
     for spec, subprocess in event_subprocess_starts(workflow):
         session.add(Wait(case_id=case.id, spiff_task_id=str(workflow.task_tree.id), element_id=spec.bpmn_id,
                          name=getattr(spec, "bpmn_name", None), kind="message", message=spec.event_definition.name,
-                         unit=subprocess.lane))
+                         unit=spec.lane or subprocess.lane))
 
 
 def record_path(session: Session, case: Case, workflow, before: set, *, actor: str | None,
-                skip: frozenset | set = frozenset()) -> None:
-    """One audit event per BPMN element the run passed (gateways with the path they took)."""
+                skip: frozenset | set = frozenset(), cause: str | None = None) -> None:
+    """One audit event per BPMN element the run passed (gateways with the path they took, in words too)."""
     passed = [t for t in tasks_in(workflow, COMPLETED) if t.id not in before and t.id not in skip]
     passed.sort(key=lambda t: t.last_state_change)
     for task in passed:
@@ -106,4 +111,5 @@ def record_path(session: Session, case: Case, workflow, before: set, *, actor: s
         details = {"name": getattr(task.task_spec, "bpmn_name", None), "kind": type(task.task_spec).__name__}
         if type_ == "gateway_taken":
             details["taken"] = gateway_paths(task)
-        audit.record(session, case, type_, actor=actor, element_id=element_id(task), details=details)
+            details["taken_names"] = gateway_path_names(task)
+        audit.record(session, case, type_, actor=actor, cause=cause, element_id=element_id(task), details=details)

@@ -1,8 +1,9 @@
 """The staff web UI: server-rendered pages (Jinja2) on the same app and engine calls as /api.
 
-One module per page group: login, inbox, task_page, case_pages. Every change
+One module per page group: login, inbox, task_page, case_pages, outside_page
+(a unit registering a step from outside). Every change
 goes through the same engine functions as the JSON API (engine.runtime for
-completion, engine.tasks for claim/release/assign); the routes commit.
+completion and messages, engine.tasks for claim/release/assign); the routes commit.
 """
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 def install(app: FastAPI) -> None:
     """Mount /static, add the page routes, and send a visitor without a session to /login."""
-    from . import case_pages, inbox, login, task_page
+    from . import case_pages, inbox, login, outside_page, task_page
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    for module in (login, inbox, task_page, case_pages):
+    for module in (login, inbox, task_page, case_pages, outside_page):
         app.include_router(module.router, include_in_schema=False)
 
     @app.exception_handler(LoginRequired)

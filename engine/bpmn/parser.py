@@ -14,18 +14,23 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.event_parsers import (
     BoundaryEventParser,
     EndEventParser,
+    EventBasedGatewayParser,
     IntermediateCatchEventParser,
     IntermediateThrowEventParser,
     StartEventParser,
 )
-from SpiffWorkflow.bpmn.parser.task_parsers import SubprocessParser
+from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser, GatewayParser, SubprocessParser
 from SpiffWorkflow.bpmn.specs.defaults import (
     BoundaryEvent,
     CallActivity,
     EndEvent,
+    EventBasedGateway,
     EventSubprocess,
+    ExclusiveGateway,
+    InclusiveGateway,
     IntermediateCatchEvent,
     IntermediateThrowEvent,
+    ParallelGateway,
     StartEvent,
 )
 from SpiffWorkflow.camunda.parser.CamundaParser import NSMAP, CamundaParser
@@ -38,10 +43,39 @@ CAMUNDA_NS = NSMAP["camunda"]
 
 BPMN_NS = NSMAP["bpmn"]
 
+# Kept in a spec's extensions (which the spec serializer stores) beside the `camunda:properties`:
+# the form a message or start event names (the library reads `camunda:formKey` on user tasks only),
+# so a message from outside is checked against it; and the names of a gateway's outgoing flows by
+# target element (the library keeps no flow names), so the case history can say which way it went.
+EVENT_FORM_KEY = "tovholder:form_key"
+FLOW_NAMES = "tovholder:flow_names"
+
+
+def _event_extensions(self, node=None):
+    extensions = CamundaTaskParser.parse_extensions(self, node)
+    form_key = self.node.get(f"{{{CAMUNDA_NS}}}formKey")
+    if form_key:
+        extensions[EVENT_FORM_KEY] = form_key
+    return extensions
+
+
+def _gateway_extensions(self, node=None):
+    extensions = CamundaTaskParser.parse_extensions(self, node)
+    names = {flow.get("targetRef"): flow.get("name").strip()
+             for flow in self.process_parser.get_outgoing_sequence_flows(self.bpmn_id)
+             if (flow.get("name") or "").strip() and flow.get("targetRef")}
+    if names:
+        extensions[FLOW_NAMES] = names
+    return extensions
+
 
 def _with_camunda_properties(parser_class):
-    """The plain BPMN event parser, but reading `camunda:properties` into `task_spec.extensions`."""
-    return type(parser_class.__name__, (parser_class,), {"parse_extensions": CamundaTaskParser.parse_extensions})
+    """The plain BPMN event parser, but reading `camunda:properties` (and the form key) into `extensions`."""
+    return type(parser_class.__name__, (parser_class,), {"parse_extensions": _event_extensions})
+
+
+def _with_flow_names(parser_class):
+    return type(parser_class.__name__, (parser_class,), {"parse_extensions": _gateway_extensions})
 
 
 class _SubprocessParser(CamundaSubWorkflowParser):
@@ -87,6 +121,10 @@ class TovholderParser(CamundaParser):
                                              IntermediateThrowEvent),
         full_tag("boundaryEvent"): (_with_camunda_properties(BoundaryEventParser), BoundaryEvent),
         full_tag("serviceTask"): (TopicServiceTaskParser, TopicServiceTask),  # waits for its topic's worker
+        full_tag("exclusiveGateway"): (_with_flow_names(ConditionalGatewayParser), ExclusiveGateway),
+        full_tag("inclusiveGateway"): (_with_flow_names(ConditionalGatewayParser), InclusiveGateway),
+        full_tag("parallelGateway"): (_with_flow_names(GatewayParser), ParallelGateway),
+        full_tag("eventBasedGateway"): (_with_flow_names(EventBasedGatewayParser), EventBasedGateway),
     }
 
 
