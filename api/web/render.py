@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from engine import clock
 
 from .session import finish, set_flash, web_session
+from .timeline import who
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LOCAL = ZoneInfo("Europe/Copenhagen")
@@ -77,7 +78,7 @@ def filstoerrelse(size: int) -> str:
 
 
 templates.env.filters.update(filstoerrelse=filstoerrelse, dato=dato, tidspunkt=tidspunkt,
-                             kort=lambda ident: (ident or "")[:8])
+                             kort=lambda ident: (ident or "")[:8], hvem=who)
 templates.env.globals.update(is_overdue=is_overdue, is_soon=is_soon,
                              render_form_template=render_form_template)
 
