@@ -14,19 +14,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from .access import UNIT_MEMBERS
 from .accounts import UserView
 from .bpmn.catches import EVENT_START
 from .errors import Forbidden, NotFound
-from .message_forms import catch_for, catch_form
+from .message_forms import catch_for, catch_form, version_index
 from .models import Case, Wait
 from .statuses import CaseStatus, WaitKind
-
-SCAN_LIMIT = 500  # waits looked at for one inbox page; older ones show on the next
-
 
 @dataclass(frozen=True)
 class OutsideStep:
@@ -82,20 +79,33 @@ def inbox_steps(session: Session, user: UserView, *, limit: int = 25) -> list[Ou
     """Cases of the user's units stopped at a step from outside, oldest case first."""
     if user.role not in UNIT_MEMBERS + ("admin",):
         return []
+    offered = _offered(session)
+    if offered is None:
+        return []
     query = (select(Wait, Case).join(Case, Case.id == Wait.case_id)
-             .where(Wait.kind == WaitKind.MESSAGE, Case.status == CaseStatus.RUNNING))
+             .where(Wait.kind == WaitKind.MESSAGE, Case.status == CaseStatus.RUNNING, offered))
     if user.role != "admin":
         if not user.units:
             return []
         query = query.where(Wait.unit.in_(user.units))
-    found = []
-    for wait, case in session.execute(query.order_by(Case.created_at, Case.id, Wait.element_id).limit(SCAN_LIMIT)):
-        step = _step(session, case, wait)
-        if step is not None and not step.any_time:
-            found.append(step)
-            if len(found) >= limit:
-                break
-    return found
+    rows = session.execute(query.order_by(Case.created_at, Case.id, Wait.element_id).limit(limit))
+    return [step for wait, case in rows if (step := _step(session, case, wait)) is not None]
+
+
+def _offered(session: Session):
+    """SQL: the wait is at a catch of its case's version that names a form and stops the case (not any time).
+
+    Every running kontanthjælp case waits for "Fravær meldt" all along, and a referred one for SOF's
+    answer: filtered in the query, so they never crowd out the steps a unit must register.
+    """
+    definitions = session.scalars(select(Case.definition_id).where(Case.status == CaseStatus.RUNNING).distinct())
+    conditions = []
+    for definition_id in definitions:
+        ids = sorted({c.element_id for c in version_index(session, definition_id).catches
+                      if c.form_key and c.kind != EVENT_START})
+        if ids:
+            conditions.append(and_(Case.definition_id == definition_id, Wait.element_id.in_(ids)))
+    return or_(*conditions) if conditions else None
 
 
 def step_form(session: Session, step: OutsideStep, *, forms_dir):
