@@ -8,11 +8,12 @@ step under test through the pages, as a caseworker would.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from engine import accounts, clock, escalations
 from engine.models import AuditEvent, Case, Wait
 from tests import factories as f
 from tests.journeys.test_kontanthjaelp import RULES, Journey, at
@@ -209,3 +210,22 @@ def test_in_a_browser_ydelsesservice_registers_the_paper_application_and_sof_rea
     handed = sof.get_by_role("region", name="Overdraget til opgaven").inner_text()
     assert "Jobcenter · Visitation og rådighedsvurdering" in handed and "bolig, misbrug" in handed
     assert "Sats" not in handed
+
+
+def test_reminders_and_escalations_read_in_danish_in_the_case_history(journey, web, session):
+    j = journey
+    accounts.set_email(session, "jc", "jc@kommune.example")
+    accounts.set_email(session, "jclead", "jclead@kommune.example")
+    session.commit()
+    j.start(at(date(2026, 9, 7)), henvendelsesdato="2026-09-07", forsikret=False)
+    task = j.task("tilmelding")
+    for now in (clock.as_utc(task.due_at) + timedelta(minutes=1), clock.as_utc(task.due_at) + timedelta(days=10)):
+        escalations.handle_task(session, task_id=task.id, now=now, rules=RULES, default_grace="P2D working")
+        session.commit()
+    assert {e.type for e in j.events()} >= {"reminder_sent", "escalated"}
+    page = text_of(web("jc").get(f"/sager/{j.case_id}").text)
+    assert "Påmindelse sendt: Tilmelding som arbejdssøgende" in page
+    assert "Sendt til teamlederen: Tilmelding som arbejdssøgende" in page
+    assert "Systemet (fristovervågning)" in page
+    for raw in RAW_KEYS + ("system:deadlines",):
+        assert raw not in page, raw
