@@ -25,6 +25,7 @@ from .message_forms import catch_for, catch_form, version_index
 from .models import Case, Wait
 from .statuses import CaseStatus, WaitKind
 
+
 @dataclass(frozen=True)
 class OutsideStep:
     case_id: str
