@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 8000
 SMTP_PORT ?= 8025
 
-.PHONY: install run test lint test-sqlite test-postgres bench clean diagrams
+.PHONY: install studio run test lint test-sqlite test-postgres bench clean diagrams
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -14,9 +14,25 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+# The studio's modeler (bpmn-js, from the npm registry at the versions package-lock.json pins),
+# bundled by esbuild into api/static/studio/ (git-ignored). Without npm the rest installs, and
+# the studio's page says that its modeler is not built.
+STUDIO_STAMP := api/static/studio/BUILT
+STUDIO_SOURCES := package.json package-lock.json studio/build.mjs $(wildcard studio/src/*.* studio/src/*/*.*)
 
-run: $(STAMP)
+$(STUDIO_STAMP): $(STUDIO_SOURCES)
+	@if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1; then \
+		echo "== studio modeler: npm ci and esbuild =="; \
+		npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && node studio/build.mjs; \
+	else \
+		echo "== SKIPPED the studio modeler: npm not found (install Node.js 20+ and npm, then make install); /studio/<key>/edit says it is not built =="; \
+	fi
+
+studio: $(STUDIO_STAMP)
+
+install: $(STAMP) $(STUDIO_STAMP)
+
+run: $(STAMP) $(STUDIO_STAMP)
 	TOVHOLDER_DEMO=1 $(BIN)/tovholder demo
 	@echo "Serving http://127.0.0.1:$(PORT) (API docs at /docs); the worker runs beside it, and the"
 	@echo "reminder and escalation e-mails it sends are printed here by a local SMTP sink on 127.0.0.1:$(SMTP_PORT)."
@@ -32,7 +48,7 @@ run: $(STAMP)
 PYTEST_WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
-test: lint
+test: $(STUDIO_STAMP) lint
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 lint: $(STAMP)
@@ -59,7 +75,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules api/static/studio
 
 # Lays out every processes/**/*.bpmn whose diagram is incomplete (only the
 # BPMNDI part is written; the process XML stays as it is; a diagram arranged

@@ -2,9 +2,15 @@
 
 The session dependency never commits (a commit after `yield` would run after
 the response is sent); routes call `session.commit()` themselves.
+
+The current user is the bearer token's. Under /api/studio/ alone, a request
+without a token may instead carry the web session cookie: the studio's modeler
+page calls that API from the browser. Such a request that changes anything
+must also send the session's CSRF token in `X-CSRF-Token` (403 without it).
 """
 from __future__ import annotations
 
+import hmac
 from typing import Annotated, Iterator
 
 from fastapi import Depends, Request
@@ -14,11 +20,12 @@ from sqlalchemy.orm import Session
 from engine.accounts import UserView
 from engine.auth_sessions import check_session
 from engine.case_rules import CaseRules, rules_from_settings
-from engine.errors import ProcessError, Unauthorized
+from engine.errors import Forbidden, ProcessError, Unauthorized
 from engine.runtime import record_failure
 from engine.settings import Settings
 
 from .security import read_token
+from .web.session import web_session
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
@@ -34,9 +41,9 @@ def get_session(request: Request) -> Iterator[Session]:
     except ProcessError as exc:
         # The failed run is rolled back; the failure itself is audited on the case, in its own commit.
         session.rollback()
-        if getattr(exc, "case_id", None):
+        if exc.case_id:
             try:
-                record_failure(session, case_id=exc.case_id, error=exc, actor=getattr(exc, "actor", None))
+                record_failure(session, case_id=exc.case_id, error=exc, actor=exc.actor)
                 session.commit()
             except Exception:  # noqa: BLE001 - the original error is what the caller must see
                 session.rollback()
@@ -57,8 +64,29 @@ def get_rules(settings: SettingsDep) -> CaseRules:
 RulesDep = Annotated[CaseRules, Depends(get_rules)]
 
 
+COOKIE_PATHS = ("/api/studio/",)  # JSON the browser's own pages call with the web session
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _cookie_user(request: Request, session: Session) -> UserView | None:
+    """The web session's user, for a browser page's call; None without a live session."""
+    current = web_session(request)
+    if not current.username:
+        return None
+    user = check_session(session, current.session_id, current.username, kind="web")
+    if user is not None and request.method not in SAFE_METHODS:
+        sent = request.headers.get("x-csrf-token") or ""
+        if not hmac.compare_digest(sent.encode(), current.csrf.encode()):
+            raise Forbidden("a request with the web session cookie must send the page's CSRF token in X-CSRF-Token")
+    return user
+
+
 def current_user(request: Request, session: SessionDep, settings: SettingsDep,
                  token: Annotated[str | None, Depends(oauth2)]) -> UserView:
+    if not token and request.url.path.startswith(COOKIE_PATHS):
+        user = _cookie_user(request, session)
+        if user is not None:
+            return user
     if not token:
         raise Unauthorized("not authenticated: send Authorization: Bearer <token> (POST /api/auth/token)")
     claims = read_token(token, key=settings.signing_key())

@@ -16,11 +16,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from engine import logs
 from engine.bpmn import patches as bpmn_patches
 from engine.db import make_db_engine, make_session_factory
-from engine.errors import EngineError
+from engine.errors import EngineError, TooManyRequests
 from engine.settings import Settings
 
 from . import docs, web
-from .limits import StreamedBodyLimit
+from .limits import BodyLimit
 from .responses import document_errors
 from .routes import (
     attachments,
@@ -34,6 +34,7 @@ from .routes import (
     messages,
     metrics,
     migrations,
+    studio,
     tasks,
     users,
     versions,
@@ -59,15 +60,13 @@ def create_app(settings: Settings, *, db_engine=None) -> FastAPI:
     app.include_router(versions.router, prefix="/api")  # deploy history, where cases stand, diffs
     app.include_router(users.router, prefix="/api")  # admins: end sessions, disable users
     app.include_router(migrations.router, prefix="/api")  # running cases to another version
+    app.include_router(studio.router, prefix="/api")  # process owners' drafts, checks and publishing
     app.include_router(metrics.router)  # GET /metrics (Prometheus), beside /api
     web.install(app)  # the staff web UI (pages, /static)
     docs.install(app)  # /docs with Swagger UI's files from an installed package, not a CDN
     _install_error_handlers(app)
     _describe_errors(app)
-    # chunked bodies (no Content-Length); added first so that it sits inside body_limit and
-    # its 413 is raised straight into the route's body parsing
-    app.add_middleware(StreamedBodyLimit)
-    _install_body_limit(app, settings.max_request_bytes, settings.max_upload_bytes)
+    app.add_middleware(BodyLimit)  # declared and chunked bodies over the limits, before a route reads them
     return app
 
 
@@ -89,7 +88,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         if wants_html(request):  # outside /api: a page in the web UI's look
             return html_error(request, exc.status, exc.detail)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        if getattr(exc, "retry_after", None):  # 429: a locked login name says when to try again
+        if isinstance(exc, TooManyRequests) and exc.retry_after:  # 429: a locked login name says when to try again
             headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
 
@@ -119,19 +118,3 @@ def _install_error_handlers(app: FastAPI) -> None:
         if wants_html(request):
             return html_error(request, exc.status_code, None)
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-
-
-def _install_body_limit(app: FastAPI, json_limit: int, upload_limit: int) -> None:
-    """Refuse oversized bodies by their declared length before reading them."""
-
-    @app.middleware("http")
-    async def body_limit(request: Request, call_next):
-        length = request.headers.get("content-length")
-        multipart = request.headers.get("content-type", "").startswith("multipart/")
-        limit = upload_limit * 10 if multipart else json_limit
-        if length is not None:
-            if not length.isdigit():
-                return JSONResponse({"detail": "invalid Content-Length"}, status_code=400)
-            if int(length) > limit:
-                return JSONResponse({"detail": f"request body larger than {limit} bytes"}, status_code=413)
-        return await call_next(request)

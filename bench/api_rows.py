@@ -7,6 +7,8 @@ started through the engine beforehand; each case has one open user task, and
 completing it with again=false finishes the case. Only the POST
 /api/tasks/{id}/complete calls are timed: first one client after another
 (latency), then CLIENTS clients at once (throughput under contention).
+Before the server starts, as many completions run in-process through
+engine.runtime.complete_task with a commit each (rows b0 and b5: the floor).
 """
 from __future__ import annotations
 
@@ -25,10 +27,10 @@ import httpx
 import psycopg
 from sqlalchemy import text
 
-from engine import migrate
+from engine import migrate, runtime
 from engine.db import make_db_engine, make_session_factory
 
-from .common import FORMS, LOOP_KEY, PASSWORD, ROOT, USERNAME, Row, open_task_ids, prepare_database, start_case
+from .common import FORMS, LOOP_KEY, PASSWORD, ROOT, RULES, USERNAME, Row, open_task_ids, prepare_database, start_case
 
 PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_SCHEMA = "tovholder_bench"
@@ -199,10 +201,27 @@ def _status_note(statuses: Counter, server: Server) -> str:
     return f"FAILED: {codes}" + (f" ({summary})" if summary else "")
 
 
-def measure(label: str, keys: tuple[str, str], url: str, workdir: Path) -> list[Row]:
+def _in_process(factory, user, task_ids: list[str]) -> tuple[list[float], float]:
+    """The floor under an HTTP completion: the same completion through the engine, a session and commit each."""
+    timings: list[float] = []
+    t0 = time.perf_counter()
+    for task_id in task_ids:
+        started = time.perf_counter()
+        with factory() as session:
+            runtime.complete_task(session, task_id=task_id, data={"again": False, "note": "bench"}, user=user,
+                                  rules=RULES)
+            session.commit()
+        timings.append(time.perf_counter() - started)
+    return timings, time.perf_counter() - t0
+
+
+def measure(label: str, keys: tuple[str, str, str], url: str, workdir: Path) -> list[Row]:
     db_engine, factory, user = prepare_database(url)
-    task_ids = _start_cases(factory, user, WARMUP + SEQUENTIAL + CONCURRENT)
+    task_ids = _start_cases(factory, user, 2 * WARMUP + 2 * SEQUENTIAL + CONCURRENT)
+    _in_process(factory, user, task_ids[:WARMUP])
+    floor, floor_wall = _in_process(factory, user, task_ids[WARMUP:WARMUP + SEQUENTIAL])
     db_engine.dispose()
+    task_ids = task_ids[WARMUP + SEQUENTIAL:]
     warm, seq, conc = task_ids[:WARMUP], task_ids[WARMUP:WARMUP + SEQUENTIAL], task_ids[WARMUP + SEQUENTIAL:]
     server = Server(url, workdir)
     try:
@@ -213,9 +232,13 @@ def measure(label: str, keys: tuple[str, str], url: str, workdir: Path) -> list[
         s_note, c_note = _status_note(s_status, server), _status_note(c_status, server)
     finally:
         server.stop()
+    floor_rate, http_rate = len(floor) / floor_wall, len(s_timings) / s_wall
     return [
+        Row(keys[2], f"in-process complete + commit, {label} (the floor)", floor, wall=floor_wall,
+            note="engine step, projections, audit, state save, one commit; no HTTP"),
         Row(keys[0], f"HTTP complete, {label}, 1 client", s_timings, wall=s_wall,
-            note=s_note or "one case per task, again=false ends it"),
+            note=s_note or f"one case per task, again=false ends it; {http_rate / floor_rate:.0%} of "
+                           f"{keys[2]}'s rate"),
         Row(keys[1], f"HTTP complete, {label}, {CLIENTS} clients", c_timings, wall=c_wall,
             note=c_note or "different cases, so no case lock conflicts"),
     ]
@@ -225,12 +248,13 @@ def run() -> list[Row]:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="tovholder-bench-") as tmp:
         workdir = Path(tmp)
-        rows += measure("SQLite", ("b1", "b2"), f"sqlite:///{workdir / 'bench.db'}", workdir)
+        rows += measure("SQLite", ("b1", "b2", "b0"), f"sqlite:///{workdir / 'bench.db'}", workdir)
         problem = postgres_problem()
         if problem:
-            rows += [Row("b3", "HTTP complete, PostgreSQL, 1 client", skipped=f"skipped: {problem}"),
+            rows += [Row("b5", "in-process complete + commit, PostgreSQL (the floor)", skipped=f"skipped: {problem}"),
+                     Row("b3", "HTTP complete, PostgreSQL, 1 client", skipped=f"skipped: {problem}"),
                      Row("b4", f"HTTP complete, PostgreSQL, {CLIENTS} clients", skipped=f"skipped: {problem}")]
         else:
             reset_pg_schema()
-            rows += measure("PostgreSQL", ("b3", "b4"), PG_URL, workdir)
+            rows += measure("PostgreSQL", ("b3", "b4", "b5"), PG_URL, workdir)
     return rows

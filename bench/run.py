@@ -1,7 +1,8 @@
 """`make bench`: measure everything in one run and print one table; rewrite docs/performance.md's results.
 
 Rows a: SpiffWorkflow alone, in-process (bench.library).
-Rows b: task completions through the HTTP API on SQLite and PostgreSQL (bench.api_rows).
+Rows b: task completions through the HTTP API on SQLite and PostgreSQL, and the same completion in-process
+(b0, b5: the floor under them) (bench.api_rows).
 Rows c, d: the cost of one completion as a case grows to 10, 100 and 1,000 completed tasks (bench.growth).
 Rows e: the worker: timer lag for 10,000 timers with 1 and 3 workers, idle CPU (bench.worker_rows).
 Row f: running cases migrated to a new version, a batch of 10,000 on PostgreSQL (bench.migration_rows).

@@ -1,11 +1,11 @@
-"""Rows (f): what running an expression or script costs in the server process versus in a worker process.
+"""Rows (g): what running an expression or script costs in the server process versus in a worker process.
 
-Everything goes through engine.script_engine.SandboxEnvironment, the object
-SpiffWorkflow calls, with task data shaped like a kontanthjælp case (30
-fields). In-process means `scripting.evaluate`/`scripting.execute` (what every
+Everything goes through engine.script_dispatch.ScriptDispatch, what
+SpiffWorkflow's script environment (engine.bpmn.script_engine) calls, with
+task data shaped like a kontanthjælp case (30 fields). In-process means `scripting.evaluate`/`scripting.execute` (what every
 expression and script cost before the worker processes, and what a cheap
 expression still costs); pooled means the same request through a warm worker
-process: encode, pipe, decode, run, and back. f7 is a worker's cold start:
+process: encode, pipe, decode, run, and back. g7 is a worker's cold start:
 spawn, imports, first answer. Runnable alone: `python -m bench.script_rows`
 prints its table and writes nothing.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 
 from engine import scripting
-from engine.script_engine import SandboxEnvironment, _named
+from engine.script_dispatch import ScriptDispatch, _named
 from engine.script_pool import ScriptPool, get_pool
 from engine.scripting import ScriptContext
 
@@ -49,7 +49,7 @@ def _cold_starts(n: int) -> list[float]:
     timings = []
     for _ in range(n):
         pool = ScriptPool()  # a pool of its own, so its first request starts a process
-        env = SandboxEnvironment(ScriptContext())
+        env = ScriptDispatch(ScriptContext())
         body = pool.codec.encode({"op": "eval", "src": "1", "data": {}, "ext": {}, "ctx": env.ctx.as_dict(),
                                   "now": "2026-11-23T08:00:00+00:00", "cpu": 2.0, "mem": 256 * scripting.MIB})
         started = time.perf_counter()
@@ -61,11 +61,11 @@ def _cold_starts(n: int) -> list[float]:
 
 def run() -> list[Row]:
     ctx = ScriptContext()
-    env = SandboxEnvironment(ctx)
+    env = ScriptDispatch(ctx)
     data, big = task_data(), task_data(extra_kib=100)
 
     def pooled(expression: str, context: dict):  # what env.evaluate does for an expression that is not cheap
-        return env._remote("eval", expression, _named(expression, "eval", context), None)
+        return env.remote("eval", expression, _named(expression, "eval", context), None)
 
     assert scripting.is_cheap(CONDITION)
     local_eval = _time(lambda: env.evaluate(CONDITION, data), N)
@@ -76,18 +76,18 @@ def run() -> list[Row]:
     named_big = _time(lambda: pooled(BIG_CONDITION, big), N_SLOW)
     get_pool()  # the shared pool stays for the rest of the run; the cold starts use their own
     return [
-        Row("f1", "condition in-process (cheap: stays in the server)", local_eval,
+        Row("g1", "condition in-process (cheap: stays in the server)", local_eval,
             note=f"`{CONDITION}`, 30 fields of task data; p50 {median(local_eval) * 1e6:.1f} µs"),
-        Row("f2", "the same condition in a warm worker process", pooled_eval,
-            note=f"{median(pooled_eval) / median(local_eval):.0f}x f1: the round trip, not the expression"),
-        Row("f3", "script in-process (before: no limits)", local_exec, note="two assignments, 30 fields"),
-        Row("f4", "the same script in a warm worker process (now)", pooled_exec,
-            note=f"{median(pooled_exec) / median(local_exec):.0f}x f3"),
-        Row("f5", "f2 with 100 KiB more task data it does not name", unnamed_big,
-            note=f"{median(unnamed_big) / median(pooled_eval):.1f}x f2: only named fields travel"),
-        Row("f6", "a condition naming that 100 KiB field, in a worker", named_big,
-            note=f"{median(named_big) / median(pooled_eval):.1f}x f2: the field is sent each time"),
-        Row("f7", "a worker's cold start: spawn, imports, first answer", _cold_starts(5),
+        Row("g2", "the same condition in a warm worker process", pooled_eval,
+            note=f"{median(pooled_eval) / median(local_eval):.0f}x g1: the round trip, not the expression"),
+        Row("g3", "script in-process (before: no limits)", local_exec, note="two assignments, 30 fields"),
+        Row("g4", "the same script in a warm worker process (now)", pooled_exec,
+            note=f"{median(pooled_exec) / median(local_exec):.0f}x g3"),
+        Row("g5", "g2 with 100 KiB more task data it does not name", unnamed_big,
+            note=f"{median(unnamed_big) / median(pooled_eval):.1f}x g2: only named fields travel"),
+        Row("g6", "a condition naming that 100 KiB field, in a worker", named_big,
+            note=f"{median(named_big) / median(pooled_eval):.1f}x g2: the field is sent each time"),
+        Row("g7", "a worker's cold start: spawn, imports, first answer", _cold_starts(5),
             note="once per server process, and after a kill"),
     ]
 

@@ -6,6 +6,7 @@ commits. `UserView` is what the rest of the engine sees of a user.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -78,7 +79,7 @@ def set_email(session: Session, username: str, email: str | None) -> None:
     session.flush()
 
 
-def add_user(session: Session, username: str, *, role: str, password: str, units: list[str] = (),
+def add_user(session: Session, username: str, *, role: str, password: str, units: Sequence[str] = (),
              email: str | None = None) -> UserView:
     email = clean_email(email)
     if not _USERNAME.match(username or ""):

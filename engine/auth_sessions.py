@@ -22,7 +22,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from . import clock
@@ -104,5 +104,6 @@ def _end_all(session: Session, user_id: str, by: str, now: datetime) -> int:
                                                        AuthSession.ended_at.is_(None),
                                                        AuthSession.expires_at > now)
                              .values(ended_at=now, ended_by=by[:100]).execution_options(synchronize_session=False))
+    assert isinstance(result, CursorResult)  # what an UPDATE statement gives; Session.execute is typed as Result
     session.flush()
     return result.rowcount or 0

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import bundles, clock
+from .bpmn import camunda7
 from .bpmn.parser import TovholderParser
 from .bpmn.serializer import spec_to_json
 from .case_rules import CaseRules
@@ -56,23 +57,60 @@ class Deployed:
         return {"key": self.key, "version": self.version, "name": self.name, "hash": self.hash, "new": self.new}
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A deployment that passed every check, ready to store: each executable process with its compiled parts."""
+
+    processes: list[tuple[SourceFile, object]]
+    compiled: list[tuple[str, list[FormFile]]]  # (spec JSON, the forms of its bundle), per process
+
+    def compiled_for(self, key: str) -> tuple[SourceFile, str, list[FormFile]] | None:
+        for (src, process), (spec_json, forms) in zip(self.processes, self.compiled, strict=True):
+            if process.get("id") == key:
+                return src, spec_json, forms
+        return None
+
+
 def deploy(session: Session, files: list[tuple[str, bytes]], *, rules: CaseRules,
-           actor: str | None = None, form_folders: list[Path] = ()) -> list[Deployed]:
+           actor: str | None = None, form_folders: list[Path] = (),
+           base_forms: dict[str, FormFile] | None = None) -> list[Deployed]:
     """Deploy diagrams (.bpmn/.dmn) with the forms (.json/.html) sent along; see module doc.
 
     `form_folders` are folders given to `tovholder deploy`: forms found there
-    come before TOVHOLDER_FORMS_DIR's (engine.form_sources).
+    come before TOVHOLDER_FORMS_DIR's (engine.form_sources). `base_forms` are
+    the forms of the version a studio draft replaces: they come right after
+    the upload, so publishing a draft keeps the forms its version has.
+    """
+    return store(session, prepare(session, files, rules=rules, form_folders=form_folders, base_forms=base_forms),
+                 actor=actor)
+
+
+def store(session: Session, prepared: Prepared, *, actor: str | None = None) -> list[Deployed]:
+    """Store what `prepare` checked and compiled, in the caller's transaction: each process as a version."""
+    return [_store(session, src, process, *parts, actor)
+            for (src, process), parts in zip(prepared.processes, prepared.compiled, strict=True)]
+
+
+def prepare(session: Session, files: list[tuple[str, bytes]], *, rules: CaseRules,
+            form_folders: list[Path] = (), base_forms: dict[str, FormFile] | None = None) -> Prepared:
+    """Every check of a deployment, and the compiled specs, without storing anything (InvalidDefinition).
+
+    `deploy` stores what this returns; the studio runs it alone to check a draft
+    with exactly the checks its publication will meet. It only reads.
     """
     problems: list[dict] = []
     if not files:
         raise InvalidDefinition("nothing to deploy", [problem(None, None, None, "no files were given")])
     diagrams = [(name, raw) for name, raw in files if not is_form_file(name)]
     forms = FormSources(uploaded_forms([(n, r) for n, r in files if is_form_file(n)], problems),
-                        [Path(f) for f in form_folders], Path(rules.forms_dir))
+                        [Path(f) for f in form_folders], Path(rules.forms_dir), base=dict(base_forms or {}))
     if not diagrams:
         problems.append(problem(None, None, None, "no .bpmn or .dmn file was given: forms are deployed "
                                                   "together with the diagrams that name them"))
     sources = [s for s in (parse_xml(name, raw, problems) for name, raw in diagrams) if s is not None]
+    for src in sources:
+        if not src.is_dmn:
+            _add_generated_forms(src, forms, problems)
     unit_keys = set(session.scalars(select(Unit.key)))
     processes: list[tuple[SourceFile, object]] = []
     for src in sources:
@@ -101,7 +139,17 @@ def deploy(session: Session, files: list[tuple[str, bytes]], *, rules: CaseRules
                                 f"form '{unused.key}' is named by no task or event of the deployed processes"))
     if problems:
         raise InvalidDefinition("the deployment was refused", problems)
-    return [_store(session, src, process, *parts, actor) for (src, process), parts in zip(processes, compiled, strict=False)]
+    return Prepared(processes, compiled)
+
+
+def _add_generated_forms(src: SourceFile, forms: FormSources, problems: list) -> None:
+    """The forms a Camunda 7 diagram describes in camunda:formData go into the version like uploaded ones."""
+    for key, (text, node) in camunda7.generated_forms(src.root).items():
+        if key in forms.uploaded:
+            problems.append(problem(src.name, node.get("id"), node.sourceline,
+                                    f"form '{key}' is both generated from camunda:formData and uploaded"))
+            continue
+        forms.uploaded[key] = FormFile(key, text, None, f"{src.name} (camunda:formData of {node.get('id')})")
 
 
 def _add_sources(parser, sources, processes, session, problems) -> dict[str, ProcessDefinition]:

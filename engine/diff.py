@@ -33,20 +33,11 @@ from .bpmn.parser import CAMUNDA_NS
 from .bpmn.serializer import SERIALIZER
 from .catalog import get_definition
 from .errors import Invalid
+from .form_sources import FormFile
 from .forms import Form
 from .models import ProcessDefinition
 from .versions import case_positions
 
-BPMN_TYPES = {
-    "UserTask": "userTask", "ManualTask": "manualTask", "NoneTask": "task", "ScriptTask": "scriptTask",
-    "ServiceTask": "serviceTask", "TopicServiceTask": "serviceTask", "BusinessRuleTask": "businessRuleTask",
-    "CallActivity": "callActivity", "SubWorkflowTask": "subProcess", "EventSubprocess": "subProcess",
-    "TransactionSubprocess": "transaction", "ExclusiveGateway": "exclusiveGateway",
-    "InclusiveGateway": "inclusiveGateway", "ParallelGateway": "parallelGateway",
-    "EventBasedGateway": "eventBasedGateway", "StartEvent": "startEvent", "EndEvent": "endEvent",
-    "IntermediateCatchEvent": "intermediateCatchEvent", "IntermediateThrowEvent": "intermediateThrowEvent",
-    "BoundaryEvent": "boundaryEvent", "SendTask": "sendTask", "ReceiveTask": "receiveTask",
-}
 _FORM_KEY = f"{{{CAMUNDA_NS}}}formKey"
 
 
@@ -81,8 +72,8 @@ class Affected:
 @dataclass(frozen=True)
 class VersionDiff:
     key: str
-    from_version: int
-    to_version: int
+    from_version: int | None  # None: no version yet (a new journey's draft)
+    to_version: int | None  # None: a draft, not stored
     added: list[Element]
     removed: list[Element]
     changed: list[ChangedElement]
@@ -92,6 +83,8 @@ class VersionDiff:
     forms_removed: list[str]
     affected: list[Affected]
     suggested_mapping: dict[str, str] = field(default_factory=dict)
+    # every case counted in `affected`, each once (a case in two parallel branches stands on two elements)
+    affected_case_ids: frozenset[str] = frozenset()
 
     def as_dict(self) -> dict:
         return {
@@ -106,7 +99,7 @@ class VersionDiff:
 class _Bundle:
     """One stored version, ready to compare: its specs by process id, its element forms, its forms."""
 
-    def __init__(self, session, row: ProcessDefinition):
+    def __init__(self, session, row: ProcessDefinition, files: dict[str, FormFile] | None = None):
         self.row = row
         stored = json.loads(row.spec_json)
         registry = SERIALIZER.registry
@@ -114,7 +107,7 @@ class _Bundle:
         self.specs.update({name: registry.restore(sub) for name, sub in stored["subprocess_specs"].items()})
         self.elements = {pid: _elements(spec) for pid, spec in self.specs.items()}
         self.dicts = {id(s): registry.convert(s) for els in self.elements.values() for s in els.values()}
-        self.files = bundles.form_files(session, row.id)
+        self.files = files if files is not None else bundles.form_files(session, row.id)
         self.element_forms = _element_forms(row.bpmn_xml, self)
 
     def dict_of(self, spec) -> dict:
@@ -183,7 +176,8 @@ def _successors(spec, seen=None) -> list[str]:
 
 def _element(pid: str, element_id: str, data: dict) -> Element:
     typename = data.get("typename", "")
-    return Element(element_id, data.get("bpmn_name") or element_id, BPMN_TYPES.get(typename, typename), pid)
+    tag = diff_words.BPMN_TYPES.get(diff_words.spec_type(typename), typename)
+    return Element(element_id, data.get("bpmn_name") or element_id, tag, pid)
 
 
 def _changed_keys(spec_diff: SpecDiff, old_spec, new_spec, old: dict, new: dict) -> list[str]:
@@ -220,7 +214,29 @@ def _compare_forms(a: _Bundle, b: _Bundle) -> dict[str, dict]:
 
 def diff_versions(session, key: str, a: int, b: int) -> VersionDiff:
     """Diff of version `a` (from) to version `b` (to) of process `key`; NotFound for an unknown version."""
-    old, new = _Bundle(session, get_definition(session, key, a)), _Bundle(session, get_definition(session, key, b))
+    return _diff(session, key, _Bundle(session, get_definition(session, key, a)),
+                 _Bundle(session, get_definition(session, key, b)))
+
+
+def diff_candidate(session, key: str, a: int, candidate: ProcessDefinition, forms: dict[str, FormFile]) -> VersionDiff:
+    """Diff of stored version `a` to a version not stored (a studio draft compiled by engine.catalog.prepare).
+
+    `candidate` is a ProcessDefinition row that is never added to the session:
+    its `bpmn_xml` and `spec_json` are what the draft would deploy, `version` None.
+    """
+    return _diff(session, key, _Bundle(session, get_definition(session, key, a)), _Bundle(session, candidate, forms))
+
+
+def first_version_diff(session, key: str, candidate: ProcessDefinition, forms: dict[str, FormFile]) -> VersionDiff:
+    """A new journey's first version (a studio draft of a key not deployed): every element is added."""
+    new = _Bundle(session, candidate, forms)
+    added = sorted((_element(pid, i, new.dict_of(s)) for pid, els in new.elements.items() for i, s in els.items()),
+                   key=lambda e: (e.process != key, e.process, e.element_id))
+    return VersionDiff(key=key, from_version=None, to_version=None, added=added, removed=[], changed=[],
+                       forms_changed=[], form_changes=[], forms_added=sorted(new.files), forms_removed=[], affected=[])
+
+
+def _diff(session, key: str, old: _Bundle, new: _Bundle) -> VersionDiff:
     form_changes = _compare_forms(old, new)
     added, removed, changed, mapping = [], [], [], {}
     for pid in sorted(set(old.elements) | set(new.elements), key=lambda p: (p != key, p)):
@@ -246,21 +262,24 @@ def diff_versions(session, key: str, a: int, b: int) -> VersionDiff:
     def order(e):  # the main process first, then called processes; by id within each
         return (e.process != key, e.process, e.element_id)
     added, removed, changed = sorted(added, key=order), sorted(removed, key=order), sorted(changed, key=order)
+    affected = _affected(session, old, removed, changed)
     return VersionDiff(
         key=key, from_version=old.row.version, to_version=new.row.version, added=added, removed=removed,
         changed=changed, forms_changed=sorted(form_changes), form_changes=list(form_changes.values()),
         forms_added=sorted(set(new.files) - set(old.files)), forms_removed=sorted(set(old.files) - set(new.files)),
-        affected=_affected(session, old, removed, changed), suggested_mapping=mapping)
+        affected=[Affected(e, len(c)) for e, c in sorted(affected.items())], suggested_mapping=mapping,
+        affected_case_ids=frozenset().union(*affected.values()))
 
 
-def _affected(session, old: _Bundle, removed: list[Element], changed: list[ChangedElement]) -> list[Affected]:
+def _affected(session, old: _Bundle, removed: list[Element], changed: list[ChangedElement]) -> dict[str, set[str]]:
+    """{element id: ids of version A's running cases standing on it}, for removed and changed elements with cases."""
     positions = case_positions(session, old.row.id)
-    result = []
+    result = {}
     for element in [*removed, *changed]:
         spec = old.elements[element.process][element.element_id]
         cases = set(positions.get(element.element_id, ()))
         for inner in old.inside(spec):
             cases |= positions.get(inner, set())
         if cases:
-            result.append(Affected(element.element_id, len(cases)))
-    return sorted(result, key=lambda a: a.element_id)
+            result[element.element_id] = cases
+    return result

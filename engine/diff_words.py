@@ -14,16 +14,42 @@ INTERNAL_SUFFIXES = (".BoundaryEventSplit", ".BoundaryEventJoin", ".EndJoin")
 IGNORED_KEYS = {"inputs", "outputs", "description", "name", "bpmn_id", "lookahead", "typename", "choice",
                 "split_task", "threshold", "file"}
 
-TYPE_WORDS = {
-    "UserTask": "brugeropgave", "ManualTask": "manuel opgave", "NoneTask": "opgave", "ScriptTask": "scriptopgave",
-    "ServiceTask": "serviceopgave", "TopicServiceTask": "serviceopgave", "BusinessRuleTask": "beslutningstabel",
-    "CallActivity": "kaldt proces", "SubWorkflowTask": "delproces", "EventSubprocess": "hændelsesdelproces",
-    "TransactionSubprocess": "transaktion", "ExclusiveGateway": "eksklusiv gateway",
-    "InclusiveGateway": "inklusiv gateway", "ParallelGateway": "parallel gateway",
-    "EventBasedGateway": "hændelsesgateway", "StartEvent": "start", "EndEvent": "slut",
-    "IntermediateCatchEvent": "ventehændelse", "IntermediateThrowEvent": "sendehændelse",
-    "BoundaryEvent": "randhændelse", "SendTask": "sendeopgave", "ReceiveTask": "modtageopgave",
+# The library's task spec classes: the BPMN element they come from, and its Danish name.
+SPEC_TYPES = {
+    "UserTask": ("userTask", "brugeropgave"),
+    "ManualTask": ("manualTask", "manuel opgave"),
+    "NoneTask": ("task", "opgave"),
+    "ScriptTask": ("scriptTask", "scriptopgave"),
+    "ServiceTask": ("serviceTask", "serviceopgave"),
+    "TopicServiceTask": ("serviceTask", "serviceopgave"),
+    "BusinessRuleTask": ("businessRuleTask", "beslutningstabel"),
+    "CallActivity": ("callActivity", "kaldt proces"),
+    "SubWorkflowTask": ("subProcess", "delproces"),
+    "EventSubprocess": ("subProcess", "hændelsesdelproces"),
+    "TransactionSubprocess": ("transaction", "transaktion"),
+    "ExclusiveGateway": ("exclusiveGateway", "eksklusiv gateway"),
+    "InclusiveGateway": ("inclusiveGateway", "inklusiv gateway"),
+    "ParallelGateway": ("parallelGateway", "parallel gateway"),
+    "EventBasedGateway": ("eventBasedGateway", "hændelsesgateway"),
+    "StartEvent": ("startEvent", "start"),
+    "EndEvent": ("endEvent", "slut"),
+    "IntermediateCatchEvent": ("intermediateCatchEvent", "ventehændelse"),
+    "IntermediateThrowEvent": ("intermediateThrowEvent", "sendehændelse"),
+    "BoundaryEvent": ("boundaryEvent", "randhændelse"),
+    "SendTask": ("sendTask", "sendeopgave"),
+    "ReceiveTask": ("receiveTask", "modtageopgave"),
 }
+BPMN_TYPES = {name: tag for name, (tag, _word) in SPEC_TYPES.items()}
+TYPE_WORDS = {name: word for name, (_tag, word) in SPEC_TYPES.items()}
+
+
+def spec_type(typename: str) -> str:
+    """The plain spec type of a Camunda 7 variant (IOUserTask, MappedCallActivity: engine.bpmn.camunda7_specs)."""
+    return typename.removeprefix("IO").removeprefix("Mapped")
+
+
+def type_word(typename) -> str:
+    return TYPE_WORDS.get(spec_type(typename), typename) if isinstance(typename, str) else str(typename)
 
 PROPERTY_WORDS = {
     "deadline": "frist (deadline)", "audience": "modtagere (audience)", "payload": "beskedens indhold (payload)",
@@ -128,8 +154,7 @@ def describe(old: dict, new: dict, keys: list[str]) -> list[str]:
     for key in keys:
         if key in IGNORED_KEYS:
             if key == "typename":
-                words.append(f"type: {TYPE_WORDS.get(old.get(key), old.get(key))} → "
-                             f"{TYPE_WORDS.get(new.get(key), new.get(key))}")
+                words.append(f"type: {type_word(old.get(key))} → {type_word(new.get(key))}")
             continue
         before, after = old.get(key), new.get(key)
         if key == "bpmn_name":

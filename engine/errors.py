@@ -66,9 +66,17 @@ class ProcessError(EngineError):
     """The diagram failed while running (script, expression, gateway with no path).
 
     The case keeps its previous state; the error names element and line.
+    `case_id` and `actor` are set where the run failed, so the edge can audit
+    the failure after rolling the run back (runtime.record_failure).
     """
 
     status = 422
+    detail: dict  # {element, line, message}, and the field for data that cannot be stored
+    case_id: str | None = None
+    actor: str | None = None
+
+    def __init__(self, message: str, detail: dict):
+        super().__init__(message, detail)
 
 
 class UnstorableData(ProcessError):

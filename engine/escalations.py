@@ -46,6 +46,7 @@ def escalate_at(task: HumanTask, *, rules: CaseRules, default_grace: str) -> dat
     """The end of the day the grace after the task's due day runs out, in Danish time."""
     name = (task.deadline_rule or "").strip()
     grace = rules.escalation_graces().get(name) or parse_grace(default_grace)
+    assert task.due_at is not None  # only overdue tasks are escalated (handle_task checks)
     due = clock.as_utc(task.due_at)
     return clock.as_utc(end_of_day(due_day(grace, local_date(due), rules.calendar)))
 
@@ -84,7 +85,7 @@ def handle_task(session: Session, *, task_id: str, now: datetime, rules: CaseRul
         session.add(notice)
         queued = _notify(session, case, task, "reminder", _reminder_recipients(session, task))
         return Outcome(task_id, "reminded", queued)
-    if notice.escalated_at is None and clock.as_utc(notice.escalate_at) <= now:
+    if notice.escalated_at is None and notice.escalate_at is not None and clock.as_utc(notice.escalate_at) <= now:
         notice.escalated_at = now
         queued = _notify(session, case, task, "escalation", _members(session, task.unit, "teamlead"))
         return Outcome(task_id, "escalated", queued)
@@ -110,6 +111,7 @@ def _reminder_recipients(session: Session, task: HumanTask) -> list[User]:
 def _notify(session: Session, case, task: HumanTask, kind: str, users: list[User]) -> int:
     subject, body = _text(kind, task, case)
     for user in users:
+        assert user.email is not None  # both recipient lists hold only users with an address
         outbox.enqueue(session, recipient=user.email, subject=subject, body=body, kind=kind,
                        dedupe_key=f"{kind}:{task.id}:{user.username}", case_id=case.id)
     event = ("reminder_sent" if kind == "reminder" else "escalated") if users else f"{kind}_not_sent"
@@ -122,6 +124,7 @@ def _notify(session: Session, case, task: HumanTask, kind: str, users: list[User
 
 
 def _text(kind: str, task: HumanTask, case) -> tuple[str, str]:
+    assert task.due_at is not None  # only overdue tasks are reminded or escalated (handle_task checks)
     due = clock.as_utc(task.due_at).astimezone(end_of_day(local_date(task.due_at)).tzinfo)
     facts = (f"Opgave: {task.name}\nEnhed: {task.unit or '-'}\nFrist: {due:%d-%m-%Y %H:%M}\n"
              f"Sag: {case.id} ({case.process_key})\n")

@@ -4,7 +4,9 @@ A version is its diagrams plus every form they name (engine.bundles stores
 the copy). At deploy a form comes from, in this order: the upload (form files
 sent with the diagrams: strict, each must be valid and named by a diagram),
 form folders given to the deploy (`tovholder deploy FOLDER`), then
-TOVHOLDER_FORMS_DIR. A form named only by a called process taken from an
+TOVHOLDER_FORMS_DIR. A studio draft's publication puts the forms of the
+version it replaces right after the upload (`base`), so a form edited in the
+studio is not replaced by an older file on disk. A form named only by a called process taken from an
 earlier deployment comes from that deployment's stored copy first, so the
 called process runs with the forms it was deployed with.
 
@@ -121,6 +123,7 @@ class FormSources:
     folders: list[Path]
     forms_dir: Path
     stored: dict[str, FormFile] = field(default_factory=dict)  # copies of called, already deployed processes
+    base: dict[str, FormFile] = field(default_factory=dict)  # the replaced version's forms (a studio draft)
     used: set[str] = field(default_factory=set)
     _indexes: dict[Path, dict[str, list[Path]]] = field(default_factory=dict)
 
@@ -137,6 +140,8 @@ class FormSources:
         found = self.uploaded.get(key)
         if found is None and prefer_stored:
             found = self.stored.get(key)
+        if found is None:
+            found = self.base.get(key)
         for folder in self.folders:
             if found is None:
                 found = self._in_folder(folder, key)
@@ -152,7 +157,8 @@ class FormSources:
         """The form file, checked; Invalid says where it was looked for, or what is wrong with it."""
         found = self.find(key, prefer_stored=prefer_stored)
         if found is None:
-            where = " nor ".join(["in the upload", *(f"under {f}/" for f in self.folders), f"in {self.forms_dir}/"])
+            where = " nor ".join(["in the upload", *(["in the latest version"] if self.base else []),
+                                  *(f"under {f}/" for f in self.folders), f"in {self.forms_dir}/"])
             raise Invalid(f"form '{key}' is neither {where}")
         found.form()
         return found

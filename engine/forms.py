@@ -124,7 +124,7 @@ def _parse_form(key: str, raw: dict) -> Form:
         if ftype == "choice" and not choices:
             raise ValueError(f"choice field '{item['name']}' has no choices")
         fields.append(FormField(
-            name=item["name"], label=item.get("label", item["name"]), type=ftype,
+            name=item["name"], label=item["label"] if "label" in item else item["name"], type=ftype,
             required=bool(item.get("required", False)), choices=choices,
             min=item.get("min"), max=item.get("max"), pattern=item.get("pattern"), help=item.get("help"),
         ))

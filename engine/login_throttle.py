@@ -75,7 +75,7 @@ def _count_failure(session: Session, name: str, now: datetime) -> None:
     session.execute(update(LoginThrottle).where(LoginThrottle.username == name)
                     .values(failures=LoginThrottle.failures + 1, last_failure_at=now)
                     .execution_options(synchronize_session=False))
-    row = session.get(LoginThrottle, name, populate_existing=True)
+    row = session.get_one(LoginThrottle, name, populate_existing=True)  # inserted above or by the winner
     wait = lock_for(row.failures)
     row.locked_until = now + wait if wait else None
     session.flush()

@@ -369,3 +369,21 @@ class MigrationRun(Base):
     cases: Mapped[int] = mapped_column(Integer, default=0)
     migrated: Mapped[int] = mapped_column(Integer, default=0)
     refused: Mapped[list] = mapped_column(JSON, default=list)  # [{"case_id", "reason"}]
+
+
+# -- the studio: drafts of journeys, saved on the server (engine/drafts.py) ----------------------
+
+class StudioDraft(Base):
+    """A process owner's unpublished change of one process key; not a version (publishing deploys it)."""
+
+    __tablename__ = "studio_drafts"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    forms: Mapped[dict] = mapped_column(JSON, default=dict)  # {"<form key>.json" / ".html": text}
+    revision: Mapped[int] = mapped_column(Integer)  # +1 on every save; a save must name the current one
+    base_version: Mapped[int | None] = mapped_column(Integer, nullable=True)  # latest version when it was begun
+    problems: Mapped[list] = mapped_column(JSON, default=list)  # the check's findings at the last save
+    created_at: Mapped[datetime] = mapped_column(TS)
+    created_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(TS)
+    updated_by: Mapped[str] = mapped_column(String(100))

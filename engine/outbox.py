@@ -75,8 +75,8 @@ def enqueue(session: Session, *, recipient: str, subject: str, body: str, kind: 
     inserted = session.execute(insert(OutboxMessage).values(**values)
                                .on_conflict_do_nothing(index_elements=["dedupe_key"])
                                .returning(OutboxMessage.id)).scalar()
-    row = session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)
-                         .execution_options(populate_existing=True))
+    row = session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)
+                          .execution_options(populate_existing=True)).one()  # inserted now or by the winner
     return OutboxView.of(row, new=inserted is not None)
 
 

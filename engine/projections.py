@@ -11,6 +11,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from . import audit, clock
+from .accounts import find_user
+from .bpmn.camunda7_specs import TaskAttributes, task_attributes
 from .bpmn.workflow_tasks import (
     COMPLETED,
     READY,
@@ -59,11 +61,53 @@ def sync_human_tasks(session: Session, case: Case, workflow, *, actor: str | Non
         )
         if rule_text:
             row.due_at = _due(session, case, task, row, rule_text, rules, actor, cause)
+        camunda = task_attributes(task, clock.now())  # Camunda 7's assignee, dueDate, … (none: nothing changes)
+        if camunda.due_at is not None and not rule_text:
+            row.due_at = clock.as_utc(camunda.due_at)
         session.add(row)
         audit.record(session, case, "task_created", actor=actor, cause=cause, element_id=row.element_id,
                      task_id=task_id,
                      details={"name": row.name, "unit": row.unit, "due_at": row.due_at, "deadline": rule_text,
-                              **({"audience": row.audience} if row.audience else {})})
+                              **({"audience": row.audience} if row.audience else {}), **_camunda_details(camunda)})
+        if camunda.any:
+            _apply_camunda(session, case, row, camunda, actor, cause)
+
+
+def _camunda_details(camunda: TaskAttributes) -> dict:
+    """What a Camunda 7 task says beyond Tovholder's columns, kept (and shown) on its task_created event."""
+    details: dict = {}
+    if camunda.follow_up_at is not None:
+        details["follow_up_at"] = clock.as_utc(camunda.follow_up_at)
+    if camunda.priority is not None:
+        details["priority"] = camunda.priority
+    if camunda.candidate_users:
+        details["candidate_users"] = camunda.candidate_users
+    return details
+
+
+def _apply_camunda(session: Session, case: Case, row: HumanTask, camunda: TaskAttributes, actor,
+                   cause: str | None = None) -> None:
+    """camunda:assignee assigns the task when that user may take it; what could not be applied is audited."""
+    for found in camunda.problems:
+        audit.record(session, case, "task_attribute_error", actor=actor, cause=cause, element_id=row.element_id,
+                     task_id=row.id, details=found)
+    if not camunda.assignee:
+        return
+    user = find_user(session, camunda.assignee)
+    reason = None
+    if user is None or user.role not in ("caseworker", "teamlead"):
+        reason = f"there is no active caseworker or team lead '{camunda.assignee}'"
+    elif row.unit not in user.units:
+        reason = f"'{camunda.assignee}' is not a member of unit '{row.unit}'"
+    elif row.audience == "teamlead" and user.role != "teamlead":
+        reason = f"'{camunda.assignee}' is not a team lead"
+    if reason is not None:
+        audit.record(session, case, "assignee_not_applied", actor=actor, cause=cause, element_id=row.element_id,
+                     task_id=row.id, details={"assignee": camunda.assignee, "reason": reason})
+        return
+    row.status, row.assignee = TaskStatus.CLAIMED, camunda.assignee
+    audit.record(session, case, "task_assigned", actor=actor, cause=cause, element_id=row.element_id, task_id=row.id,
+                 details={"assignee": camunda.assignee, "previous_assignee": None, "by": "camunda:assignee"})
 
 
 def _due(session, case, task, row, rule_text, rules: CaseRules, actor, cause) -> datetime | None:

@@ -3,7 +3,8 @@
 Every change of a case follows one path inside the caller's transaction:
 lock the case row (engine.locking) → load the workflow → change it → run
 engine steps → project tasks, waits and audit events → save the state →
-deliver the messages the run threw to the cases waiting for them.
+deliver the messages the run threw to the cases waiting for them
+(engine.message_delivery, in the same transaction).
 Functions here only flush; the edge (route, CLI, worker item) commits, and
 on any error rolls back, so a failed run leaves the case as it was. The edge
 then calls `record_failure` in a fresh transaction so the failure is audited.
@@ -22,24 +23,25 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
-from . import attachments, audit, clock, handover, message_forms, strict_json
+from . import attachments, audit, clock, message_delivery, message_forms, strict_json
 from . import cpr as cpr_rules
 from .access import UNIT_MEMBERS, check_can_send_message, check_task_workable
 from .accounts import UserView
+from .bpmn.camunda7_specs import initiator_fields
 from .bpmn.catches import START
 from .bpmn.interrupt import interrupt_if_needed
-from .bpmn.messages import message_definition, message_event, message_payload, thrower, thrown_messages
+from .bpmn.messages import message_definition, message_event
 from .bpmn.serializer import new_workflow, state_to_json, workflow_from_json
 from .bpmn.workflow_tasks import completed_ids, due_timers, element_id, end_element
 from .bundles import start_form, task_form
 from .case_rules import CaseRules
-from .catalog import get_definition, latest_definition
+from .catalog import get_definition
 from .db import is_postgres
 from .errors import Conflict, Invalid, NotFound, ProcessError, TaskNotOpen, UnstorableData
 from .forms import validate_data
 from .json_data import to_plain_json
 from .locking import lock_case
-from .models import AuditEvent, Case, Citizen, DefinitionMessageStart, HumanTask, ProcessDefinition, Wait
+from .models import AuditEvent, Case, Citizen, HumanTask, ProcessDefinition, Wait
 from .projections import record_path, sync_human_tasks, sync_waits
 from .scripting import ScriptStopped
 from .service_rows import sync_service_tasks
@@ -50,7 +52,6 @@ TIMER_ACTOR = "system:timer"
 # What the engine does after someone's action (gateways, the next task, a message to another case) is
 # the system's; the audit event names the person whose action caused it as details.cause.
 SYSTEM_ACTOR = "system:engine"
-MAX_MESSAGE_HOPS = 20  # a message chain between cases longer than this is a modelling loop
 
 _SPEC_CACHE: dict[str, str] = {}
 
@@ -59,7 +60,7 @@ def _definition_spec(session: Session, definition_id: str) -> str:
     """Definitions are immutable, so their spec JSON is cached by id for the process's life."""
     spec = _SPEC_CACHE.get(definition_id)
     if spec is None:
-        spec = session.get(ProcessDefinition, definition_id).spec_json
+        spec = session.get_one(ProcessDefinition, definition_id).spec_json
         if len(_SPEC_CACHE) > 512:
             _SPEC_CACHE.clear()
         _SPEC_CACHE[definition_id] = spec
@@ -92,7 +93,7 @@ def _guarded(action, case_id: str | None = None, actor: str | None = None):
     try:
         return action()
     except ProcessError as exc:
-        if getattr(exc, "case_id", None) is None:
+        if exc.case_id is None:
             exc.case_id, exc.actor = case_id, actor
         raise
     except (SpiffWorkflowException, Exception) as exc:  # noqa: BLE001 - diagram code may raise anything
@@ -107,6 +108,8 @@ class CaseRun:
         self.session, self.case, self.actor, self.rules, self.hops = session, case, actor, rules, hops
         # `actor` made the change (a failure names them); the steps the engine runs after it are the
         # system's, caused by them. A timer's steps are the timer's.
+        self.step_actor: str
+        self.cause: str | None
         if actor is None or actor.startswith("system:"):
             self.step_actor, self.cause = actor or SYSTEM_ACTOR, cause
         else:
@@ -159,16 +162,12 @@ class CaseRun:
             audit.record(session, case, "case_completed", actor=actor, cause=cause, element_id=end_element(workflow))
         sync_waits(session, case, workflow)
         sync_service_tasks(session, case, workflow, actor=actor, cause=cause)
-        thrown = [(event, thrower(workflow, event)) for event in thrown_messages(workflow)]
-        for event, _where in thrown:
-            event.payload = message_payload(workflow, event)
+        thrown = message_delivery.thrown_with_payloads(workflow)
         case.state_json = state_to_json(workflow)
         case.data = to_plain_json(_current_data(workflow))
         case.updated_at = clock.now()
         session.flush()
-        for event, where in thrown:
-            _deliver_between_cases(session, case, event, rules=self.rules, hops=self.hops + 1, cause=cause,
-                                   thrower=where)
+        message_delivery.deliver(session, case, thrown, rules=self.rules, hops=self.hops + 1, cause=cause)
 
 
 def _all_tasks(workflow):
@@ -216,7 +215,7 @@ def _citizen(session: Session, digits: str) -> Citizen:
             citizen = Citizen(cpr=digits)
             session.add(citizen)
     except IntegrityError:  # another transaction added the same citizen just now
-        citizen = session.scalar(select(Citizen).where(Citizen.cpr == digits))
+        citizen = session.scalars(select(Citizen).where(Citizen.cpr == digits)).one()
     return citizen
 
 
@@ -238,9 +237,9 @@ def start_case(session: Session, *, process_key: str, cpr: object, data: object,
         # The start form is the message's form (an employer's report typed in by hand): the case begins
         # with that message, as if it had come in, and does not then wait for it.
         event = message_event(MessageEventDefinition(begins_with.message), data)
-        return _start(session, definition, citizen, {}, username, rules, message=event,
-                      from_unit=_sender_unit(actor, begins_with.unit))
-    return _start(session, definition, citizen, data, username, rules)
+        return new_case(session, definition, citizen, {}, username, rules, message=event,
+                        from_unit=_sender_unit(actor, begins_with.unit))
+    return new_case(session, definition, citizen, data, username, rules)
 
 
 def _sender_unit(user: UserView | None, unit: str | None) -> str | None:
@@ -250,11 +249,19 @@ def _sender_unit(user: UserView | None, unit: str | None) -> str | None:
     return None
 
 
-def _start(session: Session, definition: ProcessDefinition, citizen: Citizen, data: dict, actor: str | None,
-           rules: CaseRules, *, message: BpmnEvent | None = None, hops: int = 0, cause: str | None = None,
-           arrival: dict | None = None, from_unit: str | None = None) -> Case:
+def new_case(session: Session, definition: ProcessDefinition, citizen: Citizen, data: dict, actor: str | None,
+             rules: CaseRules, *, message: BpmnEvent | None = None, hops: int = 0, cause: str | None = None,
+             arrival: dict | None = None, from_unit: str | None = None) -> Case:
+    """Create a case of this version for this citizen and run it to its first wait (started by a message:
+    the case catches it first). The one start path: start_case, messages from outside and between cases.
+
+    `from_unit`: the unit a message came from or through; `arrival`: from another case, which case and
+    where there each value it carries was recorded (engine.handover)."""
     workflow = _guarded(lambda: new_workflow(_definition_spec(session, definition.id), rules.script_context()))
-    workflow.get_tasks(state=TaskState.READY)[0].data.update(deepcopy(data))
+    start = workflow.get_tasks(state=TaskState.READY)[0]
+    start.data.update(deepcopy(data))
+    for field in initiator_fields(workflow):  # Camunda 7's camunda:initiator: who started the case
+        start.data[field] = actor
     now = clock.now()
     case = Case(definition_id=definition.id, process_key=definition.key, version=definition.version,
                 citizen_id=citizen.id, status=CaseStatus.RUNNING, state_json="{}", data=data,
@@ -267,7 +274,7 @@ def _start(session: Session, definition: ProcessDefinition, citizen: Citizen, da
         details["message"] = message.event_definition.name
         details["message_data"] = to_plain_json(message.payload or {})
         details["from_unit"] = from_unit
-        details.update(arrival or {})  # from another case: which, and where each value was recorded there
+        details.update(arrival or {})
     audit.record(session, case, "case_started", actor=actor, cause=cause, details=details)
     run = CaseRun(session, case, actor=actor, rules=rules, workflow=workflow, hops=hops, cause=cause)
     run.step()
@@ -328,9 +335,13 @@ def complete_task(session: Session, *, task_id: str, data: object, user: UserVie
 # -- messages ------------------------------------------------------------------------------------
 
 
-def _catch_message(session: Session, case: Case, wait: Wait, name: str, data: dict, *, actor: str,
-                   rules: CaseRules, hops: int = 0, cause: str | None = None, from_unit: str | None = None,
-                   arrival: dict | None = None) -> bool:
+def catch_message(session: Session, case: Case, wait: Wait, name: str, data: dict, *, actor: str,
+                  rules: CaseRules, hops: int = 0, cause: str | None = None, from_unit: str | None = None,
+                  arrival: dict | None = None) -> bool:
+    """Run the locked case on the message its wait row listens for; False when it no longer listens.
+
+    The audit event keeps where it arrived (the wait's unit and element) and where it came from
+    (`from_unit`; from another case, `arrival`: which case, and the provenance of each value)."""
     run = CaseRun(session, case, actor=actor, rules=rules, hops=hops, cause=cause)
     task = run.workflow.get_task_from_id(UUID(wait.spiff_task_id))
     if task is not None and task is run.workflow.task_tree:
@@ -375,18 +386,18 @@ def correlate_message(session: Session, *, name: object, correlation_key: object
         return _start_by_message(session, name, key, data, user, rules)
     wait = waits[0]
     check_can_send_message(user, wait.unit)
-    definition_id = session.scalar(select(Case.definition_id).where(Case.id == wait.case_id))
+    definition_id = session.scalars(select(Case.definition_id).where(Case.id == wait.case_id)).one()
     data = message_forms.check_message(session, definition_id, element_id=wait.element_id, name=name, data=data,
                                        forms_dir=rules.forms_dir)
     case = lock_case(session, wait.case_id)
-    if not _catch_message(session, case, wait, name, data, actor=user.username, rules=rules,
-                          from_unit=_sender_unit(user, wait.unit)):
+    if not catch_message(session, case, wait, name, data, actor=user.username, rules=rules,
+                         from_unit=_sender_unit(user, wait.unit)):
         raise NotFound(f"the case no longer waits for message '{name}'")
     return case
 
 
 def _start_by_message(session, name, key, data, user, rules) -> Case:
-    starts = _message_start_definitions(session, name)
+    starts = message_delivery.message_start_definitions(session, name)
     try:
         digits = cpr_rules.normalize(key)
     except cpr_rules.InvalidCpr:
@@ -402,16 +413,8 @@ def _start_by_message(session, name, key, data, user, rules) -> Case:
     data = message_forms.check_message(session, definition.id, element_id=catch.element_id if catch else None,
                                        name=name, data=data, forms_dir=rules.forms_dir)
     event = _message_event(session, definition, name, data)
-    return _start(session, definition, _citizen(session, digits), {}, user.username, rules, message=event,
-                  from_unit=_sender_unit(user, catch.unit if catch else None))
-
-
-def _message_start_definitions(session: Session, name: str) -> list[ProcessDefinition]:
-    """The latest version of each process that a message of this name starts."""
-    keys = sorted(set(session.scalars(select(DefinitionMessageStart.process_key)
-                                      .where(DefinitionMessageStart.message == name))))
-    latest = [latest_definition(session, k) for k in keys]
-    return [d for d in latest if d is not None and session.get(DefinitionMessageStart, (d.id, name)) is not None]
+    return new_case(session, definition, _citizen(session, digits), {}, user.username, rules, message=event,
+                    from_unit=_sender_unit(user, catch.unit if catch else None))
 
 
 def _message_event(session, definition: ProcessDefinition, name: str, data: dict) -> BpmnEvent:
@@ -428,53 +431,6 @@ def _waiting_for(session: Session, name: str, key: str) -> list[Wait]:
         pass
     query = select(Wait).where(Wait.kind == WaitKind.MESSAGE, Wait.message == name, or_(*conditions))
     return list(session.scalars(query.order_by(Wait.case_id)))
-
-
-def _deliver_between_cases(session: Session, sender: Case, event: BpmnEvent, *, rules: CaseRules,
-                           hops: int, cause: str | None, thrower) -> None:
-    """A message thrown in one case goes to the same citizen's case waiting for it, or starts one.
-
-    The delivery is the system's, caused by whoever moved the sending case; the receiving case learns
-    which case sent it and where there each value it carries was recorded (engine.handover).
-    """
-    name = event.event_definition.name
-    sender_actor = SYSTEM_ACTOR
-    payload = to_plain_json(event.payload or {})
-    sent = {"name": name, "element_name": thrower.name}
-    if hops > MAX_MESSAGE_HOPS:
-        audit.record(session, sender, "message_not_delivered", actor=sender_actor, cause=cause,
-                     element_id=thrower.element_id,
-                     details={**sent, "reason": f"more than {MAX_MESSAGE_HOPS} messages in one chain"})
-        return
-    arrival = {"from_case": sender.id, "carried": handover.carried(
-        session, sender, payload, forms_dir=rules.forms_dir, element_id=thrower.element_id,
-        element_name=thrower.name, unit=thrower.unit)}
-    waits = session.scalars(select(Wait).join(Case, Case.id == Wait.case_id).where(
-        Wait.kind == WaitKind.MESSAGE, Wait.message == name, Case.citizen_id == sender.citizen_id,
-        Case.id != sender.id, Case.status == CaseStatus.RUNNING)).all()
-    receivers = sorted({w.case_id for w in waits})
-    if len(receivers) == 1:
-        receiver = lock_case(session, receivers[0])
-        wait = next(w for w in waits if w.case_id == receiver.id)
-        if _catch_message(session, receiver, wait, name, payload, actor=sender_actor, rules=rules, hops=hops,
-                          cause=cause, from_unit=thrower.unit, arrival=arrival):
-            audit.record(session, sender, "message_sent", actor=sender_actor, cause=cause,
-                         element_id=thrower.element_id, details={**sent, "to_case": receiver.id})
-            return
-    if not receivers:
-        starts = _message_start_definitions(session, name)
-        if len(starts) == 1:
-            citizen = session.get(Citizen, sender.citizen_id)
-            started = _start(session, starts[0], citizen, {}, sender_actor, rules,
-                             message=message_event(MessageEventDefinition(name), payload), hops=hops, cause=cause,
-                             arrival=arrival, from_unit=thrower.unit)
-            audit.record(session, sender, "message_sent", actor=sender_actor, cause=cause,
-                         element_id=thrower.element_id, details={**sent, "to_case": started.id, "started": True})
-            return
-    reason = (f"{len(receivers)} of the citizen's cases wait for it" if receivers
-              else "no case of the citizen waits for it and no process starts with it")
-    audit.record(session, sender, "message_not_delivered", actor=sender_actor, cause=cause,
-                 element_id=thrower.element_id, details={**sent, "reason": reason})
 
 
 # -- cancel, timers, failures ----------------------------------------------------------------------

@@ -7,7 +7,7 @@ and `'x' * 10**9` takes the server's memory. A worker process
 and gets a MemoryError at its memory limit, while the server thread that
 waits for it blocks in `poll` without the interpreter lock.
 
-engine.script_engine decides what is sent here (every script; an expression
+engine.script_dispatch decides what is sent here (every script; an expression
 unless it is provably cheap) and turns a failed answer back into an exception.
 A worker that passed its limits answers with the reason, or dies and this
 module names the reason (its CPU timer's SIGPROF, or our wall-clock kill).
@@ -56,6 +56,8 @@ class _Process:
         self.proc = subprocess.Popen([sys.executable, "-I", "-B", "-c", _START, str(ROOT)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=ROOT,
                                      close_fds=True, start_new_session=True)  # Ctrl-C reaches the server only
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # both asked for as pipes
+        self.pipes = (self.proc.stdin, self.proc.stdout)
         self.send, self.receive = self.proc.stdin.fileno(), self.proc.stdout.fileno()
         os.set_blocking(self.send, False)
         self.alive = True
@@ -121,7 +123,7 @@ class _Process:
         return code
 
     def close(self) -> None:
-        for pipe in (self.proc.stdin, self.proc.stdout):
+        for pipe in self.pipes:
             try:
                 pipe.close()
             except OSError:
@@ -231,4 +233,11 @@ def _forget_after_fork() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)
-atexit.register(lambda: _pool is not None and _pool.close())
+
+
+def _close_at_exit() -> None:
+    if _pool is not None:
+        _pool.close()
+
+
+atexit.register(_close_at_exit)

@@ -21,11 +21,12 @@ What a script leaves in the task data must be stored as JSON
 from __future__ import annotations
 
 import ast
+import calendar
 import re
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Callable
 
@@ -40,7 +41,7 @@ from RestrictedPython.Guards import (
 from . import clock
 from .deadlines import DeadlineError, Rule, due_at, parse_rule
 from .storable import plain_data
-from .workdays import WorkCalendar, local_date
+from .workdays import DANISH_TIME, WorkCalendar, local_date
 
 MAX_EXPONENT = 1000
 MIB = 1024 * 1024
@@ -112,6 +113,40 @@ def _as_date(value) -> date:
     raise TypeError("expected a date or an ISO date string (YYYY-MM-DD)")
 
 
+_SHIFT_LIMIT = 1_200_000  # a step of at most this many units (seconds aside): ~100 years of days, far more of months
+
+
+def shift_time(moment, *, years=0, months=0, weeks=0, days=0, hours=0, minutes=0, seconds=0) -> datetime:
+    """A moment moved by whole calendar units, as Camunda's `dateTime().plusDays(n)` (Joda-Time) does.
+
+    Years, months, weeks and days move the Danish calendar date and keep the
+    wall-clock time (so across a change to summer time a day is 23 hours);
+    a month end is kept in range (31 January plus one month is 28/29
+    February). Hours, minutes and seconds are elapsed time. Camunda 7
+    diagrams reach it through engine.bpmn.juel.
+    """
+    steps = {"years": years, "months": months, "weeks": weeks, "days": days, "hours": hours, "minutes": minutes,
+             "seconds": seconds}
+    for unit, amount in steps.items():
+        if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount != int(amount):
+            raise TypeError(f"shift_time: {unit} must be a whole number (got {amount!r})")
+        if abs(amount) > (_SHIFT_LIMIT * 100 if unit in ("seconds", "minutes") else _SHIFT_LIMIT):
+            raise ValueError(f"shift_time: {unit}={amount} is too far")
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if not isinstance(moment, datetime):
+        raise TypeError("shift_time: expected a moment (a datetime or ISO text)")
+    local = (moment if moment.tzinfo is not None else moment.replace(tzinfo=DANISH_TIME)).astimezone(DANISH_TIME)
+    year, month0 = divmod(local.year * 12 + local.month - 1 + int(years) * 12 + int(months), 12)
+    if not 1 <= year <= 9999:
+        raise ValueError("shift_time: the moment would be outside the years 1-9999")
+    day = min(local.day, calendar.monthrange(year, month0 + 1)[1])
+    wall = local.replace(tzinfo=None).replace(year=year, month=month0 + 1, day=day)
+    wall += timedelta(weeks=int(weeks), days=int(days))  # calendar days: the wall-clock time stays
+    elapsed = timedelta(hours=int(hours), minutes=int(minutes), seconds=int(seconds))
+    return (wall.replace(tzinfo=DANISH_TIME).astimezone(timezone.utc) + elapsed).astimezone(DANISH_TIME)
+
+
 def make_helpers(ctx: ScriptContext, data: dict) -> dict[str, Callable]:
     cal = ctx.calendar
 
@@ -134,6 +169,7 @@ def make_helpers(ctx: ScriptContext, data: dict) -> dict[str, Callable]:
         "days_between": lambda a, b: (_as_date(b) - _as_date(a)).days,
         "deadline": deadline,
         "iso": lambda value: value.isoformat(),
+        "shift_time": shift_time,
     }
 
 
@@ -197,7 +233,7 @@ _CHEAP_NODES = (
     ast.Subscript, ast.Attribute, ast.Call, ast.keyword,
 )
 CHEAP_CALLS = frozenset({"len", "bool", "int", "float", "abs", "today", "now", "date", "parse_date",
-                         "add_days", "days_between", "is_working_day", "iso"})
+                         "add_days", "days_between", "is_working_day", "iso", "shift_time"})
 MAX_CHEAP_NODES = 100
 _RULE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 

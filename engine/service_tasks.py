@@ -129,6 +129,7 @@ def _holds_lease(row: ServiceTask, worker: str, lease: datetime | None, now: dat
         raise Conflict(f"service task {row.id} is {row.status}, not locked by {worker}")
     if row.lock_owner != worker:
         raise Conflict(f"service task {row.id} is locked by another worker")
+    assert row.lease_until is not None  # a locked row always carries its lease (fetch_and_lock)
     if clock.as_utc(row.lease_until) < now:
         raise Conflict(f"the lease on service task {row.id} ran out at {clock.as_utc(row.lease_until).isoformat()}")
     if lease is not None and clock.as_utc(lease) != clock.as_utc(row.lease_until):
@@ -173,8 +174,7 @@ def fail_service_task(session: Session, *, service_task_id: object, worker_id: o
     worker = _worker_id(worker_id)
     if not isinstance(message, str) or not message.strip():
         raise Invalid("message must say what went wrong")
-    if retries is not None:
-        _whole(retries, "retries", 0, MAX_RETRIES)
+    left = None if retries is None else _whole(retries, "retries", 0, MAX_RETRIES)
     row = _row(session, service_task_id, case_id)
     case = lock_case(session, row.case_id)  # the failure is written to the case's audit trail
     session.refresh(row)
@@ -182,7 +182,7 @@ def fail_service_task(session: Session, *, service_task_id: object, worker_id: o
     _holds_lease(row, worker, lease, now)
     row.attempts = (row.attempts or 0) + 1
     row.error = incidents.clean_message(message)
-    row.retries_left = retries if retries is not None else max(row.retries_left - 1, 0)
+    row.retries_left = left if left is not None else max(row.retries_left - 1, 0)
     row.lock_owner, row.lease_until = None, None
     audit.record(session, case, "service_task_failed", actor=f"worker:{worker}", element_id=row.element_id,
                  task_id=row.id, details={"topic": row.topic, "message": row.error, "attempts": row.attempts,

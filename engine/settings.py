@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -144,7 +144,7 @@ def load_settings(**overrides) -> Settings:
     try:
         return Settings(**overrides)
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        errors = getattr(exc, "errors", lambda: [])()
+        errors = exc.errors() if isinstance(exc, ValidationError) else []
         if errors:
             first = errors[0]
             where = ".".join(str(p) for p in first.get("loc", ())) or "settings"

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from lxml import etree
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import clock
+from .bpmn import camunda7, camunda7_checks, juel
 from .bpmn.parser import BPMN_NS, CAMUNDA_NS
 from .deadlines import DeadlineError, Rule, parse_rule
 from .errors import Invalid
@@ -39,6 +41,11 @@ class SourceFile:
     raw: bytes
     root: etree._Element
     is_dmn: bool
+
+    @cached_property
+    def is_camunda7(self) -> bool:
+        """Drawn for Camunda Platform 7 (engine.bpmn.camunda7): bare ISO timer values are text, topics freer."""
+        return not self.is_dmn and camunda7.is_camunda7(self.root)
 
 
 def problem(file, element, line, message) -> dict:
@@ -149,40 +156,53 @@ _EXPRESSION_TAGS = ("conditionExpression", "timeDuration", "timeDate", "timeCycl
 def _check_expressions(src: SourceFile, named_deadlines: dict[str, Rule], problems: list) -> None:
     """Conditions, timer expressions and scripts are Python; a syntax error is refused now, not mid-case.
 
-    Timer expressions are checked further (engine.timer_rules): a value no case could start with is
-    refused here, with the element and line.
+    `${…}` (Camunda's JUEL) is translated first, as the parser does (engine.bpmn.camunda7), and what is
+    outside the subset is refused naming the expression. Timer expressions are checked further
+    (engine.timer_rules): a value no case could start with is refused here, with the element and line.
     """
     now = clock.now()
     for tag in _EXPRESSION_TAGS:
         for node in src.root.iter(_bpmn(tag)):
             code = (node.text or "").strip()
-            owner = node.getparent()
-            while owner is not None and owner.get("id") is None:
-                owner = owner.getparent()
-            owner_id = owner.get("id") if owner is not None else None
+            owner_id = element_of(node)
             if not code:
                 if tag != "conditionExpression":
                     problems.append(problem(src.name, owner_id, node.sourceline, f"empty {tag}"))
                 continue
-            if tag.startswith("time") and re.fullmatch(r"R?\d*/?P[0-9A-Z]*|\d{4}-\d\d-\d\dT[\d:+Z.-]*", code):
+            if tag == "script":
+                source = node.text or ""
+            else:
+                try:
+                    source = (camunda7.condition_python(code) if tag == "conditionExpression"
+                              else camunda7.timer_python(code, src.is_camunda7)) or ""
+                except juel.JuelError as exc:
+                    problems.append(problem(src.name, owner_id, node.sourceline, f"{tag} {exc}"))
+                    continue
+            if tag.startswith("time") and source == code and camunda7.is_iso_literal(code):
                 problems.append(problem(src.name, owner_id, node.sourceline,
                                          f'{tag} {code} must be quoted: timer values are expressions ("{code}")'))
                 continue
-            source = (node.text or "") if tag == "script" else code
             try:
                 compile_checked(source, "exec" if tag == "script" else "eval")
             except SyntaxError as exc:
                 hint = ' (timer values are expressions: quote literals, e.g. "P5D")' if tag.startswith("time") else ""
-                if code.startswith(("${", "#{")):
-                    hint = " (expressions are Python, e.g. forsikret == True, not Camunda's ${...})"
                 what = "breaks the script rules" if isinstance(exc, ScriptRuleBroken) else "is not a valid expression"
                 problems.append(problem(src.name, owner_id, node.sourceline + max((exc.lineno or 1) - 1, 0),
                                         f"{tag} {what}: {exc.msg}{hint}"))
                 continue
             if tag in TIMER_TAGS:
-                for message in expression_problems(tag, code, named_deadlines=named_deadlines,
+                for message in expression_problems(tag, source, named_deadlines=named_deadlines,
                                                    known_functions=_script_functions(), now=now):
                     problems.append(problem(src.name, owner_id, node.sourceline, message))
+
+
+def element_of(node) -> str | None:
+    """The id of the element an expression belongs to: the event, not its event definition (Camunda Modeler
+    gives those ids too), else the nearest enclosing element with an id."""
+    owner = node.getparent()
+    while owner is not None and (owner.get("id") is None or etree.QName(owner).localname.endswith("EventDefinition")):
+        owner = owner.getparent()
+    return owner.get("id") if owner is not None else None
 
 
 def _script_functions() -> set[str]:
@@ -214,9 +234,18 @@ def _lane_of(process, element_id: str) -> str | None:
 
 
 def named_forms(process) -> list[tuple[str, object]]:
-    """(form key, element) for every element that names a form: user tasks, start and message events."""
-    return [(node.get(_FORM_KEY), node) for node in process.iter()
-            if isinstance(node.tag, str) and node.get(_FORM_KEY)]
+    """(form key, element) for every element that names a form: user tasks, start and message events.
+
+    A Camunda formKey (`embedded:app:forms/leave.html`) names the form `leave`; an element with
+    camunda:formData names the form generated from it (engine.bpmn.camunda7).
+    """
+    found = []
+    for node in process.iter():
+        if isinstance(node.tag, str) and (node.get(_FORM_KEY) or camunda7.form_data(node) is not None):
+            key = camunda7.form_key_of(node)
+            if key:
+                found.append((key, node))
+    return found
 
 
 def _check_forms(src: SourceFile, process, forms, problems: list) -> None:
@@ -228,15 +257,31 @@ def _check_forms(src: SourceFile, process, forms, problems: list) -> None:
             problems.append(problem(src.name, node.get("id"), node.sourceline, exc.message))
 
 
-def _check_user_tasks(src: SourceFile, process, problems: list) -> None:
+def _check_user_tasks(src: SourceFile, process, unit_keys: set[str], problems: list) -> None:
+    """Every user task lands in one unit's inbox: its lane's, or (Camunda 7) the unit its candidateGroups names.
+
+    A lane and candidateGroups that both name a unit must agree: the lane decides, and a diagram that
+    says two things is refused rather than read one way.
+    """
     has_lanes = process.find(f".//{_bpmn('lane')}") is not None
     for task in process.iter(_bpmn("userTask"), _bpmn("manualTask")):
-        if has_lanes and _lane_of(process, task.get("id")) is None and _in_subprocess_lane(process, task) is None:
-            problems.append(problem(src.name, task.get("id"), task.sourceline,
-                                     "this task is in no lane, so no unit would receive it"))
-        if not has_lanes:
-            problems.append(problem(src.name, task.get("id"), task.sourceline,
-                                     "the process has no lanes; put each user task in the lane of the unit that does it"))
+        lane = _lane_of(process, task.get("id")) or _in_subprocess_lane(process, task)
+        groups = task.get(f"{{{CAMUNDA_NS}}}candidateGroups")
+        group = camunda7.candidate_group(task)
+        where = (src.name, task.get("id"), task.sourceline)
+        if group is not None and group not in unit_keys:
+            known = ", ".join(sorted(unit_keys)) or "none yet"
+            problems.append(problem(*where, f"candidateGroups '{group}' does not name a unit (known units: {known})"))
+        if group is not None and lane is not None and group != lane:
+            problems.append(problem(*where, f"the task is in lane '{lane}' but its candidateGroups names '{group}': "
+                                            "make them agree (the lane is the unit)"))
+        if lane is not None or groups is not None:
+            continue  # a malformed candidateGroups is refused by engine.bpmn.camunda7_checks
+        if has_lanes:
+            problems.append(problem(*where, "this task is in no lane, so no unit would receive it"))
+        else:
+            problems.append(problem(*where, "the process has no lanes; put each user task in the lane of the unit "
+                                            "that does it (or, as in Camunda 7, name the unit in candidateGroups)"))
 
 
 def _in_subprocess_lane(process, task):
@@ -253,7 +298,7 @@ def _in_subprocess_lane(process, task):
 
 def start_form_key(process) -> str | None:
     for start in process.findall(_bpmn("startEvent")):
-        key = start.get(f"{{{CAMUNDA_NS}}}formKey")
+        key = camunda7.form_key_of(start)
         if key:
             return key
     return None
@@ -374,41 +419,63 @@ def check_bpmn(src: SourceFile, *, unit_keys: set[str], forms, named_deadlines: 
     """`forms` finds the forms the diagram names (engine.form_sources.FormSources: `load(key)`)."""
     _check_ids(src, problems)
     _check_references(src, problems)
+    _check_camunda_extensions(src, problems)
     _check_expressions(src, named_deadlines, problems)
     _check_lanes(src, unit_keys, problems)
     _check_properties(src, named_deadlines, problems)
     _check_event_gateways(src, problems)
     _check_service_tasks(src, problems)
     for process in executable_processes(src):
-        _check_user_tasks(src, process, problems)
+        _check_user_tasks(src, process, unit_keys, problems)
         _check_forms(src, process, forms, problems)
 
 
+def _check_camunda_extensions(src: SourceFile, problems: list) -> None:
+    """Every camunda: attribute and extension element is honoured or refused by name (engine.bpmn.camunda7_checks)."""
+    for finding in camunda7_checks.findings(src.root):
+        problems.append(problem(src.name, finding.element, finding.line, finding.message))
+    for node in src.root.iter(_bpmn("userTask")):
+        if node.get(f"{{{CAMUNDA_NS}}}dueDate") and "deadline" in _camunda_properties(node):
+            problems.append(problem(src.name, node.get("id"), node.sourceline, "the task has both "
+                                    "camunda:dueDate and a deadline property: keep one"))
+    for node in src.root.iter(_bpmn("userTask"), _bpmn("startEvent")):
+        if (node.get(_FORM_KEY) or "").strip() and camunda7.form_data(node) is not None:
+            problems.append(problem(src.name, node.get("id"), node.sourceline, "the element has both "
+                                    "camunda:formKey and camunda:formData: keep one (formKey names a form file)"))
+
+
 _TOPIC = re.compile(r"[a-z][a-z0-9_]{0,199}")
+_CAMUNDA7_TOPIC = re.compile(r"[A-Za-z][A-Za-z0-9_.:\-]{0,199}")  # as Camunda 7 diagrams name them
+_JAVA_ATTRIBUTES = ("class", "expression", "delegateExpression")
 
 
 def _check_service_tasks(src: SourceFile, problems: list) -> None:
     """A service task names the topic a worker takes it by (engine.service_spec); nothing else runs it."""
+    topic_rule = _CAMUNDA7_TOPIC if src.is_camunda7 else _TOPIC
     for node in src.root.iter(_bpmn("serviceTask")):
         attribute = (node.get(f"{{{CAMUNDA_NS}}}topic") or "").strip()
         prop, prop_line = _camunda_properties(node).get("topic", ("", node.sourceline))
         prop = prop.strip()
         kind = node.get(f"{{{CAMUNDA_NS}}}type")
         where = (src.name, node.get("id"))
-        if any(node.get(f"{{{CAMUNDA_NS}}}{a}") for a in ("class", "expression", "delegateExpression")):
-            problems.append(problem(*where, node.sourceline, "a service task here runs no Java class or "
-                                    "expression: set Implementation to External and name a topic"))
+        java = [a for a in _JAVA_ATTRIBUTES if node.get(f"{{{CAMUNDA_NS}}}{a}")]
+        if java:
+            problems.append(problem(*where, node.sourceline, f"camunda:{java[0]} is not supported: a service task "
+                                    "here runs no Java class or expression: set Implementation to External and "
+                                    "name a topic"))
         elif kind not in (None, "external"):
             problems.append(problem(*where, node.sourceline, f"service task type '{kind}' is not supported: "
                                     "set Implementation to External and name a topic"))
         if not attribute and not prop:
-            problems.append(problem(*where, node.sourceline, "this service task names no topic: set "
-                                    "Implementation to External and Topic to e.g. brev_til_borger"))
+            if not java:
+                problems.append(problem(*where, node.sourceline, "this service task names no topic: set "
+                                        "Implementation to External and Topic to e.g. brev_til_borger"))
         elif attribute and prop and attribute != prop:
             problems.append(problem(*where, prop_line, f"topic '{attribute}' and property topic '{prop}' differ"))
-        elif not _TOPIC.fullmatch(attribute or prop):
+        elif not topic_rule.fullmatch(attribute or prop):
+            rule = ("letters, digits, _, -, . and :" if src.is_camunda7 else "lower-case letters, digits and _")
             problems.append(problem(*where, node.sourceline if attribute else prop_line,
-                                    f"topic '{attribute or prop}' must be lower-case letters, digits and _"))
+                                    f"topic '{attribute or prop}' must be {rule}"))
         retries, line = _camunda_properties(node).get("retries", ("3", node.sourceline))
         if not retries.strip().isdigit() or int(retries) > 100:
             problems.append(problem(*where, line, f"retries must be a whole number from 0 to 100 (got '{retries}')"))

@@ -36,7 +36,7 @@ def wait_view(row: Wait) -> dict:
 
 
 def case_view(session: Session, case: Case) -> dict:
-    citizen = session.get(Citizen, case.citizen_id)
+    citizen = session.get_one(Citizen, case.citizen_id)
     tasks = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status.in_(OPEN_TASK_STATES))
                             .order_by(HumanTask.created_at, HumanTask.id))
     waits = session.scalars(select(Wait).where(Wait.case_id == case.id).order_by(Wait.due_at, Wait.element_id))
@@ -52,7 +52,7 @@ def case_view(session: Session, case: Case) -> dict:
 
 def case_status_view(session: Session, case: Case) -> dict:
     """What a starter who takes no part sees: id and status, none of the data, tasks or waits."""
-    citizen = session.get(Citizen, case.citizen_id)
+    citizen = session.get_one(Citizen, case.citizen_id)
     return {
         "id": case.id, "process_key": case.process_key, "version": case.version, "status": case.status,
         "cpr_masked": cpr_rules.mask(citizen.cpr), "created_at": _iso(case.created_at),

@@ -71,3 +71,10 @@ def token(base_url: str, username: str, password: str = PASSWORD) -> str:
 def client(base_url: str, username: str | None = None) -> httpx.Client:
     headers = {"Authorization": f"Bearer {token(base_url, username)}"} if username else {}
     return httpx.Client(base_url=f"{base_url}/api", headers=headers, timeout=30)
+
+
+def deploy_files_text(session, name: str, text: str, rules: CaseRules = RULES):
+    """Deploy one diagram given as text (a changed copy of a test file)."""
+    result = catalog.deploy(session, [(name, text.encode("utf-8"))], rules=rules, actor="test")
+    session.commit()
+    return result

@@ -1,5 +1,5 @@
-"""`tovholder`: db upgrade, units, users (add, revoke, disable, enable), deploy, versions, diff, serve, worker,
-demo.
+"""`tovholder`: db upgrade, units, users (add, revoke, disable, enable), deploy, import-check, versions, diff,
+serve, worker, demo.
 
 Each command is an edge: it opens a session, calls the engine, commits.
 Bad input exits non-zero with a one-line reason on stderr (details, such as
@@ -21,7 +21,7 @@ from engine import accounts, auth_sessions, catalog, migrate
 from engine.bpmn import patches as bpmn_patches
 from engine.case_rules import rules_from_settings
 from engine.db import make_db_engine, make_session_factory
-from engine.errors import EngineError, InvalidDefinition
+from engine.errors import EngineError, Invalid, InvalidDefinition
 from engine.settings import SettingsError, load_settings
 
 from . import migrate_cmd
@@ -133,6 +133,33 @@ def cmd_deploy(settings, args) -> None:
         session.commit()
     for d in deployed:
         print(f"{d.key}\tversion {d.version}\t{'new' if d.new else 'unchanged'}\t{d.name}")
+
+
+def cmd_import_check(settings, args) -> None:
+    """What of these diagrams would run here and what would be refused, and why; nothing is deployed."""
+    from engine import import_check
+    paths = [Path(p) for p in args.paths]
+    files = catalog.collect_files(paths)
+    with _db_session(settings) as session:
+        reports = import_check.check(session, files, rules=rules_from_settings(settings),
+                                     form_folders=catalog.form_folders(paths))
+    for report in reports:
+        kind = " (Camunda 7)" if report.camunda7 else ""
+        if report.runs:
+            print(f"{report.name}: runs{kind}: {', '.join(report.processes) or 'a decision or a called process'}")
+            for t in report.translations:
+                print(f"  line {t.line} [{t.element}] {t.what}: {t.written}  ->  {t.runs_as}")
+            continue
+        print(f"{report.name}: refused{kind}: {len(report.problems)} problem(s)")
+        for p in report.problems:
+            line = f"line {p['line']} " if p.get("line") else ""
+            element = f"[{p['element']}] " if p.get("element") else ""
+            print(f"  {line}{element}{p.get('message')}")
+    refused = [r for r in reports if not r.runs]
+    print(f"{len(reports) - len(refused)} file(s) would run, {len(refused)} would be refused")
+    if refused:
+        raise Invalid(f"{len(refused)} of {len(reports)} file(s) would be refused: "
+                       f"{', '.join(r.name for r in refused)}")
 
 
 def cmd_versions(settings, args) -> None:
@@ -275,6 +302,11 @@ def build_parser() -> argparse.ArgumentParser:
     deploy = sub.add_parser("deploy", help="deploy .bpmn/.dmn files or folders")
     deploy.add_argument("paths", nargs="+")
     deploy.set_defaults(func=cmd_deploy)
+
+    check = sub.add_parser("import-check", help="which diagrams (e.g. from Camunda 7) would run here, which would "
+                                                "be refused and why; deploys nothing")
+    check.add_argument("paths", nargs="+", metavar="PATH")
+    check.set_defaults(func=cmd_import_check)
 
     versions = sub.add_parser("versions", help="the deploy history of a process and where its cases stand")
     versions.add_argument("key")

@@ -1,7 +1,8 @@
 """The staff web UI: server-rendered pages (Jinja2) on the same app and engine calls as /api.
 
 One module per page group: login, inbox, task_page, case_pages, outside_page
-(a unit registering a step from outside). Every change
+(a unit registering a step from outside), and the studio's (studio_pages,
+studio_migrate, studio_forms, studio_publish). Every change
 goes through the same engine functions as the JSON API (engine.runtime for
 completion and messages, engine.tasks for claim/release/assign); the routes commit.
 """
@@ -20,10 +21,23 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 def install(app: FastAPI) -> None:
     """Mount /static, add the page routes, and send a visitor without a session to /login."""
-    from . import case_pages, inbox, login, outside_page, task_page
+    from . import (
+        case_pages,
+        inbox,
+        login,
+        outside_page,
+        studio_forms,
+        studio_migrate,
+        studio_pages,
+        studio_publish,
+        task_page,
+    )
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    for module in (login, inbox, task_page, case_pages, outside_page):
+    for module in (login, inbox, task_page, case_pages, outside_page, studio_pages, studio_migrate, studio_forms,
+                   studio_publish):
         app.include_router(module.router, include_in_schema=False)
+    from . import studio_edit
+    app.include_router(studio_edit.router, include_in_schema=False)  # the studio's modeler page
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired):

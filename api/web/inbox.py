@@ -17,7 +17,7 @@ from engine.errors import Forbidden
 
 from ..deps import SessionDep
 from . import queries
-from .render import SOON, page
+from .render import SOON, page, redirect
 from .session import current_user
 
 router = APIRouter()
@@ -48,6 +48,8 @@ def tab_filters(tab: str) -> dict:
 def inbox(request: Request, session: SessionDep, fane: str = "enhed", forloeb: str = "", opgave: str = "",
           side: int = 1):
     user = current_user(request, session)
+    if user.role == "process_owner":  # no inbox: the studio is where a process owner works
+        return redirect(request, "/studio")
     fane = fane if fane in {t.key for t in TABS} else "enhed"
     side = max(1, min(side, 100000))
     filters = {"process_key": forloeb or None, "element_id": opgave or None}

@@ -7,8 +7,19 @@ the plain BPMN definition, whose payload is merged into the catching task's
 data, which is what CONTRACT.md promises for `/api/messages` (Camunda's
 variant nests it under a result variable). Pure: no database, no files
 beyond what the caller adds.
+
+Camunda 7 diagrams (engine.bpmn.camunda7) parse with the same classes:
+`${…}` conditions and timer values are translated to sandboxed Python here,
+once (engine.bpmn.juel), bare ISO timer values of a Camunda 7 diagram become
+text, `camunda:candidateGroups` gives a task without a lane its unit, and a
+user task's assignee, dueDate, followUpDate, priority and candidateUsers,
+a start event's initiator, input/output parameters and a call activity's
+in/out mappings go into the spec's extensions for engine.bpmn.camunda7_specs.
+An element without these attributes parses exactly as before.
 """
 from __future__ import annotations
+
+from typing import Any
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.event_parsers import (
@@ -20,6 +31,7 @@ from SpiffWorkflow.bpmn.parser.event_parsers import (
     StartEventParser,
 )
 from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser, GatewayParser, SubprocessParser
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import (
     BoundaryEvent,
     CallActivity,
@@ -30,13 +42,26 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     InclusiveGateway,
     IntermediateCatchEvent,
     IntermediateThrowEvent,
+    ManualTask,
+    NoneTask,
     ParallelGateway,
+    ScriptTask,
     StartEvent,
 )
 from SpiffWorkflow.camunda.parser.CamundaParser import NSMAP, CamundaParser
-from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
+from SpiffWorkflow.camunda.parser.task_spec import (
+    BusinessRuleTaskParser,
+    CallActivityParser,
+    CamundaTaskParser,
+    ScriptTaskParser,
+    UserTaskParser,
+)
 from SpiffWorkflow.camunda.parser.task_spec import SubWorkflowParser as CamundaSubWorkflowParser
+from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
+from SpiffWorkflow.camunda.specs.user_task import UserTask
 
+from . import camunda7, juel
+from .camunda7_specs import MappedCallActivity, io_variant
 from .service_task import TopicServiceTask, TopicServiceTaskParser
 
 CAMUNDA_NS = NSMAP["camunda"]
@@ -51,34 +76,145 @@ EVENT_FORM_KEY = "tovholder:form_key"
 FLOW_NAMES = "tovholder:flow_names"
 
 
-def _event_extensions(self, node=None):
-    extensions = CamundaTaskParser.parse_extensions(self, node)
-    form_key = self.node.get(f"{{{CAMUNDA_NS}}}formKey")
-    if form_key:
-        extensions[EVENT_FORM_KEY] = form_key
-    return extensions
+class _Camunda7Node:
+    """What every node parser here shares: the file's dialect, translated expressions, Camunda 7 extensions."""
+
+    node: Any
+    process_parser: Any
+    filename: str | None
+    spec_class: type
+
+    def camunda7(self) -> bool:
+        return self.process_parser.parser.is_camunda7(self.node)
+
+    def translated(self, translate, *args):
+        try:
+            return translate(*args)
+        except juel.JuelError as exc:  # the deploy checks refuse it first; a library caller gets it named here
+            raise ValidationException(str(exc), node=self.node, file_name=self.filename) from None
+
+    def parse_timer_event(self, event):
+        definition = super().parse_timer_event(event)  # type: ignore[misc]
+        definition.expression = self.translated(camunda7.timer_python, definition.expression, self.camunda7())
+        return definition
+
+    def parse_condition(self, sequence_flow):
+        return self.translated(camunda7.condition_python, super().parse_condition(sequence_flow))  # type: ignore[misc]
+
+    def parse_extensions(self, node=None):
+        extensions = super().parse_extensions(node)  # type: ignore[misc]
+        inputs, outputs = self.translated(camunda7.input_output, self.node)
+        if inputs:
+            extensions[camunda7.INPUTS] = inputs
+        if outputs:
+            extensions[camunda7.OUTPUTS] = outputs
+        if self.node.tag == full_tag("callActivity") and camunda7.has_call_mappings(self.node):
+            extensions[camunda7.CALL_IN] = self.translated(camunda7.call_mappings, self.node, "in")
+            extensions[camunda7.CALL_OUT] = self.translated(camunda7.call_mappings, self.node, "out")
+        initiator = self.node.get(camunda7.camunda("initiator"))
+        if self.node.tag == full_tag("startEvent") and initiator and initiator.strip():
+            extensions[camunda7.INITIATOR] = initiator.strip()
+        return extensions
+
+    def variant(self, spec_class: type) -> type:
+        """The spec class with what the element's Camunda 7 extensions need at run time."""
+        if self.node.tag == full_tag("callActivity") and camunda7.has_call_mappings(self.node):
+            spec_class = MappedCallActivity
+        if any(camunda7.input_output(self.node)):
+            try:
+                spec_class = io_variant(spec_class)
+            except KeyError:
+                raise ValidationException("camunda:inputOutput is supported on tasks and call activities only",
+                                          node=self.node, file_name=self.filename) from None
+        return spec_class
+
+    def create_task(self):
+        self.spec_class = self.variant(self.spec_class)
+        return super().create_task()  # type: ignore[misc]
 
 
-def _gateway_extensions(self, node=None):
-    extensions = CamundaTaskParser.parse_extensions(self, node)
-    names = {flow.get("targetRef"): flow.get("name").strip()
-             for flow in self.process_parser.get_outgoing_sequence_flows(self.bpmn_id)
-             if (flow.get("name") or "").strip() and flow.get("targetRef")}
-    if names:
-        extensions[FLOW_NAMES] = names
-    return extensions
+class _CamundaProperties:
+    """Where an event parser's parse_extensions ends: camunda:properties (the plain parsers read none)."""
+
+    parse_extensions = CamundaTaskParser.parse_extensions
+
+
+class _EventForm:
+    """The form a message or start event names (formKey, or Camunda 7's formData), as a task's is read."""
+
+    node: Any
+
+    def parse_extensions(self, node=None):
+        extensions = super().parse_extensions(node)  # type: ignore[misc]
+        form_key = camunda7.form_key_of(self.node)
+        if form_key:
+            extensions[EVENT_FORM_KEY] = form_key
+        return extensions
+
+
+class _FlowNames:
+    """A gateway keeps the names of its outgoing flows, by the element each leads to."""
+
+    node: Any
+    process_parser: Any
+    bpmn_id: str
+
+    def parse_extensions(self, node=None):
+        extensions = super().parse_extensions(node)  # type: ignore[misc]
+        names = {flow.get("targetRef"): flow.get("name").strip()
+                 for flow in self.process_parser.get_outgoing_sequence_flows(self.bpmn_id)
+                 if (flow.get("name") or "").strip() and flow.get("targetRef")}
+        if names:
+            extensions[FLOW_NAMES] = names
+        return extensions
 
 
 def _with_camunda_properties(parser_class):
-    """The plain BPMN event parser, but reading `camunda:properties` (and the form key) into `extensions`."""
-    return type(parser_class.__name__, (parser_class,), {"parse_extensions": _event_extensions})
+    """The plain BPMN event parser, but reading `camunda:properties` (and the form) into `task_spec.extensions`."""
+    return type(parser_class.__name__, (_EventForm, _Camunda7Node, _CamundaProperties, parser_class), {})
 
 
-def _with_flow_names(parser_class):
-    return type(parser_class.__name__, (parser_class,), {"parse_extensions": _gateway_extensions})
+def _gateway_parser(parser_class):
+    return type(parser_class.__name__, (_FlowNames, _Camunda7Node, parser_class), {})
 
 
-class _SubprocessParser(CamundaSubWorkflowParser):
+class _UserTaskParser(_Camunda7Node, UserTaskParser):
+    """A user task: its unit from candidateGroups when no lane holds it; Camunda 7's task attributes."""
+
+    def _get_lane(self):
+        return super()._get_lane() or camunda7.candidate_group(self.node)
+
+    def get_form(self):
+        form = super().get_form()
+        form.key = camunda7.form_key_of(self.node)  # a plain key is itself; formData names its generated form
+        return form
+
+    def parse_extensions(self, node=None):
+        extensions = super().parse_extensions(node)
+        for attribute, key in (("assignee", camunda7.ASSIGNEE), ("dueDate", camunda7.DUE_DATE),
+                               ("followUpDate", camunda7.FOLLOW_UP_DATE), ("priority", camunda7.PRIORITY)):
+            value = self.node.get(camunda7.camunda(attribute))
+            if value is not None and value.strip():
+                extensions[key] = self.translated(camunda7.value_python, value)
+        users = self.node.get(camunda7.camunda("candidateUsers"))
+        if users and users.strip():
+            extensions[camunda7.CANDIDATE_USERS] = ", ".join(camunda7.names(users))
+        return extensions
+
+
+class _BusinessRuleTaskParser(_Camunda7Node, BusinessRuleTaskParser):
+    def create_task(self):  # the library's own names the class itself
+        decision_ref = self.get_decision_ref(self.node)
+        return self.variant(BusinessRuleTask)(
+            self.spec, self.bpmn_id, dmnEngine=self.process_parser.parser.get_engine(decision_ref, self.node),
+            **self.bpmn_attributes)
+
+
+def _node_parser(parser_class):
+    return type(parser_class.__name__, (_Camunda7Node, parser_class), {})
+
+
+class _SubprocessParser(_Camunda7Node, CamundaSubWorkflowParser):
     """Camunda's subprocess parser ignores triggeredByEvent; an event subprocess must become one."""
 
     def create_task(self):
@@ -112,6 +248,16 @@ class _StartEventParser(_with_camunda_properties(StartEventParser)):
 class TovholderParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("userTask"): (_UserTaskParser, UserTask),
+        full_tag("task"): (_node_parser(CamundaTaskParser), NoneTask),
+        full_tag("manualTask"): (_node_parser(CamundaTaskParser), ManualTask),
+        full_tag("scriptTask"): (_node_parser(ScriptTaskParser), ScriptTask),
+        full_tag("businessRuleTask"): (_BusinessRuleTaskParser, BusinessRuleTask),
+        full_tag("callActivity"): (_node_parser(CallActivityParser), CallActivity),
+        full_tag("exclusiveGateway"): (_gateway_parser(ConditionalGatewayParser), ExclusiveGateway),
+        full_tag("inclusiveGateway"): (_gateway_parser(ConditionalGatewayParser), InclusiveGateway),
+        full_tag("parallelGateway"): (_gateway_parser(GatewayParser), ParallelGateway),
+        full_tag("eventBasedGateway"): (_gateway_parser(EventBasedGatewayParser), EventBasedGateway),
         full_tag("subProcess"): (_SubprocessParser, CallActivity),
         full_tag("startEvent"): (_StartEventParser, StartEvent),
         full_tag("endEvent"): (_with_camunda_properties(EndEventParser), EndEvent),
@@ -120,11 +266,18 @@ class TovholderParser(CamundaParser):
         full_tag("intermediateThrowEvent"): (_with_camunda_properties(IntermediateThrowEventParser),
                                              IntermediateThrowEvent),
         full_tag("boundaryEvent"): (_with_camunda_properties(BoundaryEventParser), BoundaryEvent),
-        full_tag("serviceTask"): (TopicServiceTaskParser, TopicServiceTask),  # waits for its topic's worker
-        full_tag("exclusiveGateway"): (_with_flow_names(ConditionalGatewayParser), ExclusiveGateway),
-        full_tag("inclusiveGateway"): (_with_flow_names(ConditionalGatewayParser), InclusiveGateway),
-        full_tag("parallelGateway"): (_with_flow_names(GatewayParser), ParallelGateway),
-        full_tag("eventBasedGateway"): (_with_flow_names(EventBasedGatewayParser), EventBasedGateway),
+        full_tag("serviceTask"): (_node_parser(TopicServiceTaskParser), TopicServiceTask),  # waits for its worker
     }
 
+    def __init__(self, namespaces=None, validator=None):
+        super().__init__(namespaces=namespaces, validator=validator)
+        self._camunda7: dict[int, bool] = {}  # by document (the library keys its own indexes the same way)
 
+    def add_bpmn_xml(self, bpmn, filename=None):
+        root = bpmn.getroot() if hasattr(bpmn, "getroot") else bpmn
+        self._camunda7[id(root)] = camunda7.is_camunda7(root)
+        super().add_bpmn_xml(bpmn, filename)
+
+    def is_camunda7(self, node) -> bool:
+        """Whether the document `node` belongs to was drawn for Camunda 7 (engine.bpmn.camunda7)."""
+        return self._camunda7.get(id(node.getroottree().getroot()), False)

@@ -26,17 +26,21 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 
 from .. import strict_json
 from ..scripting import ScriptContext
+from .camunda7_specs import VARIANTS
 from .patches import require_applied
 from .script_engine import make_script_engine
 from .service_task import TopicServiceTask
 
 
 def _serializer_config():
-    """Camunda's converters, but the plain message definition (see engine.bpmn.parser) and our service task."""
+    """Camunda's converters, but the plain message definition (see engine.bpmn.parser), our service task, and
+    the Camunda 7 variants of task classes (engine.bpmn.camunda7_specs), each with its base class's converter."""
     config = deepcopy(CAMUNDA_CONFIG)
     config.pop(CamundaMessageEventDefinition, None)
     config[DefaultMessageEventDefinition] = MessageEventDefinitionConverter
     config[TopicServiceTask] = BpmnTaskSpecConverter
+    for variant, base in VARIANTS.items():
+        config[variant] = config[base]
     return config
 
 

@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.parallel_gateway import ParallelGateway
 from SpiffWorkflow.specs.StartTask import StartTask
-from SpiffWorkflow.task import TaskState
+from SpiffWorkflow.task import Task, TaskState
 
 from .. import clock
 from .parser import FLOW_NAMES, INTERRUPTING
@@ -185,7 +185,7 @@ def end_element(workflow) -> str | None:
     return element_id(max(ends, key=lambda t: t.last_state_change)) if ends else None
 
 
-def due_timers(workflow, moment: datetime) -> list[tuple[object, datetime]]:
+def due_timers(workflow, moment: datetime) -> list[tuple[Task, datetime]]:
     """Waiting timers due at `moment`; SpiffWorkflow fires a timer only strictly after its due moment."""
     return [(t, when) for t in tasks_in(workflow, TaskState.WAITING)
             if (when := timer_due(t)) is not None and when < moment]

@@ -9,6 +9,7 @@ Colours meet 4.5:1 against white. Pure; no database.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from .text import DI_NS, EVENTS, GATEWAYS, esc, local, num
 
@@ -19,6 +20,18 @@ LEGEND_ROW = 32
 LEGEND_HEIGHT = 3 * LEGEND_ROW + 8
 _STATES = {"done": ("Udført", DONE_COLOUR, ""),
            "current": ("Aktuelt trin", CURRENT_COLOUR, ' stroke-dasharray="8 4"')}
+
+
+class Overlay(Protocol):
+    """What engine.diagram.svg.Renderer asks of marks: Marks here, and the studio's (engine.diagram.overlays)."""
+
+    def shape(self, el, b, *, expanded: bool = False) -> str: ...
+
+    def flow(self, el, edge) -> str: ...
+
+    def legend(self, top: float) -> tuple[str, int]: ...
+
+    def summary(self) -> str: ...
 
 
 @dataclass(frozen=True)

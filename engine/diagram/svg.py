@@ -4,7 +4,8 @@ Pure: BPMN XML in, SVG text out; no database, no files. Deterministic (the
 same input gives the same bytes), so scripts/render_bpmn.py draws the
 checked-in pictures in docs/img with it, and engine/diagram.py draws a case's
 diagram with `marks` (engine/diagram/marks.py): completed elements, the
-current ones and the sequence flows taken, plus a legend. Without marks the
+current ones and the sequence flows taken, plus a legend. The studio draws
+its overlays the same way (engine/diagram/overlays.py). Without marks the
 output is exactly the documentation picture.
 
 Split for size: engine/diagram/text.py (names, text layout), engine/
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from .marks import LEGEND_WIDTH, Marks
+from .marks import LEGEND_WIDTH, Overlay
 from .shapes import Shapes
 from .text import (
     BPMNDI_NS,
@@ -38,7 +39,7 @@ from .text import (
 
 
 class Renderer(Shapes):
-    def __init__(self, root, marks: Marks | None = None):
+    def __init__(self, root, marks: Overlay | None = None):
         self.root = root
         self.marks = marks
         self.by_id = {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
@@ -183,6 +184,6 @@ def parse(raw: bytes):
     return etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True))
 
 
-def render(raw: bytes, marks: Marks | None = None) -> str:
+def render(raw: bytes, marks: Overlay | None = None) -> str:
     """SVG text of the file's diagram; ValueError if it has no BPMNDI."""
     return Renderer(parse(raw), marks).svg()

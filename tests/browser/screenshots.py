@@ -1,4 +1,4 @@
-"""Write docs/screenshots/{indbakke,opgave,sag}.png: `python -m tests.browser.screenshots`.
+"""Write docs/screenshots/{indbakke,opgave,sag,studio-modeller,studio-udgiv}.png: `python -m tests.browser.screenshots`.
 
 Runs the browser scenario with TOVHOLDER_SCREENSHOTS=1 against a fresh test
 database; commit the PNGs it writes (README.md shows them).
@@ -10,5 +10,7 @@ import pytest
 
 if __name__ == "__main__":
     os.environ["TOVHOLDER_SCREENSHOTS"] = "1"
-    SCENARIO = "tests/browser/test_web_browser.py::test_caseworker_works_a_task_through_to_ydelsesservice"
-    sys.exit(pytest.main(["-q", SCENARIO]))
+    SCENARIOS = ["tests/browser/test_web_browser.py::test_caseworker_works_a_task_through_to_ydelsesservice",
+                 "tests/browser/test_studio_modeler.py::"
+                 "test_a_process_owner_adds_a_task_sets_its_properties_saves_and_publishes"]
+    sys.exit(pytest.main(["-q", *SCENARIOS]))

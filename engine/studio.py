@@ -1,0 +1,306 @@
+"""The studio's server side: a draft checked, previewed and published through the deploy's own code.
+
+- `check` runs the deploy's checks (engine.catalog.prepare: XML, ids and
+  references, expressions and timer rules, lanes and units, Tovholder's
+  properties, service tasks, forms, and the library's compilation) on a draft
+  without storing anything, and says each finding in Danish
+  (engine.studio_words) with its element and line. It adds the studio's own:
+  the draft's process must carry its journey's key (errors), and what deploys
+  but helps nobody (warnings: a user task without a form, a diagram without
+  a layout). Errors stop a publication; warnings do not.
+- `save` stores a draft (engine.drafts) with the check's findings.
+- `preview` compares the latest version with the draft (engine.diff) and
+  counts the running cases standing on what changes (engine.versions' rows).
+- `publish` is the normal deploy of the draft with its forms (the same
+  `prepare` stored by `catalog.store`), in the caller's one transaction, and
+  removes the draft.
+
+The files a draft deploys: its BPMN, its own form files, and the decision
+tables (.dmn) its business rule tasks name, read from TOVHOLDER_PROCESSES_DIR
+(a stored version keeps no DMN source). Forms it names but does not carry come
+from the latest version first (engine.form_sources `base`), then the forms
+directory, so a form edited in the studio and published once is not replaced
+by an older file on disk.
+
+Only flushes; the edge commits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+from sqlalchemy import func, select
+
+from . import bundles, catalog, drafts, studio_words
+from .bpmn.parser import BPMN_NS, CAMUNDA_NS
+from .case_rules import CaseRules
+from .catalog import Deployed, Prepared
+from .diff import VersionDiff, diff_candidate, first_version_diff
+from .errors import Invalid, InvalidDefinition
+from .form_sources import FormFile
+from .models import DefinitionForm, ProcessDefinition, Unit
+from .validation import parse_tree
+
+ERROR, WARNING = "error", "warning"
+
+
+class PublishRefused(Invalid):
+    """The draft has problems that stop a publication; detail is the list of problems."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    element: str | None
+    line: int | None
+    message: str  # Danish
+    severity: str = ERROR
+
+    def as_dict(self) -> dict:
+        return {"element": self.element, "line": self.line, "message": self.message, "severity": self.severity}
+
+
+@dataclass
+class Evaluation:
+    """A draft run through the deploy's checks: what was found, and what would be stored."""
+
+    problems: list[Problem]
+    prepared: Prepared | None
+    files: list[tuple[str, bytes]]
+    base_forms: dict[str, FormFile]
+
+    @property
+    def publishable(self) -> bool:
+        return self.prepared is not None and not any(p.severity == ERROR for p in self.problems)
+
+
+def _from_engine(found: dict, bpmn_name: str | None = None) -> Problem:
+    """One of the deploy's {file, element, line, message} (or the draft check's {field, line, message}) in Danish."""
+    message = studio_words.danish(found.get("message") or "")
+    where = found.get("file") or (found.get("field") or "").removeprefix("forms.")
+    if where and where != bpmn_name and where not in ("bpmn", "draft.bpmn", "forms") and not found.get("element"):
+        if not message.startswith("Formularen"):
+            message = f"Formularen {where}: {message}"
+    return Problem(found.get("element"), found.get("line"), message)
+
+
+def _listed(detail) -> list[dict]:
+    return [p for p in detail if isinstance(p, dict)] if isinstance(detail, list) else [{"message": str(detail)}]
+
+
+def base_forms(session, key: str | None) -> dict[str, FormFile]:
+    latest = catalog.latest_definition(session, key) if key else None
+    return bundles.form_files(session, latest.id) if latest is not None else {}
+
+
+def bpmn_name(session, key: str | None) -> str:
+    latest = catalog.latest_definition(session, key) if key else None
+    if latest is not None and latest.source_file.lower().endswith(".bpmn"):
+        return latest.source_file
+    return f"{key or 'kladde'}.bpmn"
+
+
+def decision_files(root, processes_dir: Path | None) -> list[tuple[str, bytes]]:
+    """The .dmn files under the processes directory that define a decision the diagram's business rule tasks name."""
+    wanted = {node.get(f"{{{CAMUNDA_NS}}}decisionRef") for node in root.iter(f"{{{BPMN_NS}}}businessRuleTask")}
+    wanted.discard(None)
+    if not wanted or processes_dir is None or not Path(processes_dir).is_dir():
+        return []
+    found = []
+    for path in sorted(Path(processes_dir).rglob("*.dmn")):
+        try:
+            raw = path.read_bytes()
+            ids = {n.get("id") for n in parse_tree(raw).iter() if isinstance(n.tag, str)
+                   and etree.QName(n).localname == "decision"}
+        except (OSError, etree.XMLSyntaxError):
+            continue
+        if ids & wanted:
+            found.append((str(path.relative_to(processes_dir)), raw))
+    return found
+
+
+def evaluate(session, *, key: str | None, bpmn: object, forms: object, rules: CaseRules,
+             processes_dir: Path | None = None) -> Evaluation:
+    """Run the draft through every check of its publication; stores nothing."""
+    try:
+        files_by_name = drafts.check_content(bpmn, forms)
+    except Invalid as exc:
+        return Evaluation([_from_engine(p) for p in _listed(exc.detail)], None, [], {})
+    assert isinstance(bpmn, str)
+    root = parse_tree(bpmn.encode("utf-8"))
+    name = bpmn_name(session, key)
+    files = [(name, bpmn.encode("utf-8")), *decision_files(root, processes_dir),
+             *((n, text.encode("utf-8")) for n, text in sorted(files_by_name.items()))]
+    base = base_forms(session, key)
+    problems = _key_problems(root, key)
+    prepared = None
+    try:
+        prepared = catalog.prepare(session, files, rules=rules, base_forms=base)
+    except InvalidDefinition as exc:
+        problems += [_from_engine(p, name) for p in _listed(exc.detail)]
+    problems += _warnings(root, key)
+    return Evaluation([_on_shape(root, p) for p in problems], prepared, files, base)
+
+
+_DI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
+
+
+def _on_shape(root, found: Problem) -> Problem:
+    """A finding on an inner part (a timer's event definition, a condition) is put on the shape that is drawn."""
+    if found.element is None:
+        return found
+    drawn = {n.get("bpmnElement") for n in root.iter(f"{_DI}BPMNShape", f"{_DI}BPMNEdge")}
+    node = next((n for n in root.iter() if isinstance(n.tag, str) and n.get("id") == found.element), None)
+    if not drawn or node is None or found.element in drawn:
+        return found
+    while node is not None and node.get("id") not in drawn:
+        node = node.getparent()
+    if node is None:
+        return found
+    return Problem(node.get("id"), found.line, found.message, found.severity)
+
+
+def check(session, *, key: str | None, bpmn: object, forms: object, rules: CaseRules,
+          processes_dir: Path | None = None) -> list[Problem]:
+    return evaluate(session, key=key, bpmn=bpmn, forms=forms, rules=rules, processes_dir=processes_dir).problems
+
+
+def _key_problems(root, key: str | None) -> list[Problem]:
+    """A draft publishes its own journey and nothing else."""
+    if key is None:
+        return []
+    processes = [p for p in root.iter(f"{{{BPMN_NS}}}process") if p.get("isExecutable", "false").lower() == "true"]
+    ids = [p.get("id") for p in processes]
+    found = []
+    if ids and key not in ids:
+        found.append(Problem(ids[0], processes[0].sourceline,
+                             f"Diagrammets proces har id'et »{ids[0]}«, men rejsen hedder »{key}«. "
+                             f"Giv processen id'et »{key}«."))
+    for process in processes:
+        if process.get("id") != key and key in ids:
+            found.append(Problem(process.get("id"), process.sourceline,
+                                 f"Diagrammet indeholder også den kørbare proces »{process.get('id')}«; en kladde "
+                                 "udgiver kun sin egen rejse. Fjern den, eller markér den som ikke kørbar."))
+    return found
+
+
+def _warnings(root, key: str | None) -> list[Problem]:
+    found = []
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        if process.get("isExecutable", "false").lower() != "true" or (key is not None and process.get("id") != key):
+            continue
+        for task in process.iter(f"{{{BPMN_NS}}}userTask"):
+            if not task.get(f"{{{CAMUNDA_NS}}}formKey"):
+                found.append(Problem(task.get("id"), task.sourceline,
+                                     f"Opgaven »{task.get('name') or task.get('id')}« har ingen formular. Vælg en "
+                                     "formular, så sagsbehandleren ved, hvad der skal udfyldes.", WARNING))
+    if root.find("{http://www.omg.org/spec/BPMN/20100524/DI}BPMNDiagram") is None:
+        found.append(Problem(None, None, "Diagrammet har intet layout (BPMNDI), så det kan ikke vises. "
+                                         "Åbn og gem det i modelleringsværktøjet.", WARNING))
+    return found
+
+
+def save(session, key: str, *, bpmn: object, forms: object, revision: object, actor: str, rules: CaseRules,
+         processes_dir: Path | None = None) -> tuple[drafts.DraftView, list[Problem]]:
+    """Save the draft with its findings (a draft with problems is saved; input that is no diagram is not)."""
+    drafts.check_key(key)
+    drafts.check_content(bpmn, forms)  # refuses before the (slower) checks run
+    problems = check(session, key=key, bpmn=bpmn, forms=forms, rules=rules, processes_dir=processes_dir)
+    view = drafts.save_draft(session, key, bpmn=bpmn, forms=forms, revision=revision, actor=actor,
+                             problems=[p.as_dict() for p in problems])
+    return view, problems
+
+
+@dataclass(frozen=True)
+class Preview:
+    problems: list[Problem]
+    diff: VersionDiff | None
+    affected_cases: int
+    affected_by_element: dict[str, int]
+
+    def as_dict(self) -> dict:
+        return {"problems": [p.as_dict() for p in self.problems],
+                "diff": self.diff.as_dict() if self.diff is not None else None,
+                "affected_cases": self.affected_cases, "affected_by_element": dict(self.affected_by_element)}
+
+
+def _candidate(key: str, prepared: Prepared) -> tuple[ProcessDefinition, dict[str, FormFile]] | None:
+    """What the draft would store as its journey's next version: a row never added to the session."""
+    found = prepared.compiled_for(key)
+    if found is None:
+        return None
+    src, spec_json, forms = found
+    row = ProcessDefinition(key=key, version=None, name=key, hash="", source_file=src.name,
+                            bpmn_xml=src.raw.decode("utf-8"), spec_json=spec_json)
+    return row, {f.key: f for f in forms}
+
+
+def preview(session, key: str, *, rules: CaseRules, processes_dir: Path | None = None) -> Preview:
+    """What publishing the draft would change: its problems, the diff to the latest version, the cases reached."""
+    draft = drafts.get_draft(session, key)
+    evaluation = evaluate(session, key=key, bpmn=draft.bpmn, forms=draft.forms, rules=rules,
+                          processes_dir=processes_dir)
+    candidate = _candidate(key, evaluation.prepared) if evaluation.prepared is not None else None
+    if candidate is None:
+        return Preview(evaluation.problems, None, 0, {})
+    latest = catalog.latest_definition(session, key)
+    if latest is None:
+        diff = first_version_diff(session, key, *candidate)
+    else:
+        diff = diff_candidate(session, key, latest.version, *candidate)
+    return Preview(evaluation.problems, diff, len(diff.affected_case_ids),
+                   {a.element_id: a.cases for a in diff.affected})
+
+
+def publish(session, key: str, *, revision: object, actor: str, rules: CaseRules,
+            processes_dir: Path | None = None) -> Deployed:
+    """Deploy the draft at `revision` (DraftStale if it changed) and remove it; PublishRefused on errors."""
+    draft = drafts.hold(session, key, revision=revision)
+    evaluation = evaluate(session, key=key, bpmn=draft.bpmn, forms=draft.forms, rules=rules,
+                          processes_dir=processes_dir)
+    if not evaluation.publishable:
+        errors = [p for p in evaluation.problems if p.severity == ERROR]
+        raise PublishRefused("the draft has problems that stop its publication: " + errors[0].message,
+                             [p.as_dict() for p in evaluation.problems])
+    assert evaluation.prepared is not None
+    deployed = [d for d in catalog.store(session, evaluation.prepared, actor=actor) if d.key == key]
+    drafts.delete_draft(session, key, revision=draft.revision)
+    return deployed[0]
+
+
+def studio_catalog(session, rules: CaseRules) -> dict:
+    """What the properties panel offers: units, forms, named deadlines, deployed processes, message names."""
+    units = [{"id": key, "name": name} for key, name in session.execute(select(Unit.key, Unit.name).order_by(Unit.key))]
+    forms = set(session.scalars(select(DefinitionForm.form_key).distinct()))
+    folder = Path(rules.forms_dir)
+    if folder.is_dir():
+        forms |= {p.stem for p in folder.glob("*.json") if drafts.FORM_FILE.match(p.name)}
+    deadlines = [{"name": name, "text": rule.source or "", "rule": rule.describe(), "duration": rule.duration,
+                  "working": rule.working, "from": rule.from_field}
+                 for name, rule in sorted(rules.named_deadlines().items())]
+    processes: list[str] = []
+    messages: set[str] = set()
+    for row in latest_definitions(session):
+        processes.append(row.key)
+        messages |= _message_names(row)
+    return {"units": units, "forms": sorted(forms), "deadlines": deadlines, "processes": sorted(processes),
+            "messages": sorted(messages)}
+
+
+def latest_definitions(session) -> list[ProcessDefinition]:
+    """The latest version of every process key, by key."""
+    newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
+              .group_by(ProcessDefinition.key).subquery())
+    return list(session.scalars(select(ProcessDefinition).join(newest, (ProcessDefinition.key == newest.c.key) & (
+        ProcessDefinition.version == newest.c.version)).order_by(ProcessDefinition.key)))
+
+
+_MESSAGES: dict[str, frozenset[str]] = {}  # versions never change: message names by definition id
+
+
+def _message_names(row: ProcessDefinition) -> frozenset[str]:
+    if row.id not in _MESSAGES:
+        root = parse_tree(row.bpmn_xml.encode("utf-8"))
+        _MESSAGES[row.id] = frozenset(m.get("name") for m in root.iter(f"{{{BPMN_NS}}}message") if m.get("name"))
+    return _MESSAGES[row.id]
+
