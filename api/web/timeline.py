@@ -35,6 +35,8 @@ TITLES = {
     "service_task_created": "Automatisk trin startet", "service_task_completed": "Automatisk trin udført",
     "service_task_failed": "Automatisk trin fejlede", "service_task_cancelled": "Automatisk trin bortfaldet",
     "case_migrated": "Sagen er flyttet til en ny version af forløbet",
+    "assignee_not_applied": "Opgaven kunne ikke tildeles som diagrammet siger",
+    "task_attribute_error": "Fejl i opgavens oplysninger fra diagrammet",
 }
 # bookkeeping, not steps; a message's catch event repeats its `message_received`
 HIDDEN = {"task_created", "task_claimed", "task_released", "message_caught"}
