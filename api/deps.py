@@ -3,29 +3,39 @@
 The session dependency never commits (a commit after `yield` would run after
 the response is sent); routes call `session.commit()` themselves.
 
-The current user is the bearer token's. Under /api/studio/ alone, a request
-without a token may instead carry the web session cookie: the studio's modeler
-page calls that API from the browser. Such a request that changes anything
-must also send the session's CSRF token in `X-CSRF-Token` (403 without it).
+The current user is the bearer token's. A bearer token is one of Tovholder's own
+(HS256, a row in `auth_sessions`) or, with an identity provider configured, a
+JWT the provider signed (api.oidc checks it; engine.oidc_accounts applies the
+groups it carries, in a short transaction of its own that commits before the
+route runs). Under /api/studio/ alone, a request without a token may instead
+carry the web session cookie: the studio's modeler page calls that API from the
+browser. Such a request that changes anything must also send the session's
+CSRF token in `X-CSRF-Token` (403 without it).
 """
 from __future__ import annotations
 
 import hmac
+import logging
 from typing import Annotated, Iterator
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.accounts import UserView
 from engine.auth_sessions import check_session
 from engine.case_rules import CaseRules, rules_from_settings
 from engine.errors import Forbidden, ProcessError, Unauthorized
+from engine.oidc_accounts import LoginRefused, sign_in
 from engine.runtime import record_failure
 from engine.settings import Settings
 
+from .oidc import Provider, TokenRejected, provider_for
 from .security import read_token
 from .web.session import web_session
+
+log = logging.getLogger("tovholder.api")
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
@@ -90,11 +100,40 @@ def current_user(request: Request, session: SessionDep, settings: SettingsDep,
     if not token:
         raise Unauthorized("not authenticated: send Authorization: Bearer <token> (POST /api/auth/token)")
     claims = read_token(token, key=settings.signing_key())
+    if claims is None and (provider := provider_for(request.app)) is not None:
+        return provider_user(request, provider, token)  # not one of ours: perhaps the identity provider's
     # one lookup by primary key: the token's session row, joined to its user (revoked, disabled → None)
     user = check_session(session, claims.session_id, claims.username, kind="api") if claims else None
     if user is None:
         raise Unauthorized("the token is invalid, has expired or has been revoked; log in again")
     return user
+
+
+def provider_user(request: Request, provider: Provider, token: str) -> UserView:
+    """The user a token of the identity provider stands for (engine.oidc_accounts.sign_in applies its groups).
+
+    Its own short transaction: the groups it applies, or the refusal and the sessions it ends, are committed
+    even when the request is refused, and the request's session starts clean."""
+    try:
+        identity = provider.check_bearer(token)
+    except TokenRejected as exc:
+        log.info("bearer token refused: %s", exc.why)
+        raise
+    for attempt in (1, 2):
+        with request.app.state.session_factory() as session:
+            try:
+                user = sign_in(session, identity, provider.group_map())
+                session.commit()
+                return user
+            except LoginRefused:
+                session.commit()  # the user is out: their ended sessions and the refusal hold
+                raise
+            except IntegrityError:
+                # two first requests with a new token at once: one made the row (or unit), the other reads it
+                session.rollback()
+                if attempt == 2:
+                    raise
+    raise AssertionError("unreachable")
 
 
 CurrentUser = Annotated[UserView, Depends(current_user)]

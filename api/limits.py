@@ -18,14 +18,16 @@ from __future__ import annotations
 
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from engine.settings import Settings
 from engine.validation import MAX_FILE_BYTES
 
 STUDIO_PATHS = ("/api/studio/", "/studio/")
 STUDIO_EXTRA = 2 * 1024 * 1024  # a draft's forms and the JSON escaping of its diagram
 
 
-def body_limit(settings, path: str, *, multipart: bool) -> int:
+def body_limit(settings: Settings, path: str, *, multipart: bool) -> int:
     if multipart:
         return settings.max_upload_bytes * 10
     if path.startswith(STUDIO_PATHS):
@@ -34,10 +36,10 @@ def body_limit(settings, path: str, *, multipart: bool) -> int:
 
 
 class BodyLimit:
-    def __init__(self, app):
+    def __init__(self, app: ASGIApp):
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -56,7 +58,7 @@ class BodyLimit:
             return
         received = 0
 
-        async def counting_receive():
+        async def counting_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":

@@ -89,7 +89,7 @@ def errors(*statuses: int, unprocessable: tuple[type[BaseModel], ...] = REQUEST)
         model: Any = ErrorMessage
         if status == 422:
             shapes = tuple(dict.fromkeys(unprocessable))
-            model = shapes[0] if len(shapes) == 1 else Union[shapes]  # type: ignore[valid-type]
+            model = shapes[0] if len(shapes) == 1 else Union[shapes]
         found[status] = {"model": model, "description": DESCRIPTIONS[status]}
     return found
 

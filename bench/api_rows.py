@@ -30,7 +30,19 @@ from sqlalchemy import text
 from engine import migrate, runtime
 from engine.db import make_db_engine, make_session_factory
 
-from .common import FORMS, LOOP_KEY, PASSWORD, ROOT, RULES, USERNAME, Row, open_task_ids, prepare_database, start_case
+from .common import (
+    BENCH_AUDIT_KEY,
+    FORMS,
+    LOOP_KEY,
+    PASSWORD,
+    ROOT,
+    RULES,
+    USERNAME,
+    Row,
+    open_task_ids,
+    prepare_database,
+    start_case,
+)
 
 PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_SCHEMA = "tovholder_bench"
@@ -76,7 +88,7 @@ def migrated_pg_schema(schema: str):
     url = f"{PG_BASE}?options=-csearch_path%3D{schema}"
     migrate.upgrade(url)
     db_engine = make_db_engine(url)
-    return db_engine, make_session_factory(db_engine)
+    return db_engine, make_session_factory(db_engine, audit_key=BENCH_AUDIT_KEY)
 
 
 def _free_port() -> int:

@@ -28,6 +28,7 @@ UNIT = "bench"
 USERNAME = "bench-worker"
 PASSWORD = "bench-password-not-secret"
 CPR = "010190-1234"
+BENCH_AUDIT_KEY = b"bench-audit-key-not-secret-0123456789"  # what the bench's audit chains are keyed with
 
 
 @dataclass
@@ -79,7 +80,7 @@ def prepare_database(url: str):
     """Migrate, add the bench unit and user, deploy the bench processes. Returns (db_engine, factory, user)."""
     migrate.upgrade(url)
     db_engine = make_db_engine(url)
-    factory = make_session_factory(db_engine)
+    factory = make_session_factory(db_engine, audit_key=BENCH_AUDIT_KEY)
     with factory() as session:
         accounts.add_unit(session, UNIT, "Benchmark")
         user = accounts.add_user(session, USERNAME, role="caseworker", password=PASSWORD, units=[UNIT])

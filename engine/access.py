@@ -18,7 +18,7 @@ rule, `case_access`, with its SQL twin `case_read_filters` for case lists:
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from .accounts import UserView
 from .errors import Forbidden
@@ -67,7 +67,7 @@ def check_task_workable(user: UserView, task: HumanTask) -> None:
         raise Forbidden("this task is for the unit's team leads")
 
 
-def units_take_part(units: frozenset[str], case_id=Case.id) -> ColumnElement[bool]:
+def units_take_part(units: frozenset[str], case_id: InstrumentedAttribute[str] | str = Case.id) -> ColumnElement[bool]:
     """SQL: one of `units` takes part in the case (a task there, of any status, or a wait there now)."""
     if not units:
         return false()

@@ -36,6 +36,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -47,6 +48,10 @@ from .cases import get_case
 from .errors import Conflict, Forbidden, FormRejected, Invalid, NotFound, TooLarge, UnsupportedType
 from .locking import lock_case, read_case
 from .models import Attachment, HumanTask
+
+if TYPE_CHECKING:  # forms builds on this module
+    from .forms import Form
+    from .settings import Settings
 
 UPLOADERS = ("caseworker", "teamlead", "admin", "integration")
 FILE_VALUE_KEYS = ("attachment_id", "filename", "size")
@@ -62,7 +67,7 @@ class UploadLimits:
     allowed_types: tuple[str, ...] = tuple(filetypes.UPLOAD_TYPES)
 
 
-def upload_limits(settings) -> UploadLimits:
+def upload_limits(settings: Settings) -> UploadLimits:
     return UploadLimits(max_bytes=settings.max_upload_bytes, allowed_types=tuple(settings.allowed_upload_types))
 
 
@@ -187,7 +192,7 @@ def parse_file_value(value: object) -> dict:
     return {"attachment_id": ident, "filename": name, "size": size}
 
 
-def check_form_files(session: Session, *, case_id: str, form, data: dict) -> dict:
+def check_form_files(session: Session, *, case_id: str, form: Form | None, data: dict) -> dict:
     """`data` (already validated) with each file field checked against this case's attachments.
 
     Refuses (FormRejected) an attachment id that does not exist or belongs to

@@ -85,6 +85,11 @@ def disable_user(session: Session, username: str, *, by: str) -> int:
     return _end_all(session, user.id, by, clock.now())
 
 
+def end_user_sessions(session: Session, user_id: str, *, by: str) -> int:
+    """End every live session and token of the user with this id (the identity provider no longer lets them in)."""
+    return _end_all(session, user_id, by, clock.now())
+
+
 def enable_user(session: Session, username: str) -> None:
     """The user may log in again (their old sessions stay ended)."""
     set_active(session, username, True)

@@ -10,6 +10,7 @@ Functions here only read or flush; the edge commits.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -54,7 +55,7 @@ def form_keys(session: Session, definition_id: str) -> list[str]:
                                 .order_by(DefinitionForm.form_key)))
 
 
-def version_form(session: Session, definition_id: str, key: str, *, forms_dir) -> Form:
+def version_form(session: Session, definition_id: str, key: str, *, forms_dir: Path) -> Form:
     """Form `key` as version `definition_id` stores it; Invalid if it is broken or nowhere.
 
     Versions deployed since forms belong to versions always hold every form
@@ -75,13 +76,13 @@ def version_form(session: Session, definition_id: str, key: str, *, forms_dir) -
     return form
 
 
-def start_form(session: Session, definition: ProcessDefinition, *, forms_dir) -> Form | None:
+def start_form(session: Session, definition: ProcessDefinition, *, forms_dir: Path) -> Form | None:
     if not definition.start_form_key:
         return None
     return version_form(session, definition.id, definition.start_form_key, forms_dir=forms_dir)
 
 
-def task_form(session: Session, row: HumanTask, *, forms_dir) -> Form | None:
+def task_form(session: Session, row: HumanTask, *, forms_dir: Path) -> Form | None:
     """The form of a human task as its case's version has it."""
     if not row.form_key:
         return None

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .deadlines import Rule, deadline_file
 from .scripting import MIB, ScriptContext, ScriptLimits
 from .workdays import DEFAULT_CLOSED_DAYS, WorkCalendar
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 
 @dataclass(frozen=True)
@@ -23,7 +27,7 @@ class CaseRules:
     calendar: WorkCalendar = field(default=None, compare=False)  # type: ignore[assignment]
     script_limits: ScriptLimits = ScriptLimits()
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.calendar is None:
             object.__setattr__(self, "calendar", WorkCalendar(self.closed_days))
 
@@ -33,11 +37,15 @@ class CaseRules:
     def escalation_graces(self) -> dict[str, Rule]:
         return deadline_file(self.deadlines_file).graces
 
+    def citizen_letters(self) -> dict[str, Rule]:
+        """Per named deadline that sets `citizen_letter`: how long before it the § 3 letter goes."""
+        return deadline_file(self.deadlines_file).letters
+
     def script_context(self) -> ScriptContext:
         return ScriptContext(calendar=self.calendar, named_deadlines=self.named_deadlines(), limits=self.script_limits)
 
 
-def rules_from_settings(settings) -> CaseRules:
+def rules_from_settings(settings: Settings) -> CaseRules:
     limits = ScriptLimits(cpu_seconds=settings.script_cpu_seconds, memory_bytes=settings.script_memory_mib * MIB,
                           workers=settings.script_workers)
     return CaseRules(forms_dir=Path(settings.forms_dir), deadlines_file=Path(settings.deadlines_file),

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from sqlalchemy import func, select
@@ -61,7 +64,7 @@ class Deployed:
 class Prepared:
     """A deployment that passed every check, ready to store: each executable process with its compiled parts."""
 
-    processes: list[tuple[SourceFile, object]]
+    processes: list[tuple[SourceFile, etree._Element]]
     compiled: list[tuple[str, list[FormFile]]]  # (spec JSON, the forms of its bundle), per process
 
     def compiled_for(self, key: str) -> tuple[SourceFile, str, list[FormFile]] | None:
@@ -72,7 +75,7 @@ class Prepared:
 
 
 def deploy(session: Session, files: list[tuple[str, bytes]], *, rules: CaseRules,
-           actor: str | None = None, form_folders: list[Path] = (),
+           actor: str | None = None, form_folders: Sequence[Path] = (),
            base_forms: dict[str, FormFile] | None = None) -> list[Deployed]:
     """Deploy diagrams (.bpmn/.dmn) with the forms (.json/.html) sent along; see module doc.
 
@@ -92,7 +95,7 @@ def store(session: Session, prepared: Prepared, *, actor: str | None = None) -> 
 
 
 def prepare(session: Session, files: list[tuple[str, bytes]], *, rules: CaseRules,
-            form_folders: list[Path] = (), base_forms: dict[str, FormFile] | None = None) -> Prepared:
+            form_folders: Sequence[Path] = (), base_forms: dict[str, FormFile] | None = None) -> Prepared:
     """Every check of a deployment, and the compiled specs, without storing anything (InvalidDefinition).
 
     `deploy` stores what this returns; the studio runs it alone to check a draft
@@ -112,7 +115,7 @@ def prepare(session: Session, files: list[tuple[str, bytes]], *, rules: CaseRule
         if not src.is_dmn:
             _add_generated_forms(src, forms, problems)
     unit_keys = set(session.scalars(select(Unit.key)))
-    processes: list[tuple[SourceFile, object]] = []
+    processes: list[tuple[SourceFile, etree._Element]] = []
     for src in sources:
         if src.is_dmn:
             check_dmn(src, problems)
@@ -152,7 +155,8 @@ def _add_generated_forms(src: SourceFile, forms: FormSources, problems: list) ->
         forms.uploaded[key] = FormFile(key, text, None, f"{src.name} (camunda:formData of {node.get('id')})")
 
 
-def _add_sources(parser, sources, processes, session, problems) -> dict[str, ProcessDefinition]:
+def _add_sources(parser: TovholderParser, sources: list[SourceFile], processes: list[tuple[SourceFile, etree._Element]],
+                 session: Session, problems: list[dict]) -> dict[str, ProcessDefinition]:
     """Feed every file to the parser, plus stored definitions for call activities to other files.
 
     Returns the stored definitions used, by the process key they provide.
@@ -187,7 +191,9 @@ def _add_sources(parser, sources, processes, session, problems) -> dict[str, Pro
     return stored
 
 
-def _compile(parser, src, process, sources, forms: FormSources, stored, problems) -> tuple[str, list[FormFile]]:
+def _compile(parser: TovholderParser, src: SourceFile, process: etree._Element, sources: list[SourceFile],
+             forms: FormSources, stored: dict[str, ProcessDefinition],
+             problems: list[dict]) -> tuple[str, list[FormFile]]:
     """The spec JSON of a process and the forms of its bundle (its own and those of the processes it calls)."""
     key = process.get("id")
     try:
@@ -215,7 +221,8 @@ def _compile(parser, src, process, sources, forms: FormSources, stored, problems
     return spec_json, sorted(found.values(), key=lambda f: f.key)
 
 
-def _store(session, src, process, spec_json: str, forms: list[FormFile], actor=None) -> Deployed:
+def _store(session: Session, src: SourceFile, process: etree._Element, spec_json: str, forms: list[FormFile],
+           actor: str | None = None) -> Deployed:
     key = process.get("id")
     name = process.get("name") or key
     content_hash = bundles.bundle_hash(_content_hash(src.raw, spec_json), forms)
@@ -239,7 +246,7 @@ def _store(session, src, process, spec_json: str, forms: list[FormFile], actor=N
     return Deployed(key, row.version, name, content_hash, True)
 
 
-def without_file_names(value):
+def without_file_names(value: Any) -> Any:
     """A compiled spec with the source file names left out (they say where, not what)."""
     if isinstance(value, dict):
         return {k: without_file_names(v) for k, v in value.items() if k != "file"}

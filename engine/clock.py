@@ -9,6 +9,7 @@ moment never leaks into another request.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
@@ -23,7 +24,7 @@ def now() -> datetime:
 
 
 @contextmanager
-def at(moment: datetime):
+def at(moment: datetime) -> Iterator[None]:
     """Within this block, `now()` (and SpiffWorkflow's timers) read `moment`."""
     token = _fixed.set(as_utc(moment))
     try:

@@ -6,11 +6,15 @@ worker) can share one file; PostgreSQL uses psycopg 3. Sessions never commit
 on their own: the edge (route, CLI command, worker item) owns the transaction.
 JSON columns are written strictly and read tolerantly (engine.strict_json):
 nothing that a reader cannot take is written, and what was written before
-that rule reads back.
+that rule reads back. Each session carries the audit chain's key in its
+`info` (from the factory), so the engine seals audit events without reading
+settings itself.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
@@ -19,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import strict_json
 
 
-def make_db_engine(url: str, **kwargs) -> Engine:
+def make_db_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("json_serializer", strict_json.dumps)
     kwargs.setdefault("json_deserializer", strict_json.loads)
     parsed = make_url(url)
@@ -29,7 +33,7 @@ def make_db_engine(url: str, **kwargs) -> Engine:
         db_engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
 
         @event.listens_for(db_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):
+        def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:  # a DB-API connection
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
@@ -40,11 +44,16 @@ def make_db_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def make_session_factory(db_engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(db_engine, expire_on_commit=False, autoflush=True)
+AUDIT_KEY = "audit_key"  # Session.info: bytes, or a callable giving them (Settings.audit_key, read when first needed)
 
 
-def is_postgres(session_or_engine) -> bool:
+def make_session_factory(db_engine: Engine, *, audit_key: bytes | Callable[[], bytes] | None = None
+                         ) -> sessionmaker[Session]:
+    """`audit_key`: what engine.audit_chain keys the audit trail with; without it no event can be written."""
+    return sessionmaker(db_engine, expire_on_commit=False, autoflush=True, info={AUDIT_KEY: audit_key})
+
+
+def is_postgres(session_or_engine: Session | Engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "postgresql"
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -95,13 +95,15 @@ def parse_rule(text: str, named: dict[str, Rule]) -> Rule:
 
 @dataclass(frozen=True)
 class DeadlineFile:
-    """config/deadlines.toml read: the named rules, and the escalation grace of those that set one."""
+    """config/deadlines.toml read: the named rules, and the escalation grace and the § 3 letter's warning
+    (`citizen_letter`, engine/citizen_letters.py) of those that set one."""
     rules: dict[str, Rule]
     graces: dict[str, Rule]
+    letters: dict[str, Rule] = field(default_factory=dict)
 
 
 _FILE_CACHE: dict[str, tuple[float, DeadlineFile]] = {}
-_EMPTY = DeadlineFile({}, {})
+_EMPTY = DeadlineFile({}, {}, {})
 
 
 def deadline_file(path: Path | None) -> DeadlineFile:
@@ -114,7 +116,7 @@ def deadline_file(path: Path | None) -> DeadlineFile:
         return _EMPTY
     cached = _FILE_CACHE.get(str(path))
     if cached is None or cached[0] != mtime:
-        cached = (mtime, DeadlineFile(load_rules(Path(path)), _graces(Path(path))))
+        cached = (mtime, DeadlineFile(load_rules(Path(path)), _graces(Path(path)), _letters(Path(path))))
         _FILE_CACHE[str(path)] = cached
     return cached[1]
 
@@ -142,6 +144,19 @@ def _graces(path: Path) -> dict[str, Rule]:
             except DeadlineError as exc:
                 raise DeadlineError(f"{path}: [{name}] escalation_grace: {exc}") from None
     return graces
+
+
+def _letters(path: Path) -> dict[str, Rule]:
+    letters = {}
+    for name, entry in _read_toml(path).items():
+        if isinstance(entry, dict) and entry.get("citizen_letter"):
+            try:
+                letters[name] = parse_grace(str(entry["citizen_letter"]))
+            except DeadlineError as exc:
+                raise DeadlineError(f"{path}: [{name}] citizen_letter: {exc}") from None
+            if parse_duration(letters[name].duration)[:2] != (0, 0):
+                raise DeadlineError(f"{path}: [{name}] citizen_letter: give the warning in weeks or days")
+    return letters
 
 
 def load_rules(path: Path | None) -> dict[str, Rule]:

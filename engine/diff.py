@@ -26,7 +26,10 @@ import json
 from dataclasses import dataclass, field
 
 from lxml import etree
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.util.diff import SpecDiff
+from SpiffWorkflow.specs.base import TaskSpec
+from sqlalchemy.orm import Session
 
 from . import bundles, diff_words
 from .bpmn.parser import CAMUNDA_NS
@@ -99,7 +102,7 @@ class VersionDiff:
 class _Bundle:
     """One stored version, ready to compare: its specs by process id, its element forms, its forms."""
 
-    def __init__(self, session, row: ProcessDefinition, files: dict[str, FormFile] | None = None):
+    def __init__(self, session: Session, row: ProcessDefinition, files: dict[str, FormFile] | None = None):
         self.row = row
         stored = json.loads(row.spec_json)
         registry = SERIALIZER.registry
@@ -110,7 +113,7 @@ class _Bundle:
         self.files = files if files is not None else bundles.form_files(session, row.id)
         self.element_forms = _element_forms(row.bpmn_xml, self)
 
-    def dict_of(self, spec) -> dict:
+    def dict_of(self, spec: TaskSpec) -> dict:
         return self.dicts[id(spec)]
 
     def form(self, key: str) -> Form | None:
@@ -120,7 +123,7 @@ class _Bundle:
         except Invalid:
             return None
 
-    def inside(self, spec, seen=None) -> set[str]:
+    def inside(self, spec: TaskSpec, seen: set[str] | None = None) -> set[str]:
         """Element ids inside a call activity or subprocess (and what those call in turn)."""
         seen = seen if seen is not None else set()
         called = self.dict_of(spec).get("spec")
@@ -133,9 +136,9 @@ class _Bundle:
         return ids
 
 
-def _elements(spec) -> dict:
+def _elements(spec: BpmnProcessSpec) -> dict[str, TaskSpec]:
     """{bpmn element id: task spec}: the library's internal specs (Start, joins, splits) left out."""
-    found = {}
+    found: dict[str, TaskSpec] = {}
     for name, task_spec in spec.task_specs.items():
         bpmn_id = getattr(task_spec, "bpmn_id", None)
         if bpmn_id is None or (bpmn_id in found and name != bpmn_id):
@@ -159,7 +162,7 @@ def _element_forms(bpmn_xml: str, bundle: _Bundle) -> dict[str, str]:
     return found
 
 
-def _successors(spec, seen=None) -> list[str]:
+def _successors(spec: TaskSpec, seen: set[str] | None = None) -> list[str]:
     """The BPMN elements a spec leads to, looking through the library's internal specs."""
     seen = seen if seen is not None else set()
     found = []
@@ -180,7 +183,7 @@ def _element(pid: str, element_id: str, data: dict) -> Element:
     return Element(element_id, data.get("bpmn_name") or element_id, tag, pid)
 
 
-def _changed_keys(spec_diff: SpecDiff, old_spec, new_spec, old: dict, new: dict) -> list[str]:
+def _changed_keys(spec_diff: SpecDiff, old_spec: TaskSpec, new_spec: TaskSpec, old: dict, new: dict) -> list[str]:
     """SpecDiff's comparison where it aligned the pair by id; the same comparison where it did not reach it."""
     if spec_diff.alignment.get(old_spec) is new_spec and old_spec in spec_diff.comparisons:
         return spec_diff.comparisons[old_spec]
@@ -193,7 +196,7 @@ def _form_words(element_id: str, a: _Bundle, b: _Bundle, keys: list[str], change
     old_key, new_key = a.element_forms.get(element_id), b.element_forms.get(element_id)
     if old_key != new_key:
         return [] if "form" in keys else [diff_words.change("formular (form)", old_key, new_key)]
-    if old_key in changes:
+    if old_key is not None and old_key in changes:
         return diff_words.form_words(changes[old_key], b.form(old_key), a.form(old_key))
     return []
 
@@ -212,13 +215,14 @@ def _compare_forms(a: _Bundle, b: _Bundle) -> dict[str, dict]:
     return changes
 
 
-def diff_versions(session, key: str, a: int, b: int) -> VersionDiff:
+def diff_versions(session: Session, key: str, a: int, b: int) -> VersionDiff:
     """Diff of version `a` (from) to version `b` (to) of process `key`; NotFound for an unknown version."""
     return _diff(session, key, _Bundle(session, get_definition(session, key, a)),
                  _Bundle(session, get_definition(session, key, b)))
 
 
-def diff_candidate(session, key: str, a: int, candidate: ProcessDefinition, forms: dict[str, FormFile]) -> VersionDiff:
+def diff_candidate(session: Session, key: str, a: int, candidate: ProcessDefinition,
+                   forms: dict[str, FormFile]) -> VersionDiff:
     """Diff of stored version `a` to a version not stored (a studio draft compiled by engine.catalog.prepare).
 
     `candidate` is a ProcessDefinition row that is never added to the session:
@@ -227,7 +231,8 @@ def diff_candidate(session, key: str, a: int, candidate: ProcessDefinition, form
     return _diff(session, key, _Bundle(session, get_definition(session, key, a)), _Bundle(session, candidate, forms))
 
 
-def first_version_diff(session, key: str, candidate: ProcessDefinition, forms: dict[str, FormFile]) -> VersionDiff:
+def first_version_diff(session: Session, key: str, candidate: ProcessDefinition,
+                       forms: dict[str, FormFile]) -> VersionDiff:
     """A new journey's first version (a studio draft of a key not deployed): every element is added."""
     new = _Bundle(session, candidate, forms)
     added = sorted((_element(pid, i, new.dict_of(s)) for pid, els in new.elements.items() for i, s in els.items()),
@@ -236,7 +241,7 @@ def first_version_diff(session, key: str, candidate: ProcessDefinition, forms: d
                        forms_changed=[], form_changes=[], forms_added=sorted(new.files), forms_removed=[], affected=[])
 
 
-def _diff(session, key: str, old: _Bundle, new: _Bundle) -> VersionDiff:
+def _diff(session: Session, key: str, old: _Bundle, new: _Bundle) -> VersionDiff:
     form_changes = _compare_forms(old, new)
     added, removed, changed, mapping = [], [], [], {}
     for pid in sorted(set(old.elements) | set(new.elements), key=lambda p: (p != key, p)):
@@ -259,7 +264,8 @@ def _diff(session, key: str, old: _Bundle, new: _Bundle) -> VersionDiff:
             if words:
                 element = _element(pid, element_id, n)
                 changed.append(ChangedElement(element.element_id, element.name, element.type, pid, tuple(words)))
-    def order(e):  # the main process first, then called processes; by id within each
+    def order(e: Element | ChangedElement) -> tuple[bool, str, str]:
+        # the main process first, then called processes; by id within each
         return (e.process != key, e.process, e.element_id)
     added, removed, changed = sorted(added, key=order), sorted(removed, key=order), sorted(changed, key=order)
     affected = _affected(session, old, removed, changed)
@@ -271,7 +277,8 @@ def _diff(session, key: str, old: _Bundle, new: _Bundle) -> VersionDiff:
         affected_case_ids=frozenset().union(*affected.values()))
 
 
-def _affected(session, old: _Bundle, removed: list[Element], changed: list[ChangedElement]) -> dict[str, set[str]]:
+def _affected(session: Session, old: _Bundle, removed: list[Element],
+              changed: list[ChangedElement]) -> dict[str, set[str]]:
     """{element id: ids of version A's running cases standing on it}, for removed and changed elements with cases."""
     positions = case_positions(session, old.row.id)
     result = {}

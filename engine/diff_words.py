@@ -7,7 +7,7 @@ the two serialized specs into sentences such as
 """
 from __future__ import annotations
 
-from .forms import Form
+from .forms import Form, FormField
 
 INTERNAL_SUFFIXES = (".BoundaryEventSplit", ".BoundaryEventJoin", ".EndJoin")
 # Keys that follow from others or say where, not what: the successor walk in engine.diff covers the flow.
@@ -48,8 +48,9 @@ def spec_type(typename: str) -> str:
     return typename.removeprefix("IO").removeprefix("Mapped")
 
 
-def type_word(typename) -> str:
+def type_word(typename: object) -> str:
     return TYPE_WORDS.get(spec_type(typename), typename) if isinstance(typename, str) else str(typename)
+
 
 PROPERTY_WORDS = {
     "deadline": "frist (deadline)", "audience": "modtagere (audience)", "payload": "beskedens indhold (payload)",
@@ -70,19 +71,19 @@ def element_of(spec_name: str | None) -> str | None:
     return spec_name
 
 
-def _q(value) -> str:
+def _q(value: object) -> str:
     if value is None or value == "":
         return "(intet)"
     return f'"{value}"' if isinstance(value, str) else str(value)
 
 
-def change(label: str, old, new, *, expression: bool = False) -> str:
+def change(label: str, old: object, new: object, *, expression: bool = False) -> str:
     """`label: "old" → "new"`; an expression (a timer value) is shown as written, its own quotes and all."""
     show = (lambda v: "(intet)" if v in (None, "") else str(v)) if expression else _q
     return f"{label}: {show(old)} → {show(new)}"
 
 
-def _audience(value) -> str | None:
+def _audience(value: str | None) -> str | None:
     return {"teamlead": "teamleder"}.get(value, value) if value else "alle i enheden"
 
 
@@ -99,13 +100,13 @@ def _properties(old: dict, new: dict) -> list[str]:
     return words
 
 
-def _event_parts(definition: dict | None) -> dict[str, str]:
+def _event_parts(definition: dict | None) -> dict[str, str | None]:
     """{"timer"/"besked"/...: value} of an event definition, flattening a gateway's several events."""
     if not definition:
         return {}
     inner = definition.get("event_definitions")
     if inner is not None:
-        parts: dict[str, str] = {}
+        parts: dict[str, str | None] = {}
         for item in inner:
             for kind, value in _event_parts(item).items():
                 parts[kind] = f"{parts[kind]}, {value}" if kind in parts else value
@@ -134,7 +135,7 @@ def _events(old: dict | None, new: dict | None) -> list[str]:
 
 def _paths(old: list | None, new: list | None) -> list[str]:
     """Conditions per outgoing path, by the element each path leads to."""
-    def by_target(items):
+    def by_target(items: list | None) -> dict:
         return {element_of(c.get("task_spec")) or c.get("task_spec"): c.get("condition") for c in items or []}
     before, after = by_target(old), by_target(new)
     words = []
@@ -214,15 +215,16 @@ def form_changes(key: str, old: Form, new: Form) -> dict:
     }
 
 
-def _without_required(field) -> tuple:
+def _without_required(field: FormField) -> tuple:
     return (field.label, field.type, field.choices, field.min, field.max, field.pattern, field.help)
 
 
-def form_words(change: dict, new: Form, old: Form) -> list[str]:
-    labels = {f.name: f.label for f in (*old.fields, *new.fields)}
-    key = change["key"]
+def form_words(form_change: dict, new: Form | None, old: Form | None) -> list[str]:
+    """Sentences for one form's changes (form_changes); a form that no longer reads (None) has no labels."""
+    labels = {f.name: f.label for form in (old, new) if form is not None for f in form.fields}
+    key = form_change["key"]
 
-    def named(names):
+    def named(names: list[str]) -> str:
         return ", ".join(f'"{labels.get(n, n)}" ({n})' for n in names)
     words = []
     for field, text in (("fields_added", "felt tilføjet (field added)"),
@@ -230,10 +232,10 @@ def form_words(change: dict, new: Form, old: Form) -> list[str]:
                         ("made_required", "felt nu påkrævet (made required)"),
                         ("made_optional", "felt nu valgfrit (made optional)"),
                         ("fields_changed", "felt ændret (field changed)")):
-        if change[field]:
-            words.append(f"formular {key}: {text}: {named(change[field])}")
-    if change["title_changed"]:
+        if form_change[field]:
+            words.append(f"formular {key}: {text}: {named(form_change[field])}")
+    if form_change["title_changed"] and old is not None and new is not None:  # only set when both read
         words.append(change(f"formular {key}: titel (title)", old.title, new.title))
-    if change["layout_changed"]:
+    if form_change["layout_changed"]:
         words.append(f"formular {key}: layout ændret (layout changed)")
     return words or [f"formular {key} ændret (form changed)"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 class EngineError(Exception):
     status = 400
 
-    def __init__(self, message: str, detail=None):
+    def __init__(self, message: str, detail: object = None):
         super().__init__(message)
         self.message = message
         self.detail = detail if detail is not None else message

@@ -30,7 +30,7 @@ from . import audit, clock, outbox
 from .case_rules import CaseRules
 from .deadlines import Rule, deadline_file, due_day, parse_grace
 from .locking import lock_case
-from .models import HumanTask, TaskDeadlineNotice, User, UserUnit
+from .models import Case, HumanTask, TaskDeadlineNotice, User, UserUnit
 from .statuses import OPEN_TASK_STATES
 from .workdays import end_of_day, local_date
 
@@ -108,7 +108,7 @@ def _reminder_recipients(session: Session, task: HumanTask) -> list[User]:
     return _members(session, task.unit, "teamlead" if task.audience == "teamlead" else "caseworker")
 
 
-def _notify(session: Session, case, task: HumanTask, kind: str, users: list[User]) -> int:
+def _notify(session: Session, case: Case, task: HumanTask, kind: str, users: list[User]) -> int:
     subject, body = _text(kind, task, case)
     for user in users:
         assert user.email is not None  # both recipient lists hold only users with an address
@@ -123,7 +123,7 @@ def _notify(session: Session, case, task: HumanTask, kind: str, users: list[User
     return len(users)
 
 
-def _text(kind: str, task: HumanTask, case) -> tuple[str, str]:
+def _text(kind: str, task: HumanTask, case: Case) -> tuple[str, str]:
     assert task.due_at is not None  # only overdue tasks are reminded or escalated (handle_task checks)
     due = clock.as_utc(task.due_at).astimezone(end_of_day(local_date(task.due_at)).tzinfo)
     facts = (f"Opgave: {task.name}\nEnhed: {task.unit or '-'}\nFrist: {due:%d-%m-%Y %H:%M}\n"

@@ -45,7 +45,7 @@ def is_form_file(name: str) -> bool:
     return Path(name).suffix.lower() in FORM_SUFFIXES
 
 
-def _problem(file, message) -> dict:
+def _problem(file: str | None, message: str) -> dict:
     return {"file": file, "element": None, "line": None, "message": message}
 
 

@@ -158,7 +158,7 @@ def validate_data(form: Form | None, data: object) -> dict:
     return cleaned
 
 
-def _check_value(fld: FormField, value):
+def _check_value(fld: FormField, value: object) -> object:
     if fld.type == "file":  # the shape is defined in engine.attachments (FILE_VALUE_KEYS)
         return parse_file_value(value)
     if fld.type in ("text", "textarea"):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -69,7 +70,7 @@ def label_of(name: str) -> str:
     return words[:1].upper() + words[1:] if words else name
 
 
-def display(form: Form | None, name: str, value) -> tuple[str, str]:
+def display(form: Form | None, name: str, value: object) -> tuple[str, str]:
     """(label, text) of one value as `form` asks for it."""
     fld = next((f for f in form.fields if f.name == name), None) if form is not None else None
     label = fld.label if fld is not None else label_of(name)
@@ -95,7 +96,7 @@ def ordered(form: Form | None, data: dict) -> list[str]:
 class _Forms:
     """The labels of the case's own version's forms (a step decided under v1 reads as v1 asked)."""
 
-    def __init__(self, session: Session, definition_id: str, forms_dir):
+    def __init__(self, session: Session, definition_id: str, forms_dir: Path):
         self.session, self.definition_id, self.forms_dir = session, definition_id, forms_dir
         self.cache: dict[str, Form | None] = {}
 
@@ -110,7 +111,7 @@ class _Forms:
         return self.cache[key]
 
 
-def recordings(session: Session, case: Case, *, forms_dir) -> list[Recording]:
+def recordings(session: Session, case: Case, *, forms_dir: Path) -> list[Recording]:
     """Every value the case's audit trail says was recorded, oldest first."""
     events = [e for e in audit.events(session, case.id) if e.type in RECORDING_EVENTS]
     rows = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.case_id == case.id))}
@@ -146,11 +147,13 @@ def recordings(session: Session, case: Case, *, forms_dir) -> list[Recording]:
     return found
 
 
-def _from(data, form: Form | None, event, *, unit, element, arrived=None, task_id=None, carried=None,
-          offset: int = 0) -> list[Recording]:
+def _from(data: object, form: Form | None, event: AuditEvent, *, unit: str | None,
+          element: tuple[str | None, str | None], arrived: str | None = None, task_id: str | None = None,
+          carried: object = None, offset: int = 0) -> list[Recording]:
     if not isinstance(data, dict):
         return []
-    provenance = {c.get("field"): c for c in carried or [] if isinstance(c, dict)}
+    entries = carried if isinstance(carried, list) else []
+    provenance = {c.get("field"): c for c in entries if isinstance(c, dict)}
     result = []
     for i, name in enumerate(ordered(form, data)):
         label, text = display(form, name, data[name])
@@ -166,7 +169,7 @@ def _from(data, form: Form | None, event, *, unit, element, arrived=None, task_i
     return result
 
 
-def _moment(value) -> datetime | None:
+def _moment(value: object) -> datetime | None:
     try:
         return clock.as_utc(datetime.fromisoformat(value)) if isinstance(value, str) else None
     except ValueError:
@@ -179,7 +182,7 @@ def context_fields(session: Session, case: Case, element_id: str) -> list[str]:
     return payload_fields(element.properties.get(CONTEXT_PROPERTY) or "") if element is not None else []
 
 
-def task_context(session: Session, row: HumanTask, *, forms_dir) -> list[Recording]:
+def task_context(session: Session, row: HumanTask, *, forms_dir: Path) -> list[Recording]:
     """What crosses to this task (see the module docstring), oldest first, one entry per field."""
     case = session.get_one(Case, row.case_id)
     return crossing(recordings(session, case, forms_dir=forms_dir), row,
@@ -209,7 +212,7 @@ def crossing(recs: list[Recording], row: HumanTask, listed: list[str], done: int
     return sorted(chosen.values(), key=lambda r: (r.seq, r.order))
 
 
-def carried(session: Session, case: Case, payload: dict, *, forms_dir, element_id: str | None,
+def carried(session: Session, case: Case, payload: dict, *, forms_dir: Path, element_id: str | None,
             element_name: str | None, unit: str | None) -> list[dict]:
     """Where each value a message takes to another case was recorded, as the sending case knows it.
 

@@ -6,7 +6,10 @@ flush, the edge commits.
 """
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from . import audit, clock
@@ -14,7 +17,7 @@ from .access import check_task_visible, check_task_workable, visible_units
 from .accounts import UserView, find_user
 from .errors import Conflict, Forbidden, Invalid, NotFound, TaskNotOpen
 from .locking import lock_case
-from .models import HumanTask
+from .models import Case, HumanTask
 from .statuses import OPEN_TASK_STATES
 
 TASK_STATUSES = ("open", "claimed", "completed", "cancelled")
@@ -28,7 +31,7 @@ def get_task(session: Session, task_id: str, user: UserView) -> HumanTask:
     return row
 
 
-def _locked_task(session: Session, task_id: str, user: UserView) -> tuple[HumanTask, object]:
+def _locked_task(session: Session, task_id: str, user: UserView) -> tuple[HumanTask, Case]:
     row = get_task(session, task_id, user)
     check_task_workable(user, row)
     case = lock_case(session, row.case_id)
@@ -45,7 +48,9 @@ def claim(session: Session, *, task_id: str, user: UserView) -> HumanTask:
     if row.status != "open":
         raise TaskNotOpen(f"task {task_id} is {row.status}")
     row.status, row.assignee = "claimed", user.username
-    audit.record(session, case, "task_claimed", actor=user.username, element_id=row.element_id, task_id=row.id)
+    event = audit.record(session, case, "task_claimed", actor=user.username, element_id=row.element_id,
+                         task_id=row.id)
+    row.claimed_at = row.claimed_at or event.at  # the first take ends the waiting (reports), as the trail says
     session.flush()
     return row
 
@@ -81,14 +86,15 @@ def assign(session: Session, *, task_id: str, username: object, user: UserView) 
                       [{"field": "username", "message": f"'{username}' is not a team lead"}])
     previous = row.assignee
     row.status, row.assignee = "claimed", username
-    audit.record(session, case, "task_assigned", actor=user.username, element_id=row.element_id, task_id=row.id,
-                 details={"assignee": username, "previous_assignee": previous})
+    event = audit.record(session, case, "task_assigned", actor=user.username, element_id=row.element_id,
+                         task_id=row.id, details={"assignee": username, "previous_assignee": previous})
+    row.claimed_at = row.claimed_at or event.at
     session.flush()
     return row
 
 
 def list_tasks(session: Session, user: UserView, *, limit: int = 50, offset: int = 0,
-               **filters) -> list[HumanTask]:
+               **filters: Any) -> list[HumanTask]:
     """The inbox: tasks the user may see, filtered (see `inbox_query`), by due date, nulls last."""
     query = inbox_query(user, **filters)
     # due_at ascending with nulls last, on SQLite and PostgreSQL alike
@@ -96,7 +102,7 @@ def list_tasks(session: Session, user: UserView, *, limit: int = 50, offset: int
     return list(session.scalars(query.limit(limit).offset(offset)))
 
 
-def count_tasks(session: Session, user: UserView, **filters) -> int:
+def count_tasks(session: Session, user: UserView, **filters: Any) -> int:
     """How many tasks `list_tasks` would list with these filters (for the web inbox's tab counts)."""
     return session.scalar(select(func.count()).select_from(inbox_query(user, **filters).subquery())) or 0
 
@@ -112,7 +118,7 @@ def workload(session: Session, user: UserView, *, unit: str) -> dict[str | None,
 def inbox_query(user: UserView, *, unit: str | None = None, assignee: str | None = None,
                 status: str | None = None, overdue: bool | None = None, case_id: str | None = None,
                 audience: str | None = None, process_key: str | None = None, element_id: str | None = None,
-                due_before=None, open_only: bool = False):
+                due_before: datetime | None = None, open_only: bool = False) -> Select[HumanTask]:
     """The one query behind every inbox view; the unit rules of engine.access are applied here."""
     units = visible_units(user)
     query = select(HumanTask)

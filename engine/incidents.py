@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from . import audit, clock
 from .access import READ_ALL, require_role
@@ -109,7 +109,7 @@ def record_incident(session: Session, *, case_id: str | None, kind: str, element
     return IncidentView.of(row)
 
 
-def _same(column, value):
+def _same(column: InstrumentedAttribute, value: object) -> ColumnElement[bool]:
     return column.is_(None) if value is None else column == value
 
 

@@ -5,14 +5,15 @@ Pure functions; no database.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 
-def to_plain_json(value):
+def to_plain_json(value: Any) -> Any:
     """Task data as plain JSON for the API (dates become ISO strings)."""
     return json.loads(json.dumps(value, default=_plain))
 
 
-def _plain(value):
+def _plain(value: object) -> str:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)

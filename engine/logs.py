@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from typing import Any
 
 # \d without re.ASCII on purpose: a number written in other digits (full-width ０) is masked too.
 _CPR_LIKE = re.compile(r"(?<!\d)(\d{6})-?(\d{4})(?!\d)")
@@ -75,7 +76,7 @@ def _unescape_run(match: re.Match) -> str:
     return "".join(out)
 
 
-def _mask_value(value):
+def _mask_value(value: object) -> object:
     if isinstance(value, str):
         return mask_cpr(value)
     if isinstance(value, _PLAIN):
@@ -119,7 +120,7 @@ def install() -> None:
     if getattr(factory, "masks_cpr", False):
         return
 
-    def masking_factory(*args, **kwargs) -> logging.LogRecord:
+    def masking_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         return mask_record(factory(*args, **kwargs))
 
     masking_factory.masks_cpr = True  # type: ignore[attr-defined]

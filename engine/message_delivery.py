@@ -20,7 +20,7 @@ functions through the module, at call time.
 """
 from __future__ import annotations
 
-from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,7 +37,7 @@ from .statuses import CaseStatus, WaitKind
 MAX_MESSAGE_HOPS = 20  # a message chain between cases longer than this is a modelling loop
 
 
-def thrown_with_payloads(workflow) -> list[tuple[BpmnEvent, Thrower]]:
+def thrown_with_payloads(workflow: BpmnWorkflow) -> list[tuple[BpmnEvent, Thrower]]:
     """The messages a run threw, each carrying what its `payload` property lets go (bpmn.messages),
     with the element that threw it."""
     thrown = [(event, thrower(workflow, event)) for event in thrown_messages(workflow)]

@@ -12,6 +12,8 @@ Read-only; the index of a version is cached by definition id (versions never cha
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -43,14 +45,15 @@ def catch_for(session: Session, definition_id: str, *, element_id: str | None = 
     return None
 
 
-def catch_form(session: Session, definition_id: str, catch: MessageCatch | None, *, forms_dir) -> Form | None:
+def catch_form(session: Session, definition_id: str, catch: MessageCatch | None, *,
+               forms_dir: Path) -> Form | None:
     if catch is None or not catch.form_key:
         return None
     return version_form(session, definition_id, catch.form_key, forms_dir=forms_dir)
 
 
 def check_message(session: Session, definition_id: str, *, element_id: str | None, name: str, data: dict,
-                  forms_dir) -> dict:
+                  forms_dir: Path) -> dict:
     """The data as the catching event's form cleans it; FormRejected (422, per field) when it refuses it."""
     catch = catch_for(session, definition_id, element_id=element_id, name=name)
     form = catch_form(session, definition_id, catch, forms_dir=forms_dir)
@@ -75,7 +78,7 @@ def standing_starts(session: Session, definition_id: str) -> set[str]:
     return {c.element_id for c in version_index(session, definition_id).catches if c.kind == EVENT_START}
 
 
-def deployed_messages(session: Session, *, forms_dir) -> list[dict]:
+def deployed_messages(session: Session, *, forms_dir: Path) -> list[dict]:
     """[{name, process_key, element_id, unit, form}] of the latest version of each deployed process."""
     latest: dict[str, str] = {}
     for key, definition_id in session.execute(select(ProcessDefinition.key, ProcessDefinition.id)

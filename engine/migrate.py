@@ -5,6 +5,7 @@ because it is itself an edge (the `tovholder db upgrade` command).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -20,11 +21,16 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head", *, forms_dir: Path | str | None = None) -> None:
-    """`forms_dir`: where migration 0009 reads the forms it stores with versions deployed before it."""
+def upgrade(url: str, revision: str = "head", *, forms_dir: Path | str | None = None,
+            audit_key: bytes | Callable[[], bytes] | None = None) -> None:
+    """`forms_dir`: where migration 0009 reads the forms it stores with versions deployed before it;
+    `audit_key`: what migration 0012 hashes the audit events already stored with (Settings.audit_key;
+    asked for only when there are any)."""
     cfg = alembic_config(url)
     if forms_dir is not None:
         cfg.attributes["forms_dir"] = str(forms_dir)
+    if audit_key is not None:
+        cfg.attributes["audit_key"] = audit_key
     command.upgrade(cfg, revision)
 
 

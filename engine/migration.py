@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, clock
 from .accounts import find_user
-from .bpmn.migration import MoveRefused, move
+from .bpmn.migration import MoveRefused, MoveResult, move
 from .bpmn.service_task import topic_of
 from .bpmn.workflow_tasks import element_id, element_name, unit_of
 from .case_rules import CaseRules
@@ -71,7 +72,7 @@ class MigrationOutcome:
 def element_ids(spec_json: str) -> set[str]:
     """The BPMN element ids of a stored version: its process and every process and subprocess it runs."""
     specs = json.loads(spec_json)
-    found = set()
+    found: set[str] = set()
     for spec in [specs["spec"], *specs["subprocess_specs"].values()]:
         found.update(ts["bpmn_id"] for ts in spec["task_specs"].values() if ts.get("bpmn_id"))
     return found
@@ -92,6 +93,9 @@ def make_plan(session: Session, *, process_key: object, from_version: object, to
                                                         "old element id → new element id strings"})
     if problems:
         raise Invalid(problems[0]["message"] if len(problems) == 1 else "the migration plan is invalid", problems)
+    # each was checked above
+    assert isinstance(process_key, str) and isinstance(from_version, int) and isinstance(to_version, int)
+    assert isinstance(mapping, dict)
     if from_version == to_version:
         raise Invalid("from_version and to_version are the same version",
                       [{"field": "to_version", "message": "must differ from from_version"}])
@@ -125,7 +129,7 @@ def migrate_case(session: Session, *, plan: MigrationPlan, case_id: str, actor: 
         raise MigrationRefused(exc.reasons) from None
     except ProcessError as exc:
         raise MigrationRefused([f"the case does not load: {exc.message}"]) from None
-    target = session.get(ProcessDefinition, plan.target_id)
+    target = session.get_one(ProcessDefinition, plan.target_id)  # make_plan found it
     outcome = MigrationOutcome(case.id, timers=moved.timers)
     updates = [_follow_human_task(session, row, moved, target, rules) for row in rows.values()]
     services = _follow_service_tasks(session, case, moved)
@@ -135,9 +139,9 @@ def migrate_case(session: Session, *, plan: MigrationPlan, case_id: str, actor: 
         if "due_at" in changes:
             _forget_overdue_notice(session, row)
         outcome.tasks.append({"task_id": row.id, "element_id": row.element_id, **_jsonable(changes)})
-    for row, changes in services:
+    for service, changes in services:
         for name, value in changes.items():
-            setattr(row, name, value)
+            setattr(service, name, value)
     case.definition_id, case.version = target.id, target.version
     audit.record(session, case, "case_migrated", actor=actor, details={
         "from": plan.from_version, "to": plan.to_version, "mapping": moved.mapping_used, "by": actor,
@@ -155,7 +159,7 @@ def _check_case(case: Case, plan: MigrationPlan) -> None:
         raise MigrationRefused([f"the case is on version {case.version}, not {plan.from_version}"])
 
 
-def _follow_human_task(session: Session, row: HumanTask, moved, target: ProcessDefinition,
+def _follow_human_task(session: Session, row: HumanTask, moved: MoveResult, target: ProcessDefinition,
                        rules: CaseRules) -> tuple[HumanTask, dict]:
     """What the open task's row becomes on the new element; refuses when its assignee could not keep it."""
     move_ = moved.tasks.get(row.id)
@@ -180,7 +184,7 @@ def _follow_human_task(session: Session, row: HumanTask, moved, target: ProcessD
     return row, {k: v for k, v in changes.items() if getattr(row, k) != v}
 
 
-def _due_from_creation(row: HumanTask, rule_text: str, data: dict, rules: CaseRules):
+def _due_from_creation(row: HumanTask, rule_text: str, data: dict, rules: CaseRules) -> datetime:
     try:
         rule = parse_rule(rule_text, rules.named_deadlines())
         return clock.as_utc(due_at(rule, data, clock.as_utc(row.created_at), rules.calendar))
@@ -199,7 +203,7 @@ def _forget_overdue_notice(session: Session, row: HumanTask) -> None:
         session.delete(notice)
 
 
-def _follow_service_tasks(session: Session, case: Case, moved) -> list[tuple[ServiceTask, dict]]:
+def _follow_service_tasks(session: Session, case: Case, moved: MoveResult) -> list[tuple[ServiceTask, dict]]:
     rows = session.scalars(select(ServiceTask).where(ServiceTask.case_id == case.id,
                                                      ServiceTask.status.in_(("open", "locked"))))
     result = []
@@ -207,7 +211,7 @@ def _follow_service_tasks(session: Session, case: Case, moved) -> list[tuple[Ser
         move_ = moved.tasks.get(row.id)
         if move_ is None or move_.state != "started":
             raise MigrationRefused([f"the service task '{row.element_id}' is not waiting in the moved case"])
-        changes = {"element_id": element_id(move_.task), "name": element_name(move_.task)}
+        changes: dict[str, str | None] = {"element_id": element_id(move_.task), "name": element_name(move_.task)}
         topic = topic_of(move_.task.task_spec)
         if topic != row.topic:
             if row.status == "locked":

@@ -52,8 +52,9 @@ def running_case_ids(session: Session, plan: MigrationPlan) -> list[str]:
                                 .order_by(Case.created_at, Case.id)))
 
 
-def run_batch(session_factory: sessionmaker[Session], *, process_key, from_version, to_version, mapping=None,
-              case_ids=None, dry_run: bool = False, actor: str, rules: CaseRules,
+def run_batch(session_factory: sessionmaker[Session], *, process_key: object, from_version: object,
+              to_version: object, mapping: object = None, case_ids: object = None, dry_run: object = False,
+              actor: str, rules: CaseRules,
               progress: Progress | None = None) -> BatchResult:
     """Check the plan (422/404 for the whole batch), then migrate case by case; one transaction each."""
     if case_ids is not None and (not isinstance(case_ids, list) or len(case_ids) > MAX_CASE_IDS
@@ -87,8 +88,8 @@ def run_batch(session_factory: sessionmaker[Session], *, process_key, from_versi
     return result
 
 
-def _migrate_one(session_factory, plan: MigrationPlan, case_id: str, *, actor: str, rules: CaseRules,
-                 dry_run: bool) -> str | None:
+def _migrate_one(session_factory: sessionmaker[Session], plan: MigrationPlan, case_id: str, *, actor: str,
+                 rules: CaseRules, dry_run: bool) -> str | None:
     """None when the case moved (or, in a dry run, would move); otherwise why not."""
     with session_factory() as session:
         try:
@@ -116,7 +117,8 @@ def _migrate_one(session_factory, plan: MigrationPlan, case_id: str, *, actor: s
             return f"the migration failed unexpectedly ({type(exc).__name__}); the case is unchanged"
 
 
-def _record_start(session_factory, plan: MigrationPlan, case_ids, actor: str, count: int) -> str:
+def _record_start(session_factory: sessionmaker[Session], plan: MigrationPlan, case_ids: list[str] | None, actor: str,
+                  count: int) -> str:
     with session_factory() as session:
         run = MigrationRun(process_key=plan.process_key, from_version=plan.from_version, to_version=plan.to_version,
                            mapping=plan.mapping, case_ids=case_ids, actor=actor, started_at=clock.now(),
@@ -126,8 +128,8 @@ def _record_start(session_factory, plan: MigrationPlan, case_ids, actor: str, co
         return run.id
 
 
-def _record_end(session_factory, result: BatchResult) -> None:
+def _record_end(session_factory: sessionmaker[Session], result: BatchResult) -> None:
     with session_factory() as session:
-        run = session.get(MigrationRun, result.run_id)
+        run = session.get_one(MigrationRun, result.run_id)  # _record_start wrote it
         run.finished_at, run.migrated, run.refused = clock.now(), len(result.migrated), result.refused
         session.commit()

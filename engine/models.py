@@ -44,6 +44,7 @@ class Unit(Base):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (Index("ux_users_oidc_subject", "oidc_subject", unique=True),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     username: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -51,6 +52,11 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(TS)
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)  # reminders, escalations (migration 0007)
+    # OpenID Connect (engine.oidc_accounts, migration 0013): the provider's `sub` for this user; when the
+    # newest provider statement applied was issued; since when the provider's groups give no login
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    oidc_synced_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+    oidc_refused_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
 
 
 class UserUnit(Base):
@@ -129,6 +135,7 @@ class Case(Base):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     lock_version: Mapped[int] = mapped_column(Integer, default=0)
     audit_seq: Mapped[int] = mapped_column(Integer, default=0)
+    audit_head: Mapped[str | None] = mapped_column(String(64), nullable=True)  # hash of event audit_seq (audit_chain)
     created_at: Mapped[datetime] = mapped_column(TS)
     updated_at: Mapped[datetime] = mapped_column(TS)
     completed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
@@ -156,6 +163,8 @@ class HumanTask(Base):
     due_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # first claimed or assigned (engine.inbox): splits waiting from working time in reports
+    claimed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
     form_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     deadline_rule: Mapped[str | None] = mapped_column(String(300), nullable=True)  # as the diagram says it
     audience: Mapped[str | None] = mapped_column(String(16), nullable=True)  # "teamlead": for the unit's team leads
@@ -199,6 +208,9 @@ class AuditEvent(Base):
     element_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    # the hash chain (engine/audit_chain.py): SHA-256 of the details, and HMAC over the previous hash + content
+    details_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class CaseAccess(Base):
@@ -323,6 +335,19 @@ class TaskDeadlineNotice(Base):
     reminded_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
     escalate_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)  # due + grace
     escalated_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
+
+
+class DeadlineLetter(Base):
+    """Per decision task: the § 3 letter to the citizen that its deadline will not be kept (engine/citizen_letters.py).
+
+    One row per task, written with the outbox message (or the reason there is none) and its audit event."""
+
+    __tablename__ = "deadline_letters"
+    task_id: Mapped[str] = mapped_column(ForeignKey("human_tasks.id"), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    at: Mapped[datetime] = mapped_column(TS)
+    outbox_id: Mapped[str | None] = mapped_column(String(36), nullable=True)  # None: not sent, see reason
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ServiceTask(Base):

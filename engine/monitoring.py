@@ -7,7 +7,9 @@ worker's metrics port and the API's /metrics.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
@@ -27,7 +29,7 @@ class Snapshot:
     outbox_backlog: int
 
 
-def snapshot(session_factory: sessionmaker[Session], *, now=None) -> Snapshot:
+def snapshot(session_factory: sessionmaker[Session], *, now: datetime | None = None) -> Snapshot:
     now = clock.as_utc(now or clock.now())
     with session_factory() as session:
         due = (Wait.kind == WaitKind.TIMER, Wait.due_at < now)
@@ -44,10 +46,10 @@ class StateCollector:
     def __init__(self, session_factory: sessionmaker[Session]):
         self.session_factory = session_factory
 
-    def describe(self):
+    def describe(self) -> list:
         return []  # read only at scrape time, never when registered
 
-    def collect(self):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         try:
             s = snapshot(self.session_factory)
         except Exception:  # noqa: BLE001 - a scrape reports the database as down instead of failing

@@ -13,14 +13,16 @@ Read-only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from .access import UNIT_MEMBERS
 from .accounts import UserView
 from .bpmn.catches import EVENT_START
 from .errors import Forbidden, NotFound
+from .forms import Form
 from .message_forms import catch_for, catch_form, version_index
 from .models import Case, Wait
 from .statuses import CaseStatus, WaitKind
@@ -93,7 +95,7 @@ def inbox_steps(session: Session, user: UserView, *, limit: int = 25) -> list[Ou
     return [step for wait, case in rows if (step := _step(session, case, wait)) is not None]
 
 
-def _offered(session: Session):
+def _offered(session: Session) -> ColumnElement[bool] | None:
     """SQL: the wait is at a catch of its case's version that names a form and stops the case (not any time).
 
     Every running kontanthjælp case waits for "Fravær meldt" all along, and a referred one for SOF's
@@ -109,7 +111,7 @@ def _offered(session: Session):
     return or_(*conditions) if conditions else None
 
 
-def step_form(session: Session, step: OutsideStep, *, forms_dir):
+def step_form(session: Session, step: OutsideStep, *, forms_dir: Path) -> Form | None:
     return catch_form(session, step.definition_id,
                       catch_for(session, step.definition_id, element_id=step.element_id, name=step.message),
                       forms_dir=forms_dir)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.task import Task
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -35,8 +37,8 @@ from .models import Case, HumanTask, Wait
 from .statuses import OPEN_TASK_STATES, CaseStatus, TaskStatus
 
 
-def sync_human_tasks(session: Session, case: Case, workflow, *, actor: str | None, rules: CaseRules,
-                     cause: str | None = None) -> None:
+def sync_human_tasks(session: Session, case: Case, workflow: BpmnWorkflow, *, actor: str | None,
+                     rules: CaseRules, cause: str | None = None) -> None:
     ready = {str(t.id): t for t in tasks_in(workflow, READY) if is_human(t)}
     rows = {r.id: r for r in session.scalars(
         select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status.in_(OPEN_TASK_STATES)))}
@@ -85,7 +87,7 @@ def _camunda_details(camunda: TaskAttributes) -> dict:
     return details
 
 
-def _apply_camunda(session: Session, case: Case, row: HumanTask, camunda: TaskAttributes, actor,
+def _apply_camunda(session: Session, case: Case, row: HumanTask, camunda: TaskAttributes, actor: str | None,
                    cause: str | None = None) -> None:
     """camunda:assignee assigns the task when that user may take it; what could not be applied is audited."""
     for found in camunda.problems:
@@ -110,7 +112,8 @@ def _apply_camunda(session: Session, case: Case, row: HumanTask, camunda: TaskAt
                  details={"assignee": camunda.assignee, "previous_assignee": None, "by": "camunda:assignee"})
 
 
-def _due(session, case, task, row, rule_text, rules: CaseRules, actor, cause) -> datetime | None:
+def _due(session: Session, case: Case, task: Task, row: HumanTask, rule_text: str, rules: CaseRules,
+         actor: str | None, cause: str | None) -> datetime | None:
     """The task's due time; a rule that cannot be applied is recorded, never silently dropped."""
     try:
         rule = parse_rule(rule_text, rules.named_deadlines())
@@ -122,7 +125,7 @@ def _due(session, case, task, row, rule_text, rules: CaseRules, actor, cause) ->
         return None
 
 
-def sync_waits(session: Session, case: Case, workflow) -> None:
+def sync_waits(session: Session, case: Case, workflow: BpmnWorkflow) -> None:
     session.execute(delete(Wait).where(Wait.case_id == case.id))
     if case.status != CaseStatus.RUNNING:
         return
@@ -143,7 +146,7 @@ def sync_waits(session: Session, case: Case, workflow) -> None:
                          unit=spec.lane or subprocess.lane))
 
 
-def record_path(session: Session, case: Case, workflow, before: set, *, actor: str | None,
+def record_path(session: Session, case: Case, workflow: BpmnWorkflow, before: set, *, actor: str | None,
                 skip: frozenset | set = frozenset(), cause: str | None = None) -> None:
     """One audit event per BPMN element the run passed (gateways with the path they took, in words too)."""
     passed = [t for t in tasks_in(workflow, COMPLETED) if t.id not in before and t.id not in skip]

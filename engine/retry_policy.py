@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 MAX_BACKOFF = timedelta(days=1)
 
@@ -21,5 +25,5 @@ class RetryPolicy:
         return min(timedelta(seconds=seconds), MAX_BACKOFF)
 
     @classmethod
-    def from_settings(cls, settings) -> "RetryPolicy":
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
         return cls(settings.worker_max_attempts, settings.worker_backoff_seconds)

@@ -11,14 +11,17 @@ then calls `record_failure` in a fresh transaction so the failure is audited.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from copy import deepcopy
+from datetime import datetime
+from typing import TypeVar
 from uuid import UUID
 
-from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.task import TaskState
+from SpiffWorkflow.task import Task, TaskState
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
@@ -52,6 +55,7 @@ TIMER_ACTOR = "system:timer"
 # What the engine does after someone's action (gateways, the next task, a message to another case) is
 # the system's; the audit event names the person whose action caused it as details.cause.
 SYSTEM_ACTOR = "system:engine"
+T = TypeVar("T")
 
 _SPEC_CACHE: dict[str, str] = {}
 
@@ -88,7 +92,7 @@ def _wrap(exc: Exception, case_id: str | None, actor: str | None = None) -> Proc
     return error
 
 
-def _guarded(action, case_id: str | None = None, actor: str | None = None):
+def _guarded(action: Callable[[], T], case_id: str | None = None, actor: str | None = None) -> T:
     """Run a SpiffWorkflow call; any exception becomes a ProcessError naming the element."""
     try:
         return action()
@@ -103,8 +107,8 @@ def _guarded(action, case_id: str | None = None, actor: str | None = None):
 class CaseRun:
     """One locked run of a case: load, change, step, project, save, deliver thrown messages."""
 
-    def __init__(self, session: Session, case: Case, *, actor: str | None, rules: CaseRules, workflow=None,
-                 hops: int = 0, cause: str | None = None):
+    def __init__(self, session: Session, case: Case, *, actor: str | None, rules: CaseRules,
+                 workflow: BpmnWorkflow | None = None, hops: int = 0, cause: str | None = None):
         self.session, self.case, self.actor, self.rules, self.hops = session, case, actor, rules, hops
         # `actor` made the change (a failure names them); the steps the engine runs after it are the
         # system's, caused by them. A timer's steps are the timer's.
@@ -119,7 +123,7 @@ class CaseRun:
         self.before = completed_ids(self.workflow)
         self.skip: set = set()
 
-    def guarded(self, action):
+    def guarded(self, action: Callable[[], T]) -> T:
         return _guarded(action, self.case.id, self.actor)
 
     def step(self) -> None:
@@ -170,13 +174,13 @@ class CaseRun:
         message_delivery.deliver(session, case, thrown, rules=self.rules, hops=self.hops + 1, cause=cause)
 
 
-def _all_tasks(workflow):
+def _all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
     yield from workflow.tasks.values()
     for sub in workflow.subprocesses.values():
         yield from sub.tasks.values()
 
 
-def _after_task(task) -> None:
+def _after_task(task: Task) -> None:
     interrupt_if_needed(task)
     # What a DMN cell or another expression put in the data must be storable: dates become ISO strings,
     # a set (or any other value without a JSON form) fails the step naming the element, before any save.
@@ -190,7 +194,7 @@ def _after_task(task) -> None:
             holder.data = plain
 
 
-def _current_data(workflow) -> dict:
+def _current_data(workflow: BpmnWorkflow) -> dict:
     last = workflow.last_task
     if last is not None:
         return deepcopy(last.data)
@@ -396,7 +400,7 @@ def correlate_message(session: Session, *, name: object, correlation_key: object
     return case
 
 
-def _start_by_message(session, name, key, data, user, rules) -> Case:
+def _start_by_message(session: Session, name: str, key: str, data: dict, user: UserView, rules: CaseRules) -> Case:
     starts = message_delivery.message_start_definitions(session, name)
     try:
         digits = cpr_rules.normalize(key)
@@ -417,7 +421,7 @@ def _start_by_message(session, name, key, data, user, rules) -> Case:
                     from_unit=_sender_unit(user, catch.unit if catch else None))
 
 
-def _message_event(session, definition: ProcessDefinition, name: str, data: dict) -> BpmnEvent:
+def _message_event(session: Session, definition: ProcessDefinition, name: str, data: dict) -> BpmnEvent:
     return message_event(MessageEventDefinition(name), deepcopy(data))
 
 
@@ -450,7 +454,7 @@ def cancel_case(session: Session, *, case_id: str, reason: object, actor: str, r
     return case
 
 
-def fire_timers(session: Session, *, case_id: str, rules: CaseRules, now=None) -> int:
+def fire_timers(session: Session, *, case_id: str, rules: CaseRules, now: datetime | None = None) -> int:
     """Fire every timer of this case that is due at `now` (default: the clock); returns how many fired."""
     case = lock_case(session, case_id)
     if case.status != CaseStatus.RUNNING:

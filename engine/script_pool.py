@@ -131,7 +131,7 @@ class _Process:
 
 
 class ScriptPool:
-    def __init__(self):
+    def __init__(self) -> None:
         self.codec = Codec(new_tag())
         self._idle: list[_Process] = []
         self._all: set[_Process] = set()

@@ -15,6 +15,7 @@ import os
 import secrets
 import struct
 from datetime import date, datetime, timedelta
+from typing import Any
 
 HEADER = struct.Struct("!I")
 MAX_RESULT_BYTES = 16 * 1024 * 1024  # what a script may hand back; above it the script fails
@@ -30,7 +31,7 @@ class Codec:
     def __init__(self, tag: str):
         self.tag = tag
 
-    def _tagged(self, value):
+    def _tagged(self, value: object) -> dict:
         if isinstance(value, datetime):
             return {self.tag: "datetime", "v": value.isoformat()}
         if isinstance(value, date):
@@ -41,7 +42,7 @@ class Codec:
             return {self.tag: "set", "v": list(value)}
         raise TypeError(f"a {type(value).__name__} cannot leave the sandbox")
 
-    def _untag(self, obj: dict):
+    def _untag(self, obj: dict) -> Any:
         kind = obj.get(self.tag)
         if kind is None:
             return obj

@@ -28,7 +28,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Callable
+from types import CodeType, FrameType
+from typing import Any, Callable
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Guards import (
@@ -103,7 +104,7 @@ class ScriptContext:
                    named_deadlines={name: Rule(**rule) for name, rule in value["deadlines"].items()}, limits=limits)
 
 
-def _as_date(value) -> date:
+def _as_date(value: object) -> date:
     if isinstance(value, datetime):
         return local_date(value)
     if isinstance(value, date):
@@ -116,7 +117,8 @@ def _as_date(value) -> date:
 _SHIFT_LIMIT = 1_200_000  # a step of at most this many units (seconds aside): ~100 years of days, far more of months
 
 
-def shift_time(moment, *, years=0, months=0, weeks=0, days=0, hours=0, minutes=0, seconds=0) -> datetime:
+def shift_time(moment: object, *, years: int = 0, months: int = 0, weeks: int = 0, days: float = 0, hours: float = 0,
+               minutes: float = 0, seconds: float = 0) -> datetime:
     """A moment moved by whole calendar units, as Camunda's `dateTime().plusDays(n)` (Joda-Time) does.
 
     Years, months, weeks and days move the Danish calendar date and keep the
@@ -173,7 +175,7 @@ def make_helpers(ctx: ScriptContext, data: dict) -> dict[str, Callable]:
     }
 
 
-def _inplace(op: str, left, right):
+def _inplace(op: str, left: Any, right: Any) -> Any:
     ops = {"+=": lambda a, b: a + b, "-=": lambda a, b: a - b, "*=": lambda a, b: a * b,
            "/=": lambda a, b: a / b, "//=": lambda a, b: a // b, "%=": lambda a, b: a % b}
     if op not in ops:
@@ -208,7 +210,7 @@ def _check_tree(source: str, mode: str) -> None:
 
 
 @lru_cache(maxsize=2048)
-def compile_checked(source: str, mode: str):
+def compile_checked(source: str, mode: str) -> CodeType:
     """Compile under the sandbox rules; raises SyntaxError naming the rule and line."""
     _check_tree(source, mode)
     result = (compile_restricted_eval if mode == "eval" else compile_restricted_exec)(source, "<string>")
@@ -217,6 +219,7 @@ def compile_checked(source: str, mode: str):
         match = re.match(r"Line (\d+)", result.errors[0])
         line = int(match.group(1)) if match else 1
         raise ScriptRuleBroken("; ".join(result.errors), ("<string>", line, 0, None))
+    assert result.code is not None  # RestrictedPython sets it whenever it reports no errors
     return result.code
 
 
@@ -287,7 +290,7 @@ class _Deadline:
         self.until = time.thread_time() + limits.cpu_seconds
         self.count = 0
 
-    def __call__(self, frame, event, arg):
+    def __call__(self, frame: FrameType, event: str, arg: object) -> _Deadline:
         self.count += 1
         if self.count % 64 == 0 and time.thread_time() > self.until:
             raise ScriptTimeout(self.limits.timeout_message())
@@ -299,7 +302,7 @@ def _globals(ctx: ScriptContext, context: dict, external_context: dict | None) -
             **context}
 
 
-def _traced(code, globals_: dict, mode: str, limits: ScriptLimits):
+def _traced(code: CodeType, globals_: dict, mode: str, limits: ScriptLimits) -> Any:
     previous = sys.gettrace()
     sys.settrace(_Deadline(limits))
     try:
@@ -308,7 +311,7 @@ def _traced(code, globals_: dict, mode: str, limits: ScriptLimits):
         sys.settrace(previous)
 
 
-def evaluate(ctx: ScriptContext, expression: str, context: dict, external_context: dict | None = None):
+def evaluate(ctx: ScriptContext, expression: str, context: dict, external_context: dict | None = None) -> Any:
     code = compile_checked(expression.strip(), "eval")
     return _traced(code, _globals(ctx, context, external_context), "eval", ctx.limits)
 

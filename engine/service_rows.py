@@ -5,9 +5,8 @@ the human-task and wait projections; it only adds and updates rows.
 """
 from __future__ import annotations
 
-from typing import Any
-
-from SpiffWorkflow.task import TaskState
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.task import Task, TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,11 +20,12 @@ from .statuses import OPEN_SERVICE_TASK_STATES, CaseStatus, ServiceTaskStatus
 DEFAULT_RETRIES = 3  # failures before an incident, unless the diagram sets a `retries` property
 
 
-def waiting_service_tasks(workflow) -> dict[str, Any]:
+def waiting_service_tasks(workflow: BpmnWorkflow) -> dict[str, Task]:
     return {str(t.id): t for t in tasks_in(workflow, TaskState.STARTED) if topic_of(t.task_spec)}
 
 
-def sync_service_tasks(session: Session, case: Case, workflow, *, actor: str | None, cause: str | None = None) -> None:
+def sync_service_tasks(session: Session, case: Case, workflow: BpmnWorkflow, *, actor: str | None,
+                       cause: str | None = None) -> None:
     waiting = waiting_service_tasks(workflow) if case.status == CaseStatus.RUNNING else {}
     rows = {r.id: r for r in session.scalars(
         select(ServiceTask).where(ServiceTask.case_id == case.id, ServiceTask.status.in_(OPEN_SERVICE_TASK_STATES)))}

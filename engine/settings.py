@@ -5,11 +5,14 @@ Nothing here touches the database; callers build a Settings once at the edge
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -17,6 +20,7 @@ from sqlalchemy.exc import ArgumentError
 from .filetypes import UPLOAD_TYPES
 
 DEMO_SECRET_KEY = "demo-only-secret-key-do-not-use-in-production"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
 MIN_SECRET_KEY_LENGTH = 32
 
@@ -31,6 +35,9 @@ class Settings(BaseSettings):
 
     database_url: str = Field("sqlite:///var/tovholder.db", validation_alias="DATABASE_URL")
     secret_key: str | None = Field(None, validation_alias="TOVHOLDER_SECRET_KEY")
+    # keys the audit trail's hash chain (engine/audit_chain.py); default: derived from TOVHOLDER_SECRET_KEY.
+    # Set it of its own to rotate the secret key without breaking the chains written under it.
+    audit_secret: str | None = Field(None, validation_alias="TOVHOLDER_AUDIT_SECRET", repr=False)
     processes_dir: Path = Field(Path("processes"), validation_alias="TOVHOLDER_PROCESSES_DIR")
     forms_dir: Path = Field(Path("forms"), validation_alias="TOVHOLDER_FORMS_DIR")
     demo_mode: bool = Field(False, validation_alias="TOVHOLDER_DEMO")
@@ -70,6 +77,24 @@ class Settings(BaseSettings):
     script_memory_mib: int = Field(256, validation_alias="TOVHOLDER_SCRIPT_MEMORY_MIB", ge=16, le=65536)
     script_workers: int = Field(4, validation_alias="TOVHOLDER_SCRIPT_WORKERS", ge=1, le=64)
 
+    # log-in (api/web/login.py, api/routes/auth.py): passwords kept here; false switches them off
+    # (the login form and POST /api/auth/token refuse), which needs an identity provider
+    local_login: bool = Field(True, validation_alias="TOVHOLDER_LOCAL_LOGIN")
+    # OpenID Connect (api/oidc.py, engine/oidc_accounts.py): staff log in with the municipality's
+    # identity provider; groups become role and units through the TOML file TOVHOLDER_OIDC_GROUP_MAP
+    oidc_issuer: str | None = Field(None, validation_alias="TOVHOLDER_OIDC_ISSUER")
+    oidc_client_id: str | None = Field(None, validation_alias="TOVHOLDER_OIDC_CLIENT_ID")
+    oidc_client_secret: str | None = Field(None, validation_alias="TOVHOLDER_OIDC_CLIENT_SECRET", repr=False)
+    oidc_audience: str | None = Field(None, validation_alias="TOVHOLDER_OIDC_AUDIENCE")  # bearer tokens; default: client id
+    oidc_groups_claim: str = Field("groups", validation_alias="TOVHOLDER_OIDC_GROUPS_CLAIM", min_length=1)
+    oidc_username_claim: str = Field("preferred_username", validation_alias="TOVHOLDER_OIDC_USERNAME_CLAIM",
+                                     min_length=1)
+    oidc_group_map: Path | None = Field(None, validation_alias="TOVHOLDER_OIDC_GROUP_MAP")
+    oidc_name: str = Field("kommunens login", validation_alias="TOVHOLDER_OIDC_NAME", min_length=1, max_length=80)
+    oidc_scopes: str = Field("openid profile email", validation_alias="TOVHOLDER_OIDC_SCOPES")
+    # where the provider sends the browser back; default: /login/oidc/callback on the address the browser used
+    oidc_redirect_uri: str | None = Field(None, validation_alias="TOVHOLDER_OIDC_REDIRECT_URI")
+
     @field_validator("escalation_grace")
     @classmethod
     def _grace(cls, value: str) -> str:
@@ -84,14 +109,14 @@ class Settings(BaseSettings):
 
     @field_validator("smtp_ssl")
     @classmethod
-    def _one_tls(cls, value: bool, info) -> bool:
+    def _one_tls(cls, value: bool, info: ValidationInfo) -> bool:
         if value and info.data.get("smtp_starttls"):
             raise ValueError("set SMTP_SSL (implicit TLS, port 465) or SMTP_STARTTLS (port 587), not both")
         return value
 
     @field_validator("allowed_upload_types", mode="before")
     @classmethod
-    def _upload_types(cls, value):
+    def _upload_types(cls, value: Any) -> tuple[str, ...]:
         if isinstance(value, str):
             value = [v.strip().lower() for v in value.split(",") if v.strip()]
         unknown = [v for v in value if v not in UPLOAD_TYPES]
@@ -102,7 +127,7 @@ class Settings(BaseSettings):
 
     @field_validator("closed_days", mode="before")
     @classmethod
-    def _closed_days(cls, value):
+    def _closed_days(cls, value: Any) -> tuple[str, ...]:
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
         for item in value:
@@ -126,6 +151,32 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_URL must be a sqlite:///PATH or postgresql://USER@HOST/DATABASE URL")
         return value
 
+    @model_validator(mode="after")
+    def _login_methods(self) -> Settings:
+        if not self.oidc_issuer:
+            stray = [name for name, value in (("TOVHOLDER_OIDC_CLIENT_ID", self.oidc_client_id),
+                                              ("TOVHOLDER_OIDC_CLIENT_SECRET", self.oidc_client_secret),
+                                              ("TOVHOLDER_OIDC_GROUP_MAP", self.oidc_group_map)) if value]
+            if stray:
+                raise ValueError(f"{stray[0]} is set but TOVHOLDER_OIDC_ISSUER is not")
+            if not self.local_login:
+                raise ValueError("TOVHOLDER_LOCAL_LOGIN=false needs an identity provider (TOVHOLDER_OIDC_ISSUER): "
+                                 "nobody could log in")
+            return self
+        self.oidc_issuer = self.oidc_issuer.strip()
+        if not https_or_loopback(self.oidc_issuer):
+            raise ValueError("TOVHOLDER_OIDC_ISSUER must be an https:// URL (http:// only on 127.0.0.1 or localhost)")
+        if self.oidc_redirect_uri and not https_or_loopback(self.oidc_redirect_uri):
+            raise ValueError("TOVHOLDER_OIDC_REDIRECT_URI must be an https:// URL (http:// only on 127.0.0.1 or localhost)")
+        if not self.oidc_client_id:
+            raise ValueError("TOVHOLDER_OIDC_ISSUER is set but TOVHOLDER_OIDC_CLIENT_ID is not")
+        if not self.oidc_group_map:
+            raise ValueError("TOVHOLDER_OIDC_ISSUER is set but TOVHOLDER_OIDC_GROUP_MAP (the TOML file from groups to "
+                             "roles and units) is not")
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError("TOVHOLDER_OIDC_SCOPES must include openid")
+        return self
+
     def signing_key(self) -> str:
         """The key that signs tokens and sessions; refuses to invent one outside demo mode."""
         if self.secret_key:
@@ -138,8 +189,34 @@ class Settings(BaseSettings):
             return DEMO_SECRET_KEY
         raise SettingsError("TOVHOLDER_SECRET_KEY is not set (required outside demo mode)")
 
+    def audit_key(self) -> bytes:
+        """The key of the audit trail's hash chain: TOVHOLDER_AUDIT_SECRET, else derived from the signing key.
 
-def load_settings(**overrides) -> Settings:
+        Derived, not the signing key itself, so that a token key that leaks does not also let anyone
+        forge a chain, and the two purposes never share bytes.
+        """
+        if self.audit_secret is not None:
+            if len(self.audit_secret.strip()) < MIN_SECRET_KEY_LENGTH:
+                raise SettingsError(f"TOVHOLDER_AUDIT_SECRET is too short: use at least {MIN_SECRET_KEY_LENGTH} "
+                                    "characters (for example the output of 'openssl rand -hex 32')")
+            return self.audit_secret.encode("utf-8")
+        # hex, so that the derived key can be written down as TOVHOLDER_AUDIT_SECRET before the secret key rotates
+        derived = hmac.new(self.signing_key().encode("utf-8"), b"tovholder audit chain", hashlib.sha256).hexdigest()
+        return derived.encode("ascii")
+
+
+def https_or_loopback(url: str) -> bool:
+    """Tokens and codes travel over TLS; plain http only to this machine (tests, a developer's provider)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    if not parts.hostname or parts.username or parts.password:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
+
+
+def load_settings(**overrides: Any) -> Settings:
     """Read settings from the environment; turn validation errors into one clear line."""
     try:
         return Settings(**overrides)
@@ -147,7 +224,9 @@ def load_settings(**overrides) -> Settings:
         errors = exc.errors() if isinstance(exc, ValidationError) else []
         if errors:
             first = errors[0]
-            where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+            where = ".".join(str(p) for p in first.get("loc", ()))
             message = str(first.get("msg", "")).removeprefix("Value error, ")
-            raise SettingsError(f"invalid configuration {where}: {message}") from None
+            # a check across several settings has no single field to name; its message names them
+            raise SettingsError(f"invalid configuration {where}: {message}" if where
+                                else f"invalid configuration: {message}") from None
         raise SettingsError(str(exc)) from None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import sys
 from datetime import date, timedelta
+from typing import Any
 
 
 class NotJson(TypeError):
@@ -29,7 +30,7 @@ def _refuse(where: str, reason: str) -> NotJson:
 _SAFE_INT_BITS = 14281  # every int this short has at most 4300 digits, the limit of int -> str
 
 
-def plain_data(value, where: str = "data"):
+def plain_data(value: Any, where: str = "data") -> Any:
     """`value` as JSON-ready data: dates and datetimes become ISO strings, tuples lists; the rest is refused.
 
     Returns `value` itself when nothing needed converting. `where` is the field `value` sits in, written as

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from typing import Any
 
 from .errors import InvalidJson
 
@@ -34,7 +35,7 @@ _LONE_ESCAPE = re.compile(r"\\u[dD](?:[89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0
                           r"|[c-fC-F][0-9a-fA-F]{2}(?<!\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}))")
 
 
-def _finite_or_none(text: str):
+def _finite_or_none(text: str) -> float | None:
     number = float(text)
     return number if math.isfinite(number) else None
 
@@ -76,7 +77,7 @@ def field_name(path: tuple, prefix: str = "data") -> str:
     return "".join(parts)
 
 
-def problem(value) -> NotStrictJson | None:
+def problem(value: object) -> NotStrictJson | None:
     """The first value (depth first, in order) that strict JSON cannot hold, or None."""
     stack: list[tuple[tuple, object]] = [((), value)]
     while stack:
@@ -101,7 +102,7 @@ def problem(value) -> NotStrictJson | None:
     return None
 
 
-def check_input(value, field: str = "data") -> None:
+def check_input(value: object, field: str = "data") -> None:
     """Refuse request data strict JSON cannot hold: InvalidJson (422) naming the field."""
     found = problem(value)
     if found is not None:
@@ -109,7 +110,7 @@ def check_input(value, field: str = "data") -> None:
         raise InvalidJson(f"{name} {found.reason}", [{"field": name, "message": f"{name} {found.reason}"}])
 
 
-def dumps(value, **kwargs) -> str:
+def dumps(value: object, **kwargs: Any) -> str:
     """json.dumps (ASCII, as stored so far) that raises NotStrictJson instead of writing non-JSON."""
     try:
         text = json.dumps(value, allow_nan=False, **kwargs)
@@ -126,7 +127,7 @@ def dumps(value, **kwargs) -> str:
     return text
 
 
-def loads(text: str | bytes | bytearray | memoryview):
+def loads(text: str | bytes | bytearray | memoryview) -> Any:
     """json.loads that repairs what earlier versions stored: lone surrogates → U+FFFD, NaN/±Infinity → null."""
     if not isinstance(text, str):
         text = bytes(text).decode("utf-8")
@@ -135,7 +136,7 @@ def loads(text: str | bytes | bytearray | memoryview):
     return readable(value) if _LONE_ESCAPE.search(text) else value
 
 
-def readable(value):
+def readable(value: Any) -> Any:
     """A copy of the value with lone surrogates replaced by U+FFFD and non-finite numbers by None."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None

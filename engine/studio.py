@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
-from sqlalchemy import func, select
 
 from . import bundles, catalog, drafts, studio_words
 from .bpmn.parser import BPMN_NS, CAMUNDA_NS
@@ -39,7 +38,7 @@ from .catalog import Deployed, Prepared
 from .diff import VersionDiff, diff_candidate, first_version_diff
 from .errors import Invalid, InvalidDefinition
 from .form_sources import FormFile
-from .models import DefinitionForm, ProcessDefinition, Unit
+from .models import ProcessDefinition
 from .validation import parse_tree
 
 ERROR, WARNING = "error", "warning"
@@ -97,7 +96,7 @@ def bpmn_name(session, key: str | None) -> str:
     latest = catalog.latest_definition(session, key) if key else None
     if latest is not None and latest.source_file.lower().endswith(".bpmn"):
         return latest.source_file
-    return f"{key or 'kladde'}.bpmn"
+    return f"{key or 'udkast'}.bpmn"
 
 
 def decision_files(root, processes_dir: Path | None) -> list[tuple[str, bytes]]:
@@ -174,13 +173,13 @@ def _key_problems(root, key: str | None) -> list[Problem]:
     found = []
     if ids and key not in ids:
         found.append(Problem(ids[0], processes[0].sourceline,
-                             f"Diagrammets proces har id'et »{ids[0]}«, men rejsen hedder »{key}«. "
+                             f"Diagrammets proces har id'et »{ids[0]}«, men forløbet hedder »{key}«. "
                              f"Giv processen id'et »{key}«."))
     for process in processes:
         if process.get("id") != key and key in ids:
             found.append(Problem(process.get("id"), process.sourceline,
-                                 f"Diagrammet indeholder også den kørbare proces »{process.get('id')}«; en kladde "
-                                 "udgiver kun sin egen rejse. Fjern den, eller markér den som ikke kørbar."))
+                                 f"Diagrammet indeholder også den kørbare proces »{process.get('id')}«; et udkast "
+                                 "udgiver kun sit eget forløb. Fjern den, eller markér den som ikke kørbar."))
     return found
 
 
@@ -266,41 +265,3 @@ def publish(session, key: str, *, revision: object, actor: str, rules: CaseRules
     deployed = [d for d in catalog.store(session, evaluation.prepared, actor=actor) if d.key == key]
     drafts.delete_draft(session, key, revision=draft.revision)
     return deployed[0]
-
-
-def studio_catalog(session, rules: CaseRules) -> dict:
-    """What the properties panel offers: units, forms, named deadlines, deployed processes, message names."""
-    units = [{"id": key, "name": name} for key, name in session.execute(select(Unit.key, Unit.name).order_by(Unit.key))]
-    forms = set(session.scalars(select(DefinitionForm.form_key).distinct()))
-    folder = Path(rules.forms_dir)
-    if folder.is_dir():
-        forms |= {p.stem for p in folder.glob("*.json") if drafts.FORM_FILE.match(p.name)}
-    deadlines = [{"name": name, "text": rule.source or "", "rule": rule.describe(), "duration": rule.duration,
-                  "working": rule.working, "from": rule.from_field}
-                 for name, rule in sorted(rules.named_deadlines().items())]
-    processes: list[str] = []
-    messages: set[str] = set()
-    for row in latest_definitions(session):
-        processes.append(row.key)
-        messages |= _message_names(row)
-    return {"units": units, "forms": sorted(forms), "deadlines": deadlines, "processes": sorted(processes),
-            "messages": sorted(messages)}
-
-
-def latest_definitions(session) -> list[ProcessDefinition]:
-    """The latest version of every process key, by key."""
-    newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("version"))
-              .group_by(ProcessDefinition.key).subquery())
-    return list(session.scalars(select(ProcessDefinition).join(newest, (ProcessDefinition.key == newest.c.key) & (
-        ProcessDefinition.version == newest.c.version)).order_by(ProcessDefinition.key)))
-
-
-_MESSAGES: dict[str, frozenset[str]] = {}  # versions never change: message names by definition id
-
-
-def _message_names(row: ProcessDefinition) -> frozenset[str]:
-    if row.id not in _MESSAGES:
-        root = parse_tree(row.bpmn_xml.encode("utf-8"))
-        _MESSAGES[row.id] = frozenset(m.get("name") for m in root.iter(f"{{{BPMN_NS}}}message") if m.get("name"))
-    return _MESSAGES[row.id]
-

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import drafts, studio
+from . import drafts, studio_catalog
 from .clock import as_utc
 from .diagram.overlays import CaseCounts, DiffMarks, scoped
 from .diagram.svg import render
@@ -54,7 +54,7 @@ def journeys(session: Session) -> list[Journey]:
     found = drafts.list_drafts(session)
     rows = [Journey(row.key, row.name, row.version, as_utc(row.created_at), row.deployed_by,
                     running.get(row.key, 0), found.pop(row.key, None))
-            for row in studio.latest_definitions(session)]
+            for row in studio_catalog.latest_definitions(session)]
     rows += [Journey(key, key, None, None, None, 0, draft) for key, draft in found.items()]
     return sorted(rows, key=lambda j: (j.name.lower(), j.key))
 

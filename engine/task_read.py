@@ -10,6 +10,7 @@ The read of the case is logged (case_access_log); the caller commits.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,7 +47,8 @@ class TaskRead:
                 "context": [r.item() for r in self.context]}
 
 
-def read_task(session: Session, task_id: str, user: UserView, *, forms_dir, strict_form: bool = True) -> TaskRead:
+def read_task(session: Session, task_id: str, user: UserView, *, forms_dir: Path,
+              strict_form: bool = True) -> TaskRead:
     """The task as `user` may see it. `strict_form`: a broken form is an error (API), else a note (page)."""
     row = get_task(session, task_id, user)
     case = get_case(session, row.case_id, user, action="task_view")

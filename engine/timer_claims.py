@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from .models import Case, Wait
@@ -19,7 +19,7 @@ from .retry_policy import RetryPolicy
 from .statuses import WaitKind
 
 
-def claimable(now: datetime, policy: RetryPolicy):
+def claimable(now: datetime, policy: RetryPolicy) -> Select[str, int]:
     # strictly before now: SpiffWorkflow fires a timer only once its moment has passed
     return (select(Wait.case_id, Wait.attempts).join(Case, Case.id == Wait.case_id)
             .where(Wait.kind == WaitKind.TIMER, Wait.due_at < now, Wait.attempts < policy.max_attempts,

@@ -6,9 +6,11 @@ and refuses the whole deployment if any finds a problem.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -20,6 +22,9 @@ from .deadlines import DeadlineError, Rule, parse_rule
 from .errors import Invalid
 from .scripting import SAFE_BUILTINS, ScriptContext, ScriptRuleBroken, compile_checked, make_helpers
 from .timer_rules import TIMER_TAGS, expression_problems
+
+if TYPE_CHECKING:
+    from .form_sources import FormSources
 
 DMN_NAMESPACES = {
     "https://www.omg.org/spec/DMN/20191111/MODEL/",
@@ -48,7 +53,7 @@ class SourceFile:
         return not self.is_dmn and camunda7.is_camunda7(self.root)
 
 
-def problem(file, element, line, message) -> dict:
+def problem(file: str | None, element: str | None, line: int | None, message: str) -> dict:
     return {"file": file, "element": element, "line": line, "message": message}
 
 
@@ -196,7 +201,7 @@ def _check_expressions(src: SourceFile, named_deadlines: dict[str, Rule], proble
                     problems.append(problem(src.name, owner_id, node.sourceline, message))
 
 
-def element_of(node) -> str | None:
+def element_of(node: etree._Element) -> str | None:
     """The id of the element an expression belongs to: the event, not its event definition (Camunda Modeler
     gives those ids too), else the nearest enclosing element with an id."""
     owner = node.getparent()
@@ -225,7 +230,7 @@ def executable_processes(src: SourceFile) -> list:
     return [p for p in src.root.iter(_bpmn("process")) if p.get("isExecutable", "false").lower() == "true"]
 
 
-def _lane_of(process, element_id: str) -> str | None:
+def _lane_of(process: etree._Element, element_id: str) -> str | None:
     for lane in process.iter(_bpmn("lane")):
         for ref in lane.findall(_bpmn("flowNodeRef")):
             if (ref.text or "").strip() == element_id:
@@ -233,7 +238,7 @@ def _lane_of(process, element_id: str) -> str | None:
     return None
 
 
-def named_forms(process) -> list[tuple[str, object]]:
+def named_forms(process: etree._Element) -> list[tuple[str, etree._Element]]:
     """(form key, element) for every element that names a form: user tasks, start and message events.
 
     A Camunda formKey (`embedded:app:forms/leave.html`) names the form `leave`; an element with
@@ -248,7 +253,7 @@ def named_forms(process) -> list[tuple[str, object]]:
     return found
 
 
-def _check_forms(src: SourceFile, process, forms, problems: list) -> None:
+def _check_forms(src: SourceFile, process: etree._Element, forms: FormSources, problems: list) -> None:
     """Each form a process names must be found (upload, folders, forms dir) and valid: it goes into the version."""
     for form_key, node in named_forms(process):
         try:
@@ -257,7 +262,7 @@ def _check_forms(src: SourceFile, process, forms, problems: list) -> None:
             problems.append(problem(src.name, node.get("id"), node.sourceline, exc.message))
 
 
-def _check_user_tasks(src: SourceFile, process, unit_keys: set[str], problems: list) -> None:
+def _check_user_tasks(src: SourceFile, process: etree._Element, unit_keys: set[str], problems: list) -> None:
     """Every user task lands in one unit's inbox: its lane's, or (Camunda 7) the unit its candidateGroups names.
 
     A lane and candidateGroups that both name a unit must agree: the lane decides, and a diagram that
@@ -284,7 +289,7 @@ def _check_user_tasks(src: SourceFile, process, unit_keys: set[str], problems: l
                                             "that does it (or, as in Camunda 7, name the unit in candidateGroups)"))
 
 
-def _in_subprocess_lane(process, task):
+def _in_subprocess_lane(process: etree._Element, task: etree._Element) -> str | None:
     """A task inside an embedded subprocess belongs to the subprocess's lane."""
     parent = task.getparent()
     while parent is not None and parent is not process:
@@ -296,7 +301,7 @@ def _in_subprocess_lane(process, task):
     return None
 
 
-def start_form_key(process) -> str | None:
+def start_form_key(process: etree._Element) -> str | None:
     for start in process.findall(_bpmn("startEvent")):
         key = camunda7.form_key_of(start)
         if key:
@@ -304,11 +309,11 @@ def start_form_key(process) -> str | None:
     return None
 
 
-def called_elements(process) -> list[tuple[str, object]]:
+def called_elements(process: etree._Element) -> list[tuple[str, etree._Element]]:
     return [(c.get("calledElement") or "", c) for c in process.iter(_bpmn("callActivity"))]
 
 
-def library_problem(file_name: str, exc: Exception, sources: list[SourceFile] = ()) -> dict:
+def library_problem(file_name: str, exc: Exception, sources: Sequence[SourceFile] = ()) -> dict:
     """Turn any exception of the library into {file, element, line, message}."""
     if isinstance(exc, SpiffWorkflowException):
         file_name = getattr(exc, "file_name", None) or file_name
@@ -323,7 +328,7 @@ def library_problem(file_name: str, exc: Exception, sources: list[SourceFile] = 
     return problem(file_name, element, line, message)
 
 
-def _line_of(sources, file_name, element_id) -> int | None:
+def _line_of(sources: Sequence[SourceFile], file_name: str, element_id: str | None) -> int | None:
     for src in sources:
         if src.name == file_name and element_id:
             for node in src.root.iter():
@@ -334,9 +339,9 @@ def _line_of(sources, file_name, element_id) -> int | None:
 
 
 
-def _camunda_properties(node) -> dict[str, tuple[str, int]]:
+def _camunda_properties(node: etree._Element) -> dict[str, tuple[str, int]]:
     """{name: (value, line)} of a node's own camunda:properties."""
-    found = {}
+    found: dict[str, tuple[str, int]] = {}
     ext = node.find(_bpmn("extensionElements"))
     if ext is None:
         return found
@@ -345,7 +350,7 @@ def _camunda_properties(node) -> dict[str, tuple[str, int]]:
     return found
 
 
-def _check_payload(src: SourceFile, node, value: str, line: int, problems: list) -> None:
+def _check_payload(src: SourceFile, node: etree._Element, value: str, line: int, problems: list) -> None:
     """`payload` on a message throw (or message end) event: the case-data fields the message carries."""
     throws = etree.QName(node).localname in ("intermediateThrowEvent", "endEvent")
     if not throws or node.find(f"{{{BPMN_NS}}}messageEventDefinition") is None:
@@ -401,20 +406,20 @@ def _check_event_gateways(src: SourceFile, problems: list) -> None:
     one whose flow comes first decides, so a 1-day timer drawn after a 5-day
     one would fire after 5 days. Refused rather than silently late.
     """
-    flows = {}
+    flows: dict[str | None, list[str | None]] = {}
     for flow in src.root.iter(_bpmn("sequenceFlow")):
         flows.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
     nodes = {n.get("id"): n for n in src.root.iter() if isinstance(n.tag, str) and n.get("id")}
     for gateway in src.root.iter(_bpmn("eventBasedGateway")):
         timers = [t for t in flows.get(gateway.get("id"), [])
-                  if t in nodes and nodes[t].find(_bpmn("timerEventDefinition")) is not None]
+                  if t is not None and t in nodes and nodes[t].find(_bpmn("timerEventDefinition")) is not None]
         if len(timers) > 1:
             problems.append(problem(src.name, gateway.get("id"), gateway.sourceline,
                                     f"an event-based gateway may wait for one timer only (found {', '.join(timers)}): "
                                     "keep the earliest, or put the later one on a task as a boundary timer"))
 
 
-def check_bpmn(src: SourceFile, *, unit_keys: set[str], forms, named_deadlines: dict[str, Rule],
+def check_bpmn(src: SourceFile, *, unit_keys: set[str], forms: FormSources, named_deadlines: dict[str, Rule],
                problems: list) -> None:
     """`forms` finds the forms the diagram names (engine.form_sources.FormSources: `load(key)`)."""
     _check_ids(src, problems)
@@ -481,7 +486,7 @@ def _check_service_tasks(src: SourceFile, problems: list) -> None:
             problems.append(problem(*where, line, f"retries must be a whole number from 0 to 100 (got '{retries}')"))
 
 
-def message_start_names(src: SourceFile, process) -> list[str]:
+def message_start_names(src: SourceFile, process: etree._Element) -> list[str]:
     """Names of the messages that start this process (top-level message start events)."""
     names = {m.get("id"): m.get("name") for m in src.root.iter(_bpmn("message"))}
     found = []

@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import Subquery, func, select, union_all
 from sqlalchemy.orm import Session
 
 from . import bundles
@@ -74,7 +74,7 @@ class VersionSummary:
                 "deployed_by": self.deployed_by, "running_cases": self.running_cases}
 
 
-def _positions_query(definition_id: str):
+def _positions_query(definition_id: str) -> Subquery:
     running = select(Case.id).where(Case.definition_id == definition_id, Case.status == "running")
     tasks = select(HumanTask.case_id.label("case_id"), HumanTask.element_id.label("element_id"),
                    HumanTask.name.label("name")).where(HumanTask.status.in_(OPEN_TASK_STATES),

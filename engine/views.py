@@ -6,6 +6,8 @@ empty, so a client that reads a Case still finds every field).
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,7 +17,7 @@ from .models import Case, Citizen, HumanTask, Wait
 from .statuses import OPEN_TASK_STATES
 
 
-def _iso(value):
+def _iso(value: datetime | None) -> str | None:
     value = as_utc(value)
     return value.isoformat() if value is not None else None
 

@@ -46,12 +46,23 @@ class WorkCalendar:
                 count -= 1
         return day
 
+    def working_days_before(self, end: date, count: int) -> date:
+        """The day `count` working days before `end` (end itself is not counted)."""
+        if count < 0:
+            raise ValueError("count must be zero or more")
+        day = end
+        while count > 0:
+            day -= timedelta(days=1)
+            if self.is_working_day(day):
+                count -= 1
+        return day
+
     def holiday_name(self, day: date) -> str | None:
         return _public_holidays(day.year).get(day)
 
 
 @lru_cache(maxsize=64)
-def _public_holidays(year: int):
+def _public_holidays(year: int) -> Denmark:
     return Denmark(years=[year], language="da")
 
 

@@ -36,6 +36,11 @@ PG_SCHEMA = f"tovholder_test_{os.getpid()}"
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789"
 
 
+def audit_key_for_tests() -> bytes:
+    """The audit chain's key the `settings` fixture gives (sessions, the live server, migrations agree)."""
+    return Settings(secret_key=TEST_SECRET, audit_secret=None).audit_key()
+
+
 def _postgres_url() -> str | None:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
@@ -124,13 +129,13 @@ def db(_db_template, tmp_path) -> Db:
     kind, where, shared_engine = _db_template
     if kind == "postgres":
         _empty_postgres(shared_engine)
-        yield Db(where, shared_engine, make_session_factory(shared_engine))
+        yield Db(where, shared_engine, make_session_factory(shared_engine, audit_key=audit_key_for_tests()))
         return
     path = tmp_path / "tovholder.db"
     shutil.copyfile(where, path)
     url = f"sqlite:///{path}"
     engine = make_db_engine(url)
-    yield Db(url, engine, make_session_factory(engine))
+    yield Db(url, engine, make_session_factory(engine, audit_key=audit_key_for_tests()))
     engine.dispose()
 
 

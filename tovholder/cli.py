@@ -1,5 +1,5 @@
 """`tovholder`: db upgrade, units, users (add, revoke, disable, enable), deploy, import-check, versions, diff,
-serve, worker, demo.
+serve, worker, demo, migrate (tovholder/migrate_cmd.py), audit verify|checkpoint (tovholder/audit_cmd.py).
 
 Each command is an edge: it opens a session, calls the engine, commits.
 Bad input exits non-zero with a one-line reason on stderr (details, such as
@@ -24,7 +24,7 @@ from engine.db import make_db_engine, make_session_factory
 from engine.errors import EngineError, Invalid, InvalidDefinition
 from engine.settings import SettingsError, load_settings
 
-from . import migrate_cmd
+from . import audit_cmd, migrate_cmd
 
 DEMO_PASSWORD = "tovholder-demo"
 DEMO_UNITS = {
@@ -58,14 +58,14 @@ def _db_session(settings):
     """A session on the configured database; its engine is disposed when the command is done with it."""
     db_engine = make_db_engine(settings.database_url)
     try:
-        with make_session_factory(db_engine)() as session:
+        with make_session_factory(db_engine, audit_key=settings.audit_key)() as session:
             yield session
     finally:
         db_engine.dispose()
 
 
 def cmd_db_upgrade(settings, _args) -> None:
-    migrate.upgrade(settings.database_url, forms_dir=settings.forms_dir)
+    migrate.upgrade(settings.database_url, forms_dir=settings.forms_dir, audit_key=settings.audit_key)
     print("database schema is up to date")
 
 
@@ -242,7 +242,7 @@ def cmd_worker(settings, args) -> None:
 
 
 def cmd_demo(settings, _args) -> None:
-    migrate.upgrade(settings.database_url, forms_dir=settings.forms_dir)
+    migrate.upgrade(settings.database_url, forms_dir=settings.forms_dir, audit_key=settings.audit_key)
     with _db_session(settings) as session:
         existing_units = {u.key for u in accounts.list_units(session)}
         for key, name in DEMO_UNITS.items():
@@ -334,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", help="create demo units and users and deploy processes/").set_defaults(func=cmd_demo)
     migrate_cmd.add_parser(sub)  # issue 11: running cases to another version
+    audit_cmd.add_parser(sub, _Parser)  # the audit trail's hash chains: verify, checkpoint
     return parser
 
 
@@ -352,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
             element = f" [{p['element']}]" if p.get("element") else ""
             print(f"  {where or '-'}{element} {p.get('message')}", file=sys.stderr)
         return 1
-    except (CliError, EngineError, SettingsError, migrate_cmd.CliInputError) as exc:
+    except (CliError, EngineError, SettingsError, migrate_cmd.CliInputError, audit_cmd.ChainsBroken) as exc:
         print(f"tovholder: {getattr(exc, 'message', None) or exc}", file=sys.stderr)
         return 2 if isinstance(exc, CliError) else 1
     except OperationalError as exc:

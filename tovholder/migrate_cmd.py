@@ -79,7 +79,7 @@ def cmd_migrate(settings, args) -> None:
     mapping = parse_mapping(args.mapping)
     db_engine = make_db_engine(settings.database_url)
     try:
-        result = run_batch(make_session_factory(db_engine), process_key=args.key, from_version=args.from_version,
+        result = run_batch(make_session_factory(db_engine, audit_key=settings.audit_key), process_key=args.key, from_version=args.from_version,
                            to_version=args.to_version, mapping=mapping, case_ids=args.case_ids,
                            dry_run=args.dry_run, actor="cli", rules=rules_from_settings(settings),
                            progress=ProgressBar())

@@ -1,4 +1,4 @@
-"""The worker's jobs: timers, deadlines (reminders, escalations), service tasks, the outbox sender.
+"""The worker's jobs: timers, deadlines (reminders, escalations, the § 3 letter), service tasks, the outbox sender.
 
 JOBS lists them in the order a pass runs them (workers.loop): deadlines and
 service tasks queue mail, and the outbox job sends it in the same pass.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from engine import clock, escalations
+from engine import citizen_letters, clock, escalations
 from engine.errors import CaseBusy
 
 from .context import Job, WorkerContext
@@ -60,6 +60,34 @@ def deadlines_job(ctx: WorkerContext) -> bool:
     return len(task_ids) >= batch and done > 0
 
 
+def letters_job(ctx: WorkerContext) -> bool:
+    """The § 3 letters of decision tasks that will miss their deadline (engine/citizen_letters.py)."""
+    now, batch = clock.now(), ctx.settings.worker_batch
+    with ctx.session_factory() as session:
+        task_ids = citizen_letters.candidates(session, now=now, rules=ctx.rules, limit=batch)
+    done = 0
+    for task_id in task_ids:
+        if ctx.stop.is_set():
+            break
+        with ctx.session_factory() as session:
+            try:
+                outcome = citizen_letters.handle_task(session, task_id=task_id, now=now, rules=ctx.rules)
+                session.commit()
+            except CaseBusy:
+                session.rollback()  # the case is being worked right now: the next pass
+                continue
+            except Exception as exc:  # noqa: BLE001 - one task must not stop the others
+                session.rollback()
+                log.error("citizen letter for task %s failed: %s", task_id, type(exc).__name__,
+                          extra={"event": "citizen_letter_failed", "task_id": task_id})
+                continue
+        done += 1
+        if outcome.step != "nothing":
+            log.info("task %s: citizen letter %s", task_id, outcome.step.replace("_", " "),
+                     extra={"event": f"citizen_letter_{outcome.step}", "task_id": task_id})
+    return len(task_ids) >= batch and done > 0
+
+
 def service_tasks_job(ctx: WorkerContext) -> bool:
     run = work_service_tasks(ctx.session_factory, settings=ctx.settings, rules=ctx.rules,
                              batch=ctx.settings.worker_batch, should_stop=ctx.stop.is_set)
@@ -78,4 +106,4 @@ def outbox_job(ctx: WorkerContext) -> bool:
     return run.handled >= batch and run.sent > 0
 
 
-JOBS: list[Job] = [timers_job, deadlines_job, service_tasks_job, outbox_job]
+JOBS: list[Job] = [timers_job, deadlines_job, letters_job, service_tasks_job, outbox_job]

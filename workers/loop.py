@@ -51,7 +51,7 @@ def run_forever(settings: Settings, *, once: bool = False, metrics_port: int | N
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda signum, _frame: _stopping(stop, signum))
     db_engine = make_db_engine(settings.database_url)
-    session_factory = make_session_factory(db_engine)
+    session_factory = make_session_factory(db_engine, audit_key=settings.audit_key)
     ctx = WorkerContext(settings, session_factory, rules_from_settings(settings), RetryPolicy.from_settings(settings),
                         stop, WorkerMetrics(session_factory))
     server = None

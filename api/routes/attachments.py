@@ -20,12 +20,12 @@ from ..responses import BODY, ErrorMessage, RequestInvalid, errors
 router = APIRouter(tags=["attachments"])
 
 
-@router.post("/cases/{case_id}/attachments", status_code=201, responses=errors(
+@router.post("/cases/{case_id}/attachments", response_model=None, status_code=201, responses=errors(
     *BODY, 401, 403, 404, 409, 415, 422, unprocessable=(RequestInvalid, ErrorMessage)))
 def upload(case_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep,
            file: Annotated[UploadFile, File(description="the file")],
            field: Annotated[str | None, Form(max_length=200, description="the form field it belongs to")] = None,
-           task_id: Annotated[str | None, Form(max_length=36)] = None):
+           task_id: Annotated[str | None, Form(max_length=36)] = None) -> dict:
     # One byte more than allowed is enough to know it is too large; the rest is never read.
     data = file.file.read(settings.max_upload_bytes + 1)
     view = add_attachment(session, case_id=case_id, user=user, field=field or None, filename=file.filename or "",
@@ -35,8 +35,8 @@ def upload(case_id: str, user: CurrentUser, session: SessionDep, settings: Setti
     return view.as_dict()
 
 
-@router.get("/cases/{case_id}/attachments", responses=errors(401, 403, 404))
-def listing(case_id: str, user: CurrentUser, session: SessionDep):
+@router.get("/cases/{case_id}/attachments", response_model=None, responses=errors(401, 403, 404))
+def listing(case_id: str, user: CurrentUser, session: SessionDep) -> list[dict]:
     views = [v.as_dict() for v in list_attachments(session, case_id=case_id, user=user)]
     session.commit()  # the access log
     return views
@@ -47,7 +47,7 @@ FILE = {"description": "The file, as it was uploaded",
 
 
 @router.get("/attachments/{attachment_id}", responses={200: FILE, **errors(401, 403, 404)})
-def download(attachment_id: str, user: CurrentUser, session: SessionDep):
+def download(attachment_id: str, user: CurrentUser, session: SessionDep) -> Response:
     view, data = open_attachment(session, attachment_id=attachment_id, user=user)
     session.commit()  # the access log
     media_type = view.content_type

@@ -38,9 +38,9 @@ class CaseSearch(BaseModel):
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
-@router.post("/cases", status_code=201, responses=errors(
+@router.post("/cases", response_model=None, status_code=201, responses=errors(
     *BODY, 401, 403, 404, 409, 422, unprocessable=(RequestInvalid, FieldsRejected, ProcessFailed, ErrorMessage)))
-def start(body: StartCase, user: CurrentUser, session: SessionDep, rules: RulesDep):
+def start(body: StartCase, user: CurrentUser, session: SessionDep, rules: RulesDep) -> dict:
     require_role(user, STARTERS, "start cases")
     case = runtime.start_case(session, process_key=body.process_key, version=body.version, cpr=body.cpr,
                               data=body.data, actor=user, rules=rules)
@@ -49,32 +49,33 @@ def start(body: StartCase, user: CurrentUser, session: SessionDep, rules: RulesD
     return view
 
 
-@router.get("/cases", responses=errors(401, 403, 422, unprocessable=(RequestInvalid, ErrorMessage)))
+@router.get("/cases", response_model=None, responses=errors(
+    401, 403, 422, unprocessable=(RequestInvalid, ErrorMessage)))
 def search(user: CurrentUser, session: SessionDep, cpr: str | None = None, status: str | None = None,
-           process_key: str | None = None, limit: Limit = 50, offset: Offset = 0):
+           process_key: str | None = None, limit: Limit = 50, offset: Offset = 0) -> list[dict]:
     views = list_case_views(session, user, cpr=cpr, status=status, process_key=process_key, limit=limit,
                             offset=offset)
     session.commit()  # the access log
     return views
 
 
-@router.post("/cases/search", responses=errors(
+@router.post("/cases/search", response_model=None, responses=errors(
     *BODY, 401, 403, 422, unprocessable=(RequestInvalid, ErrorMessage)))
-def search_by_body(body: CaseSearch, user: CurrentUser, session: SessionDep):
+def search_by_body(body: CaseSearch, user: CurrentUser, session: SessionDep) -> list[dict]:
     """Like GET /api/cases, but keeps the CPR number out of the URL (and so out of logs and history)."""
     return search(user, session, body.cpr, body.status, body.process_key, body.limit, body.offset)
 
 
-@router.get("/cases/{case_id}", responses=errors(401, 403, 404))
-def show(case_id: str, user: CurrentUser, session: SessionDep):
+@router.get("/cases/{case_id}", response_model=None, responses=errors(401, 403, 404))
+def show(case_id: str, user: CurrentUser, session: SessionDep) -> dict:
     view = case_for(session, case_id, user)  # full, or the status view for a starter who takes no part
     session.commit()
     return view
 
 
-@router.post("/cases/{case_id}/cancel", responses=errors(
+@router.post("/cases/{case_id}/cancel", response_model=None, responses=errors(
     *BODY, 401, 403, 404, 409, 422, unprocessable=(RequestInvalid, ProcessFailed, ErrorMessage)))
-def cancel(case_id: str, body: CancelCase, user: CurrentUser, session: SessionDep, rules: RulesDep):
+def cancel(case_id: str, body: CancelCase, user: CurrentUser, session: SessionDep, rules: RulesDep) -> dict:
     check_can_cancel(session, user, get_case(session, case_id, user, action="cancel"))
     case = runtime.cancel_case(session, case_id=case_id, reason=body.reason, actor=user.username, rules=rules)
     view = case_view(session, case)
@@ -82,9 +83,9 @@ def cancel(case_id: str, body: CancelCase, user: CurrentUser, session: SessionDe
     return view
 
 
-@router.get("/cases/{case_id}/audit", responses=errors(401, 403, 404, 422))
+@router.get("/cases/{case_id}/audit", response_model=None, responses=errors(401, 403, 404, 422))
 def audit_trail(case_id: str, user: CurrentUser, session: SessionDep, limit: Limit | None = None,
-                offset: Offset = 0):
+                offset: Offset = 0) -> dict:
     """The whole trail unless `limit` is given: an auditor must never get a silently cut history."""
     case = get_case(session, case_id, user, action="audit")
     events = [audit.event_view(e) for e in audit.events(session, case.id, limit=limit, offset=offset)]

@@ -26,12 +26,12 @@ class PayloadTooLarge(EngineError):
     status = 413
 
 
-@router.post("/process-definitions", status_code=201,
+@router.post("/process-definitions", response_model=None, status_code=201,
              responses=errors(*BODY, 401, 403, 413, 415, 422, unprocessable=(DeploymentRefused,)),
              openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
                  "type": "object", "properties": {"files": {"type": "array", "items": {
                      "type": "string", "format": "binary"}}}, "required": ["files"]}}}}})
-async def deploy(request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep):
+async def deploy(request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> dict:
     require_role(user, DEPLOYERS, "deploy process definitions")
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise UnsupportedMediaType("send the diagrams as multipart/form-data in the field 'files'")
@@ -55,13 +55,14 @@ async def deploy(request: Request, user: CurrentUser, session: SessionDep, setti
     return {"deployed": [d.as_dict() for d in deployed]}
 
 
-@router.get("/process-definitions", responses=errors(401, 422))
-def list_definitions(user: CurrentUser, session: SessionDep, limit: Limit = 50, offset: Offset = 0):
+@router.get("/process-definitions", response_model=None, responses=errors(401, 422))
+def list_definitions(user: CurrentUser, session: SessionDep, limit: Limit = 50, offset: Offset = 0) -> list[dict]:
     return catalog.list_definitions(session, limit=limit, offset=offset)
 
 
-@router.get("/process-definitions/{key}", responses=errors(401, 404, 422, unprocessable=(ErrorMessage,)))
-def show_definition(key: str, user: CurrentUser, session: SessionDep, settings: SettingsDep):
+@router.get("/process-definitions/{key}", response_model=None, responses=errors(
+    401, 404, 422, unprocessable=(ErrorMessage,)))
+def show_definition(key: str, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> dict:
     latest = catalog.get_definition(session, key)
     entry = next(d for d in catalog.list_definitions(session, limit=10_000) if d["key"] == key)
     form = start_form(session, latest, forms_dir=settings.forms_dir)  # a new case starts on the latest version
@@ -71,6 +72,6 @@ def show_definition(key: str, user: CurrentUser, session: SessionDep, settings: 
 @router.get("/process-definitions/{key}/versions/{version}/bpmn", responses={
     200: {"description": "The BPMN XML as deployed", "content": {"application/xml": {"schema": {"type": "string"}}}},
     **errors(401, 404, 422)})
-def definition_xml(key: str, version: int, user: CurrentUser, session: SessionDep):
+def definition_xml(key: str, version: int, user: CurrentUser, session: SessionDep) -> Response:
     row = catalog.get_definition(session, key, version)
     return Response(row.bpmn_xml, media_type="application/xml; charset=utf-8")

@@ -47,9 +47,9 @@ class Failure(BaseModel):
     retry_timeout_seconds: int = Field(30, ge=0, le=86_400, description="pause before the task is offered again")
 
 
-@router.post("/external-tasks/fetch-and-lock", responses=errors(
+@router.post("/external-tasks/fetch-and-lock", response_model=None, responses=errors(
     *BODY, 401, 403, 422, unprocessable=(RequestInvalid, ErrorMessage)))
-def fetch_and_lock(body: FetchAndLock, user: CurrentUser, session: SessionDep):
+def fetch_and_lock(body: FetchAndLock, user: CurrentUser, session: SessionDep) -> list[dict]:
     require_role(user, WORKERS, "work external tasks")
     leased = service_tasks.fetch_and_lock(session, worker_id=body.worker_id, topics=body.topics,
                                           max_tasks=body.max_tasks, lease_seconds=body.lease_seconds)
@@ -57,9 +57,9 @@ def fetch_and_lock(body: FetchAndLock, user: CurrentUser, session: SessionDep):
     return [t.as_dict() for t in leased]
 
 
-@router.post("/external-tasks/{task_id}/complete", responses=errors(
+@router.post("/external-tasks/{task_id}/complete", response_model=None, responses=errors(
     *BODY, 401, 403, 404, 409, 422, unprocessable=(RequestInvalid, ProcessFailed, ErrorMessage)))
-def complete(task_id: str, body: Complete, user: CurrentUser, session: SessionDep, rules: RulesDep):
+def complete(task_id: str, body: Complete, user: CurrentUser, session: SessionDep, rules: RulesDep) -> dict:
     require_role(user, WORKERS, "work external tasks")
     view = service_tasks.complete_service_task(session, service_task_id=task_id, data=body.data,
                                                worker_id=body.worker_id, rules=rules)
@@ -67,9 +67,9 @@ def complete(task_id: str, body: Complete, user: CurrentUser, session: SessionDe
     return view.as_dict()
 
 
-@router.post("/external-tasks/{task_id}/failure", responses=errors(
+@router.post("/external-tasks/{task_id}/failure", response_model=None, responses=errors(
     *BODY, 401, 403, 404, 409, 422, unprocessable=(RequestInvalid, ErrorMessage)))
-def failure(task_id: str, body: Failure, user: CurrentUser, session: SessionDep):
+def failure(task_id: str, body: Failure, user: CurrentUser, session: SessionDep) -> dict:
     require_role(user, WORKERS, "work external tasks")
     view = service_tasks.fail_service_task(session, service_task_id=task_id, worker_id=body.worker_id,
                                            message=body.message, retries=body.retries,

@@ -17,7 +17,7 @@ class Health(BaseModel):
 
 @router.get("/health", responses={200: {"model": Health, "description": "The service and its database answer"},
                                   503: {"model": Health, "description": "The database does not answer"}})
-def health(request: Request):
+def health(request: Request) -> JSONResponse:
     ok = ping(request.app.state.db_engine)
     body = {"status": "ok" if ok else "degraded", "database": "ok" if ok else "unavailable"}
     return JSONResponse(body, status_code=200 if ok else 503)

@@ -19,16 +19,17 @@ router = APIRouter(tags=["incidents"])
 Status = Annotated[str, Query(description="open (default), resolved or all")]
 
 
-@router.get("/incidents", responses=errors(401, 403, 422, unprocessable=(RequestInvalid, ErrorMessage)))
+@router.get("/incidents", response_model=None, responses=errors(
+    401, 403, 422, unprocessable=(RequestInvalid, ErrorMessage)))
 def list_incidents(user: CurrentUser, session: SessionDep, status: Status = "open", limit: Limit = 50,
-                   offset: Offset = 0):
+                   offset: Offset = 0) -> list[dict]:
     rows = incidents.list_incidents(session, user=user, status=status, limit=limit, offset=offset)
     return [r.as_dict() for r in rows]
 
 
-@router.post("/incidents/{incident_id}/retry", responses=errors(
+@router.post("/incidents/{incident_id}/retry", response_model=None, responses=errors(
     401, 403, 404, 409, 422, unprocessable=(ProcessFailed, ErrorMessage)))
-def retry(incident_id: str, user: CurrentUser, session: SessionDep):
+def retry(incident_id: str, user: CurrentUser, session: SessionDep) -> dict:
     view = incidents.retry_incident(session, incident_id=incident_id, user=user)
     session.commit()
     return view.as_dict()

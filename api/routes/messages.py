@@ -23,8 +23,8 @@ class Message(BaseModel):
     data: JsonObject = Field(default_factory=dict)
 
 
-@router.get("/messages", responses=errors(401))
-def waited_for(user: CurrentUser, session: SessionDep, settings: SettingsDep):
+@router.get("/messages", response_model=None, responses=errors(401))
+def waited_for(user: CurrentUser, session: SessionDep, settings: SettingsDep) -> list[dict]:
     """[{name, process_key, element_id, unit, form}]: every message catch of each process's latest version.
 
     What the diagrams wait for is no case's data: every signed-in role may read it (an integration to
@@ -32,9 +32,9 @@ def waited_for(user: CurrentUser, session: SessionDep, settings: SettingsDep):
     return deployed_messages(session, forms_dir=settings.forms_dir)
 
 
-@router.post("/messages", responses=errors(
+@router.post("/messages", response_model=None, responses=errors(
     *BODY, 401, 403, 404, 409, 422, unprocessable=(RequestInvalid, FieldsRejected, ProcessFailed, ErrorMessage)))
-def send(body: Message, user: CurrentUser, session: SessionDep, rules: RulesDep):
+def send(body: Message, user: CurrentUser, session: SessionDep, rules: RulesDep) -> dict:
     require_role(user, MESSAGE_SENDERS, "send messages")  # 403 before a 404 says whether a case waits
     case = runtime.correlate_message(session, name=body.name, correlation_key=body.correlation_key,
                                      data=body.data, user=user, rules=rules)

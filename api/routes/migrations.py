@@ -29,9 +29,9 @@ class Migration(BaseModel):
     dry_run: bool = False
 
 
-@router.post("/migrations", responses=errors(*BODY, 401, 403, 404, 409, 413, 415, 422,
+@router.post("/migrations", response_model=None, responses=errors(*BODY, 401, 403, 404, 409, 413, 415, 422,
                                             unprocessable=(RequestInvalid, FieldsRejected, ErrorMessage)))
-def migrate(body: Migration, request: Request, user: CurrentUser, settings: SettingsDep):
+def migrate(body: Migration, request: Request, user: CurrentUser, settings: SettingsDep) -> dict:
     require_role(user, MIGRATORS, "migrate cases")
     result = run_batch(request.app.state.session_factory, process_key=body.process_key,
                        from_version=body.from_version, to_version=body.to_version, mapping=body.mapping,

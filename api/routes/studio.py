@@ -12,7 +12,7 @@ from typing import Annotated, Union
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine import drafts, studio
+from engine import drafts, studio, studio_catalog
 from engine.access import DEPLOYERS, require_role
 from engine.validation import MAX_FILE_BYTES
 
@@ -132,4 +132,4 @@ def publish(key: str, body: PublishBody, user: CurrentUser, session: SessionDep,
 def catalog(user: CurrentUser, session: SessionDep, rules: RulesDep):
     """What the properties panel offers: units, forms, named deadlines, processes to call, message names."""
     _allowed(user)
-    return studio.studio_catalog(session, rules)
+    return studio_catalog.studio_catalog(session, rules)

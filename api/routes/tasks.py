@@ -26,48 +26,50 @@ class Complete(BaseModel):
     data: JsonObject = Field(default_factory=dict)
 
 
-@router.get("/tasks", responses=errors(401, 403, 422, unprocessable=(RequestInvalid, ErrorMessage)))
+@router.get("/tasks", response_model=None, responses=errors(
+    401, 403, 422, unprocessable=(RequestInvalid, ErrorMessage)))
 def inbox(user: CurrentUser, session: SessionDep, unit: str | None = None, assignee: str | None = None,
           status: str | None = None, overdue: bool | None = None, case_id: str | None = None,
-          audience: str | None = None, limit: Limit = 50, offset: Offset = 0):
+          audience: str | None = None, limit: Limit = 50, offset: Offset = 0) -> list[dict]:
     rows = tasks.list_tasks(session, user, unit=unit, assignee=assignee, status=status, overdue=overdue,
                             case_id=case_id, audience=audience, limit=limit, offset=offset)
     return [task_view(r) for r in rows]
 
 
-@router.get("/tasks/{task_id}", responses=errors(401, 403, 404, 422, unprocessable=(ErrorMessage,)))
-def show(task_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep):
+@router.get("/tasks/{task_id}", response_model=None, responses=errors(
+    401, 403, 404, 422, unprocessable=(ErrorMessage,)))
+def show(task_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> dict:
     # the one read the task page uses too: the case's own version's form, what was handed over to it
     view = read_task(session, task_id, user, forms_dir=settings.forms_dir).as_dict()
     session.commit()  # the access log
     return view
 
 
-@router.post("/tasks/{task_id}/claim", responses=errors(401, 403, 404, 409))
-def claim(task_id: str, user: CurrentUser, session: SessionDep):
+@router.post("/tasks/{task_id}/claim", response_model=None, responses=errors(401, 403, 404, 409))
+def claim(task_id: str, user: CurrentUser, session: SessionDep) -> dict:
     view = task_view(tasks.claim(session, task_id=task_id, user=user))
     session.commit()
     return view
 
 
-@router.post("/tasks/{task_id}/release", responses=errors(401, 403, 404, 409))
-def release(task_id: str, user: CurrentUser, session: SessionDep):
+@router.post("/tasks/{task_id}/release", response_model=None, responses=errors(401, 403, 404, 409))
+def release(task_id: str, user: CurrentUser, session: SessionDep) -> dict:
     view = task_view(tasks.release(session, task_id=task_id, user=user))
     session.commit()
     return view
 
 
-@router.post("/tasks/{task_id}/assign", responses=errors(
+@router.post("/tasks/{task_id}/assign", response_model=None, responses=errors(
     *BODY, 401, 403, 404, 409, 422, unprocessable=(RequestInvalid, FieldsRejected, ErrorMessage)))
-def assign(task_id: str, body: Assign, user: CurrentUser, session: SessionDep):
+def assign(task_id: str, body: Assign, user: CurrentUser, session: SessionDep) -> dict:
     view = task_view(tasks.assign(session, task_id=task_id, username=body.username, user=user))
     session.commit()
     return view
 
 
-@router.post("/tasks/{task_id}/complete", responses=errors(
+@router.post("/tasks/{task_id}/complete", response_model=None, responses=errors(
     *BODY, 401, 403, 404, 409, 422, unprocessable=(RequestInvalid, FieldsRejected, ProcessFailed, ErrorMessage)))
-def complete(task_id: str, body: Complete, user: CurrentUser, session: SessionDep, rules: RulesDep):
+def complete(task_id: str, body: Complete, user: CurrentUser, session: SessionDep, rules: RulesDep) -> dict:
     row, case = runtime.complete_task(session, task_id=task_id, data=body.data, user=user, rules=rules)
     result = {"task": task_view(row), "case": case_view(session, case)}
     session.commit()

@@ -20,8 +20,8 @@ ADMIN_ERRORS = errors(401, 403, 404, 409, 422, unprocessable=(RequestInvalid, Er
 router = APIRouter(tags=["users"])
 
 
-@router.post("/users/{username}/revoke-sessions", responses=ADMIN_ERRORS)
-def revoke_sessions(username: str, user: CurrentUser, session: SessionDep):
+@router.post("/users/{username}/revoke-sessions", response_model=None, responses=ADMIN_ERRORS)
+def revoke_sessions(username: str, user: CurrentUser, session: SessionDep) -> dict:
     """Admins: end every web session and bearer token of the user now (a stolen laptop); they may log in again."""
     require_role(user, ("admin",), "end other users' sessions")
     ended = auth_sessions.revoke_user(session, username, by=user.username)
@@ -29,8 +29,8 @@ def revoke_sessions(username: str, user: CurrentUser, session: SessionDep):
     return {"username": username, "ended": ended}
 
 
-@router.post("/users/{username}/disable", responses=ADMIN_ERRORS)
-def disable(username: str, user: CurrentUser, session: SessionDep):
+@router.post("/users/{username}/disable", response_model=None, responses=ADMIN_ERRORS)
+def disable(username: str, user: CurrentUser, session: SessionDep) -> dict:
     """Admins: the user may no longer log in, and every session and token of theirs ends now (staff who leave)."""
     require_role(user, ("admin",), "disable users")
     if username == user.username:  # the last admin must not lock everyone out by mistake
@@ -40,8 +40,8 @@ def disable(username: str, user: CurrentUser, session: SessionDep):
     return {"username": username, "active": False, "ended": ended}
 
 
-@router.post("/users/{username}/enable", responses=ADMIN_ERRORS)
-def enable(username: str, user: CurrentUser, session: SessionDep):
+@router.post("/users/{username}/enable", response_model=None, responses=ADMIN_ERRORS)
+def enable(username: str, user: CurrentUser, session: SessionDep) -> dict:
     """Admins: a disabled user may log in again (their old sessions stay ended)."""
     require_role(user, ("admin",), "enable users")
     auth_sessions.enable_user(session, username)

@@ -22,22 +22,22 @@ router = APIRouter(tags=["process definitions"])
 Version = Annotated[int, Query(ge=1, le=2**31 - 1)]
 
 
-@router.get("/process-definitions/{key}/versions", responses=READ_ERRORS)
-def list_versions(key: str, user: CurrentUser, session: SessionDep):
+@router.get("/process-definitions/{key}/versions", response_model=None, responses=READ_ERRORS)
+def list_versions(key: str, user: CurrentUser, session: SessionDep) -> list[dict]:
     require_role(user, VERSION_READERS, "read the deploy history")
     return [v.as_dict() for v in versions.list_versions(session, key)]
 
 
-@router.get("/process-definitions/{key}/versions/{version}",
+@router.get("/process-definitions/{key}/versions/{version}", response_model=None,
             responses=READ_ERRORS)
-def version_detail(key: str, version: int, user: CurrentUser, session: SessionDep):
+def version_detail(key: str, version: int, user: CurrentUser, session: SessionDep) -> dict:
     require_role(user, VERSION_READERS, "read the deploy history")
     return versions.version_detail(session, key, version).as_dict()
 
 
-@router.get("/process-definitions/{key}/diff", responses=READ_ERRORS)
+@router.get("/process-definitions/{key}/diff", response_model=None, responses=READ_ERRORS)
 def diff_versions(key: str, user: CurrentUser, session: SessionDep,
                   from_version: Annotated[Version, Query(alias="from")],
-                  to_version: Annotated[Version, Query(alias="to")]):
+                  to_version: Annotated[Version, Query(alias="to")]) -> dict:
     require_role(user, VERSION_READERS, "compare versions")
     return diff.diff_versions(session, key, from_version, to_version).as_dict()

@@ -6,27 +6,31 @@ CPR number travels only in the POST body and is never logged or put in a URL.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from engine import filetypes, outside_steps, runtime
 from engine.access import FULL, STARTERS, case_access, require_role
 from engine.bundles import start_form as version_start_form
+from engine.case_rules import CaseRules
 from engine.cases import get_case
 from engine.catalog import get_definition
 from engine.errors import Invalid, NotFound
+from engine.settings import Settings
 from engine.views import case_view
 
 from ..deps import RulesDep, SessionDep, SettingsDep
 from ..routes.attachments import content_disposition
-from . import case_extras, formdata, queries, timeline
+from . import case_audit, case_extras, formdata, queries, timeline
 from .render import page, redirect
 from .session import check_csrf, current_user
 
 router = APIRouter()
 
 
-def _start_context(session, settings, process_key: str) -> dict:
+def _start_context(session: Session, settings: Settings, process_key: str) -> dict:
     journeys = queries.startable_journeys(session)
     form = None
     if process_key in journeys:
@@ -36,7 +40,7 @@ def _start_context(session, settings, process_key: str) -> dict:
 
 
 @router.get("/sager/ny")
-def start_form(request: Request, session: SessionDep, settings: SettingsDep, forloeb: str = ""):
+def start_form(request: Request, session: SessionDep, settings: SettingsDep, forloeb: str = "") -> Response:
     user = current_user(request, session)
     require_role(user, STARTERS, "start cases")
     context = _start_context(session, settings, forloeb)
@@ -45,13 +49,13 @@ def start_form(request: Request, session: SessionDep, settings: SettingsDep, for
 
 
 @router.post("/sager/ny")
-async def start(request: Request, session: SessionDep, settings: SettingsDep, rules: RulesDep):
+async def start(request: Request, session: SessionDep, settings: SettingsDep, rules: RulesDep) -> Response:
     posted = await request.form()
     check_csrf(request, posted)
     return await run_in_threadpool(_start, request, posted, session, settings, rules)
 
 
-def _start(request, posted, session, settings, rules):
+def _start(request: Request, posted: FormData, session: Session, settings: Settings, rules: CaseRules) -> Response:
     user = current_user(request, session)
     require_role(user, STARTERS, "start cases")
     process_key = str(posted.get("forloeb") or "")
@@ -79,7 +83,7 @@ def _start(request, posted, session, settings, rules):
 
 
 @router.get("/sager/{case_id}")
-def show(request: Request, case_id: str, session: SessionDep, settings: SettingsDep):
+def show(request: Request, case_id: str, session: SessionDep, settings: SettingsDep) -> Response:
     user = current_user(request, session)
     case = get_case(session, case_id, user)
     context = {
@@ -88,13 +92,14 @@ def show(request: Request, case_id: str, session: SessionDep, settings: Settings
         "journey": queries.journey_names(session).get(case.process_key, case.process_key),
         "units": queries.unit_names(session), "attachments": case_extras.attachments(session, case.id, user),
         "diagram": case_extras.diagram_svg(session, case.id, user),
+        "chain": case_audit.chain(session, case), "access_log": case_audit.access_log(session, case, user),
     }
     session.commit()  # the access log
     return page(request, "case.html", context, user=user)
 
 
 @router.get("/sager/{case_id}/bilag/{attachment_id}")
-def download(request: Request, case_id: str, attachment_id: str, session: SessionDep):
+def download(request: Request, case_id: str, attachment_id: str, session: SessionDep) -> Response:
     user = current_user(request, session)
     view, data = case_extras.open_file(session, attachment_id, user)  # checks access, logs the read
     if view.case_id != case_id:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from starlette.datastructures import FormData
+
 from engine.forms import Form
 
 PREFIX = "f."  # form fields are posted as f.<name>, so they never clash with csrf_token & co.
@@ -37,7 +39,7 @@ def danish(message: str) -> str:
     return message
 
 
-def raw_values(form: Form | None, posted) -> dict[str, str]:
+def raw_values(form: Form | None, posted: FormData) -> dict[str, str]:
     """What the user typed, per field, to show again when the page comes back."""
     if form is None:
         return {}
@@ -57,7 +59,7 @@ def to_data(form: Form | None, raw: dict[str, str]) -> dict:
     return data
 
 
-def _typed(kind: str, value: str):
+def _typed(kind: str, value: str) -> int | float | bool | str:
     if kind == "number":
         text = value.strip().replace(" ", "").replace("\u00a0", "")
         if _INT.match(text):

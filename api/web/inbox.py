@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
 
 from engine import clock, outside_steps
 from engine import inbox as tasks
+from engine.accounts import UserView
 from engine.errors import Forbidden
 
 from ..deps import SessionDep
@@ -46,7 +49,7 @@ def tab_filters(tab: str) -> dict:
 
 @router.get("/")
 def inbox(request: Request, session: SessionDep, fane: str = "enhed", forloeb: str = "", opgave: str = "",
-          side: int = 1):
+          side: int = 1) -> Response:
     user = current_user(request, session)
     if user.role == "process_owner":  # no inbox: the studio is where a process owner works
         return redirect(request, "/studio")
@@ -62,7 +65,7 @@ def inbox(request: Request, session: SessionDep, fane: str = "enhed", forloeb: s
     pages = max(1, -(-counts[fane] // PAGE_SIZE))
     waiting = outside_steps.inbox_steps(session, user) if fane == "enhed" and side == 1 else []
 
-    def link(**change) -> str:
+    def link(**change: object) -> str:
         params = {"fane": fane, "forloeb": forloeb, "opgave": opgave, "side": side, **change}
         return "/?" + urlencode({k: v for k, v in params.items() if v not in ("", None)})
 
@@ -76,7 +79,7 @@ def inbox(request: Request, session: SessionDep, fane: str = "enhed", forloeb: s
     }, user=user)
 
 
-def _lead_view(session, user) -> dict:
+def _lead_view(session: Session, user: UserView) -> dict:
     """Per unit the team lead leads: open tasks per person (members with none included) and who to assign to."""
     result = {}
     for unit in sorted(user.units):

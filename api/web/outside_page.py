@@ -8,12 +8,18 @@ typed and a message per field. The route commits once, at the end.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.responses import Response
 
 from engine import outside_steps, runtime
 from engine.access import FULL, case_access
+from engine.accounts import UserView
+from engine.case_rules import CaseRules
 from engine.cases import get_case
 from engine.errors import Invalid
+from engine.settings import Settings
 from engine.views import case_view
 
 from ..deps import RulesDep, SessionDep, SettingsDep
@@ -24,7 +30,7 @@ from .session import check_csrf, current_user
 router = APIRouter()
 
 
-def _context(session, settings, user, case_id: str, element_id: str) -> dict:
+def _context(session: Session, settings: Settings, user: UserView, case_id: str, element_id: str) -> dict:
     case = get_case(session, case_id, user, action="register_view")
     step = outside_steps.case_step(session, user, case, element_id)
     return {"case": case_view(session, case), "step": step,
@@ -35,7 +41,7 @@ def _context(session, settings, user, case_id: str, element_id: str) -> dict:
 
 @router.get("/sager/{case_id}/registrer/{element_id}")
 def show(request: Request, case_id: str, element_id: str, session: SessionDep, settings: SettingsDep,
-         tilbage: str = ""):
+         tilbage: str = "") -> Response:
     user = current_user(request, session)
     context = _context(session, settings, user, case_id, element_id)
     session.commit()  # the access log
@@ -45,13 +51,14 @@ def show(request: Request, case_id: str, element_id: str, session: SessionDep, s
 
 @router.post("/sager/{case_id}/registrer/{element_id}")
 async def register(request: Request, case_id: str, element_id: str, session: SessionDep, settings: SettingsDep,
-                   rules: RulesDep):
+                   rules: RulesDep) -> Response:
     posted = await request.form()
     check_csrf(request, posted)
     return await run_in_threadpool(_register, request, case_id, element_id, posted, session, settings, rules)
 
 
-def _register(request, case_id, element_id, posted, session, settings, rules):
+def _register(request: Request, case_id: str, element_id: str, posted: FormData, session: Session,
+              settings: Settings, rules: CaseRules) -> Response:
     user = current_user(request, session)
     context = _context(session, settings, user, case_id, element_id)
     step, form = context["step"], context["form"]

@@ -15,6 +15,8 @@ from markupsafe import Markup
 from starlette.responses import RedirectResponse, Response
 
 from engine import clock
+from engine.accounts import UserView
+from engine.forms import Form
 
 from .session import finish, set_flash, web_session
 from .timeline import who
@@ -53,16 +55,20 @@ def tidspunkt(value: datetime | None) -> str:
 
 
 def is_overdue(value: datetime | str | None) -> bool:
-    return value is not None and _utc(value) < clock.now()
+    moment = _utc(value)
+    return moment is not None and moment < clock.now()
 
 
 def is_soon(value: datetime | str | None) -> bool:
-    return value is not None and not is_overdue(value) and _utc(value) < clock.now() + SOON
+    moment = _utc(value)
+    return moment is not None and not is_overdue(value) and moment < clock.now() + SOON
 
 
-def render_form_template(form, values: dict, errors: dict) -> Markup:
+def render_form_template(form: Form, values: dict, errors: dict) -> Markup:
     """A form's own layout (forms/<key>.html): it places fields with {{ field('name') }}."""
-    macro = templates.env.get_template("_fields.html").module.field
+    # a template's macros are attributes of its module, which jinja2's types cannot list
+    macro = templates.env.get_template("_fields.html").module.field  # type: ignore[attr-defined]
+    assert form.template is not None  # the page calls this only for a form with a layout of its own
     fields = {f.name: f for f in form.fields}
 
     def place(name: str) -> Markup:
@@ -87,7 +93,7 @@ ROLE_NAMES = {"caseworker": "sagsbehandler", "teamlead": "teamleder", "process_o
 templates.env.globals["ROLE_NAMES"] = ROLE_NAMES
 
 
-def page(request: Request, name: str, context: dict, *, status: int = 200, user=None) -> Response:
+def page(request: Request, name: str, context: dict, *, status: int = 200, user: UserView | None = None) -> Response:
     current = web_session(request)
     request.state.flash_shown = True
     ctx = {"request": request, "user": user, "csrf_token": current.csrf, "flash": current.flash, **context}

@@ -23,6 +23,8 @@ from urllib.parse import quote
 
 import jwt
 from fastapi import Request
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from engine import clock
@@ -120,7 +122,7 @@ def set_flash(request: Request, response: Response, message: str) -> None:
                         secure=request.url.scheme == "https", path="/")
 
 
-def current_user(request: Request, session) -> UserView:
+def current_user(request: Request, session: Session) -> UserView:
     """The logged-in user of a live session, or LoginRequired (the cookie becomes an anonymous one)."""
     current = web_session(request)
     if not current.username:
@@ -132,7 +134,7 @@ def current_user(request: Request, session) -> UserView:
     return user
 
 
-def check_csrf(request: Request, form) -> None:
+def check_csrf(request: Request, form: FormData | None) -> None:
     """Every POST form carries the session's token; anything else is refused (403)."""
     sent = form.get("csrf_token") if form is not None else None
     expected = web_session(request).csrf

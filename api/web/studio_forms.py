@@ -12,7 +12,8 @@ the server for the preview again while typing.
 Saving puts the form file into the journey's draft (engine.studio.save: a
 PUT over the revision the page was read at; a draft changed meanwhile is
 refused with 409 and the edits stay on the page). A draft is begun from the
-latest version's diagram. The form is published with the draft.
+latest version's diagram. The form is published with the draft. A save
+commits once, after engine.studio.save; showing and trying out write nothing.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def _journey(session, key: str):
     latest = catalog.latest_definition(session, key)
     draft = drafts.find_draft(session, key)
     if latest is None and draft is None:
-        raise NotFound(f"Rejsen »{key}« findes ikke.")
+        raise NotFound(f"Forløbet »{key}« findes ikke.")
     return latest, draft
 
 
@@ -59,8 +60,8 @@ def _named_by(bpmn: str) -> dict[str, list[tuple[str, str]]]:
     except Exception:  # noqa: BLE001 - a draft that is no diagram names no forms
         return found
     for key, node in named_forms(root):
-        element = node.get("id") or ""  # type: ignore[attr-defined]  # an lxml element
-        found.setdefault(key, []).append((element, node.get("name") or element))  # type: ignore[attr-defined]
+        element = node.get("id") or ""
+        found.setdefault(key, []).append((element, node.get("name") or element))
     return found
 
 
@@ -185,7 +186,7 @@ def _base(session, key: str, revision: int | None):
         return draft.bpmn, dict(draft.forms)
     latest = catalog.latest_definition(session, key)
     if latest is None:
-        raise NotFound(f"Rejsen »{key}« findes ikke længere som kladde.")
+        raise NotFound(f"Forløbet »{key}« findes ikke længere som udkast.")
     return latest.bpmn_xml, {}
 
 
@@ -202,7 +203,7 @@ def _save(request, session, settings, user, key, name, posted, context):
     if context["found"].layout is not None:  # the layout goes with its form, or the upload would lose it
         forms[f"{name}.html"] = context["found"].layout
     return _store(request, session, settings, user, key, bpmn, forms, revision, context,
-                  f"Formularen »{name}« er gemt i kladden. Den udgives sammen med kladden.")
+                  f"Formularen »{name}« er gemt i udkastet. Den udgives sammen med udkastet.")
 
 
 def _revert(request, session, settings, user, key, name, posted, context):
@@ -211,17 +212,23 @@ def _revert(request, session, settings, user, key, name, posted, context):
     forms.pop(f"{name}.json", None)
     forms.pop(f"{name}.html", None)
     return _store(request, session, settings, user, key, bpmn, forms, revision, context,
-                  f"Kladdens ændringer af »{name}« er fjernet; formularen er igen som i den udgivne version.")
+                  f"Udkastets ændringer af »{name}« er fjernet; formularen er igen som i den udgivne version.")
 
 
 def _store(request, session, settings, user, key, bpmn, forms, revision, context, done: str):
     try:
         studio.save(session, key, bpmn=bpmn, forms=forms, revision=revision, actor=user.username,
                     rules=rules_from_settings(settings), processes_dir=settings.processes_dir)
+    except Invalid as exc:  # too large, or no JSON object: refused before anything was written
+        session.rollback()
+        detail = exc.detail if isinstance(exc.detail, list) else [{"message": exc.message}]
+        return page(request, "studio_form.html", {**context, "notices": [
+            "Formularen er ikke gemt: " + "; ".join(studio_words.danish(str(p.get("message"))) for p in detail
+                                                    if isinstance(p, dict))]}, status=422, user=user)
     except drafts.DraftStale as exc:
         session.rollback()
         return page(request, "studio_form.html", {**context, "notices": [
-            "Formularen er ikke gemt, fordi kladden er ændret imens (i en anden fane eller af en kollega): "
+            "Formularen er ikke gemt, fordi udkastet er ændret imens (i en anden fane eller af en kollega): "
             + _stale_words(exc) + " Dine ændringer står stadig herunder: kopiér dem, genindlæs siden og gem igen."]},
             status=409, user=user)
     session.commit()
@@ -230,5 +237,5 @@ def _store(request, session, settings, user, key, bpmn, forms, revision, context
 
 def _stale_words(exc: drafts.DraftStale) -> str:
     if "no longer exists" in exc.message:
-        return "kladden findes ikke længere (den er udgivet eller kasseret)."
+        return "udkastet findes ikke længere (det er udgivet eller kasseret)."
     return "en nyere udgave er gemt."

@@ -40,7 +40,7 @@ def _versions(session, key: str, params) -> tuple[int, int]:
     def number(name: str, default: int) -> int:
         value = str(params.get(name) or default)
         if not value.isdigit() or int(value) not in numbers:
-            raise Invalid(f"Version {value} findes ikke af denne rejse.")
+            raise Invalid(f"Version {value} findes ikke af dette forløb.")
         return int(value)
     b = number("to", numbers[-1])
     with_cases = [v.version for v in summaries if v.running_cases and v.version != b]

@@ -8,6 +8,7 @@ transaction) and, when the replaced version has running cases, goes on to
 the migration page to move them. `POST /studio/{key}/discard` throws the
 draft away. Both name the draft's revision, so a draft changed meanwhile is
 refused (409) and nothing is published or lost; both carry the CSRF token.
+Each POST commits once, at the end (a refusal rolls back).
 """
 from __future__ import annotations
 
@@ -30,13 +31,14 @@ def _context(session, settings, key: str) -> dict:
     latest = catalog.latest_definition(session, key)
     preview = studio.preview(session, key, rules=rules_from_settings(settings), processes_dir=settings.processes_dir)
     names = {}
+    running = versions.running_cases(session, latest.id) if latest is not None else 0
+    on_any = sum(v.running_cases for v in versions.list_versions(session, key)) if latest is not None else 0
     if preview.diff is not None:
         names = {e.element_id: e.name for e in (*preview.diff.removed, *preview.diff.changed)}
     return {"key": key, "draft": draft, "latest": latest, "preview": preview, "names": names,
             "errors": [p for p in preview.problems if p.severity == studio.ERROR],
             "warnings": [p for p in preview.problems if p.severity == studio.WARNING],
-            "running": versions.running_cases(session, latest.id) if latest is not None else 0,
-            "active": "studio"}
+            "running": running, "older": on_any - running, "active": "studio"}
 
 
 @router.get("/studio/{key}/publish")
@@ -66,13 +68,13 @@ def _publish(request, key, posted, session, settings):
     except (studio.PublishRefused, drafts.DraftStale) as exc:
         session.rollback()
         stale = isinstance(exc, drafts.DraftStale)
-        notice = ("Kladden er ændret imens (i en anden fane eller af en kollega), så intet er udgivet. "
-                  "Se den nye udgave herunder." if stale else "Kladden har fejl, så intet er udgivet.")
+        notice = ("Udkastet er ændret imens (i en anden fane eller af en kollega), så intet er udgivet. "
+                  "Se den nye udgave herunder." if stale else "Udkastet har fejl, så intet er udgivet.")
         return page(request, "studio_publish.html", {**_context(session, settings, key), "notice": notice},
                     status=409 if stale else 422, user=user)
     session.commit()
     done = f"Version {deployed.version} af »{key}« er udgivet." if deployed.new else \
-        f"Kladden var magen til version {deployed.version}; intet nyt er udgivet."
+        f"Udkastet var magen til version {deployed.version}; intet nyt er udgivet."
     if before is not None and deployed.new and versions.running_cases(session, before.id):
         return redirect(request, f"/studio/{key}/migrate?from={before.version}&to={deployed.version}",
                         flash=done + f" Version {before.version} har stadig kørende sager: flyt dem her.")
@@ -92,7 +94,7 @@ def _discard(request, key, posted, session):
         drafts.delete_draft(session, key, revision=_revision(posted))
     except drafts.DraftStale:
         session.rollback()
-        return redirect(request, f"/studio/{key}/publish", flash="Kladden er ændret imens (i en anden fane eller "
+        return redirect(request, f"/studio/{key}/publish", flash="Udkastet er ændret imens (i en anden fane eller "
                         "af en kollega), så den er ikke kasseret. Her er den nye udgave.")
     session.commit()
-    return redirect(request, "/studio", flash=f"Kladden af »{key}« er kasseret.")
+    return redirect(request, "/studio", flash=f"Udkastet af »{key}« er kasseret.")

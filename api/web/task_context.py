@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
 from engine import bundles
 from engine.accounts import UserView
 from engine.errors import EngineError, Invalid, TooLarge, UnsupportedType
 from engine.forms import Form
+from engine.handover import Recording
 from engine.models import HumanTask
+from engine.settings import Settings
 from engine.task_read import read_task
 
 from . import case_extras, queries, timeline
@@ -23,12 +28,12 @@ from .formdata import PREFIX, danish
 ENGLISH_TAIL = re.compile(r"\s*\([^()]*\)$")
 
 
-def task_form(session, settings, row: HumanTask) -> Form | None:
+def task_form(session: Session, settings: Settings, row: HumanTask) -> Form | None:
     """The form as the case's version has it (editing the file on disk does not reach running cases)."""
     return bundles.task_form(session, row, forms_dir=settings.forms_dir)
 
 
-def build(session, user: UserView, row: HumanTask, settings) -> dict:
+def build(session: Session, user: UserView, row: HumanTask, settings: Settings) -> dict:
     read = read_task(session, row.id, user, forms_dir=settings.forms_dir, strict_form=False)
     steps = timeline.build(session, read.case, settings.forms_dir, viewer=user)
     return {
@@ -41,7 +46,7 @@ def build(session, user: UserView, row: HumanTask, settings) -> dict:
     }
 
 
-def handover_groups(context) -> list[dict]:
+def handover_groups(context: list[Recording]) -> list[dict]:
     """The handover by where it was recorded (unit, step, time), in order, for the page's sections."""
     groups: list[dict] = []
     for rec in context:
@@ -53,10 +58,12 @@ def handover_groups(context) -> list[dict]:
     return groups
 
 
-def store_uploads(session, user, row, form: Form | None, posted, data: dict, settings):
+def store_uploads(session: Session, user: UserView, row: HumanTask, form: Form | None, posted: FormData, data: dict,
+                  settings: Settings) -> tuple[dict[str, str], int | None, list[str]]:
     """Store each chosen file and put its value in `data`; returns (errors per field, status, stored fields)."""
     errors: dict[str, str] = {}
-    status, stored = None, []
+    status: int | None = None
+    stored: list[str] = []  # the fields whose file was stored
     if form is None:
         return errors, status, stored
     for fld in form.fields:

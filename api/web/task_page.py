@@ -8,12 +8,17 @@ form leaves no file behind. The route commits once, at the end.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.responses import Response
 
 from engine import inbox as tasks
 from engine import runtime
+from engine.case_rules import CaseRules
 from engine.errors import FormRejected, Invalid
 from engine.forms import validate_data
+from engine.settings import Settings
 
 from ..deps import RulesDep, SessionDep, SettingsDep
 from . import formdata, task_context
@@ -24,7 +29,7 @@ router = APIRouter()
 
 
 @router.get("/opgaver/{task_id}")
-def show(request: Request, task_id: str, session: SessionDep, settings: SettingsDep):
+def show(request: Request, task_id: str, session: SessionDep, settings: SettingsDep) -> Response:
     user = current_user(request, session)
     context = task_context.build(session, user, tasks.get_task(session, task_id, user), settings)
     session.commit()  # the access log
@@ -32,13 +37,15 @@ def show(request: Request, task_id: str, session: SessionDep, settings: Settings
 
 
 @router.post("/opgaver/{task_id}")
-async def complete(request: Request, task_id: str, session: SessionDep, settings: SettingsDep, rules: RulesDep):
+async def complete(request: Request, task_id: str, session: SessionDep, settings: SettingsDep,
+                   rules: RulesDep) -> Response:
     posted = await request.form()
     check_csrf(request, posted)
     return await run_in_threadpool(_complete, request, task_id, posted, session, settings, rules)
 
 
-def _complete(request, task_id, posted, session, settings, rules):
+def _complete(request: Request, task_id: str, posted: FormData, session: Session, settings: Settings,
+              rules: CaseRules) -> Response:
     user = current_user(request, session)
     row = tasks.get_task(session, task_id, user)
     form = task_context.task_form(session, settings, row)
@@ -66,27 +73,27 @@ def _complete(request, task_id, posted, session, settings, rules):
 
 
 @router.post("/opgaver/{task_id}/overtag")
-async def claim(request: Request, task_id: str, session: SessionDep):
+async def claim(request: Request, task_id: str, session: SessionDep) -> Response:
     return await _action(request, task_id, session, "claim")
 
 
 @router.post("/opgaver/{task_id}/frigiv")
-async def release(request: Request, task_id: str, session: SessionDep):
+async def release(request: Request, task_id: str, session: SessionDep) -> Response:
     return await _action(request, task_id, session, "release")
 
 
 @router.post("/opgaver/{task_id}/tildel")
-async def assign(request: Request, task_id: str, session: SessionDep):
+async def assign(request: Request, task_id: str, session: SessionDep) -> Response:
     return await _action(request, task_id, session, "assign")
 
 
-async def _action(request: Request, task_id: str, session, action: str):
+async def _action(request: Request, task_id: str, session: Session, action: str) -> Response:
     posted = await request.form()
     check_csrf(request, posted)
     return await run_in_threadpool(_run_action, request, task_id, session, action, posted)
 
 
-def _run_action(request, task_id, session, action, posted):
+def _run_action(request: Request, task_id: str, session: Session, action: str, posted: FormData) -> Response:
     user = current_user(request, session)
     back = posted.get("tilbage") if posted.get("tilbage") in ("indbakke",) else None
     target = "/" if back else f"/opgaver/{task_id}"

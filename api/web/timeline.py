@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +22,7 @@ from engine.access import READ_ALL
 from engine.accounts import UserView
 from engine.handover import Recording
 from engine.message_forms import version_index
-from engine.models import Case, HumanTask, ProcessDefinition
+from engine.models import AuditEvent, Case, HumanTask, ProcessDefinition
 
 TITLES = {
     "case_started": "Sagen er oprettet", "task_completed": "Opgave udført", "task_assigned": "Opgave tildelt",
@@ -76,7 +77,7 @@ def who(actor: str | None, cause: str | None = None) -> str:
     return f"{name}, efter {cause}" if cause and not cause.startswith(("system:", "case:", "worker:")) else name
 
 
-def build(session: Session, case: Case, forms_dir, viewer: UserView | None = None) -> list[Step]:
+def build(session: Session, case: Case, forms_dir: Path, viewer: UserView | None = None) -> list[Step]:
     events = [e for e in audit.events(session, case.id) if _shown(e)]
     rows = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.case_id == case.id))}
     recs = handover.recordings(session, case, forms_dir=forms_dir)
@@ -150,7 +151,7 @@ def _allowed(session: Session, case: Case, viewer: UserView | None, recs: list[R
     return allowed
 
 
-def _shown(event) -> bool:
+def _shown(event: AuditEvent) -> bool:
     """Steps a caseworker cares about: not bookkeeping, not unnamed gateways or the start event."""
     if event.type in HIDDEN:
         return False

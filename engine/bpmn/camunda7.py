@@ -192,7 +192,7 @@ def generated_form(node) -> str:
     return json.dumps({"title": node.get("name") or node.get("id"), "fields": fields}, ensure_ascii=False, indent=2)
 
 
-def generated_forms(root) -> dict[str, tuple[str, object]]:
+def generated_forms(root: etree._Element) -> dict[str, tuple[str, etree._Element]]:
     """{key: (form JSON, element)} for every element of the document with camunda:formData and no formKey."""
     found = {}
     for node in root.iter(bpmn("userTask"), bpmn("startEvent")):

@@ -11,12 +11,16 @@ JSON in, tuples out.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.specs.base import TaskSpec
 
 from .parser import EVENT_FORM_KEY
 from .serializer import SERIALIZER
@@ -88,11 +92,11 @@ def message_catches(spec_json: str) -> list[MessageCatch]:
     return index_spec(spec_json).catches
 
 
-def _lane(spec, holder) -> str | None:
+def _lane(spec: TaskSpec, holder: TaskSpec | None) -> str | None:
     return spec.lane or (holder.lane if holder is not None else None)
 
 
-def _catching(process):
+def _catching(process: BpmnProcessSpec) -> Iterator[tuple[TaskSpec, EventDefinition]]:
     """(catch event spec, its definition); after an event-based gateway the parser keeps the definitions on
     the gateway, in the order of its outputs (as engine.bpmn.workflow_tasks.catching reads a waiting task)."""
     for spec in process.task_specs.values():

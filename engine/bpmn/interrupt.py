@@ -8,12 +8,13 @@ only; the caller saves it in its transaction.
 """
 from __future__ import annotations
 
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from .parser import INTERRUPTING
 
 
-def interrupt_if_needed(task) -> None:
+def interrupt_if_needed(task: Task) -> None:
     """After `task` ran: if it is an interrupting event subprocess's start event, cancel the rest.
 
     Everything unfinished in the workflow that holds the event subprocess is
@@ -38,7 +39,7 @@ def interrupt_if_needed(task) -> None:
         owner.task_spec._predict(owner, mask=TaskState.NOT_FINISHED_MASK)
 
 
-def _is_within(task, ancestor) -> bool:
+def _is_within(task: Task | None, ancestor: Task) -> bool:
     while task is not None:
         if task is ancestor:
             return True

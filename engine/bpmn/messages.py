@@ -4,11 +4,14 @@ Pure functions over in-memory workflows; engine.runtime stores the result.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import NamedTuple
 
-from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.specs.base import TaskSpec
+from SpiffWorkflow.task import Task
 
 
 class Thrower(NamedTuple):
@@ -17,12 +20,12 @@ class Thrower(NamedTuple):
     unit: str | None  # the lane it is drawn in
 
 
-def _throwing_spec(workflow, event):
+def _throwing_spec(workflow: BpmnWorkflow, event: BpmnEvent) -> TaskSpec | None:
     return next((s for s in _all_task_specs(workflow)
                  if getattr(s, "event_definition", None) is event.event_definition), None)
 
 
-def thrower(workflow, event) -> Thrower:
+def thrower(workflow: BpmnWorkflow, event: BpmnEvent) -> Thrower:
     """The element that threw a message: where, to the receiving case, what it carries comes from."""
     spec = _throwing_spec(workflow, event)
     if spec is None:
@@ -30,7 +33,7 @@ def thrower(workflow, event) -> Thrower:
     return Thrower(spec.bpmn_id, getattr(spec, "bpmn_name", None), spec.lane)
 
 
-def message_payload(workflow, event) -> dict:
+def message_payload(workflow: BpmnWorkflow, event: BpmnEvent) -> dict:
     """What a thrown message carries: the thrower's data, or only the fields its `payload` property names.
 
     A message goes to another unit's case (SOF, Ydelsesservice), so a process
@@ -50,13 +53,13 @@ def payload_fields(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-def _all_task_specs(workflow):
+def _all_task_specs(workflow: BpmnWorkflow) -> Iterator[TaskSpec]:
     yield from workflow.spec.task_specs.values()
     for sub in workflow.subprocess_specs.values():
         yield from sub.task_specs.values()
 
 
-def message_definition(task, name: str) -> MessageEventDefinition | None:
+def message_definition(task: Task, name: str) -> MessageEventDefinition | None:
     """The definition of message `name` a waiting task listens for (one of several after an event gateway)."""
     definition = task.task_spec.event_definition
     if isinstance(definition, MultipleEventDefinition):
@@ -72,5 +75,5 @@ def message_event(definition: MessageEventDefinition, payload: dict) -> BpmnEven
     return BpmnEvent(type(definition)(definition.name), payload=payload)
 
 
-def thrown_messages(workflow) -> list[BpmnEvent]:
+def thrown_messages(workflow: BpmnWorkflow) -> list[BpmnEvent]:
     return [e for e in workflow.get_events() if isinstance(e.event_definition, MessageEventDefinition)]

@@ -31,15 +31,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
-from SpiffWorkflow.task import TaskState
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnBaseWorkflow
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.specs.base import TaskSpec
+from SpiffWorkflow.task import Task, TaskState
 
 from .migration_repair import (
     ACTIVE,
     AHEAD,
     RESET,
+    TaskCreated,
     all_tasks,
     definition,
     descendants,
@@ -70,8 +75,8 @@ class MoveRefused(Exception):
 class TaskMove:
     """An active task after the move: the same Spiff task id, on the new version's element."""
 
-    task: object
-    old_element: str
+    task: Task
+    old_element: str | None  # None: a task the move itself created
     new_element: str
     state: str
 
@@ -87,10 +92,10 @@ class MoveResult:
 class _Part:
     """One (sub)workflow of the case and its target spec."""
 
-    workflow: object
-    new_spec: object
-    diff: object = None       # WorkflowDiff
-    spec_diff: object = None  # SpecDiff
+    workflow: BpmnBaseWorkflow  # the top workflow or one of its subprocesses
+    new_spec: BpmnProcessSpec
+    diff: WorkflowDiff = field(init=False)  # both set by _align, before anything reads them
+    spec_diff: SpecDiff = field(init=False)
 
 
 def target_name(name: str, mapping: dict[str, str]) -> str:
@@ -103,8 +108,8 @@ def target_name(name: str, mapping: dict[str, str]) -> str:
     return name
 
 
-def move(workflow, target_spec_json: str, mapping: dict[str, str], *, task_created=lambda _task_id: None,
-         source_key: str | None = None) -> MoveResult:
+def move(workflow: BpmnWorkflow, target_spec_json: str, mapping: dict[str, str], *,
+         task_created: TaskCreated = lambda _task_id: None, source_key: str | None = None) -> MoveResult:
     """Move `workflow` onto the spec in `target_spec_json`; raise MoveRefused (workflow unusable) when unsafe.
 
     `task_created(spiff_task_id)` answers when a human task was created (its row), the
@@ -149,7 +154,8 @@ def move(workflow, target_spec_json: str, mapping: dict[str, str], *, task_creat
 # -- alignment -------------------------------------------------------------------------------------
 
 
-def _align_all(workflow, new_spec, new_subs, mapping, pair) -> tuple[list[_Part], list[str]]:
+def _align_all(workflow: BpmnWorkflow, new_spec: BpmnProcessSpec, new_subs: dict[str, BpmnProcessSpec],
+               mapping: dict[str, str], pair: tuple | None) -> tuple[list[_Part], list[str]]:
     top = _Part(workflow, new_spec)
     parts, reasons = [top], []
     _align(top, mapping, pair)
@@ -210,8 +216,11 @@ class _KnownDiff(SpecDiff):
     objects) is kept by name; its `removed` and `changed` read these attributes as they are.
     """
 
-    def __init__(self, old_spec, new_spec, known: dict):  # noqa: D107 - SpecDiff's own traversal is skipped
-        self.added, self.alignment, self.comparisons, self._registry = [], {}, {}, SERIALIZER.registry
+    def __init__(self, old_spec: BpmnProcessSpec, new_spec: BpmnProcessSpec, known: dict):  # noqa: D107 - SpecDiff's own traversal is skipped
+        self.added: list = []  # no new spec is looked at: only the known alignment is replayed
+        self.alignment: dict = {}  # old task spec -> new task spec (None: removed)
+        self.comparisons: dict = {}  # old task spec -> names of the attributes that changed
+        self._registry = SERIALIZER.registry
         for spec in old_spec.task_specs.values():
             name, changes = known.get(spec.name, (None, None))
             target = new_spec.task_specs.get(name) if name is not None else None
@@ -263,21 +272,21 @@ def _distinct(reasons: list[str]) -> list[str]:
     return list(dict.fromkeys(r for r in reasons if r not in standing))
 
 
-def _kind(spec) -> str:
+def _kind(spec: TaskSpec) -> str:
     return type(spec).__name__
 
 
-def _only_cancelled_below(task) -> bool:
+def _only_cancelled_below(task: Task) -> bool:
     return all(d.has_state(TaskState.CANCELLED | AHEAD) for d in descendants(task))
 
 
-def _timer_changed(task, new_spec) -> bool:
+def _timer_changed(task: Task, new_spec: TaskSpec) -> bool:
     old, new = definition(task.task_spec), definition(new_spec)
     convert = SERIALIZER.registry.convert
     return (old is None) != (new is None) or (old is not None and convert(old) != convert(new))
 
 
-def _is_cycle(spec) -> bool:
+def _is_cycle(spec: TaskSpec) -> bool:
     return any(isinstance(d, CycleTimerEventDefinition) for d in timers_of(definition(spec)))
 
 
@@ -286,7 +295,7 @@ def _is_cycle(spec) -> bool:
 _TARGETS: dict[str, tuple] = {}
 
 
-def _has_triggered(workflow) -> bool:
+def _has_triggered(workflow: BpmnWorkflow) -> bool:
     return any(task.triggered for task in workflow.task_tree.children)
 
 

@@ -11,31 +11,43 @@ and a last check that the saved state will load. No database; nothing is committ
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
-from SpiffWorkflow.task import TaskState
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnBaseWorkflow
+from SpiffWorkflow.specs.base import TaskSpec
+from SpiffWorkflow.task import Task, TaskState
 
 from .. import clock
 from .serializer import SERIALIZER
 from .workflow_tasks import element_id, timer_due
+
+if TYPE_CHECKING:  # migration builds on this module
+    from .migration import MoveResult, _Part
+
+TaskCreated = Callable[[str], datetime | None]  # when the human task of a Spiff task id was created (its row)
 
 AHEAD = TaskState.FUTURE | TaskState.LIKELY | TaskState.MAYBE   # not reached yet: predicted again after a move
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 RESET = TaskState.READY | TaskState.WAITING                      # what migrate_workflow resets
 
 
-def definition(spec):
+def definition(spec: TaskSpec | None) -> EventDefinition | None:
     return getattr(spec, "event_definition", None)
 
 
-def timers_of(definition_) -> list:
+def timers_of(definition_: EventDefinition | None) -> list[TimerEventDefinition]:
     if isinstance(definition_, MultipleEventDefinition):
         return [d for d in definition_.event_definitions if isinstance(d, TimerEventDefinition)]
     return [definition_] if isinstance(definition_, TimerEventDefinition) else []
@@ -51,13 +63,13 @@ class Saved:
     changed_at: dict = field(default_factory=dict)  # Task.last_state_change: when it became READY or WAITING
 
 
-def all_tasks(workflow):
+def all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
     yield from workflow.tasks.values()
     for sub in workflow.subprocesses.values():
         yield from sub.tasks.values()
 
 
-def snapshot(workflow) -> Saved:
+def snapshot(workflow: BpmnWorkflow) -> Saved:
     saved = Saved()
     for task in all_tasks(workflow):
         if task.has_state(AHEAD):
@@ -72,7 +84,7 @@ def snapshot(workflow) -> Saved:
     return saved
 
 
-def prune_cancelled(part) -> None:
+def prune_cancelled(part: _Part) -> None:
     """Cancelled branches of removed elements (an unused boundary timer) would not load with the new spec."""
     for task in list(part.workflow.tasks.values()):
         if (task.id in part.workflow.tasks and task.has_state(TaskState.CANCELLED)
@@ -80,7 +92,7 @@ def prune_cancelled(part) -> None:
             part.workflow._remove_task(task.id)
 
 
-def reconnect_triggered(workflow) -> None:
+def reconnect_triggered(workflow: BpmnBaseWorkflow) -> None:
     """An event subprocess the case has started is linked to the start task in the spec (see serialization)."""
     start = workflow.spec.start
     for task in workflow.task_tree.children:
@@ -90,7 +102,7 @@ def reconnect_triggered(workflow) -> None:
             spec.connect(workflow.spec.end)
 
 
-def predict_ahead(workflow) -> list[str]:
+def predict_ahead(workflow: BpmnWorkflow) -> list[str]:
     """migrate_workflow predicts again below READY and WAITING tasks; do the same below running subprocesses."""
     reasons = []
     for task in list(all_tasks(workflow)):
@@ -109,7 +121,7 @@ def predict_ahead(workflow) -> list[str]:
     return reasons
 
 
-def restore(workflow, saved: Saved, result, task_created) -> list[str]:
+def restore(workflow: BpmnWorkflow, saved: Saved, result: MoveResult, task_created: TaskCreated) -> list[str]:
     """Put back what reset_branch dropped; compute again the timers whose definition changed."""
     reasons = []
     for task in all_tasks(workflow):
@@ -135,12 +147,12 @@ def restore(workflow, saved: Saved, result, task_created) -> list[str]:
     return reasons
 
 
-def _changed(old_spec, task) -> bool:
+def _changed(old_spec: TaskSpec, task: Task) -> bool:
     convert = SERIALIZER.registry.convert
     return convert(definition(old_spec)) != convert(definition(task.task_spec))
 
 
-def _recompute_timer(task, saved: Saved, task_created) -> dict:
+def _recompute_timer(task: Task, saved: Saved, task_created: TaskCreated) -> dict:
     old_due = timer_due(task)
     for key in ("event_value", "event_fired", "seen_events"):
         task.internal_data.pop(key, None)
@@ -151,7 +163,7 @@ def _recompute_timer(task, saved: Saved, task_created) -> dict:
             "from": base}
 
 
-def _wait_began(task, changed_at: float, task_created) -> datetime:
+def _wait_began(task: Task, changed_at: float, task_created: TaskCreated) -> datetime:
     """When the case began to wait here: for a boundary timer, when its activity's task was created."""
     parent = task.parent
     if parent is not None and isinstance(parent.task_spec, BoundaryEventSplit):
@@ -164,7 +176,7 @@ def _wait_began(task, changed_at: float, task_created) -> datetime:
     return datetime.fromtimestamp(changed_at, timezone.utc)
 
 
-def unresolved(workflow, new_subs: dict) -> list[str]:
+def unresolved(workflow: BpmnWorkflow, new_subs: dict[str, BpmnProcessSpec]) -> list[str]:
     """What loading the saved state will look up by name must be there: each task's spec in its
     workflow's spec, and each subprocess's spec where its owning task's spec says (BpmnSubWorkflowConverter)."""
     reasons = []
@@ -175,7 +187,8 @@ def unresolved(workflow, new_subs: dict) -> list[str]:
                 reasons.append(f"'{element_id(task)}' could not be placed in the new version")
     for sp_id, sub in workflow.subprocesses.items():
         owner = workflow.get_task_from_id(sp_id)
-        if new_subs.get(getattr(owner.task_spec, "spec", None)) is not sub.spec:
+        called = getattr(owner.task_spec, "spec", None)  # the process a call activity or subprocess runs
+        if called is None or new_subs.get(called) is not sub.spec:
             reasons.append(f"'{element_id(owner)}' could not be given its process in the new version")
     return reasons
 
@@ -193,7 +206,7 @@ def unresolved(workflow, new_subs: dict) -> list[str]:
 SPLIT, JOIN = ".BoundaryEventSplit", ".BoundaryEventJoin"
 
 
-def _attached_stays(task, alignment) -> bool:
+def _attached_stays(task: Task, alignment: dict) -> bool:
     """A split or join the new version lacks, for a task the new version keeps."""
     name = task.task_spec.name
     if alignment.get(task.task_spec) is not None or not name.endswith((SPLIT, JOIN)):
@@ -202,7 +215,7 @@ def _attached_stays(task, alignment) -> bool:
     return attached is not None and alignment.get(attached) is not None
 
 
-def _armed_and_removed(task, alignment) -> bool:
+def _armed_and_removed(task: Task, alignment: dict) -> bool:
     """A boundary event the new version drops, still waiting on its task: nothing happened on it yet."""
     parent = task.parent
     return (parent is not None and isinstance(parent.task_spec, BoundaryEventSplit)
@@ -210,12 +223,12 @@ def _armed_and_removed(task, alignment) -> bool:
             and all(d.has_state(AHEAD) for d in descendants(task)))
 
 
-def dissolvable(task, alignment) -> bool:
+def dissolvable(task: Task, alignment: dict) -> bool:
     """True for a task the move dissolves (see above) instead of asking for a mapping."""
     return _attached_stays(task, alignment) or _armed_and_removed(task, alignment)
 
 
-def dissolve_boundaries(part) -> None:
+def dissolve_boundaries(part: _Part) -> None:
     """Drop the armed removed boundary events, then splice out the splits and joins the new version lacks."""
     workflow, alignment = part.workflow, part.spec_diff.alignment
     for task in list(workflow.tasks.values()):
@@ -226,7 +239,7 @@ def dissolve_boundaries(part) -> None:
             _splice(workflow, task)
 
 
-def _splice(workflow, task) -> None:
+def _splice(workflow: BpmnBaseWorkflow, task: Task) -> None:
     """Hang the task's children from its parent, in its place, and forget the task."""
     parent = task.parent
     children = task.children
@@ -240,7 +253,7 @@ def _splice(workflow, task) -> None:
         workflow.last_task = parent
 
 
-def descendants(task):
+def descendants(task: Task) -> Iterator[Task]:
     """Every task below `task`, depth first."""
     stack = list(task.children)
     while stack:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.event_parsers import (
     BoundaryEventParser,
@@ -59,6 +60,7 @@ from SpiffWorkflow.camunda.parser.task_spec import (
 from SpiffWorkflow.camunda.parser.task_spec import SubWorkflowParser as CamundaSubWorkflowParser
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.camunda.specs.user_task import UserTask
+from SpiffWorkflow.specs.base import TaskSpec
 
 from . import camunda7, juel
 from .camunda7_specs import MappedCallActivity, io_variant
@@ -87,21 +89,21 @@ class _Camunda7Node:
     def camunda7(self) -> bool:
         return self.process_parser.parser.is_camunda7(self.node)
 
-    def translated(self, translate, *args):
+    def translated(self, translate: Any, *args: Any) -> Any:
         try:
             return translate(*args)
         except juel.JuelError as exc:  # the deploy checks refuse it first; a library caller gets it named here
             raise ValidationException(str(exc), node=self.node, file_name=self.filename) from None
 
-    def parse_timer_event(self, event):
+    def parse_timer_event(self, event: Any) -> Any:
         definition = super().parse_timer_event(event)  # type: ignore[misc]
         definition.expression = self.translated(camunda7.timer_python, definition.expression, self.camunda7())
         return definition
 
-    def parse_condition(self, sequence_flow):
+    def parse_condition(self, sequence_flow: Any) -> Any:
         return self.translated(camunda7.condition_python, super().parse_condition(sequence_flow))  # type: ignore[misc]
 
-    def parse_extensions(self, node=None):
+    def parse_extensions(self, node: Any = None) -> dict:
         extensions = super().parse_extensions(node)  # type: ignore[misc]
         inputs, outputs = self.translated(camunda7.input_output, self.node)
         if inputs:
@@ -128,7 +130,7 @@ class _Camunda7Node:
                                           node=self.node, file_name=self.filename) from None
         return spec_class
 
-    def create_task(self):
+    def create_task(self) -> Any:
         self.spec_class = self.variant(self.spec_class)
         return super().create_task()  # type: ignore[misc]
 
@@ -144,7 +146,7 @@ class _EventForm:
 
     node: Any
 
-    def parse_extensions(self, node=None):
+    def parse_extensions(self, node: Any = None) -> dict:
         extensions = super().parse_extensions(node)  # type: ignore[misc]
         form_key = camunda7.form_key_of(self.node)
         if form_key:
@@ -159,7 +161,7 @@ class _FlowNames:
     process_parser: Any
     bpmn_id: str
 
-    def parse_extensions(self, node=None):
+    def parse_extensions(self, node: Any = None) -> dict:
         extensions = super().parse_extensions(node)  # type: ignore[misc]
         names = {flow.get("targetRef"): flow.get("name").strip()
                  for flow in self.process_parser.get_outgoing_sequence_flows(self.bpmn_id)
@@ -169,27 +171,27 @@ class _FlowNames:
         return extensions
 
 
-def _with_camunda_properties(parser_class):
+def _with_camunda_properties(parser_class: type) -> type:
     """The plain BPMN event parser, but reading `camunda:properties` (and the form) into `task_spec.extensions`."""
     return type(parser_class.__name__, (_EventForm, _Camunda7Node, _CamundaProperties, parser_class), {})
 
 
-def _gateway_parser(parser_class):
+def _gateway_parser(parser_class: type) -> type:
     return type(parser_class.__name__, (_FlowNames, _Camunda7Node, parser_class), {})
 
 
 class _UserTaskParser(_Camunda7Node, UserTaskParser):
     """A user task: its unit from candidateGroups when no lane holds it; Camunda 7's task attributes."""
 
-    def _get_lane(self):
+    def _get_lane(self) -> str | None:
         return super()._get_lane() or camunda7.candidate_group(self.node)
 
-    def get_form(self):
+    def get_form(self) -> Any:
         form = super().get_form()
         form.key = camunda7.form_key_of(self.node)  # a plain key is itself; formData names its generated form
         return form
 
-    def parse_extensions(self, node=None):
+    def parse_extensions(self, node: Any = None) -> dict:
         extensions = super().parse_extensions(node)
         for attribute, key in (("assignee", camunda7.ASSIGNEE), ("dueDate", camunda7.DUE_DATE),
                                ("followUpDate", camunda7.FOLLOW_UP_DATE), ("priority", camunda7.PRIORITY)):
@@ -203,21 +205,21 @@ class _UserTaskParser(_Camunda7Node, UserTaskParser):
 
 
 class _BusinessRuleTaskParser(_Camunda7Node, BusinessRuleTaskParser):
-    def create_task(self):  # the library's own names the class itself
+    def create_task(self) -> Any:  # the library's own names the class itself
         decision_ref = self.get_decision_ref(self.node)
         return self.variant(BusinessRuleTask)(
             self.spec, self.bpmn_id, dmnEngine=self.process_parser.parser.get_engine(decision_ref, self.node),
             **self.bpmn_attributes)
 
 
-def _node_parser(parser_class):
+def _node_parser(parser_class: type) -> type:
     return type(parser_class.__name__, (_Camunda7Node, parser_class), {})
 
 
 class _SubprocessParser(_Camunda7Node, CamundaSubWorkflowParser):
     """Camunda's subprocess parser ignores triggeredByEvent; an event subprocess must become one."""
 
-    def create_task(self):
+    def create_task(self) -> TaskSpec:
         if self.attribute("triggeredByEvent") == "true":
             spec = SubprocessParser.get_subprocess_spec(self)
             return EventSubprocess(self.spec, self.bpmn_id, subworkflow_spec=spec, **self.bpmn_attributes)
@@ -234,9 +236,9 @@ class _SubprocessParser(_Camunda7Node, CamundaSubWorkflowParser):
 INTERRUPTING = "tovholder:interrupting"
 
 
-class _StartEventParser(_with_camunda_properties(StartEventParser)):
-    def parse_extensions(self, node=None):
-        extensions = super().parse_extensions(node)
+class _StartEventParser(_with_camunda_properties(StartEventParser)):  # type: ignore[misc]
+    def parse_extensions(self, node: etree._Element | None = None) -> dict:
+        extensions = super().parse_extensions(node)  # camunda:properties and Camunda 7's, as on the other events
         parent = self.node.getparent()
         if (parent is not None and parent.tag == full_tag("subProcess")
                 and parent.get("triggeredByEvent") == "true"
@@ -269,15 +271,15 @@ class TovholderParser(CamundaParser):
         full_tag("serviceTask"): (_node_parser(TopicServiceTaskParser), TopicServiceTask),  # waits for its worker
     }
 
-    def __init__(self, namespaces=None, validator=None):
+    def __init__(self, namespaces: Any = None, validator: Any = None) -> None:
         super().__init__(namespaces=namespaces, validator=validator)
         self._camunda7: dict[int, bool] = {}  # by document (the library keys its own indexes the same way)
 
-    def add_bpmn_xml(self, bpmn, filename=None):
+    def add_bpmn_xml(self, bpmn: Any, filename: str | None = None) -> None:
         root = bpmn.getroot() if hasattr(bpmn, "getroot") else bpmn
         self._camunda7[id(root)] = camunda7.is_camunda7(root)
         super().add_bpmn_xml(bpmn, filename)
 
-    def is_camunda7(self, node) -> bool:
+    def is_camunda7(self, node: Any) -> bool:
         """Whether the document `node` belongs to was drawn for Camunda 7 (engine.bpmn.camunda7)."""
         return self._camunda7.get(id(node.getroottree().getroot()), False)

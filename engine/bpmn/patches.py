@@ -23,13 +23,14 @@ docs/architecture.md):
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from importlib.metadata import version as installed_version
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskIterator
 
 from .. import clock
@@ -71,7 +72,7 @@ def require_applied() -> None:
         raise RuntimeError("engine.bpmn.patches.apply() was not called before the engine ran")
 
 
-def _raise_depth_limit(iterator_class) -> None:
+def _raise_depth_limit(iterator_class: type[TaskIterator]) -> None:
     init = iterator_class.__init__
     names = init.__code__.co_varnames[1:init.__code__.co_argcount]
     defaults = list(init.__defaults__)
@@ -83,13 +84,13 @@ class ClockDatetime(datetime):
     """SpiffWorkflow's timers ask `datetime.now(timezone.utc)`; answer with engine.clock."""
 
     @classmethod
-    def now(cls, tz=None):
+    def now(cls, tz: tzinfo | None = None) -> ClockDatetime:
         current = clock.now()
         moment = current.astimezone(tz) if tz is not None else current.astimezone().replace(tzinfo=None)
         return cls.fromisoformat(moment.isoformat())
 
 
-def _decide_strictly(self, task):
+def _decide_strictly(self: DMNEngine, task: Task) -> list:
     """DMN rules that match; UNIQUE means one at most (SpiffWorkflow returns the first and stops)."""
     matches = [rule for rule in self.decision_table.rules if self._DMNEngine__check_rule(rule, task)]
     if self.decision_table.hit_policy == "UNIQUE" and len(matches) > 1:

@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     DurationTimerEventDefinition,
     TimeDateEventDefinition,
 )
+from SpiffWorkflow.task import Task
 
 from .. import clock, timer_rules
 from ..script_dispatch import SCRIPT_LINE, ScriptDispatch
@@ -52,7 +53,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
 class SandboxScriptEngine(PythonScriptEngine):
     """SpiffWorkflow's script engine, told the line a worker process reported for a failing script."""
 
-    def get_error_line_number_and_content(self, script, err):
+    def get_error_line_number_and_content(self, script: str, err: Exception) -> tuple[int, str]:
         line = getattr(err, SCRIPT_LINE, None)
         if not line:
             return super().get_error_line_number_and_content(script, err)
@@ -63,7 +64,7 @@ class SandboxScriptEngine(PythonScriptEngine):
 class TimerCheckingScriptEngine(SandboxScriptEngine):
     """Checks what a timer expression gives before SpiffWorkflow parses it."""
 
-    def evaluate(self, task, expression, external_context=None):
+    def evaluate(self, task: Task, expression: str, external_context: dict | None = None) -> Any:
         value = super().evaluate(task, expression, external_context)
         definition = getattr(task.task_spec, "event_definition", None)
         tag = _TIMER_TAGS.get(type(definition))

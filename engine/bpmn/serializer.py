@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import MessageEventDefinition as DefaultMessageEventDefinition
 from SpiffWorkflow.bpmn.serializer.default.event_definition import MessageEventDefinitionConverter
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition as CamundaMessageEventDefinition
 
@@ -32,7 +33,7 @@ from .script_engine import make_script_engine
 from .service_task import TopicServiceTask
 
 
-def _serializer_config():
+def _serializer_config() -> dict:
     """Camunda's converters, but the plain message definition (see engine.bpmn.parser), our service task, and
     the Camunda 7 variants of task classes (engine.bpmn.camunda7_specs), each with its base class's converter."""
     config = deepcopy(CAMUNDA_CONFIG)
@@ -49,7 +50,7 @@ SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_serializer
 STATE_FORMAT = f"spiff-{SERIALIZER.VERSION}/tovholder-1"
 
 
-def spec_to_json(spec, subprocess_specs: dict) -> str:
+def spec_to_json(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> str:
     registry = SERIALIZER.registry
     return json.dumps(
         {

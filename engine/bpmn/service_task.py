@@ -15,8 +15,11 @@ done. No database access here.
 """
 from __future__ import annotations
 
+from lxml import etree
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTaskParser
+from SpiffWorkflow.specs.base import TaskSpec
+from SpiffWorkflow.task import Task
 
 TOPIC = "topic"
 
@@ -24,18 +27,18 @@ TOPIC = "topic"
 class TopicServiceTask(ServiceTask):
     """Waits (STARTED) until engine.service_tasks completes it with the worker's data."""
 
-    def _run_hook(self, my_task):
+    def _run_hook(self, my_task: Task) -> None:
         return None  # None: the library marks the task STARTED and the engine steps go around it
 
 
-def topic_of(spec) -> str | None:
+def topic_of(spec: TaskSpec) -> str | None:
     return (getattr(spec, "extensions", None) or {}).get(TOPIC) if isinstance(spec, TopicServiceTask) else None
 
 
 class TopicServiceTaskParser(CamundaTaskParser):
     """camunda:properties as on other tasks, plus `camunda:topic` as the `topic` extension."""
 
-    def parse_extensions(self, node=None):
+    def parse_extensions(self, node: etree._Element | None = None) -> dict:
         extensions = super().parse_extensions(node)
         topic = self.node.get(f"{{{CAMUNDA_MODEL_NS}}}topic")
         if topic:

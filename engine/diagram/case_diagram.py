@@ -26,11 +26,12 @@ Read-only apart from the access log; the route commits.
 """
 from __future__ import annotations
 
+from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.bpmn_task_spec import BpmnTaskSpec
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity, SubWorkflowTask
-from SpiffWorkflow.task import TaskState
+from SpiffWorkflow.task import Task, TaskState
 from sqlalchemy.orm import Session
 
 from ..accounts import UserView
@@ -46,7 +47,7 @@ from .text import BPMN_NS
 
 def case_diagram(session: Session, *, case_id: str, user: UserView) -> dict:
     case = get_case(session, case_id, user, action="diagram")
-    definition = session.get(ProcessDefinition, case.definition_id)
+    definition = session.get_one(ProcessDefinition, case.definition_id)
     marks = case_marks(case, definition)
     try:
         svg = render(definition.bpmn_xml.encode("utf-8"), marks)
@@ -76,7 +77,7 @@ def case_marks(case: Case, definition: ProcessDefinition) -> Marks:
     return Marks(frozenset(completed), frozenset(current), frozenset(_taken(definition.bpmn_xml, completed, current)))
 
 
-def _is_current(task) -> bool:
+def _is_current(task: Task) -> bool:
     spec = task.task_spec
     if task.state == TaskState.READY and is_human(task):
         return True
@@ -85,7 +86,7 @@ def _is_current(task) -> bool:
     return bool(task.state & (TaskState.STARTED | TaskState.WAITING)) and isinstance(spec, SubWorkflowTask)
 
 
-def own_workflows(workflow) -> list:
+def own_workflows(workflow: BpmnWorkflow) -> list[BpmnWorkflow]:
     """The top workflow and its embedded subprocesses, without what runs inside call activities."""
     own, pending = [workflow], dict(workflow.subprocesses)
     found = True

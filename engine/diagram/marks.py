@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from .text import DI_NS, EVENTS, GATEWAYS, esc, local, num
+from .text import DI_NS, EVENTS, GATEWAYS, Bounds, Element, esc, local, num
 
 DONE_COLOUR = "#1a7f37"     # green, 5.1:1 on white
 CURRENT_COLOUR = "#0550ae"  # blue, 7.6:1 on white
@@ -25,9 +25,9 @@ _STATES = {"done": ("Udført", DONE_COLOUR, ""),
 class Overlay(Protocol):
     """What engine.diagram.svg.Renderer asks of marks: Marks here, and the studio's (engine.diagram.overlays)."""
 
-    def shape(self, el, b, *, expanded: bool = False) -> str: ...
+    def shape(self, el: Element, b: Bounds, *, expanded: bool = False) -> str: ...
 
-    def flow(self, el, edge) -> str: ...
+    def flow(self, el: Element | None, edge: Element) -> str: ...
 
     def legend(self, top: float) -> tuple[str, int]: ...
 
@@ -47,7 +47,7 @@ class Marks:
             return "done"
         return None
 
-    def shape(self, el, b, *, expanded: bool = False) -> str:
+    def shape(self, el: Element, b: Bounds, *, expanded: bool = False) -> str:
         kind = local(el)
         state = self.state(el.get("id"))
         if state is None or kind in ("participant", "lane"):
@@ -57,7 +57,7 @@ class Marks:
         return (f'<g class="mark mark-{state}" data-element="{esc(el.get("id"))}"><title>{esc(title)}</title>'
                 f"{outline(kind, b, colour, dash)}{badge(b.x + b.w, b.y, state)}</g>")
 
-    def flow(self, el, edge) -> str:
+    def flow(self, el: Element | None, edge: Element) -> str:
         if el is None or el.get("id") not in self.taken:
             return ""
         pts = " ".join(f"{num(float(w.get('x', 0)))},{num(float(w.get('y', 0)))}"
@@ -88,7 +88,7 @@ class Marks:
                 f"{len(self.current)} aktuelle trin er markeret")
 
 
-def outline(kind: str | None, b, colour: str, dash: str) -> str:
+def outline(kind: str | None, b: Bounds, colour: str, dash: str) -> str:
     style = f'fill="none" stroke="{colour}" stroke-width="4"{dash}'
     if kind in EVENTS:
         return f'<circle cx="{num(b.cx)}" cy="{num(b.cy)}" r="{num(min(b.w, b.h) / 2 + 5)}" {style}/>'

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from .marks import LEGEND_ROW, outline
-from .text import esc, local, num
+from .text import Bounds, Element, esc, local, num
 
 COUNT_COLOUR = "#0550ae"    # blue, 7.6:1 on white: white digits on it 7.6:1
 ADDED_COLOUR = "#1a7f37"    # green, 5.1:1
@@ -49,7 +49,7 @@ class CaseCounts:
     counts: dict[str, int]
     version: int | None = None
 
-    def shape(self, el, b, *, expanded: bool = False) -> str:
+    def shape(self, el: Element, b: Bounds, *, expanded: bool = False) -> str:
         count = self.counts.get(el.get("id") or "", 0)
         if not count:
             return ""
@@ -59,7 +59,7 @@ class CaseCounts:
                 f"<title>{esc(title)}</title>{outline(local(el), b, COUNT_COLOUR, _DASHED)}"
                 f"{_count_badge(b.x + b.w, b.y, count)}</g>")
 
-    def flow(self, el, edge) -> str:
+    def flow(self, el: Element | None, edge: Element) -> str:
         return ""
 
     def legend(self, top: float) -> tuple[str, int]:
@@ -101,7 +101,7 @@ class DiffMarks:
                 return name
         return None
 
-    def shape(self, el, b, *, expanded: bool = False) -> str:
+    def shape(self, el: Element, b: Bounds, *, expanded: bool = False) -> str:
         state = self.state(el.get("id"))
         if state is None:
             return ""
@@ -114,7 +114,7 @@ class DiffMarks:
         return (f'<g class="mark mark-{state}" data-element="{esc(el.get("id"))}"><title>{esc(title)}</title>{fill}'
                 f"{outline(local(el), b, colour, dash)}{_symbol_badge(b.x + b.w, b.y, colour, symbol)}</g>")
 
-    def flow(self, el, edge) -> str:
+    def flow(self, el: Element | None, edge: Element) -> str:
         return ""
 
     def legend(self, top: float) -> tuple[str, int]:

@@ -17,6 +17,7 @@ from .text import (
     LINE_H,
     SUBPROCESSES,
     Bounds,
+    Element,
     esc,
     local,
     loop_marker,
@@ -30,7 +31,7 @@ class Shapes:
     by_id: dict  # provided by engine.diagram.svg.Renderer, which mixes this in
     # -- shapes --------------------------------------------------------------
 
-    def pool_or_lane(self, el, b: Bounds, is_pool: bool) -> str:
+    def pool_or_lane(self, el: Element, b: Bounds, is_pool: bool) -> str:
         name = el.get("name") or ""
         cls = "pool" if is_pool else "lane"
         out = [f'<rect class="{cls}" x="{num(b.x)}" y="{num(b.y)}" width="{num(b.w)}" height="{num(b.h)}" '
@@ -47,11 +48,11 @@ class Shapes:
                            f"{esc(line)}</text>")
         return "".join(out)
 
-    def _has_lanes(self, participant) -> bool:
+    def _has_lanes(self, participant: Element) -> bool:
         proc = self.by_id.get(participant.get("processRef"))
         return proc is not None and proc.find(f".//{{{BPMN_NS}}}lane") is not None
 
-    def activity(self, el, b: Bounds, shape) -> str:
+    def activity(self, el: Element, b: Bounds, shape: Element) -> str:
         kind = local(el)
         expanded = kind in SUBPROCESSES and shape.get("isExpanded") == "true"
         dashed = ' stroke-dasharray="4 3"' if el.get("triggeredByEvent") == "true" else ""
@@ -86,7 +87,7 @@ class Shapes:
         out.append(self.bottom_markers(el, b, markers))
         return "".join(out)
 
-    def type_marker(self, el, b: Bounds) -> str:
+    def type_marker(self, el: Element, b: Bounds) -> str:
         kind = local(el)
         x, y = b.x + 8, b.y + 8
         if kind == "userTask":  # head and shoulders
@@ -98,7 +99,7 @@ class Shapes:
             return f'<text x="{num(x)}" y="{num(y + 10)}" font-size="12">{tags[kind]}</text>'
         return ""
 
-    def bottom_markers(self, el, b: Bounds, markers: list[str]) -> str:
+    def bottom_markers(self, el: Element, b: Bounds, markers: list[str]) -> str:
         if not markers:
             return ""
         out = []
@@ -122,7 +123,7 @@ class Shapes:
             x += 16
         return "".join(out)
 
-    def event(self, el, b: Bounds) -> str:
+    def event(self, el: Element, b: Bounds) -> str:
         kind = local(el)
         r = min(b.w, b.h) / 2
         cx, cy = b.cx, b.cy
@@ -185,7 +186,7 @@ class Shapes:
                     f'stroke="#000000"/>')
         return ""
 
-    def gateway(self, el, b: Bounds) -> str:
+    def gateway(self, el: Element, b: Bounds) -> str:
         kind = local(el)
         cx, cy, hw, hh = b.cx, b.cy, b.w / 2, b.h / 2
         out = [f'<polygon class="gateway" points="{num(cx)},{num(b.y)} {num(b.x + b.w)},{num(cy)} {num(cx)},'
@@ -218,7 +219,7 @@ class Shapes:
                        f'L{num(cx - e)} {num(cy + e)}" stroke="#000000" stroke-width="3"/>')
         return "".join(out)
 
-    def other(self, el, b: Bounds) -> str:
+    def other(self, el: Element, b: Bounds) -> str:
         kind = local(el) or "?"
         if kind == "textAnnotation":
             text = "".join(t.text or "" for t in el if local(t) == "text")
@@ -227,7 +228,7 @@ class Shapes:
         return (f'<rect x="{num(b.x)}" y="{num(b.y)}" width="{num(b.w)}" height="{num(b.h)}" fill="#ffffff" '
                 f'stroke="#777777"/>' + text_block(wrap(el.get("name") or "", b.w), b.cx, b.y + b.h + 2))
 
-    def label(self, el, b: Bounds, shape) -> str:
+    def label(self, el: Element, b: Bounds, shape: Element) -> str:
         name = el.get("name") or ""
         if not name.strip():
             return ""

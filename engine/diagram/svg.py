@@ -30,6 +30,7 @@ from .text import (
     PLANE_GAP,
     SUBPROCESSES,
     Bounds,
+    Element,
     esc,
     local,
     num,
@@ -39,7 +40,7 @@ from .text import (
 
 
 class Renderer(Shapes):
-    def __init__(self, root, marks: Overlay | None = None):
+    def __init__(self, root: Element, marks: Overlay | None = None):
         self.root = root
         self.marks = marks
         self.by_id = {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
@@ -47,7 +48,7 @@ class Renderer(Shapes):
 
     # -- edges ---------------------------------------------------------------
 
-    def edge(self, edge) -> str:
+    def edge(self, edge: Element) -> str:
         el = self.by_id.get(edge.get("bpmnElement"))
         pts = [(float(w.get("x", 0)), float(w.get("y", 0))) for w in edge.findall(f"{{{DI_NS}}}waypoint")]
         if el is None or len(pts) < 2:
@@ -84,7 +85,7 @@ class Renderer(Shapes):
 
     # -- planes --------------------------------------------------------------
 
-    def plane(self, plane) -> tuple[list[str], tuple[float, float, float, float]]:
+    def plane(self, plane: Element) -> tuple[list[str], tuple[float, float, float, float]]:
         shapes = [s for s in plane if local(s) == "BPMNShape"]
         edges = [e for e in plane if local(e) == "BPMNEdge"]
         xs, ys = [], []
@@ -103,6 +104,7 @@ class Renderer(Shapes):
                 xs += [lbb.x, lbb.x + lbb.w]
                 ys += [lbb.y, lbb.y + lbb.h]
             kind = local(el)
+            assert kind is not None  # by_id holds elements only (a str tag), never comments
             if kind == "participant":
                 layers[0].append(self.pool_or_lane(el, b, True))
             elif kind == "lane":
@@ -179,7 +181,7 @@ class Renderer(Shapes):
         return "\n".join([head, defs, background, *blocks, "</svg>"]) + "\n"
 
 
-def parse(raw: bytes):
+def parse(raw: bytes) -> Element:
     """The XML tree, parsed without entities or network access (the file comes from users)."""
     return etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True))
 

@@ -4,7 +4,11 @@ Pure functions over lxml elements; no database. See engine/diagram/svg.py.
 """
 from __future__ import annotations
 
+from typing import TypeAlias
+
 from lxml import etree
+
+Element: TypeAlias = etree._Element  # an lxml element of the BPMN or BPMNDI tree
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -28,7 +32,7 @@ HINTS = {"timerEventDefinition": "timer", "messageEventDefinition": "besked", "s
          "cancelEventDefinition": "annullér"}
 
 
-def local(el) -> str | None:
+def local(el: Element) -> str | None:
     return etree.QName(el).localname if isinstance(el.tag, str) else None
 
 
@@ -86,20 +90,20 @@ def text_block(lines: list[str], cx: float, top: float, *, anchor: str = "middle
     return "".join(out)
 
 
-def loop_marker(el) -> str | None:
+def loop_marker(el: Element) -> str | None:
     return next((local(c) for c in el if local(c) in ("multiInstanceLoopCharacteristics",
                                                       "standardLoopCharacteristics")), None)
 
 
 class Bounds:
-    def __init__(self, el):
+    def __init__(self, el: Element):
         self.x, self.y = float(el.get("x", 0)), float(el.get("y", 0))
         self.w, self.h = float(el.get("width", 0)), float(el.get("height", 0))
 
     @property
-    def cx(self):
+    def cx(self) -> float:
         return self.x + self.w / 2
 
     @property
-    def cy(self):
+    def cy(self) -> float:
         return self.y + self.h / 2

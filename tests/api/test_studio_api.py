@@ -159,7 +159,7 @@ def test_check_says_what_is_wrong_in_danish_with_element_and_line(api, users):
     assert all(set(p) == {"element", "line", "message", "severity"} for p in body["problems"])
     assert "ikke en enhed" in by_element["lane_ydelsesservice"]["message"]
     assert "Formularen »t_findes_ikke« findes ikke" in by_element["afgoerelse"]["message"]
-    assert 'skal stå i anførselstegn' in by_element["visitation_forfalden_timer"]["message"]
+    assert 'skal stå i anførselstegn' in by_element["visitation_forfalden"]["message"]  # the timer's drawn shape
     assert by_element["paamindelse"]["severity"] == "warning" and "ingen formular" in by_element["paamindelse"]["message"]
     assert all(isinstance(p["line"], int) for p in body["problems"] if p["element"] != "paamindelse" and p["element"])
     clean = owner.post("/studio/check", json={"bpmn": INTAKE, "key": "intake"}).json()

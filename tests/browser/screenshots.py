@@ -1,4 +1,4 @@
-"""Write docs/screenshots/{indbakke,opgave,sag,studio-modeller,studio-udgiv}.png: `python -m tests.browser.screenshots`.
+"""Write docs/screenshots/{indbakke,opgave,sag,studio-*}.png: `python -m tests.browser.screenshots`.
 
 Runs the browser scenario with TOVHOLDER_SCREENSHOTS=1 against a fresh test
 database; commit the PNGs it writes (README.md shows them).
@@ -12,5 +12,8 @@ if __name__ == "__main__":
     os.environ["TOVHOLDER_SCREENSHOTS"] = "1"
     SCENARIOS = ["tests/browser/test_web_browser.py::test_caseworker_works_a_task_through_to_ydelsesservice",
                  "tests/browser/test_studio_modeler.py::"
-                 "test_a_process_owner_adds_a_task_sets_its_properties_saves_and_publishes"]
+                 "test_a_process_owner_adds_a_task_sets_its_properties_saves_and_publishes",
+                 "tests/browser/test_studio_browser.py::"
+                 "test_a_process_owner_compares_versions_and_moves_the_cases_with_a_dry_run_first",
+                 "tests/browser/test_studio_browser.py::test_the_form_preview_follows_the_editor_as_the_owner_types"]
     sys.exit(pytest.main(["-q", *SCENARIOS]))

@@ -72,11 +72,11 @@ def test_a_process_owner_lands_in_the_studio_and_sees_the_journeys(web, running,
     assert 'href="/studio"' in page and "Studio" in page and "ingen opgaveindbakke" not in page
     assert 'href="/studio/web_intake/edit"' in page and 'href="/studio/new"' in page
     row = re.search(r"Test: webindtag.*?</tr>", page, re.S).group(0)
-    assert ">2<" in row and ">3<" in row and "Ingen kladde" in row    # latest version 2, three running cases
+    assert ">2<" in row and ">3<" in row and "Intet udkast" in row    # latest version 2, three running cases
     drafts.save_draft(session, "web_intake", bpmn=V2, forms={}, revision=None, actor="admin")
     session.commit()
     page = owner.get("/studio").text
-    assert "Kladde" in page and "af admin" in page and 'href="/studio/web_intake/publish"' in page
+    assert "Udkast" in page and "af admin" in page and 'href="/studio/web_intake/publish"' in page
     admin_page = web("admin").get("/").text          # an admin keeps the inbox, with a Studio entry
     assert "Indbakke" in admin_page and 'href="/studio"' in admin_page
 
@@ -202,7 +202,7 @@ def test_the_forms_editor_previews_with_the_task_pages_code_and_saves_into_the_d
     form = json.loads(draft.forms["t_webvurdering.json"])
     assert form["fields"][0]["label"] == "Kort resumé" and form["fields"][0]["name"] == "resume"
     again = _form_page(owner).text
-    assert 'value="Kort resumé"' in again and "Kladden (ikke udgivet endnu)" in again
+    assert 'value="Kort resumé"' in again and "Udkastet (ikke udgivet endnu)" in again
 
 
 def test_a_stale_form_save_is_refused_and_the_edits_are_kept_on_the_page(web, running, session):
@@ -234,6 +234,10 @@ def test_the_forms_editor_adds_fields_and_refuses_bad_ones_without_losing_them(w
     good = owner.post("/studio/web_intake/forms/t_ny_formular", data=_editor_data(bad.text, **{
         "felt-0-valg": "ja = Ja\nnej = Nej", "felt-0-min": "", "felt-0-kraevet": "ja", "handling": "vis"}))
     assert good.status_code == 200 and '<option value="ja">Ja</option>' in good.text
+    huge = owner.post("/studio/web_intake/forms/t_ny_formular", data=_editor_data(good.text, **{
+        "felt-0-hjaelp": "x" * 600_000, "titel": "y" * 600_000, "handling": "gem"}))  # each part < 1 MiB
+    assert huge.status_code == 422 and "ikke gemt" in huge.text and "større end 1048576 bytes" in huge.text
+    assert drafts.find_draft(session, "web_intake") is None
     assert owner.get("/studio/web_intake/forms/..%2Fetc").status_code in (404, 422)
     r = owner.post("/studio/web_intake/forms/t_ny_formular", data={"handling": "gem"})
     assert r.status_code == 403
@@ -246,6 +250,7 @@ def test_publishing_a_draft_from_its_page_offers_to_move_the_cases(web, running,
     session.commit()
     page = owner.get("/studio/web_intake/publish").text
     assert "Afgørelse (v3)" in page and "kørende sager står på trin, du har ændret" in page
+    assert "3 kørende sager er på ældre versioner" in page            # version 2 has none; version 1 three
     r = owner.post("/studio/web_intake/publish", data={"csrf_token": csrf_of(page), "revision": "1"})
     assert r.status_code == 303 and r.headers["location"] == "/studio/web_intake/versions"
     assert drafts.find_draft(session, "web_intake") is None

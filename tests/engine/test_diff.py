@@ -143,3 +143,16 @@ def complete(session, user, case_id, element_id, data):
                                                  HumanTask.status == "open"))
     runtime.complete_task(session, task_id=row.id, data=data, user=user, rules=f.RULES)
     session.commit()
+
+
+def test_a_form_whose_title_alone_changed_is_described_not_a_500():
+    """A parameter named `change` once hid the change() helper: a changed form title raised TypeError."""
+    from engine.diff_words import form_words
+    from engine.forms import parse_form_text
+
+    def form(title: str):
+        return parse_form_text("k", '{"key": "k", "title": "%s", "fields": []}' % title)
+    change = {"key": "k", "fields_added": [], "fields_removed": [], "made_required": [], "made_optional": [],
+              "fields_changed": [], "title_changed": True, "layout_changed": False}
+    assert form_words(change, form("Ny"), form("Gammel")) == ['formular k: titel (title): "Gammel" → "Ny"']
+    assert form_words(change, None, form("Gammel")) == ["formular k ændret (form changed)"]

@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 from engine import migrate
 from engine.db import make_db_engine
 from engine.models import Base
+from tests.conftest import audit_key_for_tests
 
 
 def test_models_match_the_migrated_schema(db):
@@ -60,7 +61,7 @@ def test_upgrade_to_0009_gives_stored_versions_the_forms_on_disk(db, tmp_path, c
         migrate.upgrade(db.url, "0009", forms_dir=forms)
     finally:
         db.engine.dispose()
-        migrate.upgrade(db.url)
+        migrate.upgrade(db.url, audit_key=audit_key_for_tests())
     assert "parallel version 1 names form 't_note'" in capfd.readouterr().err
     with db.session() as session:
         intake = catalog.get_definition(session, "intake", 1)

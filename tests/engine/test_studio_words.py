@@ -60,7 +60,11 @@ BAD_DIAGRAMS = {
     "not a duration": INTAKE.replace(TIMER, '<bpmn:timeDuration>"soon"</bpmn:timeDuration>'),
     "unknown function": INTAKE.replace(TIMER, "<bpmn:timeDuration>later()</bpmn:timeDuration>"),
     "bad condition": INTAKE.replace("forsikret == True", "forsikret ==="),
-    "camunda condition": INTAKE.replace("forsikret == True", "${forsikret}"),
+    "camunda condition outside the subset": INTAKE.replace("forsikret == True", "${forsikret + 1}"),
+    "camunda listener": INTAKE.replace('<bpmn:endEvent id="afgjort" name="Afgjort"/>',
+                                       '<bpmn:endEvent id="afgjort" name="Afgjort"><bpmn:extensionElements>'
+                                       '<camunda:executionListener class="dk.Lytter" event="start"/>'
+                                       '</bpmn:extensionElements></bpmn:endEvent>'),
     "import in a condition": INTAKE.replace("forsikret == True", "__import__('os')"),
     "no executable process": INTAKE.replace('isExecutable="true"', 'isExecutable="false"'),
     "unknown deadline": INTAKE.replace('camunda:formKey="t_afgoerelse"/>', 'camunda:formKey="t_afgoerelse">'

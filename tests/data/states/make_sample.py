@@ -27,7 +27,7 @@ def main() -> None:
     bpmn_patches.apply()
     url = f"sqlite:///{tempfile.mkdtemp()}/sample.db"
     migrate.upgrade(url)
-    session = make_session_factory(make_db_engine(url))()
+    session = make_session_factory(make_db_engine(url), audit_key=b"sample-audit-key")()
     f.add_units(session)
     jc = f.add_user(session, "jc", "caseworker", ["jobcenter"])
     f.deploy_data(session, "placement.bpmn", "caller.bpmn")
