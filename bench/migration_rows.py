@@ -84,7 +84,8 @@ def _templates(factory, users) -> list[str]:
                 _complete(s, users, case.id, "visitation", "jc", visited, _at(day))
             if steps >= 5:
                 with clock.at(_at(day, 10)):
-                    runtime.correlate_message(s, name="ansoegning_modtaget", correlation_key=case.id, data={},
+                    runtime.correlate_message(s, name="ansoegning_modtaget", correlation_key=case.id,
+                                              data={"ansoegning_modtaget_dato": day.isoformat()},
                                               user=users["ys"], rules=RULES)
                 s.commit()
                 _complete(s, users, case.id, "kontroller_ansoegning", "ys",

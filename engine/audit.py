@@ -16,7 +16,10 @@ from .models import AuditEvent, Case, CaseAccess
 
 
 def record(session: Session, case: Case, type_: str, *, actor: str | None, element_id: str | None = None,
-           task_id: str | None = None, details: dict | None = None) -> AuditEvent:
+           task_id: str | None = None, details: dict | None = None, cause: str | None = None) -> AuditEvent:
+    """`cause`: for a step the system ran, the person whose action led to it (details.cause)."""
+    if cause:
+        details = {**(details or {}), "cause": cause}
     case.audit_seq = (case.audit_seq or 0) + 1
     event = AuditEvent(case_id=case.id, seq=case.audit_seq, at=clock.now(), type=type_, actor=actor,
                        element_id=element_id, task_id=task_id, details=to_plain_json(details or {}))

@@ -22,6 +22,7 @@ from .bpmn.workflow_tasks import (
     element_id,
     element_name,
     event_subprocess_starts,
+    gateway_path_names,
     gateway_paths,
     is_human,
     passed_event_type,
@@ -37,7 +38,7 @@ from .statuses import OPEN_TASK_STATES, CaseStatus, TaskStatus
 
 
 def sync_human_tasks(session: Session, case: Case, workflow: BpmnWorkflow, *, actor: str | None,
-                     rules: CaseRules) -> None:
+                     rules: CaseRules, cause: str | None = None) -> None:
     ready = {str(t.id): t for t in tasks_in(workflow, READY) if is_human(t)}
     rows = {r.id: r for r in session.scalars(
         select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status.in_(OPEN_TASK_STATES)))}
@@ -45,7 +46,8 @@ def sync_human_tasks(session: Session, case: Case, workflow: BpmnWorkflow, *, ac
         if task_id not in ready:
             row.status = TaskStatus.CANCELLED
             row.completed_at = clock.now()
-            audit.record(session, case, "task_cancelled", actor=actor, element_id=row.element_id, task_id=row.id)
+            audit.record(session, case, "task_cancelled", actor=actor, cause=cause, element_id=row.element_id,
+                         task_id=row.id)
     for task_id, task in ready.items():
         if task_id in rows or session.get(HumanTask, task_id) is not None:
             continue
@@ -60,16 +62,17 @@ def sync_human_tasks(session: Session, case: Case, workflow: BpmnWorkflow, *, ac
             audience=extensions.get("audience") or None,
         )
         if rule_text:
-            row.due_at = _due(session, case, task, row, rule_text, rules, actor)
+            row.due_at = _due(session, case, task, row, rule_text, rules, actor, cause)
         camunda = task_attributes(task, clock.now())  # Camunda 7's assignee, dueDate, … (none: nothing changes)
         if camunda.due_at is not None and not rule_text:
             row.due_at = clock.as_utc(camunda.due_at)
         session.add(row)
-        audit.record(session, case, "task_created", actor=actor, element_id=row.element_id, task_id=task_id,
+        audit.record(session, case, "task_created", actor=actor, cause=cause, element_id=row.element_id,
+                     task_id=task_id,
                      details={"name": row.name, "unit": row.unit, "due_at": row.due_at, "deadline": rule_text,
                               **({"audience": row.audience} if row.audience else {}), **_camunda_details(camunda)})
         if camunda.any:
-            _apply_camunda(session, case, row, camunda, actor)
+            _apply_camunda(session, case, row, camunda, actor, cause)
 
 
 def _camunda_details(camunda: TaskAttributes) -> dict:
@@ -84,11 +87,12 @@ def _camunda_details(camunda: TaskAttributes) -> dict:
     return details
 
 
-def _apply_camunda(session: Session, case: Case, row: HumanTask, camunda: TaskAttributes, actor: str | None) -> None:
+def _apply_camunda(session: Session, case: Case, row: HumanTask, camunda: TaskAttributes, actor: str | None,
+                   cause: str | None = None) -> None:
     """camunda:assignee assigns the task when that user may take it; what could not be applied is audited."""
     for found in camunda.problems:
-        audit.record(session, case, "task_attribute_error", actor=actor, element_id=row.element_id, task_id=row.id,
-                     details=found)
+        audit.record(session, case, "task_attribute_error", actor=actor, cause=cause, element_id=row.element_id,
+                     task_id=row.id, details=found)
     if not camunda.assignee:
         return
     user = find_user(session, camunda.assignee)
@@ -100,22 +104,23 @@ def _apply_camunda(session: Session, case: Case, row: HumanTask, camunda: TaskAt
     elif row.audience == "teamlead" and user.role != "teamlead":
         reason = f"'{camunda.assignee}' is not a team lead"
     if reason is not None:
-        audit.record(session, case, "assignee_not_applied", actor=actor, element_id=row.element_id, task_id=row.id,
-                     details={"assignee": camunda.assignee, "reason": reason})
+        audit.record(session, case, "assignee_not_applied", actor=actor, cause=cause, element_id=row.element_id,
+                     task_id=row.id, details={"assignee": camunda.assignee, "reason": reason})
         return
     row.status, row.assignee = TaskStatus.CLAIMED, camunda.assignee
-    audit.record(session, case, "task_assigned", actor=actor, element_id=row.element_id, task_id=row.id,
+    audit.record(session, case, "task_assigned", actor=actor, cause=cause, element_id=row.element_id, task_id=row.id,
                  details={"assignee": camunda.assignee, "previous_assignee": None, "by": "camunda:assignee"})
 
 
 def _due(session: Session, case: Case, task: Task, row: HumanTask, rule_text: str, rules: CaseRules,
-         actor: str | None) -> datetime | None:
+         actor: str | None, cause: str | None) -> datetime | None:
     """The task's due time; a rule that cannot be applied is recorded, never silently dropped."""
     try:
         rule = parse_rule(rule_text, rules.named_deadlines())
         return clock.as_utc(due_at(rule, task.data, clock.now(), rules.calendar))
     except DeadlineError as exc:
-        audit.record(session, case, "deadline_error", actor=actor, element_id=row.element_id, task_id=row.id,
+        audit.record(session, case, "deadline_error", actor=actor, cause=cause, element_id=row.element_id,
+                     task_id=row.id,
                      details={"deadline": rule_text, "message": str(exc)})
         return None
 
@@ -138,12 +143,12 @@ def sync_waits(session: Session, case: Case, workflow: BpmnWorkflow) -> None:
     for spec, subprocess in event_subprocess_starts(workflow):
         session.add(Wait(case_id=case.id, spiff_task_id=str(workflow.task_tree.id), element_id=spec.bpmn_id,
                          name=getattr(spec, "bpmn_name", None), kind="message", message=spec.event_definition.name,
-                         unit=subprocess.lane))
+                         unit=spec.lane or subprocess.lane))
 
 
 def record_path(session: Session, case: Case, workflow: BpmnWorkflow, before: set, *, actor: str | None,
-                skip: frozenset | set = frozenset()) -> None:
-    """One audit event per BPMN element the run passed (gateways with the path they took)."""
+                skip: frozenset | set = frozenset(), cause: str | None = None) -> None:
+    """One audit event per BPMN element the run passed (gateways with the path they took, in words too)."""
     passed = [t for t in tasks_in(workflow, COMPLETED) if t.id not in before and t.id not in skip]
     passed.sort(key=lambda t: t.last_state_change)
     for task in passed:
@@ -153,4 +158,5 @@ def record_path(session: Session, case: Case, workflow: BpmnWorkflow, before: se
         details = {"name": getattr(task.task_spec, "bpmn_name", None), "kind": type(task.task_spec).__name__}
         if type_ == "gateway_taken":
             details["taken"] = gateway_paths(task)
-        audit.record(session, case, type_, actor=actor, element_id=element_id(task), details=details)
+            details["taken_names"] = gateway_path_names(task)
+        audit.record(session, case, type_, actor=actor, cause=cause, element_id=element_id(task), details=details)

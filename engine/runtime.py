@@ -26,11 +26,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
-from . import attachments, audit, clock, message_delivery, strict_json
+from . import attachments, audit, clock, message_delivery, message_forms, strict_json
 from . import cpr as cpr_rules
-from .access import check_can_send_message, check_task_workable
+from .access import UNIT_MEMBERS, check_can_send_message, check_task_workable
 from .accounts import UserView
 from .bpmn.camunda7_specs import initiator_fields
+from .bpmn.catches import START
 from .bpmn.interrupt import interrupt_if_needed
 from .bpmn.messages import message_definition, message_event
 from .bpmn.serializer import new_workflow, state_to_json, workflow_from_json
@@ -51,6 +52,9 @@ from .statuses import OPEN_TASK_STATES, CaseStatus, TaskStatus, WaitKind
 from .storable import NotJson, plain_data
 
 TIMER_ACTOR = "system:timer"
+# What the engine does after someone's action (gateways, the next task, a message to another case) is
+# the system's; the audit event names the person whose action caused it as details.cause.
+SYSTEM_ACTOR = "system:engine"
 T = TypeVar("T")
 
 _SPEC_CACHE: dict[str, str] = {}
@@ -104,8 +108,16 @@ class CaseRun:
     """One locked run of a case: load, change, step, project, save, deliver thrown messages."""
 
     def __init__(self, session: Session, case: Case, *, actor: str | None, rules: CaseRules,
-                 workflow: BpmnWorkflow | None = None, hops: int = 0):
+                 workflow: BpmnWorkflow | None = None, hops: int = 0, cause: str | None = None):
         self.session, self.case, self.actor, self.rules, self.hops = session, case, actor, rules, hops
+        # `actor` made the change (a failure names them); the steps the engine runs after it are the
+        # system's, caused by them. A timer's steps are the timer's.
+        self.step_actor: str
+        self.cause: str | None
+        if actor is None or actor.startswith("system:"):
+            self.step_actor, self.cause = actor or SYSTEM_ACTOR, cause
+        else:
+            self.step_actor, self.cause = SYSTEM_ACTOR, actor
         self.workflow = workflow or _guarded(lambda: workflow_from_json(
             case.state_json, _definition_spec(session, case.definition_id), rules.script_context()), case.id)
         self.before = completed_ids(self.workflow)
@@ -144,21 +156,22 @@ class CaseRun:
 
     def _save(self) -> None:
         session, case, workflow = self.session, self.case, self.workflow
-        record_path(session, case, workflow, self.before, actor=self.actor, skip=self.skip)
+        actor, cause = self.step_actor, self.cause
+        record_path(session, case, workflow, self.before, actor=actor, cause=cause, skip=self.skip)
         finished_now = case.status == CaseStatus.RUNNING and workflow.completed
         if finished_now:
             case.status, case.completed_at = CaseStatus.COMPLETED, clock.now()
-        sync_human_tasks(session, case, workflow, actor=self.actor, rules=self.rules)
+        sync_human_tasks(session, case, workflow, actor=actor, cause=cause, rules=self.rules)
         if finished_now:
-            audit.record(session, case, "case_completed", actor=self.actor, element_id=end_element(workflow))
+            audit.record(session, case, "case_completed", actor=actor, cause=cause, element_id=end_element(workflow))
         sync_waits(session, case, workflow)
-        sync_service_tasks(session, case, workflow, actor=self.actor)
+        sync_service_tasks(session, case, workflow, actor=actor, cause=cause)
         thrown = message_delivery.thrown_with_payloads(workflow)
         case.state_json = state_to_json(workflow)
         case.data = to_plain_json(_current_data(workflow))
         case.updated_at = clock.now()
         session.flush()
-        message_delivery.deliver(session, case, thrown, rules=self.rules, hops=self.hops + 1)
+        message_delivery.deliver(session, case, thrown, rules=self.rules, hops=self.hops + 1, cause=cause)
 
 
 def _all_tasks(workflow: BpmnWorkflow) -> Iterator[Task]:
@@ -222,13 +235,32 @@ def start_case(session: Session, *, process_key: str, cpr: object, data: object,
     definition = get_definition(session, process_key, version)
     if definition.start_form_key:  # the version's own copy of the form: engine.bundles
         data = validate_data(start_form(session, definition, forms_dir=rules.forms_dir), data)
-    return new_case(session, definition, _citizen(session, digits), data, actor.username if actor else None, rules)
+    citizen, username = _citizen(session, digits), actor.username if actor else None
+    begins_with = message_forms.start_message(session, definition)
+    if begins_with is not None:
+        # The start form is the message's form (an employer's report typed in by hand): the case begins
+        # with that message, as if it had come in, and does not then wait for it.
+        event = message_event(MessageEventDefinition(begins_with.message), data)
+        return new_case(session, definition, citizen, {}, username, rules, message=event,
+                        from_unit=_sender_unit(actor, begins_with.unit))
+    return new_case(session, definition, citizen, data, username, rules)
+
+
+def _sender_unit(user: UserView | None, unit: str | None) -> str | None:
+    """Who a message from outside came through: the unit whose member registered it (None: a system)."""
+    if user is not None and user.role in UNIT_MEMBERS and unit in user.units:
+        return unit
+    return None
 
 
 def new_case(session: Session, definition: ProcessDefinition, citizen: Citizen, data: dict, actor: str | None,
-             rules: CaseRules, *, message: BpmnEvent | None = None, hops: int = 0) -> Case:
+             rules: CaseRules, *, message: BpmnEvent | None = None, hops: int = 0, cause: str | None = None,
+             arrival: dict | None = None, from_unit: str | None = None) -> Case:
     """Create a case of this version for this citizen and run it to its first wait (started by a message:
-    the case catches it first). The one start path: start_case, messages from outside and between cases."""
+    the case catches it first). The one start path: start_case, messages from outside and between cases.
+
+    `from_unit`: the unit a message came from or through; `arrival`: from another case, which case and
+    where there each value it carries was recorded (engine.handover)."""
     workflow = _guarded(lambda: new_workflow(_definition_spec(session, definition.id), rules.script_context()))
     start = workflow.get_tasks(state=TaskState.READY)[0]
     start.data.update(deepcopy(data))
@@ -240,18 +272,32 @@ def new_case(session: Session, definition: ProcessDefinition, citizen: Citizen, 
                 lock_version=0, audit_seq=0, created_at=now, updated_at=now, started_by=actor)
     session.add(case)
     session.flush()
-    details = {"process_key": case.process_key, "version": case.version, "data": data}
+    details = {"process_key": case.process_key, "version": case.version, "data": data,
+               **_start_element(session, definition, message)}
     if message is not None:  # what the message brought is what the case starts with: audited as such
         details["message"] = message.event_definition.name
         details["message_data"] = to_plain_json(message.payload or {})
-    audit.record(session, case, "case_started", actor=actor, details=details)
-    run = CaseRun(session, case, actor=actor, rules=rules, workflow=workflow, hops=hops)
+        details["from_unit"] = from_unit
+        details.update(arrival or {})
+    audit.record(session, case, "case_started", actor=actor, cause=cause, details=details)
+    run = CaseRun(session, case, actor=actor, rules=rules, workflow=workflow, hops=hops, cause=cause)
     run.step()
     if message is not None:
         run.guarded(lambda: workflow.catch(message))
         run.step()
     run.save()
     return case
+
+
+def _start_element(session: Session, definition: ProcessDefinition, message: BpmnEvent | None) -> dict:
+    """The start event a case begins at and the unit of its lane (where its start data arrives)."""
+    index = message_forms.version_index(session, definition.id)
+    if message is not None:
+        catch = message_forms.catch_for(session, definition.id, name=message.event_definition.name, kinds=(START,))
+        if catch is not None:
+            return {"element_id": catch.element_id, "unit": catch.unit}
+    element = index.elements.get(index.start_element or "")
+    return {"element_id": element.element_id, "unit": element.unit} if element is not None else {}
 
 
 def _task_row(session: Session, task_id: str) -> HumanTask:
@@ -294,9 +340,13 @@ def complete_task(session: Session, *, task_id: str, data: object, user: UserVie
 
 
 def catch_message(session: Session, case: Case, wait: Wait, name: str, data: dict, *, actor: str,
-                  rules: CaseRules, hops: int = 0) -> bool:
-    """Run the locked case on the message its wait row listens for; False when it no longer listens."""
-    run = CaseRun(session, case, actor=actor, rules=rules, hops=hops)
+                  rules: CaseRules, hops: int = 0, cause: str | None = None, from_unit: str | None = None,
+                  arrival: dict | None = None) -> bool:
+    """Run the locked case on the message its wait row listens for; False when it no longer listens.
+
+    The audit event keeps where it arrived (the wait's unit and element) and where it came from
+    (`from_unit`; from another case, `arrival`: which case, and the provenance of each value)."""
+    run = CaseRun(session, case, actor=actor, rules=rules, hops=hops, cause=cause)
     task = run.workflow.get_task_from_id(UUID(wait.spiff_task_id))
     if task is not None and task is run.workflow.task_tree:
         definition = MessageEventDefinition(name)  # starts an event subprocess (see projections)
@@ -306,8 +356,9 @@ def catch_message(session: Session, case: Case, wait: Wait, name: str, data: dic
         definition = None
     if definition is None:
         return False
-    audit.record(session, case, "message_received", actor=actor, element_id=wait.element_id,
-                 details={"name": name, "data": data})
+    audit.record(session, case, "message_received", actor=actor, cause=cause, element_id=wait.element_id,
+                 details={"name": name, "data": data, "element_name": wait.name, "unit": wait.unit,
+                          "from_unit": from_unit, **(arrival or {})})
     event = message_event(definition, deepcopy(data))
     run.guarded(lambda: run.workflow.catch(event))
     run.step()
@@ -316,8 +367,13 @@ def catch_message(session: Session, case: Case, wait: Wait, name: str, data: dic
 
 
 def correlate_message(session: Session, *, name: object, correlation_key: object, data: object,
-                      user: UserView, rules: CaseRules) -> Case:
-    """Deliver a message from outside to the case waiting for it, or start a case that begins with it."""
+                      user: UserView, rules: CaseRules, element_id: str | None = None) -> Case:
+    """Deliver a message from outside to the case waiting for it, or start a case that begins with it.
+
+    The data must fill the form of the event that catches it (engine.message_forms), checked with the
+    case's own version before anything changes. `element_id` picks one of a case's waits for the name
+    (a unit registering it on the case page).
+    """
     if not isinstance(name, str) or not name.strip():
         raise Invalid("name must be the message's name")
     if not isinstance(correlation_key, str) or not correlation_key.strip():
@@ -326,7 +382,7 @@ def correlate_message(session: Session, *, name: object, correlation_key: object
         raise Invalid("data must be a JSON object")
     strict_json.check_input(data)
     key = correlation_key.strip()
-    waits = _waiting_for(session, name, key)
+    waits = [w for w in _waiting_for(session, name, key) if element_id is None or w.element_id == element_id]
     case_ids = {w.case_id for w in waits}
     if len(case_ids) > 1:
         raise Conflict(f"{len(case_ids)} cases wait for message '{name}' with that key; use the case id")
@@ -334,8 +390,12 @@ def correlate_message(session: Session, *, name: object, correlation_key: object
         return _start_by_message(session, name, key, data, user, rules)
     wait = waits[0]
     check_can_send_message(user, wait.unit)
+    definition_id = session.scalars(select(Case.definition_id).where(Case.id == wait.case_id)).one()
+    data = message_forms.check_message(session, definition_id, element_id=wait.element_id, name=name, data=data,
+                                       forms_dir=rules.forms_dir)
     case = lock_case(session, wait.case_id)
-    if not catch_message(session, case, wait, name, data, actor=user.username, rules=rules):
+    if not catch_message(session, case, wait, name, data, actor=user.username, rules=rules,
+                         from_unit=_sender_unit(user, wait.unit)):
         raise NotFound(f"the case no longer waits for message '{name}'")
     return case
 
@@ -353,8 +413,12 @@ def _start_by_message(session: Session, name: str, key: str, data: dict, user: U
     if user.role not in ("admin", "integration"):
         check_can_send_message(user, None)
     definition = starts[0]
+    catch = message_forms.catch_for(session, definition.id, name=name, kinds=(START,))
+    data = message_forms.check_message(session, definition.id, element_id=catch.element_id if catch else None,
+                                       name=name, data=data, forms_dir=rules.forms_dir)
     event = _message_event(session, definition, name, data)
-    return new_case(session, definition, _citizen(session, digits), {}, user.username, rules, message=event)
+    return new_case(session, definition, _citizen(session, digits), {}, user.username, rules, message=event,
+                    from_unit=_sender_unit(user, catch.unit if catch else None))
 
 
 def _message_event(session: Session, definition: ProcessDefinition, name: str, data: dict) -> BpmnEvent:

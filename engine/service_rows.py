@@ -24,7 +24,8 @@ def waiting_service_tasks(workflow: BpmnWorkflow) -> dict[str, Task]:
     return {str(t.id): t for t in tasks_in(workflow, TaskState.STARTED) if topic_of(t.task_spec)}
 
 
-def sync_service_tasks(session: Session, case: Case, workflow: BpmnWorkflow, *, actor: str | None) -> None:
+def sync_service_tasks(session: Session, case: Case, workflow: BpmnWorkflow, *, actor: str | None,
+                       cause: str | None = None) -> None:
     waiting = waiting_service_tasks(workflow) if case.status == CaseStatus.RUNNING else {}
     rows = {r.id: r for r in session.scalars(
         select(ServiceTask).where(ServiceTask.case_id == case.id, ServiceTask.status.in_(OPEN_SERVICE_TASK_STATES)))}
@@ -32,7 +33,7 @@ def sync_service_tasks(session: Session, case: Case, workflow: BpmnWorkflow, *, 
         if task_id not in waiting:  # a boundary event or a cancellation took it away
             row.status, row.completed_at, row.lock_owner, row.lease_until = (
                 ServiceTaskStatus.CANCELLED, clock.now(), None, None)
-            audit.record(session, case, "service_task_cancelled", actor=actor, element_id=row.element_id,
+            audit.record(session, case, "service_task_cancelled", actor=actor, cause=cause, element_id=row.element_id,
                          task_id=row.id, details={"topic": row.topic})
     for task_id, task in waiting.items():
         if task_id in rows or session.get(ServiceTask, task_id) is not None:
@@ -43,5 +44,5 @@ def sync_service_tasks(session: Session, case: Case, workflow: BpmnWorkflow, *, 
                           topic=topic_of(task.task_spec), variables=to_plain_json(dict(task.data)), status=ServiceTaskStatus.OPEN,
                           attempts=0, retries_left=retries, created_at=clock.now())
         session.add(row)
-        audit.record(session, case, "service_task_created", actor=actor, element_id=row.element_id,
+        audit.record(session, case, "service_task_created", actor=actor, cause=cause, element_id=row.element_id,
                      task_id=task_id, details={"topic": row.topic, "name": row.name})

@@ -1,4 +1,4 @@
-"""Tasks: the inbox list, one task with its form, claim, release, assign, complete."""
+"""Tasks: the inbox list, one task with its form and handover context, claim, release, assign, complete."""
 from __future__ import annotations
 
 from fastapi import APIRouter
@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine import inbox as tasks
 from engine import runtime
-from engine.bundles import task_form
+from engine.task_read import read_task
 from engine.views import case_view, task_view
 
 from ..deps import CurrentUser, RulesDep, SessionDep, SettingsDep
@@ -39,9 +39,10 @@ def inbox(user: CurrentUser, session: SessionDep, unit: str | None = None, assig
 @router.get("/tasks/{task_id}", response_model=None, responses=errors(
     401, 403, 404, 422, unprocessable=(ErrorMessage,)))
 def show(task_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> dict:
-    row = tasks.get_task(session, task_id, user)
-    form = task_form(session, row, forms_dir=settings.forms_dir)  # the case's own version's form
-    return {**task_view(row), "form": form.as_dict() if form is not None else None}
+    # the one read the task page uses too: the case's own version's form, what was handed over to it
+    view = read_task(session, task_id, user, forms_dir=settings.forms_dir).as_dict()
+    session.commit()  # the access log
+    return view
 
 
 @router.post("/tasks/{task_id}/claim", response_model=None, responses=errors(401, 403, 404, 409))

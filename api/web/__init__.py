@@ -1,9 +1,10 @@
 """The staff web UI: server-rendered pages (Jinja2) on the same app and engine calls as /api.
 
 One module per page group: login (and oidc_login), inbox, task_page, case_search, case_pages,
-and the studio's (studio_pages, studio_migrate, studio_forms, studio_publish). Every change
+outside_page (a unit registering a step from outside), and the studio's (studio_pages,
+studio_migrate, studio_forms, studio_publish). Every change
 goes through the same engine functions as the JSON API (engine.runtime for
-completion, engine.tasks for claim/release/assign); the routes commit.
+completion and messages, engine.tasks for claim/release/assign); the routes commit.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ def install(app: FastAPI) -> None:
         inbox,
         login,
         oidc_login,
+        outside_page,
         studio_forms,
         studio_migrate,
         studio_pages,
@@ -33,8 +35,8 @@ def install(app: FastAPI) -> None:
         task_page,
     )
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    for module in (login, oidc_login, inbox, task_page, case_search, case_pages, studio_pages, studio_migrate,
-                   studio_forms, studio_publish):
+    for module in (login, oidc_login, inbox, task_page, case_search, case_pages, outside_page, studio_pages,
+                   studio_migrate, studio_forms, studio_publish):
         app.include_router(module.router, include_in_schema=False)
     from . import studio_edit
     app.include_router(studio_edit.router, include_in_schema=False)  # the studio's modeler page

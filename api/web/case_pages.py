@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from engine import filetypes, runtime
+from engine import filetypes, outside_steps, runtime
 from engine.access import FULL, STARTERS, case_access, require_role
 from engine.bundles import start_form as version_start_form
 from engine.case_rules import CaseRules
@@ -87,7 +87,8 @@ def show(request: Request, case_id: str, session: SessionDep, settings: Settings
     user = current_user(request, session)
     case = get_case(session, case_id, user)
     context = {
-        "case": case_view(session, case), "steps": timeline.build(session, case, settings.forms_dir),
+        "case": case_view(session, case), "steps": timeline.build(session, case, settings.forms_dir, viewer=user),
+        "register": {s.element_id: s for s in outside_steps.case_steps(session, user, case)},
         "journey": queries.journey_names(session).get(case.process_key, case.process_key),
         "units": queries.unit_names(session), "attachments": case_extras.attachments(session, case.id, user),
         "diagram": case_extras.diagram_svg(session, case.id, user),

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from engine import clock
+from engine import clock, outside_steps
 from engine import inbox as tasks
 from engine.accounts import UserView
 from engine.errors import Forbidden
@@ -63,6 +63,7 @@ def inbox(request: Request, session: SessionDep, fane: str = "enhed", forloeb: s
     rows = tasks.list_tasks(session, user, limit=PAGE_SIZE, offset=(side - 1) * PAGE_SIZE,
                             **tab_filters(fane), **filters)
     pages = max(1, -(-counts[fane] // PAGE_SIZE))
+    waiting = outside_steps.inbox_steps(session, user) if fane == "enhed" and side == 1 else []
 
     def link(**change: object) -> str:
         params = {"fane": fane, "forloeb": forloeb, "opgave": opgave, "side": side, **change}
@@ -72,7 +73,8 @@ def inbox(request: Request, session: SessionDep, fane: str = "enhed", forloeb: s
         "tabs": TABS, "fane": fane, "counts": counts, "rows": rows, "side": side, "pages": pages, "link": link,
         "forloeb": forloeb, "opgave": opgave, "journeys": queries.journey_names(session),
         "task_choices": queries.task_choices(session, user, forloeb or None),
-        "cprs": queries.masked_cprs(session, {r.case_id for r in rows}), "units": queries.unit_names(session),
+        "cprs": queries.masked_cprs(session, {r.case_id for r in rows} | {w.case_id for w in waiting}),
+        "units": queries.unit_names(session), "waiting": waiting,
         "lead": _lead_view(session, user) if user.role == "teamlead" else None,
     }, user=user)
 

@@ -19,6 +19,7 @@ from engine.accounts import UserView
 from engine.forms import Form
 
 from .session import finish, set_flash, web_session
+from .timeline import who
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LOCAL = ZoneInfo("Europe/Copenhagen")
@@ -83,7 +84,7 @@ def filstoerrelse(size: int) -> str:
 
 
 templates.env.filters.update(filstoerrelse=filstoerrelse, dato=dato, tidspunkt=tidspunkt,
-                             kort=lambda ident: (ident or "")[:8])
+                             kort=lambda ident: (ident or "")[:8], hvem=who)
 templates.env.globals.update(is_overdue=is_overdue, is_soon=is_soon,
                              render_form_template=render_form_template)
 

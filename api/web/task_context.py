@@ -1,8 +1,9 @@
 """What the task page shows around a task, and the uploads of its form's file fields.
 
-`build` gathers the case context (masked citizen, journey, current steps,
-earlier decisions, attachments, what the user may do) from engine calls that
-check access. `store_uploads` only flushes; the task page's route commits or
+`build` takes the one read of a task the API uses too (engine.task_read: the
+task, its case, form, handover context, attachments and what the user may
+do) and adds what only the page shows: unit names and the unit's own earlier
+decisions. `store_uploads` only flushes; the task page's route commits or
 rolls back together with the completion.
 """
 from __future__ import annotations
@@ -12,15 +13,14 @@ import re
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from engine import access, bundles
+from engine import bundles
 from engine.accounts import UserView
-from engine.cases import get_case
-from engine.errors import EngineError, Forbidden, Invalid, TooLarge, UnsupportedType
+from engine.errors import EngineError, Invalid, TooLarge, UnsupportedType
 from engine.forms import Form
+from engine.handover import Recording
 from engine.models import HumanTask
 from engine.settings import Settings
-from engine.statuses import OPEN_TASK_STATES
-from engine.views import case_view
+from engine.task_read import read_task
 
 from . import case_extras, queries, timeline
 from .formdata import PREFIX, danish
@@ -34,41 +34,28 @@ def task_form(session: Session, settings: Settings, row: HumanTask) -> Form | No
 
 
 def build(session: Session, user: UserView, row: HumanTask, settings: Settings) -> dict:
-    case = get_case(session, row.case_id, user, action="task_view")
-    view = case_view(session, case)
-    try:
-        form, form_problem = task_form(session, settings, row), None
-    except Invalid as exc:  # a broken form file must not hide the case
-        form, form_problem = None, exc.message
-    may = permissions(user, row)
-    members = queries.unit_members(session, row.unit) if may["assign"] and row.unit else []
-    if row.audience == "teamlead":
-        members = [(n, r) for n, r in members if r == "teamlead"]
-    steps = timeline.build(session, case, settings.forms_dir)
+    read = read_task(session, row.id, user, forms_dir=settings.forms_dir, strict_form=False)
+    steps = timeline.build(session, read.case, settings.forms_dir, viewer=user)
     return {
-        "task": row, "case": view, "form": form, "form_problem": form_problem, "may": may, "members": members,
-        "journey": queries.journey_names(session).get(case.process_key, case.process_key),
-        "decisions": [s for s in steps if s.kind == "task_completed"],
-        "attachments": case_extras.attachments(session, case.id, user),
+        "task": read.task, "case": read.case_view, "form": read.form, "form_problem": read.form_problem,
+        "may": read.may, "members": read.members, "journey": read.journey, "attachments": read.attachments,
+        "handover": handover_groups(read.context),
+        # the unit's own earlier decisions; what other units decided reaches it only as the handover above
+        "decisions": [s for s in steps if s.kind == "task_completed" and s.unit == row.unit],
         "units": queries.unit_names(session), "max_upload": settings.max_upload_bytes,
     }
 
 
-def permissions(user: UserView, row: HumanTask) -> dict[str, bool]:
-    """Which buttons to show; the engine checks again on every POST."""
-    try:
-        access.check_task_workable(user, row)
-        workable = row.status in OPEN_TASK_STATES
-    except Forbidden:
-        workable = False
-    mine_or_free = row.status == "open" or row.assignee == user.username
-    lead = user.role in ("teamlead", "admin")
-    return {
-        "complete": workable and mine_or_free,
-        "claim": workable and row.status == "open",
-        "release": workable and row.status == "claimed" and (row.assignee == user.username or lead),
-        "assign": workable and lead,
-    }
+def handover_groups(context: list[Recording]) -> list[dict]:
+    """The handover by where it was recorded (unit, step, time), in order, for the page's sections."""
+    groups: list[dict] = []
+    for rec in context:
+        key = (rec.from_unit, rec.element_id, rec.at)
+        if not groups or groups[-1]["key"] != key:
+            groups.append({"key": key, "from_unit": rec.from_unit, "element_name": rec.element_name,
+                           "at": rec.at, "items": []})
+        groups[-1]["items"].append((rec.label, rec.text))
+    return groups
 
 
 def store_uploads(session: Session, user: UserView, row: HumanTask, form: Form | None, posted: FormData, data: dict,

@@ -1,7 +1,11 @@
-"""The case's history for people: the audit trail as steps (who, when, what was decided).
+"""The case's history for people: the audit trail as steps (who, when, what was decided) in Danish.
 
-Built only from engine.audit events; labels come from the task rows and the
-tasks' forms, so a decision reads "Afgørelse: Bevilget", not afgoerelse=bevilget.
+Built only from engine.audit events; what a step recorded is read back with
+engine.handover (the recording form's labels, a message's provenance), so a
+decision reads "Afgørelse: Bevilget", a gateway "Bevilget? → Bevilget", and
+nothing shows a raw key (field names, message names, `system:…`, `case:…`).
+A caseworker or team lead sees the values of their own units' steps and
+what the diagram lets cross to their units; of the rest, that it happened.
 Read-only.
 """
 from __future__ import annotations
@@ -10,26 +14,41 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit
-from engine.bundles import version_form
-from engine.errors import Invalid
-from engine.forms import Form
-from engine.models import AuditEvent, Case, ProcessDefinition
-
-from . import queries
+from engine import audit, handover
+from engine.access import READ_ALL
+from engine.accounts import UserView
+from engine.handover import Recording
+from engine.message_forms import version_index
+from engine.models import AuditEvent, Case, HumanTask, ProcessDefinition
 
 TITLES = {
     "case_started": "Sagen er oprettet", "task_completed": "Opgave udført", "task_assigned": "Opgave tildelt",
-    "attachment_added": "Bilag tilføjet", "message_received": "Besked modtaget", "message_sent": "Besked sendt",
+    "attachment_added": "Bilag tilføjet", "message_received": "Modtaget", "message_sent": "Sendt videre",
     "timer_fired": "Frist udløbet", "case_completed": "Sagen er afsluttet", "case_cancelled": "Sagen er annulleret",
     "task_cancelled": "Opgave bortfaldet", "process_error": "Fejl i forløbet", "deadline_error": "Fejl i frist",
     "incident": "Driftshændelse", "incident_retried": "Driftshændelse genoptaget",
-    "message_not_delivered": "Besked ikke leveret", "message_caught": "Besked modtaget",
-    "gateway_taken": "Vej valgt", "element_passed": "Trin udført",
+    "message_not_delivered": "Ikke sendt videre", "gateway_taken": "Vej valgt", "element_passed": "Trin udført",
+    "reminder_sent": "Påmindelse sendt", "escalated": "Sendt til teamlederen",
+    "reminder_not_sent": "Påmindelse kunne ikke sendes", "escalation_not_sent": "Teamlederen kunne ikke få besked",
+    "service_task_created": "Automatisk trin startet", "service_task_completed": "Automatisk trin udført",
+    "service_task_failed": "Automatisk trin fejlede", "service_task_cancelled": "Automatisk trin bortfaldet",
+    "case_migrated": "Sagen er flyttet til en ny version af forløbet",
+    "assignee_not_applied": "Opgaven kunne ikke tildeles som diagrammet siger",
+    "task_attribute_error": "Fejl i opgavens oplysninger fra diagrammet",
 }
-HIDDEN = {"task_created", "task_claimed", "task_released"}  # bookkeeping, not steps
+# bookkeeping, not steps; a message's catch event repeats its `message_received`
+HIDDEN = {"task_created", "task_claimed", "task_released", "message_caught"}
+SYSTEM_ACTORS = {
+    "system:engine": "Systemet", "system:timer": "Systemet (en frist udløb)",
+    "system:deadlines": "Systemet (fristovervågning)", "system:worker": "Systemet (driftsjob)",
+}
+REASONS = {  # engine.runtime's reasons a message between cases was not delivered
+    "no case of the citizen waits for it and no process starts with it":
+        "Ingen af borgerens sager venter på den, og intet forløb begynder med den.",
+}
 
 
 @dataclass
@@ -40,27 +59,62 @@ class Step:
     what: str | None = None
     details: list[tuple[str, str]] = field(default_factory=list)
     kind: str = ""
+    who: str = ""             # the actor in words
+    unit: str | None = None   # the unit the step belongs to (a task's lane, where a message arrived)
+    withheld: bool = False    # values left out: they are for another unit
 
 
-def build(session: Session, case: Case, forms_dir: Path) -> list[Step]:
+def who(actor: str | None, cause: str | None = None) -> str:
+    """An audit actor in words: a user name as it is, the system's actors in Danish."""
+    if not actor:
+        return "Systemet"
+    if actor.startswith("case:"):  # events from before deliveries were the system's
+        name = "Systemet (besked fra en anden sag)"
+    elif actor.startswith(("system:", "worker:")):
+        name = SYSTEM_ACTORS.get(actor, "Systemet")
+    else:
+        return actor
+    return f"{name}, efter {cause}" if cause and not cause.startswith(("system:", "case:", "worker:")) else name
+
+
+def build(session: Session, case: Case, forms_dir: Path, viewer: UserView | None = None) -> list[Step]:
     events = [e for e in audit.events(session, case.id) if _shown(e)]
-    rows = queries.task_names(session, {e.task_id for e in events if e.task_id})
-    forms: dict[str, Form | None] = {}
+    rows = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.case_id == case.id))}
+    recs = handover.recordings(session, case, forms_dir=forms_dir)
+    by_seq: dict[int, list[Recording]] = {}
+    for rec in recs:
+        by_seq.setdefault(rec.seq, []).append(rec)
+    allowed = _allowed(session, case, viewer, recs, rows)
+    elements = version_index(session, case.definition_id).elements
+    journeys = dict(session.execute(select(ProcessDefinition.key, ProcessDefinition.name)).all())
     steps = []
     for event in events:
         details = event.details or {}
         row = rows.get(event.task_id) if event.task_id else None
-        form_key = row.form_key if row else None
-        if event.type == "case_started":
-            form_key = session.get_one(ProcessDefinition, case.definition_id).start_form_key
-        form = _form(session, case, forms, forms_dir, form_key)
-        title = TITLES.get(event.type, event.type)
+        element = elements.get(event.element_id or "")
+        step = Step(at=event.at, actor=event.actor, title=TITLES.get(event.type, "Hændelse"), kind=event.type,
+                    who=who(event.actor, details.get("cause")), unit=row.unit if row else None,
+                    what=row.name if row else (details.get("element_name") or details.get("name")
+                                               or (element.name if element else None)))
         if event.type == "element_passed" and details.get("kind") == "EndEvent":
-            title = "Slutpunkt nået"
-        step = Step(at=event.at, actor=event.actor, title=title, kind=event.type,
-                    what=row.name if row else (details.get("name") or details.get("message")))
-        if event.type in ("task_completed", "case_started") and isinstance(details.get("data"), dict):
-            step.details = describe(form, details["data"])
+            step.title = "Slutpunkt nået"
+        if event.seq in by_seq:
+            shown = [r for r in by_seq[event.seq] if allowed is None or (r.seq, r.field) in allowed]
+            step.details = [(r.label, r.text) for r in shown]
+            step.withheld = len(shown) < len(by_seq[event.seq])
+            if event.type != "task_completed":
+                step.unit = by_seq[event.seq][0].arrived_in
+        if event.type == "gateway_taken":
+            step.what = _gateway(details, elements)
+        elif event.type in ("message_sent", "message_not_delivered"):
+            step.what = details.get("element_name") or (element.name if element else None)
+            if event.type == "message_sent":
+                target = session.get(Case, details.get("to_case")) if details.get("to_case") else None
+                if target is not None:
+                    step.details = [("Til", journeys.get(target.process_key) or "en anden sag")]
+            else:
+                reason = str(details.get("reason") or "")
+                step.details = [("Årsag", REASONS.get(reason, "Beskeden kunne ikke leveres."))]
         elif event.type == "task_assigned":
             step.details = [("Tildelt", str(details.get("assignee") or "—"))]
         elif event.type == "attachment_added":
@@ -71,6 +125,32 @@ def build(session: Session, case: Case, forms_dir: Path) -> list[Step]:
     return steps
 
 
+def _gateway(details: dict, elements: dict) -> str | None:
+    """"Bevilget? → Bevilget": the gateway's question and the way it went."""
+    names = [n for n in details.get("taken_names") or [] if n]
+    if not names:  # recorded before flow names were kept: where it led
+        names = [elements[t].name for t in details.get("taken") or [] if t in elements and elements[t].name]
+    ways = " og ".join(n[:1].upper() + n[1:] for n in names)
+    question = details.get("name")
+    return f"{question} → {ways}" if ways else question
+
+
+def _allowed(session: Session, case: Case, viewer: UserView | None, recs: list[Recording],
+             rows: dict[str, HumanTask]) -> set[tuple[int, str]] | None:
+    """(seq, field) of the values the viewer may read here; None: all of them (auditors, admins)."""
+    if viewer is None or viewer.role in READ_ALL:
+        return None
+    units = viewer.units
+    allowed = {(r.seq, r.field) for r in recs
+               if (r.task_id and rows[r.task_id].unit in units) or (r.arrived_in in units)}
+    for row in rows.values():
+        if row.unit in units:
+            listed = handover.context_fields(session, case, row.element_id)
+            done = handover.completed_seq(session, row)
+            allowed.update((r.seq, r.field) for r in handover.crossing(recs, row, listed, done))
+    return allowed
+
+
 def _shown(event: AuditEvent) -> bool:
     """Steps a caseworker cares about: not bookkeeping, not unnamed gateways or the start event."""
     if event.type in HIDDEN:
@@ -79,36 +159,3 @@ def _shown(event: AuditEvent) -> bool:
     if event.type in ("element_passed", "gateway_taken"):
         return bool(details.get("name")) and details.get("kind") != "StartEvent"
     return True
-
-
-def _form(session: Session, case: Case, cache: dict[str, Form | None], forms_dir: Path,
-          key: str | None) -> Form | None:
-    """The labels of the case's own version's form (a step decided under v1 reads as v1 asked)."""
-    if not key:
-        return None
-    if key not in cache:
-        try:
-            cache[key] = version_form(session, case.definition_id, key, forms_dir=forms_dir)
-        except Invalid:  # a form file removed or broken since: show the raw names
-            cache[key] = None
-    return cache[key]
-
-
-def describe(form: Form | None, data: dict) -> list[tuple[str, str]]:
-    """Decided values as (label, text) in the form's field order."""
-    fields = {f.name: f for f in form.fields} if form else {}
-    order = [n for n in fields if n in data] + [n for n in data if n not in fields]
-    result = []
-    for name in order:
-        fld, value = fields.get(name), data[name]
-        label = fld.label if fld else name
-        if isinstance(value, bool):
-            text = "Ja" if value else "Nej"
-        elif fld is not None and fld.type == "choice":
-            text = dict(fld.choices).get(str(value), str(value))
-        elif isinstance(value, dict) and "filename" in value:
-            text = str(value["filename"])
-        else:
-            text = str(value)
-        result.append((label, text))
-    return result

@@ -5,12 +5,32 @@ Pure functions over in-memory workflows; engine.runtime stores the result.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.task import Task
+
+
+class Thrower(NamedTuple):
+    element_id: str | None
+    name: str | None
+    unit: str | None  # the lane it is drawn in
+
+
+def _throwing_spec(workflow: BpmnWorkflow, event: BpmnEvent) -> TaskSpec | None:
+    return next((s for s in _all_task_specs(workflow)
+                 if getattr(s, "event_definition", None) is event.event_definition), None)
+
+
+def thrower(workflow: BpmnWorkflow, event: BpmnEvent) -> Thrower:
+    """The element that threw a message: where, to the receiving case, what it carries comes from."""
+    spec = _throwing_spec(workflow, event)
+    if spec is None:
+        return Thrower(None, None, None)
+    return Thrower(spec.bpmn_id, getattr(spec, "bpmn_name", None), spec.lane)
 
 
 def message_payload(workflow: BpmnWorkflow, event: BpmnEvent) -> dict:
@@ -22,8 +42,7 @@ def message_payload(workflow: BpmnWorkflow, event: BpmnEvent) -> dict:
     whole task data goes, as SpiffWorkflow sends it.
     """
     data = event.payload or {}
-    spec = next((s for s in _all_task_specs(workflow)
-                 if getattr(s, "event_definition", None) is event.event_definition), None)
+    spec = _throwing_spec(workflow, event)
     fields = (getattr(spec, "extensions", None) or {}).get("payload")
     if fields is None:
         return data

@@ -26,16 +26,18 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.event_parsers import (
     BoundaryEventParser,
     EndEventParser,
+    EventBasedGatewayParser,
     IntermediateCatchEventParser,
     IntermediateThrowEventParser,
     StartEventParser,
 )
-from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser, SubprocessParser
+from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser, GatewayParser, SubprocessParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import (
     BoundaryEvent,
     CallActivity,
     EndEvent,
+    EventBasedGateway,
     EventSubprocess,
     ExclusiveGateway,
     InclusiveGateway,
@@ -43,6 +45,7 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     IntermediateThrowEvent,
     ManualTask,
     NoneTask,
+    ParallelGateway,
     ScriptTask,
     StartEvent,
 )
@@ -66,6 +69,13 @@ from .service_task import TopicServiceTask, TopicServiceTaskParser
 CAMUNDA_NS = NSMAP["camunda"]
 
 BPMN_NS = NSMAP["bpmn"]
+
+# Kept in a spec's extensions (which the spec serializer stores) beside the `camunda:properties`:
+# the form a message or start event names (the library reads `camunda:formKey` on user tasks only),
+# so a message from outside is checked against it; and the names of a gateway's outgoing flows by
+# target element (the library keeps no flow names), so the case history can say which way it went.
+EVENT_FORM_KEY = "tovholder:form_key"
+FLOW_NAMES = "tovholder:flow_names"
 
 
 class _Camunda7Node:
@@ -131,9 +141,43 @@ class _CamundaProperties:
     parse_extensions = CamundaTaskParser.parse_extensions
 
 
+class _EventForm:
+    """The form a message or start event names (formKey, or Camunda 7's formData), as a task's is read."""
+
+    node: Any
+
+    def parse_extensions(self, node: Any = None) -> dict:
+        extensions = super().parse_extensions(node)  # type: ignore[misc]
+        form_key = camunda7.form_key_of(self.node)
+        if form_key:
+            extensions[EVENT_FORM_KEY] = form_key
+        return extensions
+
+
+class _FlowNames:
+    """A gateway keeps the names of its outgoing flows, by the element each leads to."""
+
+    node: Any
+    process_parser: Any
+    bpmn_id: str
+
+    def parse_extensions(self, node: Any = None) -> dict:
+        extensions = super().parse_extensions(node)  # type: ignore[misc]
+        names = {flow.get("targetRef"): flow.get("name").strip()
+                 for flow in self.process_parser.get_outgoing_sequence_flows(self.bpmn_id)
+                 if (flow.get("name") or "").strip() and flow.get("targetRef")}
+        if names:
+            extensions[FLOW_NAMES] = names
+        return extensions
+
+
 def _with_camunda_properties(parser_class: type) -> type:
-    """The plain BPMN event parser, but reading `camunda:properties` into `task_spec.extensions`."""
-    return type(parser_class.__name__, (_Camunda7Node, _CamundaProperties, parser_class), {})
+    """The plain BPMN event parser, but reading `camunda:properties` (and the form) into `task_spec.extensions`."""
+    return type(parser_class.__name__, (_EventForm, _Camunda7Node, _CamundaProperties, parser_class), {})
+
+
+def _gateway_parser(parser_class: type) -> type:
+    return type(parser_class.__name__, (_FlowNames, _Camunda7Node, parser_class), {})
 
 
 class _UserTaskParser(_Camunda7Node, UserTaskParser):
@@ -212,8 +256,10 @@ class TovholderParser(CamundaParser):
         full_tag("scriptTask"): (_node_parser(ScriptTaskParser), ScriptTask),
         full_tag("businessRuleTask"): (_BusinessRuleTaskParser, BusinessRuleTask),
         full_tag("callActivity"): (_node_parser(CallActivityParser), CallActivity),
-        full_tag("exclusiveGateway"): (_node_parser(ConditionalGatewayParser), ExclusiveGateway),
-        full_tag("inclusiveGateway"): (_node_parser(ConditionalGatewayParser), InclusiveGateway),
+        full_tag("exclusiveGateway"): (_gateway_parser(ConditionalGatewayParser), ExclusiveGateway),
+        full_tag("inclusiveGateway"): (_gateway_parser(ConditionalGatewayParser), InclusiveGateway),
+        full_tag("parallelGateway"): (_gateway_parser(GatewayParser), ParallelGateway),
+        full_tag("eventBasedGateway"): (_gateway_parser(EventBasedGatewayParser), EventBasedGateway),
         full_tag("subProcess"): (_SubprocessParser, CallActivity),
         full_tag("startEvent"): (_StartEventParser, StartEvent),
         full_tag("endEvent"): (_with_camunda_properties(EndEventParser), EndEvent),

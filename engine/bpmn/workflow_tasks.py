@@ -30,7 +30,7 @@ from SpiffWorkflow.specs.StartTask import StartTask
 from SpiffWorkflow.task import Task, TaskState
 
 from .. import clock
-from .parser import INTERRUPTING
+from .parser import FLOW_NAMES, INTERRUPTING
 
 READY, WAITING, COMPLETED = TaskState.READY, TaskState.WAITING, TaskState.COMPLETED
 _GATEWAYS = (ExclusiveGateway, InclusiveGateway, ParallelGateway, EventBasedGateway)
@@ -171,6 +171,18 @@ def gateway_paths(task: Task) -> list[str]:
     """The elements a gateway's completed task went on to (predicted and cancelled branches left out)."""
     return [element_id(c) for c in task.children if c.state not in (TaskState.CANCELLED,)
             and not c.has_state(TaskState.PREDICTED_MASK)]
+
+
+def gateway_path_names(task: Task) -> list[str]:
+    """Which way a gateway went, in words: the name of each flow taken, else the name of where it leads."""
+    names = (getattr(task.task_spec, "extensions", None) or {}).get(FLOW_NAMES) or {}
+    result = []
+    for child in task.children:
+        if child.state == TaskState.CANCELLED or child.has_state(TaskState.PREDICTED_MASK):
+            continue
+        target = element_id(child)
+        result.append(names.get(target) or getattr(child.task_spec, "bpmn_name", None) or "")
+    return result
 
 
 def end_element(workflow: BpmnWorkflow) -> str | None:

@@ -3,18 +3,21 @@
 Reception starts the case on /sager/ny; then, step by step, a caseworker of
 the unit that holds each open task opens it and completes it with plain valid
 values for its form (ANSWERS steer it: jobparat, granted, a placement at an
-employer that ends in an ordinary job); messages from outside (the
-application, the employer's confirmation) come from the integration user over
-/api. Every page must render, every completion must be accepted, and the
-case must end completed, having passed jobcenter, Ydelsesservice and
+employer that ends in an ordinary job); what comes from outside (the paper
+application, the employer's answer by phone) the waiting unit registers
+from its inbox, with the message's form. No step goes around the web UI.
+Every page must render, every completion must be accepted, and the case
+must end completed, having passed jobcenter, Ydelsesservice and
 Virksomhedsservice.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 
 from engine.case_rules import CaseRules
 from engine.forms import load_form
+from engine.message_forms import catch_for
 from engine.models import Case, HumanTask, Wait
 from tests import factories as f
 
@@ -26,10 +29,7 @@ ROOT = f.ROOT
 # The answers that take the case the way the web UI scenario goes: jobparat, granted, an offer at an employer, a job.
 ANSWERS = {"kategori": "jobparat", "problemer_ud_over_ledighed": "nej", "afgoerelse": "bevilget",
            "jobsamtale_udfald": "tilbud", "tilbud": "praktik", "placering_udfald": "ordinaert_job",
-           "cvr": "12345678"}
-# what arrives from outside on this path (not "fravaer", which would start the sanction track)
-OUTSIDE_MESSAGES = ("ansoegning_modtaget", "virksomhed_bekraeftelse")
-MESSAGE_DATA = {"virksomhed_bekraeftelse": {"virksomhed_accepterer": True}}  # the employer says yes
+           "cvr": "12345678", "ansoegning_kanal": "papir", "virksomhed_accepterer": "ja"}
 
 
 def _valid_values(form: dict) -> dict:
@@ -86,15 +86,13 @@ def test_a_kontanthjaelp_case_is_worked_through_the_web_pages(session, web, sett
         task = session.query(HumanTask).filter(HumanTask.case_id == case_id, HumanTask.audience.is_(None),
                                                HumanTask.status.in_(("open", "claimed"))) \
             .order_by(HumanTask.created_at, HumanTask.id).first()
-        if task is None:  # the case waits for a message from outside: the integration user sends it
-            wait = session.query(Wait).filter(Wait.case_id == case_id, Wait.message.in_(OUTSIDE_MESSAGES)) \
-                .order_by(Wait.element_id).first()
-            if wait is None:
+        if task is None:  # the case waits for something from outside: the waiting unit registers it
+            waits = session.query(Wait).filter(Wait.case_id == case_id, Wait.kind == "message",
+                                               Wait.unit.is_not(None)).all()
+            registered = _register_from_inbox(session, client, member, case_id, waits, settings.forms_dir)
+            if registered is None:
                 break
-            with f.client(live, "system") as system:
-                r = system.post("/messages", json={"name": wait.message, "correlation_key": case_id,
-                                                  "data": MESSAGE_DATA.get(wait.message, {})})
-            assert r.status_code == 200, r.text
+            worked.append(registered)
             continue
         worker = client(member[task.unit])
         page = worker.get(f"/opgaver/{task.id}")
@@ -109,3 +107,23 @@ def test_a_kontanthjaelp_case_is_worked_through_the_web_pages(session, web, sett
     case_page = jc.get(f"/sager/{case_id}")
     assert case_page.status_code == 200 and all(name in case_page.text for _unit, name in worked)
     assert session.get(Case, case_id).status == "completed", (worked, [(t.name, t.status, t.audience) for t in session.query(HumanTask).filter(HumanTask.case_id == case_id, HumanTask.status.in_(("open", "claimed")))], [(w.element_id, w.kind, w.message) for w in session.query(Wait).filter(Wait.case_id == case_id)])
+
+
+def _register_from_inbox(session, client, member, case_id, waits, forms_dir):
+    """The unit's inbox offers what the case waits for; its member registers it with the message's form."""
+    definition_id = session.get(Case, case_id).definition_id
+    for wait in waits:
+        worker = client(member[wait.unit])
+        inbox = worker.get("/")
+        link = re.search(rf'href="(/sager/{case_id}/registrer/{wait.element_id})\?tilbage=indbakke"', inbox.text)
+        if link is None:  # e.g. "Fravær meldt": it may come at any time, the case is not stopped at it
+            continue
+        page = worker.get(link.group(1))
+        assert page.status_code == 200 and "Registrér" in page.text, wait.name
+        catch = catch_for(session, definition_id, element_id=wait.element_id)
+        form = load_form(forms_dir, catch.form_key).as_dict()
+        r = worker.post(link.group(1), data={"csrf_token": csrf_of(page.text), "tilbage": "indbakke",
+                                             **_valid_values(form)})
+        assert r.status_code == 303 and r.headers["location"] == "/", (wait.name, r.text[-3000:])
+        return wait.unit, wait.name
+    return None

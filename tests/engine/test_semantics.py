@@ -189,7 +189,8 @@ def test_message_between_cases_starts_sof_and_reports_back(db, session, users):
     assert sof_case is not None and sof_case.citizen_id == jc_case.citizen_id
     assert sof_case.data["problemer"] == "bolig"  # the referral carries the jobcenter's data
     [sent] = events(session, jc_case.id, "message_sent")
-    assert sent.details == {"name": "sof_henvisning", "to_case": sof_case.id, "started": True}
+    assert sent.details == {"name": "sof_henvisning", "element_name": "Henvis til SOF", "to_case": sof_case.id,
+                            "started": True, "cause": "jc"}
     assert [(t.element_id, t.unit) for t in tasks_of(session, sof_case.id)] == [("vurdering", "sof")]
     # the jobcenter carries on meanwhile
     assert [t.element_id for t in tasks_of(session, jc_case.id)] == ["kontaktforloeb"]
@@ -198,7 +199,9 @@ def test_message_between_cases_starts_sof_and_reports_back(db, session, users):
     assert session.get(Case, sof_case.id).status == "completed"
     assert sorted(t.element_id for t in tasks_of(session, jc_case.id)) == ["kontaktforloeb", "laes"]
     [received] = events(session, jc_case.id, "message_received")
-    assert received.actor == f"case:{sof_case.id}" and received.details["data"]["note"] == "Bostøtte bevilget"
+    # delivered by the system, caused by SOF's caseworker, from SOF's case
+    assert received.actor == "system:engine" and received.details["data"]["note"] == "Bostøtte bevilget"
+    assert received.details["from_case"] == sof_case.id and received.details["cause"] == users["sof"].username
 
 
 def test_message_start_from_outside(db, session, users):

@@ -146,7 +146,7 @@ class Journey:
         assert waits["ansoegning_modtaget"].kind == "message"
         assert danish_day(waits["ansoegning_ikke_modtaget"].due_at) == visit_day + timedelta(days=7)
         application_day = visit_day + timedelta(days=2)
-        self.message("ansoegning_modtaget", {}, at(application_day))
+        self.message("ansoegning_modtaget", {"ansoegning_modtaget_dato": application_day.isoformat()}, at(application_day))
         self.do("ys", "kontroller_ansoegning", {"ansoegning_komplet": True,
                                                 "ansoegning_komplet_dato": application_day.isoformat()},
                 at(application_day))
@@ -283,7 +283,9 @@ def test_aktivitetsparat_with_a_sof_referral_beside_the_jobcenter(journey, sessi
                              "problemomraader", "vurdering"} and "kategori" in referral
     assert "sats" not in sof_case.data and "begrundelse" not in sof_case.data
     [sent] = j.events("message_sent")
-    assert sent.details == {"name": "sof_henvisning", "to_case": sof_case.id, "started": True}
+    assert sent.details == {"name": "sof_henvisning", "element_name": "Henvis til SOF", "to_case": sof_case.id,
+                            "started": True, "cause": "ys"}  # the system sent it, after ys's decision
+    assert sent.actor == "system:engine" and sent.element_id == "henvis_sof"
     # the jobcenter carries on: the offer is due six months after the visitation (9 September)
     plan = j.task("tilbudsplan")
     assert plan.unit == "jobcenter" and danish_day(plan.due_at) == date(2027, 3, 9)
@@ -306,7 +308,8 @@ def test_aktivitetsparat_with_a_sof_referral_beside_the_jobcenter(journey, sessi
     assert [(t.element_id, t.unit) for t in j.tasks()] == [("match", "virksomhedsservice"),
                                                            ("laes_sof_tilbagemelding", "jobcenter")]
     [received] = j.events("message_received")[1:]
-    assert received.element_id == "sof_tilbagemelding" and received.actor == f"case:{sof_case.id}"
+    assert received.element_id == "sof_tilbagemelding" and received.actor == "system:engine"
+    assert received.details["from_case"] == sof_case.id and received.details["cause"] == "sofie"
     assert received.details["data"]["sof_enkeltydelse_bevilget"] is True
     assert "sof_enkeltydelse_begrundelse" not in received.details["data"]  # SOF's own reasoning stays in SOF
     assert danish_day(j.task("laes_sof_tilbagemelding").due_at) == date(2026, 9, 29)  # 5 working days
@@ -446,12 +449,12 @@ def test_deadlines_across_a_weekend_and_easter_and_the_escalations(journey):
     assert [(t.element_id, t.unit) for t in j.tasks()] == [("rykker_ansoegning", "ydelsesservice")]
     j.do("ys", "rykker_ansoegning", {"rykker_sendt_dato": "2026-04-15"}, at(date(2026, 4, 15)))
     assert "ansoegning_modtaget" in j.waits()
-    j.message("ansoegning_modtaget", {}, at(date(2026, 4, 16)))
+    j.message("ansoegning_modtaget", {"ansoegning_modtaget_dato": "2026-04-16"}, at(date(2026, 4, 16)))
     # an incomplete application goes back to waiting for the documentation
     j.do("ys", "kontroller_ansoegning", {"ansoegning_komplet": False, "manglende_dokumentation": "Kontoudtog"},
          at(date(2026, 4, 16)))
     assert j.open() == [] and "ansoegning_modtaget" in j.waits()
-    j.message("ansoegning_modtaget", {}, at(date(2026, 4, 17)))
+    j.message("ansoegning_modtaget", {"ansoegning_modtaget_dato": "2026-04-17"}, at(date(2026, 4, 17)))
     # the decision is due 14 working days after the complete application, here dated back to
     # Friday 27 March: 30, 31 March, 1 April, (Easter 2-6 April), 7-10, 13-17, 20, 21 April
     j.do("ys", "kontroller_ansoegning", {"ansoegning_komplet": True, "ansoegning_komplet_dato": "2026-03-27"},

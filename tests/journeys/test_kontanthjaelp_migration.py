@@ -89,7 +89,7 @@ def cases(db, session, users) -> Cases:
     c.begin("kontrol", date(2026, 9, 7))                                             # D: the renamed task
     c.on("kontrol").register(date(2026, 9, 7))
     c.visit(date(2026, 9, 8))
-    c.message("ansoegning_modtaget", {}, at(date(2026, 9, 9)))
+    c.message("ansoegning_modtaget", {"ansoegning_modtaget_dato": "2026-09-09"}, at(date(2026, 9, 9)))
     with clock.at(at(date(2026, 9, 9), 10)):
         tasks.claim(session, task_id=c.task("kontroller_ansoegning").id, user=users["ys"])
     session.commit()
@@ -219,7 +219,7 @@ def _finish_every_case(c: Cases) -> None:
                                     "klagevejledning_sendt": True}, at(date(2026, 9, 14)))
     _complaint_period_ends(c)
 
-    c.on("ansoegning").message("ansoegning_modtaget", {}, at(date(2026, 9, 11)))  # before its timer (16 Sept)
+    c.on("ansoegning").message("ansoegning_modtaget", {"ansoegning_modtaget_dato": "2026-09-11"}, at(date(2026, 9, 11)))  # before its timer (16 Sept)
     assert c.open() == ["kontrol_af_ansoegning"]                                     # the renamed step
     c.do("ys", "kontrol_af_ansoegning", {"ansoegning_komplet": True, "ansoegning_komplet_dato": "2026-09-11"},
          at(date(2026, 9, 11)))

@@ -350,8 +350,8 @@ def test_raskmelding_during_the_rehabilitation_cancels_all_open_work(db, session
     case = through_visitation(session, users, uger=20, afklaret=False, problemer=False, kategori="3")
     assert len(open_tasks(session, case.id)) == 4
     with clock.at(at(date(2026, 1, 22))):
-        runtime.correlate_message(session, name="raskmelding", correlation_key=CPR, data={},
-                                  user=users["system"], rules=RULES)
+        runtime.correlate_message(session, name="raskmelding", correlation_key=CPR,
+                                  data={"raskmeldt_dato": "2026-01-22"}, user=users["system"], rules=RULES)
     session.commit()
     assert "stop_udbetaling_raskmelding" in open_tasks(session, case.id)
     # Thursday 22 January + 2 working days = Monday 26 January (across the weekend)
