@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from engine.models import AuditEvent, Case, HumanTask, Wait
 from tests import factories as f
-from tests.journeys.test_kontanthjaelp import RULES, Journey, at
+from tests.journeys.test_kontanthjaelp import PROCESSES, RULES, Journey, at
 
 from .helpers import assert_error
 
@@ -23,8 +23,8 @@ MESSAGE_KEYS = {"name", "process_key", "element_id", "unit", "form"}
 
 
 @pytest.fixture
-def journey(db, session, staff):
-    users = staff | {"vs": f.add_user(session, "vs", "caseworker", ["virksomhedsservice"]),
+def journey(db, session, seed):
+    users = seed(*PROCESSES, rules=RULES) | {"vs": f.add_user(session, "vs", "caseworker", ["virksomhedsservice"]),
                      "sof": f.add_user(session, "sofie", "caseworker", ["sof"])}
     j = Journey(db, session, users)
     f.deploy_files(session, ROOT / "processes" / "sygedagpenge", rules=RULES)

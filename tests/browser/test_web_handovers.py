@@ -16,7 +16,7 @@ from sqlalchemy import select
 from engine import accounts, clock, escalations
 from engine.models import AuditEvent, Case, Wait
 from tests import factories as f
-from tests.journeys.test_kontanthjaelp import RULES, Journey, at
+from tests.journeys.test_kontanthjaelp import PROCESSES, RULES, Journey, at
 
 from .conftest import csrf_of
 from .test_web_browser import _login
@@ -32,10 +32,10 @@ def text_of(html: str) -> str:
 
 
 @pytest.fixture
-def journey(db, session, live, settings, time_machine):
+def journey(db, session, seed, live, settings, time_machine):
     time_machine.move_to(at(date(2026, 9, 11)), tick=True)  # the pages' "now": the application's day
     settings.forms_dir, settings.deadlines_file = RULES.forms_dir, RULES.deadlines_file
-    users = f.standard_users(session) | {
+    users = seed(*PROCESSES, rules=RULES) | {
         "vs": f.add_user(session, "vs", "caseworker", ["virksomhedsservice"]),
         "sof": f.add_user(session, "sofie", "caseworker", ["sof"]),
     }

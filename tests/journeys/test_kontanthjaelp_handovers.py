@@ -17,7 +17,7 @@ from engine.models import Case, HumanTask
 from engine.task_read import read_task
 from tests import factories as f
 
-from .test_kontanthjaelp import RULES, Journey, at
+from .test_kontanthjaelp import PROCESSES, RULES, Journey, at
 
 CONTEXT_KEYS = {"label", "value", "from_unit", "element_id", "at"}
 # what a person does is theirs; everything the engine runs after it is the system's, with the person as cause
@@ -26,8 +26,8 @@ PERSONAL = {"case_started", "task_completed", "task_claimed", "task_released", "
 
 
 @pytest.fixture
-def journey(db, session):
-    users = f.standard_users(session) | {
+def journey(db, session, seed):
+    users = seed(*PROCESSES, rules=RULES) | {
         "vs": f.add_user(session, "vs", "caseworker", ["virksomhedsservice"]),
         "sof": f.add_user(session, "sofie", "caseworker", ["sof"]),
         "vslead": f.add_user(session, "vslead", "teamlead", ["virksomhedsservice"]),
