@@ -18,6 +18,7 @@ import hmac
 import logging
 from typing import Annotated, Iterator
 
+import jwt
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.exc import IntegrityError
@@ -32,7 +33,7 @@ from engine.runtime import record_failure
 from engine.settings import Settings
 
 from .oidc import Provider, TokenRejected, provider_for
-from .security import read_token
+from .security import ALGORITHM, read_token
 from .web.session import web_session
 
 log = logging.getLogger("tovholder.api")
@@ -100,13 +101,22 @@ def current_user(request: Request, session: SessionDep, settings: SettingsDep,
     if not token:
         raise Unauthorized("not authenticated: send Authorization: Bearer <token> (POST /api/auth/token)")
     claims = read_token(token, key=settings.signing_key())
-    if claims is None and (provider := provider_for(request.app)) is not None:
+    if claims is None and not _ours(token) and (provider := provider_for(request.app)) is not None:
         return provider_user(request, provider, token)  # not one of ours: perhaps the identity provider's
     # one lookup by primary key: the token's session row, joined to its user (revoked, disabled → None)
     user = check_session(session, claims.session_id, claims.username, kind="api") if claims else None
     if user is None:
         raise Unauthorized("the token is invalid, has expired or has been revoked; log in again")
     return user
+
+
+def _ours(token: str) -> bool:
+    """Signed the way Tovholder signs (HS256): an expired or revoked token of ours is a 401 without asking the
+    identity provider, also while it is down."""
+    try:
+        return jwt.get_unverified_header(token).get("alg") == ALGORITHM
+    except jwt.PyJWTError:
+        return False
 
 
 def provider_user(request: Request, provider: Provider, token: str) -> UserView:

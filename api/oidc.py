@@ -60,6 +60,7 @@ log = logging.getLogger("tovholder.oidc")
 ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 METADATA_TTL = timedelta(hours=1)
 KEY_REFRESH = timedelta(seconds=60)
+FAILURE_PAUSE = timedelta(seconds=10)
 LEEWAY_SECONDS = 60  # clock skew between the provider and this server
 TIMEOUT_SECONDS = 10.0
 MAX_TOKEN_CHARS = 16384
@@ -103,6 +104,7 @@ class Provider:
         self._metadata_at: datetime | None = None
         self._keys: KeySet | None = None
         self._keys_at: datetime | None = None
+        self._failed_at: datetime | None = None
 
     # -- the provider's documents ---------------------------------------------------------------
 
@@ -110,8 +112,15 @@ class Provider:
         with self._lock:
             now = clock.now()
             if self._metadata is None or self._metadata_at is None or now - self._metadata_at > METADATA_TTL:
-                self._metadata = self._discover()
-                self._metadata_at = now
+                if self._failed_at is not None and now - self._failed_at < FAILURE_PAUSE:
+                    # a provider that is down is asked again after a pause, not by every waiting request
+                    raise ProviderUnavailable("the identity provider does not answer; try again later")
+                try:
+                    self._metadata = self._discover()
+                except ProviderUnavailable:
+                    self._failed_at = now
+                    raise
+                self._metadata_at, self._failed_at = now, None
             return self._metadata
 
     def _discover(self) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from tests.oidc_provider import (  # noqa: F401 - fixtures
     CLIENT_ID,
     CLIENT_SECRET,
     PROVIDER_NAME,
+    csrf_of,
     group_map_file,
     oidc,
     provider_settings,
@@ -334,7 +335,6 @@ def test_local_login_switched_off_refuses_passwords(oidc, units, session, live, 
     client = httpx.Client(base_url=live, timeout=10)
     page = client.get("/login")
     assert f"Log ind med {PROVIDER_NAME}" in page.text and 'name="password"' not in page.text
-    from tests.oidc_provider import csrf_of
     r = client.post("/login", data={"username": "jc", "password": f.PASSWORD, "csrf_token": csrf_of(page.text)})
     assert r.status_code == 403 and "adgangskode er slået fra" in r.text
     assert client.get("/", follow_redirects=False).status_code == 303
@@ -354,3 +354,25 @@ def test_parallel_first_requests_with_a_new_token_all_get_in(oidc, units, live, 
     with ThreadPoolExecutor(6) as pool:
         assert list(pool.map(call, range(6))) == [200] * 6
     assert _user(session, "anna@kommune.dk")[1] == {"jobcenter", "sof"}
+
+
+def test_while_the_provider_is_down(group_map_file, db, units, session, live, _live_app, browser_client):
+    """Its own tokens still decide alone (an expired one is 401, not 503); a provider token and the login button
+    say the provider does not answer (503), and the login page keeps the password form."""
+    with running_provider() as gone:
+        issuer = gone.issuer
+        gone.set_user("sub-anna", **ANNA, groups=["tovholder-jobcenter"])
+        provider_token = gone.id_token("sub-anna")
+    _live_app[0].state.settings = provider_settings(db.url, issuer, group_map_file)
+    f.add_user(session, "jc", "caseworker", ["jobcenter"])
+    own = f.token(live, "jc")
+    assert _me(live, own).status_code == 200
+    with time_machine.travel(datetime.now(timezone.utc) + timedelta(hours=9), tick=False):
+        r = _me(live, own)
+    assert r.status_code == 401 and "expired" in r.json()["detail"]
+    r = _me(live, provider_token)
+    assert r.status_code == 503 and "does not answer" in r.json()["detail"]
+    client = browser_client()
+    page = client.get("/login")
+    r = client.post("/login/oidc", data={"csrf_token": csrf_of(page.text), "next": "/"})
+    assert r.status_code == 503 and f"{PROVIDER_NAME} svarer ikke lige nu" in r.text and 'name="password"' in r.text
