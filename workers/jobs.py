@@ -8,6 +8,9 @@ message); a failing item is rolled back and logged, and the pass goes on.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
 
 from engine import citizen_letters, clock, escalations
 from engine.errors import CaseBusy
@@ -32,31 +35,49 @@ def timers_job(ctx: WorkerContext) -> bool:
     return result.handled >= batch
 
 
-def deadlines_job(ctx: WorkerContext) -> bool:
-    now, batch = clock.now(), ctx.settings.worker_batch
-    with ctx.session_factory() as session:
-        task_ids = escalations.candidates(session, now=now, limit=batch)
+def _each_task(ctx: WorkerContext, task_ids: list[str], handle: Callable, *, what: str, failed_event: str,
+               report: Callable) -> int:
+    """Handle each task in a transaction of its own; how many were handled.
+
+    A case someone is working right now waits for the next pass; a failure is logged by its type (the
+    message could carry personal data) and does not stop the other tasks. `report(task_id, outcome)`
+    logs an outcome that did something.
+    """
     done = 0
     for task_id in task_ids:
         if ctx.stop.is_set():
             break
         with ctx.session_factory() as session:
             try:
-                outcome = escalations.handle_task(session, task_id=task_id, now=now, rules=ctx.rules,
-                                                  default_grace=ctx.settings.escalation_grace)
+                outcome = handle(session, task_id)
                 session.commit()
             except CaseBusy:
-                session.rollback()  # someone is working the case right now: the next pass
+                session.rollback()
                 continue
             except Exception as exc:  # noqa: BLE001 - one task must not stop the others
                 session.rollback()
-                log.error("deadline notice for task %s failed: %s", task_id, type(exc).__name__,
-                          extra={"event": "deadline_failed", "task_id": task_id})
+                log.error("%s for task %s failed: %s", what, task_id, type(exc).__name__,
+                          extra={"event": failed_event, "task_id": task_id})
                 continue
         done += 1
         if outcome.step != "nothing":
-            log.info("task %s %s (%d mails queued)", task_id, outcome.step, outcome.queued,
-                     extra={"event": f"task_{outcome.step}", "task_id": task_id, "queued": outcome.queued})
+            report(task_id, outcome)
+    return done
+
+
+def deadlines_job(ctx: WorkerContext) -> bool:
+    now, batch = clock.now(), ctx.settings.worker_batch
+    with ctx.session_factory() as session:
+        task_ids = escalations.candidates(session, now=now, limit=batch)
+
+    def handle(session: Session, task_id: str) -> escalations.Outcome:
+        return escalations.handle_task(session, task_id=task_id, now=now, rules=ctx.rules,
+                                       default_grace=ctx.settings.escalation_grace)
+
+    def report(task_id: str, outcome: escalations.Outcome) -> None:
+        log.info("task %s %s (%d mails queued)", task_id, outcome.step, outcome.queued,
+                 extra={"event": f"task_{outcome.step}", "task_id": task_id, "queued": outcome.queued})
+    done = _each_task(ctx, task_ids, handle, what="deadline notice", failed_event="deadline_failed", report=report)
     return len(task_ids) >= batch and done > 0
 
 
@@ -65,26 +86,15 @@ def letters_job(ctx: WorkerContext) -> bool:
     now, batch = clock.now(), ctx.settings.worker_batch
     with ctx.session_factory() as session:
         task_ids = citizen_letters.candidates(session, now=now, rules=ctx.rules, limit=batch)
-    done = 0
-    for task_id in task_ids:
-        if ctx.stop.is_set():
-            break
-        with ctx.session_factory() as session:
-            try:
-                outcome = citizen_letters.handle_task(session, task_id=task_id, now=now, rules=ctx.rules)
-                session.commit()
-            except CaseBusy:
-                session.rollback()  # the case is being worked right now: the next pass
-                continue
-            except Exception as exc:  # noqa: BLE001 - one task must not stop the others
-                session.rollback()
-                log.error("citizen letter for task %s failed: %s", task_id, type(exc).__name__,
-                          extra={"event": "citizen_letter_failed", "task_id": task_id})
-                continue
-        done += 1
-        if outcome.step != "nothing":
-            log.info("task %s: citizen letter %s", task_id, outcome.step.replace("_", " "),
-                     extra={"event": f"citizen_letter_{outcome.step}", "task_id": task_id})
+
+    def handle(session: Session, task_id: str) -> citizen_letters.Outcome:
+        return citizen_letters.handle_task(session, task_id=task_id, now=now, rules=ctx.rules)
+
+    def report(task_id: str, outcome: citizen_letters.Outcome) -> None:
+        log.info("task %s: citizen letter %s", task_id, outcome.step.replace("_", " "),
+                 extra={"event": f"citizen_letter_{outcome.step}", "task_id": task_id})
+    done = _each_task(ctx, task_ids, handle, what="citizen letter", failed_event="citizen_letter_failed",
+                      report=report)
     return len(task_ids) >= batch and done > 0
 
 
