@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import select, update
 
 from engine import catalog, runtime
-from engine.errors import InvalidDefinition, ProcessError
+from engine.errors import ProcessError
 from engine.models import Case, ProcessDefinition
 from tests import factories as f
+from tests.engine.test_catalog import refused  # one helper: refused whole, nothing stored
 
 PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs" targetNamespace="t">
@@ -44,16 +45,6 @@ def timer_process(tag: str, expr: str, pid: str = "ventetid") -> bytes:
 @pytest.fixture
 def units(session):
     f.add_units(session)
-
-
-def refused(session, *files) -> list[dict]:
-    with pytest.raises(InvalidDefinition) as err:
-        catalog.deploy(session, list(files), rules=f.RULES, actor="test")
-    session.rollback()
-    assert session.scalars(select(ProcessDefinition)).all() == [], "a refused deployment must store nothing"
-    problems = err.value.detail
-    assert problems and all(set(p) == {"file", "element", "line", "message"} for p in problems)
-    return problems
 
 
 @pytest.mark.parametrize("tag, expr, needle", [
