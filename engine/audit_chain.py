@@ -57,12 +57,12 @@ def session_key(session: Session) -> bytes:
     return source() if callable(source) else source
 
 
-def canonical(value) -> bytes:
+def canonical(value: object) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False).encode("utf-8")
 
 
-def details_digest(details) -> str:
+def details_digest(details: dict[str, Any] | None) -> str:
     return hashlib.sha256(canonical(details or {})).hexdigest()
 
 

@@ -13,9 +13,11 @@ Transaction rule: every attempt is rolled back; the caller commits nothing.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lxml import etree
 from sqlalchemy.orm import Session
 
 from . import catalog
@@ -105,14 +107,15 @@ def translations(src: SourceFile) -> list[Translation]:
     """Every `${…}` expression and bare timer value of the file, with the Python it runs as."""
     found: list[Translation] = []
 
-    def add(node, what: str, text: str | None, translate, *, only_juel: bool = False) -> None:
+    def add(node: etree._Element, what: str, text: str | None, translate: Callable[[str], str | None], *,
+            only_juel: bool = False) -> None:
         if not text or not text.strip() or (only_juel and not juel.is_expression(text)):
             return
         try:
             python = translate(text)
         except juel.JuelError:
             return  # refused: the problems say so
-        if python != text:
+        if python is not None and python != text:
             found.append(Translation(node.get("id") or element_of(node), node.sourceline, what,
                                      juel.shown(text.strip()), python))
 

@@ -5,6 +5,8 @@ read the case's audit trail. Both reads are themselves logged, so they commit.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from pydantic import BaseModel
 
@@ -33,7 +35,7 @@ class ChainVerdict(BaseModel):
 
 
 @router.get("/cases/{case_id}/access-log", response_model=list[AccessEntry], responses=errors(401, 403, 404, 422))
-def access_log(case_id: str, user: CurrentUser, session: SessionDep, limit: Limit = 50, offset: Offset = 0):
+def access_log(case_id: str, user: CurrentUser, session: SessionDep, limit: Limit = 50, offset: Offset = 0) -> list[dict[str, Any]]:
     """Who read this citizen's case, when and what (`view`, `audit`, `search_by_cpr`, ...), oldest first."""
     require_role(user, READ_ALL, "read who looked at a case (auditors and admins may)")
     case = get_case(session, case_id, user, action="access_log")
@@ -43,7 +45,7 @@ def access_log(case_id: str, user: CurrentUser, session: SessionDep, limit: Limi
 
 
 @router.get("/cases/{case_id}/audit/verify", response_model=ChainVerdict, responses=errors(401, 403, 404))
-def verify(case_id: str, user: CurrentUser, session: SessionDep):
+def verify(case_id: str, user: CurrentUser, session: SessionDep) -> dict[str, Any]:
     """Whether the case's audit events still form their hash chain; `first_bad_seq` is where it breaks."""
     case = get_case(session, case_id, user, action="audit_verify")
     check = audit_chain.verify_case(session, case)

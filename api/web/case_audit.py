@@ -5,11 +5,15 @@ Read-only; the page's own read is logged by engine.cases.get_case, committed by 
 """
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from engine import audit, audit_chain
 from engine.access import READ_ALL
-from engine.models import CaseAccess
+from engine.accounts import UserView
+from engine.models import Case, CaseAccess
 
 SHOWN = 200  # the newest reads on the page; GET /api/cases/{id}/access-log pages through all of them
 WHAT = {
@@ -20,11 +24,11 @@ WHAT = {
 }
 
 
-def chain(session, case) -> audit_chain.ChainCheck:
+def chain(session: Session, case: Case) -> audit_chain.ChainCheck:
     return audit_chain.verify_case(session, case)
 
 
-def access_log(session, case, user) -> dict | None:
+def access_log(session: Session, case: Case, user: UserView) -> dict[str, Any] | None:
     """The newest reads with Danish labels, and how many there are in all; None for who may not see it."""
     if user.role not in READ_ALL:
         return None

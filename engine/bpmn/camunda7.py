@@ -61,16 +61,16 @@ def bpmn(name: str) -> str:
     return f"{{{BPMN_NS}}}{name}"
 
 
-def local_name(node) -> str:
+def local_name(node: etree._Element) -> str:
     return etree.QName(node).localname if isinstance(node.tag, str) else ""
 
 
-def platform(root) -> str | None:
+def platform(root: etree._Element) -> str | None:
     """What the modeler says the diagram was drawn for ("Camunda Platform" is 7, "Camunda Cloud" is 8)."""
     return root.get(f"{{{MODELER_NS}}}executionPlatform")
 
 
-def is_camunda7(root) -> bool:
+def is_camunda7(root: etree._Element) -> bool:
     if platform(root) == PLATFORM_7:
         return True
     for node in root.iter():
@@ -117,7 +117,7 @@ def names(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
-def candidate_group(node) -> str | None:
+def candidate_group(node: etree._Element) -> str | None:
     """The unit `camunda:candidateGroups` names, when it names exactly one (camunda7_checks refuses the rest)."""
     groups = names(node.get(camunda("candidateGroups")))
     return groups[0] if len(groups) == 1 and not juel.is_expression(groups[0]) else None
@@ -138,19 +138,19 @@ def mapped_form_key(value: str) -> str:
     return key
 
 
-def generated_form_key(node) -> str:
+def generated_form_key(node: etree._Element) -> str:
     """The key of the form made from an element's camunda:formData: process and element id."""
     process = next((p for p in node.iterancestors(bpmn("process"))), None)
     raw = f"{process.get('id') if process is not None else 'process'}__{node.get('id')}"
     return re.sub(r"[^A-Za-z0-9_\-]", "_", raw)[:200]
 
 
-def form_data(node):
+def form_data(node: etree._Element) -> etree._Element | None:
     ext = node.find(bpmn("extensionElements"))
     return ext.find(camunda("formData")) if ext is not None else None
 
 
-def form_key_of(node) -> str | None:
+def form_key_of(node: etree._Element) -> str | None:
     """The form an element names: its formKey (mapped), else the form generated from its formData."""
     key = node.get(camunda("formKey"))
     if key and key.strip():
@@ -163,14 +163,17 @@ def form_key_of(node) -> str | None:
 _FIELD_TYPES = {"string": "text", "long": "number", "boolean": "boolean", "date": "date", "enum": "choice"}
 
 
-def generated_form(node) -> str:
+def generated_form(node: etree._Element) -> str:
     """The JSON text of the Tovholder form that an element's camunda:formData describes.
 
     camunda7_checks has refused what does not translate (other types, readonly,
     defaultValue, custom validators), so everything here has a meaning.
     """
+    data = form_data(node)
+    if data is None:
+        raise ValueError("generated_form is only called for elements with camunda:formData")
     fields = []
-    for xml_field in form_data(node).findall(camunda("formField")):
+    for xml_field in data.findall(camunda("formField")):
         kind = _FIELD_TYPES.get(xml_field.get("type") or "string", "text")
         item: dict = {"name": xml_field.get("id"), "label": xml_field.get("label") or xml_field.get("id"),
                       "type": kind}
@@ -203,7 +206,7 @@ def generated_forms(root: etree._Element) -> dict[str, tuple[str, etree._Element
 
 # -- variables in and out --------------------------------------------------------------------------
 
-def _parameters(node, tag: str) -> list[list]:
+def _parameters(node: etree._Element, tag: str) -> list[list]:
     """[[name, python or None]] of camunda:inputOutput's inputParameter/outputParameter elements."""
     ext = node.find(bpmn("extensionElements"))
     io = ext.find(camunda("inputOutput")) if ext is not None else None
@@ -216,11 +219,11 @@ def _parameters(node, tag: str) -> list[list]:
     return found
 
 
-def input_output(node) -> tuple[list[list], list[list]]:
+def input_output(node: etree._Element) -> tuple[list[list], list[list]]:
     return _parameters(node, "inputParameter"), _parameters(node, "outputParameter")
 
 
-def call_mappings(node, tag: str) -> list[dict]:
+def call_mappings(node: etree._Element, tag: str) -> list[dict]:
     """camunda:in / camunda:out of a call activity: [{"all": True}] or [{"target", "source"|"expression"}].
 
     `businessKey` (the modeler's "Business key" box) is left out: a called
@@ -239,6 +242,6 @@ def call_mappings(node, tag: str) -> list[dict]:
     return found
 
 
-def has_call_mappings(node) -> bool:
+def has_call_mappings(node: etree._Element) -> bool:
     ext = node.find(bpmn("extensionElements"))
     return ext is not None and (ext.find(camunda("in")) is not None or ext.find(camunda("out")) is not None)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from lxml import etree
+
 from . import juel
 from .camunda7 import (
     _FIELD_TYPES,
@@ -102,7 +104,7 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,199}")
 _BUSINESS_KEY = re.compile(r"[#$]\{\s*execution\.processBusinessKey\s*\}")
 
 
-def findings(root) -> list[Finding]:
+def findings(root: etree._Element) -> list[Finding]:
     """Everything in the document that Tovholder would not honour, each with element and line."""
     found: list[Finding] = []
     if platform(root) == PLATFORM_8 or any(isinstance(n.tag, str) and n.tag.startswith(f"{{{ZEEBE_NS}}}")
@@ -123,19 +125,19 @@ def findings(root) -> list[Finding]:
     return found
 
 
-def _owner(node):
+def _owner(node: etree._Element | None) -> etree._Element | None:
     """The nearest enclosing BPMN element with an id: what a finding names."""
     while node is not None and not (node.get("id") and node.tag.startswith(f"{{{BPMN_NS}}}")):
         node = node.getparent()
     return node
 
 
-def _add(found: list, node, message: str, line: int | None = None) -> None:
+def _add(found: list, node: etree._Element, message: str, line: int | None = None) -> None:
     owner = _owner(node)
     found.append(Finding(owner.get("id") if owner is not None else None, line or node.sourceline, message))
 
 
-def _attributes(node, found: list) -> None:
+def _attributes(node: etree._Element, found: list) -> None:
     tag = local_name(node)
     allowed = _ALLOWED.get(tag, set()) | _ANYWHERE
     for key, value in node.attrib.items():
@@ -191,7 +193,7 @@ def _value_problem(tag: str, name: str, value: str) -> str | None:
     return None
 
 
-def _expression_places(node, found: list) -> None:
+def _expression_places(node: etree._Element, found: list) -> None:
     tag = local_name(node)
     if juel.is_expression(node.text) and tag not in _EXPRESSION_TEXTS:
         _add(found, node, f"a ${{…}} expression in {tag} is not supported (it would run as Python); "
@@ -218,7 +220,7 @@ def _understood(name: str, owner_tag: str) -> bool:
     return where is None or owner_tag in where
 
 
-def _top_of(node):
+def _top_of(node: etree._Element | None) -> etree._Element | None:
     """The extension element directly under bpmn:extensionElements that holds this one (or itself)."""
     while node is not None:
         parent = node.getparent()
@@ -228,7 +230,7 @@ def _top_of(node):
     return None
 
 
-def _extension(node, found: list) -> None:
+def _extension(node: etree._Element, found: list) -> None:
     name, parent = local_name(node), node.getparent()
     parent_tag = local_name(parent) if parent is not None else ""
     owner = _owner(node)
@@ -266,7 +268,7 @@ def _extension(node, found: list) -> None:
         _add(found, node, f"camunda:{name} is not supported here")
 
 
-def _top_level_extension(node, name: str, owner_tag: str, found: list) -> None:
+def _top_level_extension(node: etree._Element, name: str, owner_tag: str, found: list) -> None:
     if name == "properties":
         for prop in node.findall(camunda("property")):
             if juel.is_expression(prop.get("value")):
@@ -286,7 +288,7 @@ def _top_level_extension(node, name: str, owner_tag: str, found: list) -> None:
     _add(found, node, f"camunda:{name} on {owner_tag or 'this element'} is not supported: {reason}")
 
 
-def _form_field(node, found: list) -> None:
+def _form_field(node: etree._Element, found: list) -> None:
     field_id = node.get("id") or ""
     kind = node.get("type") or "string"
     if not _FORM_KEY.match(field_id):
@@ -303,7 +305,7 @@ def _form_field(node, found: list) -> None:
             _add(found, node, f"form field '{field_id}': {attribute} is not supported ({what})")
 
 
-def _parameter(node, name: str, found: list) -> None:
+def _parameter(node: etree._Element, name: str, found: list) -> None:
     parameter = node.get("name") or ""
     if not _NAME.fullmatch(parameter):
         _add(found, node, f"the {name} name '{parameter}' must be a case-data field name (letters, digits and _)")
@@ -315,7 +317,7 @@ def _parameter(node, name: str, found: list) -> None:
             _add(found, node, f"{name} '{parameter}': {exc}")
 
 
-def _call_mapping(node, name: str, found: list) -> None:
+def _call_mapping(node: etree._Element, name: str, found: list) -> None:
     attributes = set(node.attrib)
     if node.get("local") == "true":
         _add(found, node, f"camunda:{name} local=\"true\" is not supported: variables are passed to and from the "
@@ -350,7 +352,7 @@ def _call_mapping(node, name: str, found: list) -> None:
         _add(found, node, f"camunda:{name} {attribute} is not supported")
 
 
-def _script_formats(root, found: list) -> None:
+def _script_formats(root: etree._Element, found: list) -> None:
     for script in root.iter(bpmn("scriptTask")):
         language = (script.get("scriptFormat") or "python").strip().lower()
         if language not in ("python", "py"):
@@ -358,7 +360,7 @@ def _script_formats(root, found: list) -> None:
                                 "Python, run in a sandbox (docs/modelling.md, Scripts)")
 
 
-def _conditional_flows(root, found: list) -> None:
+def _conditional_flows(root: etree._Element, found: list) -> None:
     """A condition on a flow out of anything but an exclusive or inclusive gateway: the engine would ignore it."""
     kinds = {n.get("id"): local_name(n) for n in root.iter() if isinstance(n.tag, str) and n.get("id")}
     for flow in root.iter(bpmn("sequenceFlow")):

@@ -25,6 +25,7 @@ from __future__ import annotations
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from SpiffWorkflow.bpmn.specs.bpmn_task_spec import BpmnTaskSpec
 from SpiffWorkflow.bpmn.specs.defaults import (
@@ -37,8 +38,10 @@ from SpiffWorkflow.bpmn.specs.defaults import (
     TransactionSubprocess,
 )
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.camunda.specs.user_task import UserTask
+from SpiffWorkflow.task import Task as SpiffTask
 
 from .. import timer_rules
 from ..workdays import DANISH_TIME, end_of_day
@@ -59,14 +62,14 @@ from .service_task import TopicServiceTask
 _LOCALS = "tovholder:locals"  # in a task's internal data: the fields its inputs replaced, to put back
 
 
-def _evaluate(task, expression: str):
+def _evaluate(task: SpiffTask, expression: str) -> Any:
     return task.workflow.script_engine.evaluate(task, expression)
 
 
 class InputOutputMixin(BpmnTaskSpec):
     """camunda:inputOutput on any activity; placed just above BpmnTaskSpec in the class order (see io_variant)."""
 
-    def _update_hook(self, my_task):
+    def _update_hook(self, my_task: SpiffTask) -> bool | None:
         ready = super()._update_hook(my_task)  # the task has inherited its data now
         inputs = (self.extensions or {}).get(INPUTS) or []
         if inputs and _LOCALS not in my_task.internal_data:
@@ -78,7 +81,7 @@ class InputOutputMixin(BpmnTaskSpec):
             my_task.internal_data[_LOCALS] = replaced
         return ready
 
-    def _on_complete_hook(self, my_task):
+    def _on_complete_hook(self, my_task: SpiffTask) -> None:
         outputs = [(name, _evaluate(my_task, expression) if expression else None)
                    for name, expression in (self.extensions or {}).get(OUTPUTS) or []]
         for name, (existed, value) in my_task.internal_data.pop(_LOCALS, {}).items():
@@ -94,15 +97,15 @@ class InputOutputMixin(BpmnTaskSpec):
 class MappedCallActivity(CallActivity):
     """A call activity that passes only what its camunda:in / camunda:out mappings name."""
 
-    def copy_data(self, my_task, subworkflow):
+    def copy_data(self, my_task: SpiffTask, subworkflow: BpmnWorkflow) -> None:
         start = subworkflow.get_next_task(subworkflow.task_tree, skip_subprocesses=True, spec_name="Start")
         start.set_data(**_mapped(my_task, my_task, (self.extensions or {}).get(CALL_IN) or []))
 
-    def update_data(self, my_task, subworkflow):
+    def update_data(self, my_task: SpiffTask, subworkflow: BpmnWorkflow) -> None:
         my_task.data.update(_mapped(my_task, subworkflow.last_task, (self.extensions or {}).get(CALL_OUT) or []))
 
 
-def _mapped(caller, source_task, mappings: list[dict]) -> dict:
+def _mapped(caller: SpiffTask, source_task: SpiffTask, mappings: list[dict]) -> dict:
     """The variables the mappings take from `source_task`'s data (a missing source variable is null)."""
     data: dict = {}
     for mapping in mappings:
@@ -154,7 +157,7 @@ class TaskAttributes:
                     or self.candidate_users or self.problems)
 
 
-def task_attributes(task, now: datetime) -> TaskAttributes:
+def task_attributes(task: SpiffTask, now: datetime) -> TaskAttributes:
     extensions = getattr(task.task_spec, "extensions", None) or {}
     found = TaskAttributes(candidate_users=[u.strip() for u in (extensions.get(CANDIDATE_USERS) or "").split(",")
                                             if u.strip()])
@@ -181,7 +184,7 @@ def task_attributes(task, now: datetime) -> TaskAttributes:
     return found
 
 
-def _text(value) -> str | None:
+def _text(value: object) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
@@ -189,7 +192,7 @@ def _text(value) -> str | None:
     return value.strip()
 
 
-def _whole(value) -> int | None:
+def _whole(value: object) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)) or str(value).strip().lstrip("-") == "":
@@ -200,7 +203,7 @@ def _whole(value) -> int | None:
     return number
 
 
-def moment_of(value, now: datetime) -> datetime | None:
+def moment_of(value: object, now: datetime) -> datetime | None:
     """A due or follow-up date: a moment, a date (the end of that Danish day), or a duration from now."""
     if value is None or value == "":
         return None
@@ -225,7 +228,7 @@ def moment_of(value, now: datetime) -> datetime | None:
     return moment
 
 
-def initiator_fields(workflow) -> list[str]:
+def initiator_fields(workflow: BpmnWorkflow) -> list[str]:
     """The fields a process's start events name in camunda:initiator: they get the starting user's name."""
     return sorted({spec.extensions[INITIATOR] for spec in workflow.spec.task_specs.values()
                    if INITIATOR in (getattr(spec, "extensions", None) or {})})

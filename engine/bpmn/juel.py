@@ -32,6 +32,7 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass
+from typing import NoReturn
 
 # Camunda's own objects and variables of its engine: there is nothing in a Tovholder case they could mean.
 _CAMUNDA_OBJECTS = {
@@ -152,7 +153,7 @@ class _Parser:
     def __init__(self, tokens: list[Token], expression: str):
         self.tokens, self.expression, self.at = tokens, expression, 0
 
-    def fail(self, message: str):
+    def fail(self, message: str) -> NoReturn:
         raise JuelError(f"{shown(self.expression)}: {message}")
 
     @property
@@ -311,7 +312,7 @@ class _Emitter:
     def __init__(self, expression: str):
         self.expression = expression
 
-    def fail(self, message: str):
+    def fail(self, message: str) -> NoReturn:
         raise JuelError(f"{shown(self.expression)}: {message}")
 
     def emit(self, node: Node) -> str:
