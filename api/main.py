@@ -20,7 +20,7 @@ from engine.bpmn import patches as bpmn_patches
 from engine.db import make_db_engine, make_session_factory
 from engine.errors import EngineError, TooManyRequests
 from engine.group_map import GroupMapError, GroupMapFile
-from engine.settings import Settings, SettingsError
+from engine.settings import Settings, SettingsError, load_settings
 
 from . import docs, web
 from .limits import BodyLimit
@@ -47,6 +47,11 @@ from .routes import (
 from .web.errors import html_error, wants_html
 
 log = logging.getLogger("tovholder.api")
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one of `tovholder serve --workers N`'s processes: settings read from the environment."""
+    return create_app(load_settings())
 
 
 def create_app(settings: Settings, *, db_engine: Engine | None = None) -> FastAPI:

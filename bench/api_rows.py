@@ -100,7 +100,7 @@ def _free_port() -> int:
 class Server:
     """`tovholder serve` in a subprocess, its output in a log file."""
 
-    def __init__(self, url: str, workdir: Path):
+    def __init__(self, url: str, workdir: Path, workers: int = 1):
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"server-{self.port}.log"
@@ -108,7 +108,8 @@ class Server:
         env.update(DATABASE_URL=url, TOVHOLDER_SECRET_KEY=SECRET, TOVHOLDER_FORMS_DIR=str(FORMS))
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tovholder", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-m", "tovholder", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", str(workers)],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
 
     def wait_ready(self) -> None:
@@ -177,11 +178,11 @@ def _sequential(base: str, task_ids: list[str]) -> tuple[list[float], float, Cou
     return timings, wall, statuses
 
 
-def _concurrent(base: str, task_ids: list[str]) -> tuple[list[float], float, Counter]:
+def _concurrent(base: str, task_ids: list[str], clients_n: int = CLIENTS) -> tuple[list[float], float, Counter]:
     timings: list[float] = []
     statuses: Counter = Counter()
-    clients = [_client(base) for _ in range(CLIENTS)]
-    shares = [task_ids[i::CLIENTS] for i in range(CLIENTS)]
+    clients = [_client(base) for _ in range(clients_n)]
+    shares = [task_ids[i::clients_n] for i in range(clients_n)]
     threads = [threading.Thread(target=lambda c=c, s=s: [_complete(c, t, timings, statuses) for t in s])
                for c, s in zip(clients, shares, strict=False)]
     t0 = time.perf_counter()

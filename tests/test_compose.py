@@ -109,6 +109,7 @@ def test_app_migrates_then_serves_on_port_8000(services):
     assert [(s.command, getattr(s, "db_command", None)) for s in steps] == [("db", "upgrade"), ("serve", None)]
     serve = steps[-1]
     assert (serve.host, serve.port) == ("0.0.0.0", 8000)
+    assert serve.workers == 2  # one API process per core of a two-core host; PostgreSQL makes it safe
     published = [str(p) for p in app.get("ports", [])]
     assert any(p.split(":")[-1] == "8000" for p in published), published
 

@@ -225,12 +225,23 @@ def cmd_diff(settings, args) -> None:
 
 def cmd_serve(settings, args) -> None:
     settings.signing_key()  # refuse before loading anything: no key outside demo mode
+    if args.workers < 1:
+        raise CliError("--workers must be 1 or more")
+    if args.workers > 1 and not settings.database_url.startswith("postgresql"):
+        # SQLite takes one writer at a time: more processes would only wait on its file lock.
+        raise CliError("--workers above 1 needs PostgreSQL (DATABASE_URL=postgresql+psycopg://...); "
+                       "with SQLite, serve with one process")
     import uvicorn
-
-    from api.main import create_app
-    app = create_app(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    if args.workers == 1:
+        from api.main import create_app
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+        return
+    # Several processes on one socket (uvicorn's supervisor restarts one that dies). Each builds its
+    # app from the environment, as this process did; nothing that must agree between them lives in
+    # memory (sessions, tokens, the login throttle and OIDC attempts are in the database or signed cookies).
+    uvicorn.run("api.main:app_from_environment", factory=True, workers=args.workers, host=args.host,
+                port=args.port, log_level="info")
 
 
 def cmd_worker(settings, args) -> None:
@@ -324,6 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API and web UI")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="API processes sharing the port (above 1 needs PostgreSQL; about one per core)")
     serve.set_defaults(func=cmd_serve)
 
     worker = sub.add_parser("worker", help="run the background worker")

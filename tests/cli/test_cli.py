@@ -336,6 +336,15 @@ def test_serve_and_worker_refuse_a_short_secret_key(cli, command):
     assert "hemmelig" not in line
 
 
+@pytest.mark.parametrize("workers, expected", [
+    ("2", ("--workers above 1 needs PostgreSQL",)), ("0", ("--workers must be 1 or more",)),
+])
+def test_serve_refuses_several_processes_on_sqlite_and_fewer_than_one(cli, workers, expected):
+    # The test database here may be PostgreSQL; the refusal is about SQLite, so the URL is one.
+    result = cli("serve", "--port", "0", "--workers", workers, env={"DATABASE_URL": "sqlite:///var/x.db"})
+    assert_one_line_error(result, *expected)
+
+
 MYSQL_URL = "mysql://tovholder:hemmeligt@localhost/tovholder"
 
 
