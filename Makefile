@@ -75,7 +75,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) var .pytest_cache node_modules api/static/studio
+	rm -rf $(VENV) var .pytest_cache node_modules bench/peer/node_modules api/static/studio
 
 # Lays out every processes/**/*.bpmn whose diagram is incomplete (only the
 # BPMNDI part is written; the process XML stays as it is; a diagram arranged

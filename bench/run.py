@@ -8,6 +8,7 @@ Rows e: the worker: timer lag for 10,000 timers with 1 and 3 workers, idle CPU (
 Row f: running cases migrated to a new version, a batch of 10,000 on PostgreSQL (bench.migration_rows).
 Rows g: an expression or script in the server process versus in a script worker process (bench.script_rows).
 Rows h: one API process against two on PostgreSQL (bench.serve_rows).
+Rows i: a peer engine, bpmn-engine on Node.js, on the same loop with its state in PostgreSQL (bench.peer_rows).
 
 A benchmark, not a test: it asserts nothing. Every loop is bounded; the whole
 run takes a few minutes on two cores. Progress goes to stderr, the result to stdout.
@@ -20,7 +21,18 @@ import time
 
 from engine.bpmn import patches as bpmn_patches
 
-from . import api_rows, growth, library, machine, migration_rows, report, script_rows, serve_rows, worker_rows
+from . import (
+    api_rows,
+    growth,
+    library,
+    machine,
+    migration_rows,
+    peer_rows,
+    report,
+    script_rows,
+    serve_rows,
+    worker_rows,
+)
 
 
 def _progress(message: str) -> None:
@@ -47,6 +59,8 @@ def main() -> int:
     rows += script_rows.run()
     _progress("(h) one API process against two on PostgreSQL ...")
     rows += serve_rows.run()
+    _progress("(i) a peer engine: bpmn-engine on the same loop ...")
+    rows += peer_rows.run()
     seconds = time.perf_counter() - started
     print("\n".join(description))
     print(f"Whole run: {seconds:.0f} s\n")
