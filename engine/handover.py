@@ -19,10 +19,17 @@ What crosses to a task (`task_context`) is what the diagram lets cross:
   as last recorded before the task was done.
 
 Nothing else: a unit that needs what another unit wrote in a form gets it
-only when its task lists the field (docs/modelling.md). Read-only.
+only when its task lists the field (docs/modelling.md).
+
+The same rule decides what a unit's member reads of a case anywhere
+(`readable`): the case page's timeline, the API's case data (`unit_data`) and
+its audit trail (`unit_event_details`). A value is readable by a unit when one
+of its tasks recorded it, when it arrived in its lane, or when it crossed to
+one of its tasks. Auditors and admins read everything. Read-only.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -96,12 +103,12 @@ def ordered(form: Form | None, data: dict) -> list[str]:
 class _Forms:
     """The labels of the case's own version's forms (a step decided under v1 reads as v1 asked)."""
 
-    def __init__(self, session: Session, definition_id: str, forms_dir: Path):
+    def __init__(self, session: Session, definition_id: str, forms_dir: Path | None):
         self.session, self.definition_id, self.forms_dir = session, definition_id, forms_dir
         self.cache: dict[str, Form | None] = {}
 
     def get(self, key: str | None) -> Form | None:
-        if not key:
+        if not key or self.forms_dir is None:  # None: the caller needs no labels
             return None
         if key not in self.cache:
             try:
@@ -111,8 +118,8 @@ class _Forms:
         return self.cache[key]
 
 
-def recordings(session: Session, case: Case, *, forms_dir: Path) -> list[Recording]:
-    """Every value the case's audit trail says was recorded, oldest first."""
+def recordings(session: Session, case: Case, *, forms_dir: Path | None) -> list[Recording]:
+    """Every value the case's audit trail says was recorded, oldest first (forms_dir None: no labels)."""
     events = [e for e in audit.events(session, case.id) if e.type in RECORDING_EVENTS]
     rows = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.case_id == case.id))}
     forms = _Forms(session, case.definition_id, forms_dir)
@@ -210,6 +217,59 @@ def crossing(recs: list[Recording], row: HumanTask, listed: list[str], done: int
         if (rec.arrived_in is not None and rec.arrived_in == row.unit) or rec.field in wanted:
             chosen[rec.field] = rec
     return sorted(chosen.values(), key=lambda r: (r.seq, r.order))
+
+
+def readable(session: Session, case: Case, units: Collection[str], recs: list[Recording],
+             rows: dict[str, HumanTask]) -> set[tuple[int, str]]:
+    """(seq, field) of the recorded values that members of `units` may read (see the module docstring)."""
+    allowed = {(r.seq, r.field) for r in recs
+               if (r.task_id and r.task_id in rows and rows[r.task_id].unit in units) or (r.arrived_in in units)}
+    for row in rows.values():
+        if row.unit in units:
+            listed = context_fields(session, case, row.element_id)
+            allowed.update((r.seq, r.field) for r in crossing(recs, row, listed, completed_seq(session, row)))
+    return allowed
+
+
+def _case_tasks(session: Session, case: Case) -> dict[str, HumanTask]:
+    return {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.case_id == case.id))}
+
+
+def _withheld_fields(session: Session, case: Case, units: Collection[str]) -> tuple[set[str], set[tuple[int, str]]]:
+    """(fields, (seq, field)s) that other units' tasks recorded and that never reached `units`."""
+    recs = recordings(session, case, forms_dir=None)
+    allowed = readable(session, case, units, recs, _case_tasks(session, case))
+    by_tasks = {(r.seq, r.field) for r in recs if r.task_id is not None and (r.seq, r.field) not in allowed}
+    reached = {field for _, field in allowed}
+    return {field for _, field in by_tasks if field not in reached}, by_tasks
+
+
+def unit_data(session: Session, case: Case, units: Collection[str]) -> dict:
+    """The case's data as members of `units` may read it in the API.
+
+    Left out: what another unit's task recorded that never crossed to these units (the benefit
+    decision's rate, for Virksomhedsservice). What the start, a message or a script put in the
+    case stays, as it does on the case page: those values decide the path every unit is on.
+    """
+    hidden, _ = _withheld_fields(session, case, units)
+    return {k: v for k, v in (case.data or {}).items() if k not in hidden}
+
+
+def unit_event_details(session: Session, case: Case, units: Collection[str]) -> Callable[[AuditEvent], dict]:
+    """A function giving an audit event's details without what another unit's task recorded for itself."""
+    _, withheld = _withheld_fields(session, case, units)
+
+    def details(event: AuditEvent) -> dict:
+        shown = dict(event.details or {})
+        data = shown.get("data")
+        if event.type != "task_completed" or not isinstance(data, dict):
+            return shown
+        kept = {k: v for k, v in data.items() if (event.seq, k) not in withheld}
+        if len(kept) < len(data):
+            shown["data"], shown["withheld"] = kept, len(data) - len(kept)  # how many values were left out
+        return shown
+
+    return details
 
 
 def carried(session: Session, case: Case, payload: dict, *, forms_dir: Path, element_id: str | None,

@@ -37,7 +37,8 @@ def wait_view(row: Wait) -> dict:
             "due_at": _iso(row.due_at), "unit": row.unit}
 
 
-def case_view(session: Session, case: Case) -> dict:
+def case_view(session: Session, case: Case, *, data: dict | None = None) -> dict:
+    """The full Case; `data` replaces the case's data (a unit member's share of it, engine.handover)."""
     citizen = session.get_one(Citizen, case.citizen_id)
     tasks = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status.in_(OPEN_TASK_STATES))
                             .order_by(HumanTask.created_at, HumanTask.id))
@@ -48,7 +49,7 @@ def case_view(session: Session, case: Case) -> dict:
         "completed_at": _iso(case.completed_at), "started_by": case.started_by,
         "cancel_reason": case.cancel_reason,
         "open_tasks": [task_view(t) for t in tasks], "waiting": [wait_view(w) for w in waits],
-        "data": case.data or {}, "access": "full",
+        "data": (case.data or {}) if data is None else data, "access": "full",
     }
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine import audit, runtime
-from engine.access import STARTERS, check_can_cancel, require_role
+from engine import audit, handover, runtime
+from engine.access import READ_ALL, STARTERS, check_can_cancel, require_role
 from engine.cases import case_for, get_case, list_case_views, view_for
-from engine.views import case_view
 
 from ..deps import CurrentUser, RulesDep, SessionDep
 from ..responses import BODY, ErrorMessage, FieldsRejected, ProcessFailed, RequestInvalid, errors
@@ -78,7 +77,7 @@ def show(case_id: str, user: CurrentUser, session: SessionDep) -> dict:
 def cancel(case_id: str, body: CancelCase, user: CurrentUser, session: SessionDep, rules: RulesDep) -> dict:
     check_can_cancel(session, user, get_case(session, case_id, user, action="cancel"))
     case = runtime.cancel_case(session, case_id=case_id, reason=body.reason, actor=user.username, rules=rules)
-    view = case_view(session, case)
+    view = view_for(session, user, case)
     session.commit()
     return view
 
@@ -88,6 +87,10 @@ def audit_trail(case_id: str, user: CurrentUser, session: SessionDep, limit: Lim
                 offset: Offset = 0) -> dict:
     """The whole trail unless `limit` is given: an auditor must never get a silently cut history."""
     case = get_case(session, case_id, user, action="audit")
-    events = [audit.event_view(e) for e in audit.events(session, case.id, limit=limit, offset=offset)]
+    rows = audit.events(session, case.id, limit=limit, offset=offset)
+    events = [audit.event_view(e) for e in rows]
+    if user.role not in READ_ALL:  # a unit's member: only the values that reach their units
+        details = handover.unit_event_details(session, case, user.units)
+        events = [{**view, "details": details(row)} for view, row in zip(events, rows, strict=True)]
     session.commit()
     return {"case_id": case.id, "total": case.audit_seq, "events": events}

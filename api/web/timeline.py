@@ -140,15 +140,7 @@ def _allowed(session: Session, case: Case, viewer: UserView | None, recs: list[R
     """(seq, field) of the values the viewer may read here; None: all of them (auditors, admins)."""
     if viewer is None or viewer.role in READ_ALL:
         return None
-    units = viewer.units
-    allowed = {(r.seq, r.field) for r in recs
-               if (r.task_id and rows[r.task_id].unit in units) or (r.arrived_in in units)}
-    for row in rows.values():
-        if row.unit in units:
-            listed = handover.context_fields(session, case, row.element_id)
-            done = handover.completed_seq(session, row)
-            allowed.update((r.seq, r.field) for r in handover.crossing(recs, row, listed, done))
-    return allowed
+    return handover.readable(session, case, viewer.units, recs, rows)
 
 
 def _shown(event: AuditEvent) -> bool:

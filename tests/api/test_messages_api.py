@@ -49,7 +49,8 @@ def test_message_by_cpr_or_case_id_moves_the_case(api, waiting_case, key):
     assert [(t["element_id"], t["unit"]) for t in case["open_tasks"]] == [("afgoerelse", "ydelsesservice")]
     assert case["data"]["ansoegning_id"] == "A-17"                    # merged into the case data
     assert case["data"]["bilag"] == ["lønsedler", "kontoudtog"]
-    assert case["data"]["forsikret"] is False                         # what was there stays
+    assert "forsikret" not in case["data"]  # the jobcenter's registration did not cross to Ydelsesservice
+    assert get_case(api("jc"), waiting_case)["data"]["forsikret"] is False  # what was there stays
     events = api("auditor").get(f"/cases/{waiting_case}/audit").json()["events"]
     [received] = [e for e in events if e["type"] == "message_received"]
     assert (received["actor"], received["element_id"]) == ("system", "ansoegning_modtaget")
