@@ -6,8 +6,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine import inbox as tasks
 from engine import runtime
+from engine.cases import view_for
 from engine.task_read import read_task
-from engine.views import case_view, task_view
+from engine.views import task_view
 
 from ..deps import CurrentUser, RulesDep, SessionDep, SettingsDep
 from ..responses import BODY, ErrorMessage, FieldsRejected, ProcessFailed, RequestInvalid, errors
@@ -71,6 +72,6 @@ def assign(task_id: str, body: Assign, user: CurrentUser, session: SessionDep) -
     *BODY, 401, 403, 404, 409, 422, unprocessable=(RequestInvalid, FieldsRejected, ProcessFailed, ErrorMessage)))
 def complete(task_id: str, body: Complete, user: CurrentUser, session: SessionDep, rules: RulesDep) -> dict:
     row, case = runtime.complete_task(session, task_id=task_id, data=body.data, user=user, rules=rules)
-    result = {"task": task_view(row), "case": case_view(session, case)}
+    result = {"task": task_view(row), "case": view_for(session, user, case)}  # a unit's share of the data
     session.commit()
     return result

@@ -118,7 +118,7 @@ def test_unicode_round_trips_through_start_completion_messages_and_audit(api, us
     done = complete(ys, task_id(ys, cid, "afgoerelse"),
                     {"afgoerelse": "afslag", "begrundelse": f"{DANISH}\n{EMOJI}\n{ODD}"})["case"]
     stored = get_case(api("auditor"), cid)["data"]
-    assert stored == done["data"]
+    assert get_case(ys, cid)["data"] == done["data"]  # Ydelsesservice's share, the same in both answers
     for key, value in start_data.items():
         assert stored[key] == value
     assert stored["vurdering"] == EMOJI
