@@ -23,10 +23,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task, TaskState
 from sqlalchemy import or_, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
-from . import attachments, audit, clock, message_delivery, message_forms, strict_json
+from . import attachments, audit, case_numbers, clock, message_delivery, message_forms, strict_json
 from . import cpr as cpr_rules
 from .access import UNIT_MEMBERS, check_can_send_message, check_task_workable
 from .accounts import UserView
@@ -44,7 +45,7 @@ from .errors import Conflict, Invalid, NotFound, ProcessError, TaskNotOpen, Unst
 from .forms import validate_data
 from .json_data import to_plain_json
 from .locking import lock_case
-from .models import AuditEvent, Case, Citizen, HumanTask, ProcessDefinition, Wait
+from .models import AuditEvent, Case, Citizen, HumanTask, ProcessDefinition, Wait, new_id
 from .projections import record_path, sync_human_tasks, sync_waits
 from .scripting import ScriptStopped
 from .service_rows import sync_service_tasks
@@ -209,11 +210,10 @@ def _citizen(session: Session, digits: str) -> Citizen:
     if not is_postgres(session):
         # pysqlite starts no transaction before the first write, so a SAVEPOINT here would be the
         # outermost transaction and its RELEASE would commit the citizen even if the start then
-        # fails. SQLite has one writer at a time, so a plain insert is enough there.
-        citizen = Citizen(cpr=digits)
-        session.add(citizen)
-        session.flush()
-        return citizen
+        # fails. SQLite has one writer at a time: the insert waits for the other writer, and one that
+        # added the same citizen meanwhile makes it a no-op; the row is then read as committed.
+        session.execute(sqlite_insert(Citizen).values(id=new_id(), cpr=digits).on_conflict_do_nothing())
+        return session.scalars(select(Citizen).where(Citizen.cpr == digits)).one()
     try:
         with session.begin_nested():
             citizen = Citizen(cpr=digits)
@@ -269,10 +269,11 @@ def new_case(session: Session, definition: ProcessDefinition, citizen: Citizen, 
     now = clock.now()
     case = Case(definition_id=definition.id, process_key=definition.key, version=definition.version,
                 citizen_id=citizen.id, status=CaseStatus.RUNNING, state_json="{}", data=data,
-                lock_version=0, audit_seq=0, created_at=now, updated_at=now, started_by=actor)
+                lock_version=0, audit_seq=0, created_at=now, updated_at=now, started_by=actor,
+                number=case_numbers.assign(session, now))
     session.add(case)
     session.flush()
-    details = {"process_key": case.process_key, "version": case.version, "data": data,
+    details = {"process_key": case.process_key, "version": case.version, "number": case.number, "data": data,
                **_start_element(session, definition, message)}
     if message is not None:  # what the message brought is what the case starts with: audited as such
         details["message"] = message.event_definition.name

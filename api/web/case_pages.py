@@ -77,7 +77,7 @@ def _start(request: Request, posted: FormData, session: Session, settings: Setti
     full = case_access(session, user, case) == FULL
     session.commit()
     if not full:  # another unit's journey: starting it gives no read of what that unit adds
-        return redirect(request, "/", flash=f"Sagen er oprettet (sags-id {case.id[:8]}). Den behandles af "
+        return redirect(request, "/", flash=f"Sagen er oprettet (sagsnummer {case.number}). Den behandles af "
                                             "en anden enhed, så du kan ikke åbne den.")
     return redirect(request, f"/sager/{case.id}", flash="Sagen er oprettet.")
 
