@@ -35,6 +35,7 @@ from .bpmn.camunda7_specs import initiator_fields
 from .bpmn.catches import START
 from .bpmn.interrupt import interrupt_if_needed
 from .bpmn.messages import message_definition, message_event
+from .bpmn.reminders import close_done_reminders
 from .bpmn.serializer import new_workflow, state_to_json, workflow_from_json
 from .bpmn.workflow_tasks import completed_ids, due_timers, element_id, end_element
 from .bundles import start_form, task_form
@@ -158,6 +159,10 @@ class CaseRun:
     def _save(self) -> None:
         session, case, workflow = self.session, self.case, self.workflow
         actor, cause = self.step_actor, self.cause
+        for closed in close_done_reminders(workflow):  # a reminder of a task that is done is done too
+            audit.record(session, case, "reminder_closed", actor=actor, cause=cause, element_id=closed.element_id,
+                         task_id=closed.task_id, details={"reminded_element_id": closed.reminded_element_id,
+                                                          "reminded_task_id": closed.reminded_task_id})
         record_path(session, case, workflow, self.before, actor=actor, cause=cause, skip=self.skip)
         finished_now = case.status == CaseStatus.RUNNING and workflow.completed
         if finished_now:
