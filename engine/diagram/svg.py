@@ -39,12 +39,39 @@ from .text import (
 )
 
 
+def reminder_branches(by_id: dict) -> tuple[set[str], set[str]]:
+    """(elements to leave out, boundary events to draw without their label): each reminder drawn as a
+    non-interrupting timer on a task leading to a user task and straight on to an end event. On a case's
+    picture that branch beside every task would double every box; the timer on the task stays."""
+    flows = [el for el in by_id.values() if local(el) == "sequenceFlow"]
+    incoming: dict[str, list[Element]] = {}
+    outgoing: dict[str, list[Element]] = {}
+    for flow in flows:
+        incoming.setdefault(flow.get("targetRef") or "", []).append(flow)
+        outgoing.setdefault(flow.get("sourceRef") or "", []).append(flow)
+    hidden: set[str] = set()
+    quiet: set[str] = set()
+    for el_id, el in by_id.items():
+        if local(el) != "userTask" or len(incoming.get(el_id, [])) != 1 or len(outgoing.get(el_id, [])) != 1:
+            continue
+        into, out = incoming[el_id][0], outgoing[el_id][0]
+        source, end = by_id.get(into.get("sourceRef")), by_id.get(out.get("targetRef"))
+        if (source is None or end is None or local(source) != "boundaryEvent" or local(end) != "endEvent"
+                or source.get("cancelActivity") != "false" or len(incoming.get(end.get("id"), [])) != 1
+                or not any(local(child) == "timerEventDefinition" for child in source)):
+            continue
+        hidden |= {el_id, end.get("id"), into.get("id"), out.get("id")}
+        quiet.add(source.get("id"))
+    return hidden, quiet
+
+
 class Renderer(Shapes):
-    def __init__(self, root: Element, marks: Overlay | None = None):
+    def __init__(self, root: Element, marks: Overlay | None = None, *, hide_reminders: bool = False):
         self.root = root
         self.marks = marks
         self.by_id = {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
         self.default_flows = {el.get("default") for el in self.by_id.values() if el.get("default")}
+        self.hidden, self.quiet = reminder_branches(self.by_id) if hide_reminders else (set(), set())
 
     # -- edges ---------------------------------------------------------------
 
@@ -93,7 +120,7 @@ class Renderer(Shapes):
         for s in shapes:
             el = self.by_id.get(s.get("bpmnElement"))
             bounds_el = s.find(f"{{{DC_NS}}}Bounds")
-            if el is None or bounds_el is None:
+            if el is None or bounds_el is None or el.get("id") in self.hidden:
                 continue
             b = Bounds(bounds_el)
             xs += [b.x, b.x + b.w]
@@ -113,7 +140,8 @@ class Renderer(Shapes):
                 layers[1].append(self.activity(el, b, s))
             elif kind in EVENTS:
                 layers[3].append(self.event(el, b))
-                layers[4].append(self.label(el, b, s))
+                if el.get("id") not in self.quiet:
+                    layers[4].append(self.label(el, b, s))
             elif kind in GATEWAYS:
                 layers[3].append(self.gateway(el, b))
                 layers[4].append(self.label(el, b, s))
@@ -124,6 +152,8 @@ class Renderer(Shapes):
             if self.marks is not None:  # above everything else, so a mark is never hidden
                 layers[5].append(self.marks.shape(el, b, expanded=s.get("isExpanded") == "true"))
         for e in edges:
+            if e.get("bpmnElement") in self.hidden:
+                continue
             layers[2].append(self.edge(e))
             if self.marks is not None:
                 layers[2].append(self.marks.flow(self.by_id.get(e.get("bpmnElement")), e))
@@ -186,6 +216,7 @@ def parse(raw: bytes) -> Element:
     return etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True))
 
 
-def render(raw: bytes, marks: Overlay | None = None) -> str:
-    """SVG text of the file's diagram; ValueError if it has no BPMNDI."""
-    return Renderer(parse(raw), marks).svg()
+def render(raw: bytes, marks: Overlay | None = None, *, hide_reminders: bool = False) -> str:
+    """SVG text of the file's diagram; ValueError if it has no BPMNDI. `hide_reminders`: leave out the
+    reminder branches (`reminder_branches`), as a case's picture does."""
+    return Renderer(parse(raw), marks, hide_reminders=hide_reminders).svg()

@@ -6,7 +6,7 @@ axe-core (npm, node_modules/axe-core) checks the search and case pages: nothing 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,11 +14,14 @@ from sqlalchemy import select
 from engine import clock
 from engine.models import AuditEvent, Case, HumanTask
 from tests import factories as f
+from tests.journeys.test_kontanthjaelp import at
 
 from .test_studio_browser import AXE, _axe
 from .test_web_browser import _login
+from .test_web_handovers import journey, to_application  # noqa: F401 - journey is a fixture
 
 OTHER_CPR = "020285-4321"
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 def _needs_axe() -> None:
@@ -125,3 +128,76 @@ def test_workload_across_units_fits_a_1366_screen(web_users, session, browser, l
         assert wide == 0
     finally:
         context.close()
+
+
+def test_ydelsesservice_uploads_the_citizens_documentation_on_the_kontanthjaelp_task(journey, session, new_page, web):
+    """The real kontanthjælp form "Kontrollér ansøgning og dokumentation" takes the citizen's documents."""
+    case_id = to_application(journey)
+    journey.message("ansoegning_modtaget", {"ansoegning_modtaget_dato": "2026-09-11"}, at(date(2026, 9, 11)))
+    task = journey.task("kontroller_ansoegning")
+    page = new_page()
+    _login(page, "ys")
+    page.goto(f"/opgaver/{task.id}")
+    upload = page.get_by_label("Dokumentation fra borgeren")
+    upload.set_input_files({"name": "program.exe", "mimeType": "application/octet-stream",
+                            "buffer": b"MZ\x90\x00" + b"\xff" * 100})
+    page.locator("fieldset", has_text="Ansøgningen er komplet").get_by_label("Ja").check()
+    page.get_by_label("Dato hvor ansøgningen blev komplet").fill("2026-09-11")
+    page.get_by_label("Manglende dokumentation (borgeren får besked)").fill("Intet mangler")
+    page.get_by_role("button", name="Udfør opgaven").click()
+    assert "Filtypen er ikke tilladt" in page.content()  # refused in Danish, the rest kept, the task still open
+    assert page.get_by_label("Manglende dokumentation (borgeren får besked)").input_value() == "Intet mangler"
+    session.expire_all()
+    assert session.get(HumanTask, task.id).status in ("open", "claimed")
+
+    page.get_by_label("Dokumentation fra borgeren").set_input_files(
+        {"name": "kontoudtog.pdf", "mimeType": "application/pdf", "buffer": PDF})
+    if not page.locator("fieldset", has_text="Ansøgningen er komplet").get_by_label("Ja").is_checked():
+        page.locator("fieldset", has_text="Ansøgningen er komplet").get_by_label("Ja").check()
+    if not page.get_by_label("Dato hvor ansøgningen blev komplet").input_value():
+        page.get_by_label("Dato hvor ansøgningen blev komplet").fill("2026-09-11")
+    page.get_by_role("button", name="Udfør opgaven").click()
+    page.wait_for_url(re.compile(r"/$"))
+    session.expire_all()
+    assert session.get(HumanTask, task.id).status == "completed"
+    page.goto(f"/sager/{case_id}")
+    link = page.get_by_role("link", name="kontoudtog.pdf")
+    href = link.get_attribute("href")
+    assert href and href.startswith(f"/sager/{case_id}/bilag/")
+    download = web("ys").get(href)
+    assert download.status_code == 200 and download.content == PDF
+
+
+def test_the_case_diagram_is_focusable_fits_and_opens_full_size_without_javascript(journey, browser, live):
+    _needs_axe()
+    case_id = to_application(journey)
+    for javascript in (False, True):
+        context = browser.new_context(base_url=live, locale="da-DK", viewport={"width": 1366, "height": 768},
+                                      java_script_enabled=javascript)
+        try:
+            page = context.new_page()
+            page.goto("/login")
+            page.get_by_label("Brugernavn").fill("jc")
+            page.get_by_label("Adgangskode").fill(f.PASSWORD)
+            page.get_by_role("button", name="Log ind").click()
+            page.goto(f"/sager/{case_id}")
+            figure = page.locator("figure.diagram")
+            assert figure.get_attribute("tabindex") == "0"
+            assert "Påmindelse" not in figure.inner_html()  # no reminder box beside every task
+            fits = page.evaluate("() => { const f = document.querySelector('figure.diagram');"
+                                 " return f.scrollWidth <= f.clientWidth; }")
+            assert fits, "the diagram does not fit the page's width"
+            page.get_by_label(re.compile("Vis diagrammet i fuld størrelse")).check()
+            wide = page.evaluate("() => { const f = document.querySelector('figure.diagram');"
+                                 " return f.scrollWidth > f.clientWidth; }")
+            assert wide, "full size should be wider than the page, and pan by scrolling"
+            figure.focus()
+            assert page.evaluate("() => document.activeElement.matches('figure.diagram')")
+            page.keyboard.press("ArrowRight")
+            if javascript:
+                page.add_script_tag(path=str(AXE))
+                result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+                bad = [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
+                assert bad == [], bad
+        finally:
+            context.close()
