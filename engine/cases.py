@@ -66,8 +66,7 @@ def list_case_views(session: Session, user: UserView, *, cpr: str | None = None,
     if number is not None:
         wanted = case_numbers.parse(number)
         if wanted is None:
-            raise Invalid("a case number looks like 2026-000123",
-                          [{"field": "number", "message": "a case number looks like 2026-000123"}])
+            raise Invalid("number: a case number looks like 2026-000123")
         query = query.where(Case.number == wanted)
     query = query.order_by(Case.created_at.desc(), Case.id).limit(limit).offset(offset)
     rows = list(session.execute(query))

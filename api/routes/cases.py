@@ -56,7 +56,7 @@ def search(user: CurrentUser, session: SessionDep, cpr: str | None = None, statu
            process_key: str | None = None, limit: Limit = 50, offset: Offset = 0,
            number: str | None = None) -> list[dict]:
     """`number`: the case number (`2026-000123`, also typed as `2026-123`)."""
-    views = list_case_views(session, user, cpr=cpr, status=status, process_key=process_key, number=number,
+    views = list_case_views(session, user, cpr=cpr, status=status, process_key=process_key, number=number or None,
                             limit=limit, offset=offset)
     session.commit()  # the access log
     return views

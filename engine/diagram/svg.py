@@ -72,6 +72,7 @@ class Renderer(Shapes):
         self.by_id = {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
         self.default_flows = {el.get("default") for el in self.by_id.values() if el.get("default")}
         self.hidden, self.quiet = reminder_branches(self.by_id) if hide_reminders else (set(), set())
+        self.placed: list[tuple[float, float, float, float]] = []  # flow labels drawn on the current plane
 
     # -- edges ---------------------------------------------------------------
 
@@ -103,18 +104,33 @@ class Renderer(Shapes):
             lb = edge.find(f"{{{BPMNDI_NS}}}BPMNLabel/{{{DC_NS}}}Bounds")
             if lb is not None:
                 lbb = Bounds(lb)
-                out.append(text_block(wrap(name, max(lbb.w, 60), LABEL_CHAR_W), lbb.x, lbb.y, anchor="start", size=11))
+                lines, x, y = wrap(name, max(lbb.w, 60), LABEL_CHAR_W), lbb.x, lbb.y
             else:
                 (x1, y1), (x2, y2) = pts[0], pts[1]
-                out.append(text_block(wrap(name, 120, LABEL_CHAR_W), (x1 + x2) / 2 + 4, (y1 + y2) / 2 - LINE_H - 2,
-                                      anchor="start", size=11))
+                lines, x, y = wrap(name, 120, LABEL_CHAR_W), (x1 + x2) / 2 + 4, (y1 + y2) / 2 - LINE_H - 2
+            x, y = self._free_spot(lines, x, y)
+            out.append(text_block(lines, x, y, anchor="start", size=11))
         return "".join(out)
+
+    def _free_spot(self, lines: list[str], x: float, y: float) -> tuple[float, float]:
+        """Where a flow's label goes: its own place, or the nearest place a line at a time below, then above,
+        where it overlaps no shape, name or flow label drawn before it on this plane (two flows leaving a
+        gateway side by side); its own place when none is free."""
+        w, h = max(len(line) for line in lines) * LABEL_CHAR_W + 4, len(lines) * LINE_H
+        for top in [y + k * LINE_H for k in range(9)] + [y - k * LINE_H for k in range(1, 9)]:
+            if not any(x < px + pw and px < x + w and top < py + ph and py < top + h
+                       for px, py, pw, ph in self.placed):
+                y = top
+                break
+        self.placed.append((x, y, w, h))
+        return x, y
 
     # -- planes --------------------------------------------------------------
 
     def plane(self, plane: Element) -> tuple[list[str], tuple[float, float, float, float]]:
         shapes = [s for s in plane if local(s) == "BPMNShape"]
         edges = [e for e in plane if local(e) == "BPMNEdge"]
+        self.placed = []
         xs, ys = [], []
         layers: dict[int, list[str]] = {0: [], 1: [], 2: [], 3: [], 4: [], 5: []}
         for s in shapes:
@@ -132,6 +148,15 @@ class Renderer(Shapes):
                 ys += [lbb.y, lbb.y + lbb.h]
             kind = local(el)
             assert kind is not None  # by_id holds elements only (a str tag), never comments
+            if kind not in ("participant", "lane") and not (kind in SUBPROCESSES and s.get("isExpanded") == "true"):
+                self.placed.append((b.x, b.y, b.w, b.h))  # a flow's label keeps off the boxes and their names
+                name = el.get("name") or ""
+                if kind in EVENTS | GATEWAYS and name.strip():  # and off the names under events and gateways
+                    box = Bounds(lb) if lb is not None else None
+                    lines = wrap(name, max(box.w, 60) if box else 90, LABEL_CHAR_W)
+                    w = max(len(line) for line in lines) * LABEL_CHAR_W
+                    cx, top = (box.cx, box.y) if box else (b.cx, b.y + b.h + 4)
+                    self.placed.append((cx - w / 2, top, w, len(lines) * LINE_H))
             if kind == "participant":
                 layers[0].append(self.pool_or_lane(el, b, True))
             elif kind == "lane":

@@ -201,3 +201,26 @@ def test_the_case_diagram_is_focusable_fits_and_opens_full_size_without_javascri
                 assert bad == [], bad
         finally:
             context.close()
+
+
+OVERLAPS = """() => { const t = [...document.querySelectorAll('svg text')].map(e => {
+    const b = e.getBoundingClientRect(); return [b.x, b.y, b.width, b.height, e.textContent]; });
+  const out = [];
+  for (let i = 0; i < t.length; i++) for (let j = i + 1; j < t.length; j++) { const a = t[i], b = t[j];
+    if (a[0] < b[0] + b[2] - 1 && b[0] < a[0] + a[2] - 1 && a[1] < b[1] + b[3] - 1 && b[1] < a[1] + a[3] - 1)
+      out.push(a[4] + ' | ' + b[4]); }
+  return out; }"""
+
+
+@pytest.mark.parametrize("path", ["kontanthjaelp/kontanthjaelp.bpmn", "sygedagpenge/sygedagpenge.bpmn",
+                                  "sof/sof_vurdering.bpmn", "shared/virksomhedsplacering.bpmn"])
+def test_no_two_labels_of_a_case_diagram_overlap(browser, path):
+    from engine.diagram.svg import render
+    raw = (f.ROOT / "processes" / path).read_bytes()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_content(render(raw, hide_reminders=True))
+        assert page.evaluate(OVERLAPS) == []
+    finally:
+        context.close()
