@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 COPY = ROOT / "docs" / "CONTRACT.md"
 
@@ -19,11 +21,13 @@ def _shared() -> Path | None:
     return next((p for p in candidates if p.is_file()), None)
 
 
+@pytest.mark.database_free
 def test_the_project_keeps_its_copy_of_the_contract():
     assert COPY.is_file()
     assert "# The outside contract" in COPY.read_text(encoding="utf-8")
 
 
+@pytest.mark.database_free
 def test_the_copy_matches_the_shared_contract():
     shared = _shared()
     if shared is None:
@@ -32,6 +36,7 @@ def test_the_copy_matches_the_shared_contract():
         f"docs/CONTRACT.md differs from {shared}: copy it over (cp {shared} docs/CONTRACT.md)")
 
 
+@pytest.mark.database_free
 def test_the_readme_links_the_copy():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "(docs/CONTRACT.md)" in readme

@@ -10,6 +10,7 @@ import re
 import threading
 from datetime import datetime, timezone
 
+import pytest
 import time_machine
 
 from engine import case_numbers
@@ -84,6 +85,7 @@ def test_concurrent_starts_get_different_consecutive_numbers(api, users):
                    "registrering")
 
 
+@pytest.mark.database_free
 def test_parse_accepts_what_people_type():
     assert case_numbers.parse("2026-123") == "2026-000123"
     assert case_numbers.parse("2026 000123") == "2026-000123"

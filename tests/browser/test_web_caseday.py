@@ -138,6 +138,8 @@ def test_ydelsesservice_uploads_the_citizens_documentation_on_the_kontanthjaelp_
     page = new_page()
     _login(page, "ys")
     page.goto(f"/opgaver/{task.id}")
+    session.expire_all()
+    assert page.locator("aside .case-number").inner_text() == session.get(Case, case_id).number  # by its number
     upload = page.get_by_label("Dokumentation fra borgeren")
     upload.set_input_files({"name": "program.exe", "mimeType": "application/octet-stream",
                             "buffer": b"MZ\x90\x00" + b"\xff" * 100})
@@ -214,6 +216,7 @@ OVERLAPS = """() => { const t = [...document.querySelectorAll('svg text')].map(e
 
 @pytest.mark.parametrize("path", ["kontanthjaelp/kontanthjaelp.bpmn", "sygedagpenge/sygedagpenge.bpmn",
                                   "sof/sof_vurdering.bpmn", "shared/virksomhedsplacering.bpmn"])
+@pytest.mark.database_free
 def test_no_two_labels_of_a_case_diagram_overlap(browser, path):
     from engine.diagram.svg import render
     raw = (f.ROOT / "processes" / path).read_bytes()

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from engine.diagram.svg import parse, reminder_branches, render
 
 KONTANTHJAELP = Path(__file__).resolve().parents[2] / "processes" / "kontanthjaelp" / "kontanthjaelp.bpmn"
 
 
+@pytest.mark.database_free
 def test_reminder_branches_are_left_out_of_a_case_picture_only():
     raw = KONTANTHJAELP.read_bytes()
     root = parse(raw)
