@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, case_numbers
 from . import cpr as cpr_rules
 from .access import FULL, READ_ALL, STARTERS, case_access, case_read_filters, check_case_visible
 from .accounts import UserView
@@ -51,8 +51,10 @@ def view_for(session: Session, user: UserView, case: Case) -> dict:
 
 
 def list_case_views(session: Session, user: UserView, *, cpr: str | None = None, status: str | None = None,
-                    process_key: str | None = None, limit: int = 50, offset: int = 0) -> list[dict]:
-    """Newest first; each case in the view this user may have of it."""
+                    process_key: str | None = None, number: str | None = None, limit: int = 50,
+                    offset: int = 0) -> list[dict]:
+    """Newest first; each case in the view this user may have of it. `number`: a case number as typed
+    (`2026-123` finds `2026-000123`; engine.case_numbers.parse)."""
     if user.role not in READ_ALL + STARTERS:
         raise Forbidden(f"role '{user.role}' may not list cases")
     full, status_only = case_read_filters(user)
@@ -69,6 +71,11 @@ def list_case_views(session: Session, user: UserView, *, cpr: str | None = None,
         query = query.where(Case.status == status)
     if process_key is not None:
         query = query.where(Case.process_key == process_key)
+    if number is not None:
+        wanted = case_numbers.parse(number)
+        if wanted is None:
+            raise Invalid("number: a case number looks like 2026-000123")
+        query = query.where(Case.number == wanted)
     query = query.order_by(Case.created_at.desc(), Case.id).limit(limit).offset(offset)
     rows = list(session.execute(query))
     if cpr is not None:

@@ -69,8 +69,9 @@ class Outcome:
 
 
 def handle_task(session: Session, *, task_id: str, now: datetime, rules: CaseRules,
-                default_grace: str) -> Outcome:
-    """Remind or escalate one overdue task (whichever is due), under the case lock."""
+                default_grace: str, public_url: str | None = None) -> Outcome:
+    """Remind or escalate one overdue task (whichever is due), under the case lock. `public_url`: where
+    staff open Tovholder (TOVHOLDER_PUBLIC_URL); the mail links to the task's page there."""
     task = session.get(HumanTask, task_id)
     if task is None:
         return Outcome(task_id, "nothing", 0)
@@ -83,11 +84,11 @@ def handle_task(session: Session, *, task_id: str, now: datetime, rules: CaseRul
         notice = TaskDeadlineNotice(task_id=task.id, case_id=task.case_id, overdue_at=now, reminded_at=now,
                                     escalate_at=escalate_at(task, rules=rules, default_grace=default_grace))
         session.add(notice)
-        queued = _notify(session, case, task, "reminder", _reminder_recipients(session, task))
+        queued = _notify(session, case, task, "reminder", _reminder_recipients(session, task), public_url)
         return Outcome(task_id, "reminded", queued)
     if notice.escalated_at is None and notice.escalate_at is not None and clock.as_utc(notice.escalate_at) <= now:
         notice.escalated_at = now
-        queued = _notify(session, case, task, "escalation", _members(session, task.unit, "teamlead"))
+        queued = _notify(session, case, task, "escalation", _members(session, task.unit, "teamlead"), public_url)
         return Outcome(task_id, "escalated", queued)
     return Outcome(task_id, "nothing", 0)
 
@@ -108,8 +109,9 @@ def _reminder_recipients(session: Session, task: HumanTask) -> list[User]:
     return _members(session, task.unit, "teamlead" if task.audience == "teamlead" else "caseworker")
 
 
-def _notify(session: Session, case: Case, task: HumanTask, kind: str, users: list[User]) -> int:
-    subject, body = _text(kind, task, case)
+def _notify(session: Session, case: Case, task: HumanTask, kind: str, users: list[User],
+            public_url: str | None) -> int:
+    subject, body = _text(kind, task, case, public_url)
     for user in users:
         assert user.email is not None  # both recipient lists hold only users with an address
         outbox.enqueue(session, recipient=user.email, subject=subject, body=body, kind=kind,
@@ -123,11 +125,18 @@ def _notify(session: Session, case: Case, task: HumanTask, kind: str, users: lis
     return len(users)
 
 
-def _text(kind: str, task: HumanTask, case: Case) -> tuple[str, str]:
+def task_link(public_url: str | None, task_id: str) -> str | None:
+    """The task page's absolute address, for a mail (None: no public address configured)."""
+    return f"{public_url.rstrip('/')}/opgaver/{task_id}" if public_url else None
+
+
+def _text(kind: str, task: HumanTask, case: Case, public_url: str | None = None) -> tuple[str, str]:
     assert task.due_at is not None  # only overdue tasks are reminded or escalated (handle_task checks)
     due = clock.as_utc(task.due_at).astimezone(end_of_day(local_date(task.due_at)).tzinfo)
+    link = task_link(public_url, task.id)
     facts = (f"Opgave: {task.name}\nEnhed: {task.unit or '-'}\nFrist: {due:%d-%m-%Y %H:%M}\n"
-             f"Sag: {case.id} ({case.process_key})\n")
+             f"Sag: {case.number or case.id} ({case.process_key})\n"
+             + (f"\nÅbn opgaven: {link}\n" if link else ""))
     if kind == "reminder":
         return (f"Frist overskredet: {task.name}",
                 f"Fristen for opgaven er overskredet. Løs den, eller giv den videre.\n\n{facts}")

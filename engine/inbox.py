@@ -6,10 +6,12 @@ flush, the edge commits.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from . import audit, clock
@@ -107,12 +109,41 @@ def count_tasks(session: Session, user: UserView, **filters: Any) -> int:
     return session.scalar(select(func.count()).select_from(inbox_query(user, **filters).subquery())) or 0
 
 
-def workload(session: Session, user: UserView, *, unit: str) -> dict[str | None, int]:
-    """Open tasks per assignee in one unit (None: nobody's yet), through the same access rules."""
-    ids = inbox_query(user, unit=unit, open_only=True).with_only_columns(HumanTask.id)
-    rows = session.execute(select(HumanTask.assignee, func.count()).where(HumanTask.id.in_(ids))
-                           .group_by(HumanTask.assignee))
-    return {assignee: n for assignee, n in rows}
+@dataclass(frozen=True)
+class PersonLoad:
+    """One person's open tasks across the units a team lead sees (assignee None: nobody's yet)."""
+
+    assignee: str | None
+    open: int
+    overdue: int
+    oldest_due_at: datetime | None   # the earliest deadline among their open tasks
+    oldest_task_id: str | None
+    oldest_task_name: str | None
+
+
+def workload_across(session: Session, user: UserView, members: list[str]) -> list[PersonLoad]:
+    """Per person (the given members first, with zeros, then anyone else holding tasks, then nobody's):
+    open and overdue tasks and the one due first, across every unit the user sees (engine.access)."""
+    now = clock.now()
+    ids = inbox_query(user, open_only=True).with_only_columns(HumanTask.id)
+    late = func.sum(sql_case((HumanTask.due_at < now, 1), else_=0))
+    counts = {assignee: (n, int(overdue or 0), first) for assignee, n, overdue, first in session.execute(
+        select(HumanTask.assignee, func.count(), late, func.min(HumanTask.due_at))
+        .where(HumanTask.id.in_(ids)).group_by(HumanTask.assignee))}
+    oldest: dict[str | None, tuple[str, str]] = {}
+    for row in session.execute(select(HumanTask.assignee, HumanTask.id, HumanTask.name)
+                               .where(HumanTask.id.in_(ids), HumanTask.due_at.is_not(None))
+                               .order_by(HumanTask.due_at, HumanTask.created_at, HumanTask.id)):
+        oldest.setdefault(row.assignee, (row.id, row.name))
+    people: list[str | None] = list(dict.fromkeys(members))
+    people += sorted(name for name in counts if name is not None and name not in people)
+    people.append(None)
+    result = []
+    for name in people:
+        n, overdue, first = counts.get(name, (0, 0, None))
+        task_id, task_name = oldest.get(name, (None, None))
+        result.append(PersonLoad(name, n, overdue, clock.as_utc(first), task_id, task_name))
+    return result
 
 
 def inbox_query(user: UserView, *, unit: str | None = None, assignee: str | None = None,

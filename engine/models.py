@@ -20,8 +20,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
 
 def new_id() -> str:
@@ -124,6 +125,7 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_key", "status", "process_key"),
         Index("ix_cases_citizen", "citizen_id"),
+        Index("ux_cases_number", "number", unique=True),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     definition_id: Mapped[str] = mapped_column(ForeignKey("process_definitions.id"))
@@ -141,6 +143,16 @@ class Case(Base):
     completed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
     started_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # `2026-000123`: said on the phone, searched for (engine.case_numbers; migration 0016)
+    number: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class CaseNumberCounter(Base):
+    """The last case number given per year (engine.case_numbers)."""
+
+    __tablename__ = "case_number_counters"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer)
 
 
 class HumanTask(Base):
@@ -168,6 +180,9 @@ class HumanTask(Base):
     form_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     deadline_rule: Mapped[str | None] = mapped_column(String(300), nullable=True)  # as the diagram says it
     audience: Mapped[str | None] = mapped_column(String(16), nullable=True)  # "teamlead": for the unit's team leads
+    # the case's number (engine.case_numbers), read with the task in the same query
+    case_number: Mapped[str | None] = column_property(
+        select(Case.number).where(Case.id == case_id).correlate_except(Case).scalar_subquery())
 
 
 class Wait(Base):

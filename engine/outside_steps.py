@@ -39,6 +39,7 @@ class OutsideStep:
     unit: str | None
     form_key: str
     any_time: bool         # an event-subprocess start: the case is not stopped at it
+    case_number: str | None = None  # `2026-000123` (engine.case_numbers)
 
 
 def may_register(user: UserView, unit: str | None) -> bool:
@@ -53,7 +54,7 @@ def _step(session: Session, case: Case, wait: Wait) -> OutsideStep | None:
         return None
     return OutsideStep(case.id, case.process_key, case.definition_id, wait.element_id,
                        wait.name or catch.element_name or wait.element_id, wait.message or catch.message, wait.unit,
-                       catch.form_key, catch.kind == EVENT_START)
+                       catch.form_key, catch.kind == EVENT_START, case.number)
 
 
 def case_steps(session: Session, user: UserView, case: Case) -> list[OutsideStep]:

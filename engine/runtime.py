@@ -23,10 +23,11 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task, TaskState
 from sqlalchemy import or_, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
-from . import attachments, audit, clock, message_delivery, message_forms, strict_json
+from . import attachments, audit, case_numbers, clock, message_delivery, message_forms, strict_json
 from . import cpr as cpr_rules
 from .access import UNIT_MEMBERS, check_can_send_message, check_task_workable
 from .accounts import UserView
@@ -34,6 +35,7 @@ from .bpmn.camunda7_specs import initiator_fields
 from .bpmn.catches import START
 from .bpmn.interrupt import interrupt_if_needed
 from .bpmn.messages import message_definition, message_event
+from .bpmn.reminders import close_done_reminders
 from .bpmn.serializer import new_workflow, state_to_json, workflow_from_json
 from .bpmn.workflow_tasks import completed_ids, due_timers, element_id, end_element
 from .bundles import start_form, task_form
@@ -44,7 +46,7 @@ from .errors import Conflict, Invalid, NotFound, ProcessError, TaskNotOpen, Unst
 from .forms import validate_data
 from .json_data import to_plain_json
 from .locking import lock_case
-from .models import AuditEvent, Case, Citizen, HumanTask, ProcessDefinition, Wait
+from .models import AuditEvent, Case, Citizen, HumanTask, ProcessDefinition, Wait, new_id
 from .projections import record_path, sync_human_tasks, sync_waits
 from .scripting import ScriptStopped
 from .service_rows import sync_service_tasks
@@ -157,6 +159,10 @@ class CaseRun:
     def _save(self) -> None:
         session, case, workflow = self.session, self.case, self.workflow
         actor, cause = self.step_actor, self.cause
+        for closed in close_done_reminders(workflow):  # a reminder of a task that is done is done too
+            audit.record(session, case, "reminder_closed", actor=actor, cause=cause, element_id=closed.element_id,
+                         task_id=closed.task_id, details={"reminded_element_id": closed.reminded_element_id,
+                                                          "reminded_task_id": closed.reminded_task_id})
         record_path(session, case, workflow, self.before, actor=actor, cause=cause, skip=self.skip)
         finished_now = case.status == CaseStatus.RUNNING and workflow.completed
         if finished_now:
@@ -209,11 +215,10 @@ def _citizen(session: Session, digits: str) -> Citizen:
     if not is_postgres(session):
         # pysqlite starts no transaction before the first write, so a SAVEPOINT here would be the
         # outermost transaction and its RELEASE would commit the citizen even if the start then
-        # fails. SQLite has one writer at a time, so a plain insert is enough there.
-        citizen = Citizen(cpr=digits)
-        session.add(citizen)
-        session.flush()
-        return citizen
+        # fails. SQLite has one writer at a time: the insert waits for the other writer, and one that
+        # added the same citizen meanwhile makes it a no-op; the row is then read as committed.
+        session.execute(sqlite_insert(Citizen).values(id=new_id(), cpr=digits).on_conflict_do_nothing())
+        return session.scalars(select(Citizen).where(Citizen.cpr == digits)).one()
     try:
         with session.begin_nested():
             citizen = Citizen(cpr=digits)
@@ -269,10 +274,11 @@ def new_case(session: Session, definition: ProcessDefinition, citizen: Citizen, 
     now = clock.now()
     case = Case(definition_id=definition.id, process_key=definition.key, version=definition.version,
                 citizen_id=citizen.id, status=CaseStatus.RUNNING, state_json="{}", data=data,
-                lock_version=0, audit_seq=0, created_at=now, updated_at=now, started_by=actor)
+                lock_version=0, audit_seq=0, created_at=now, updated_at=now, started_by=actor,
+                number=case_numbers.assign(session, now))
     session.add(case)
     session.flush()
-    details = {"process_key": case.process_key, "version": case.version, "data": data,
+    details = {"process_key": case.process_key, "version": case.version, "number": case.number, "data": data,
                **_start_element(session, definition, message)}
     if message is not None:  # what the message brought is what the case starts with: audited as such
         details["message"] = message.event_definition.name

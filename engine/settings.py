@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     smtp_from: str = Field("tovholder@localhost", validation_alias="SMTP_FROM")
     smtp_timeout_seconds: float = Field(30.0, validation_alias="SMTP_TIMEOUT", gt=0)
     outbox_max_attempts: int = Field(8, validation_alias="TOVHOLDER_OUTBOX_MAX_ATTEMPTS", ge=1, le=100)
+    # the address staff open Tovholder at (no trailing slash): reminder and escalation mails link to the task there
+    public_url: str = Field("http://127.0.0.1:8000", validation_alias="TOVHOLDER_PUBLIC_URL")
     # deadlines (engine/escalations.py): reminder when a task is overdue, escalation after this grace
     escalation_grace: str = Field("P2D working", validation_alias="TOVHOLDER_ESCALATION_GRACE")
     # service tasks (workers/service_worker.py): how long the worker's own handlers hold a task
@@ -94,6 +96,14 @@ class Settings(BaseSettings):
     oidc_scopes: str = Field("openid profile email", validation_alias="TOVHOLDER_OIDC_SCOPES")
     # where the provider sends the browser back; default: /login/oidc/callback on the address the browser used
     oidc_redirect_uri: str | None = Field(None, validation_alias="TOVHOLDER_OIDC_REDIRECT_URI")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")) or any(c.isspace() or c in "?#" for c in value):
+            raise ValueError("TOVHOLDER_PUBLIC_URL must be an absolute http(s) address, e.g. https://tovholder.kommune.dk")
+        return value
 
     @field_validator("escalation_grace")
     @classmethod

@@ -24,7 +24,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def task_view(row: HumanTask) -> dict:
     return {
-        "id": row.id, "case_id": row.case_id, "process_key": row.process_key,
+        "id": row.id, "case_id": row.case_id, "case_number": row.case_number, "process_key": row.process_key,
         "process_version": row.process_version, "element_id": row.element_id, "name": row.name,
         "unit": row.unit, "assignee": row.assignee, "status": row.status, "created_at": _iso(row.created_at),
         "due_at": _iso(row.due_at), "completed_at": _iso(row.completed_at), "completed_by": row.completed_by,
@@ -44,7 +44,8 @@ def case_view(session: Session, case: Case, *, data: dict | None = None) -> dict
                             .order_by(HumanTask.created_at, HumanTask.id))
     waits = session.scalars(select(Wait).where(Wait.case_id == case.id).order_by(Wait.due_at, Wait.element_id))
     return {
-        "id": case.id, "process_key": case.process_key, "version": case.version, "status": case.status,
+        "id": case.id, "number": case.number, "process_key": case.process_key, "version": case.version,
+        "status": case.status,
         "cpr_masked": cpr_rules.mask(citizen.cpr), "created_at": _iso(case.created_at),
         "completed_at": _iso(case.completed_at), "started_by": case.started_by,
         "cancel_reason": case.cancel_reason,
@@ -57,7 +58,8 @@ def case_status_view(session: Session, case: Case) -> dict:
     """What a starter who takes no part sees: id and status, none of the data, tasks or waits."""
     citizen = session.get_one(Citizen, case.citizen_id)
     return {
-        "id": case.id, "process_key": case.process_key, "version": case.version, "status": case.status,
+        "id": case.id, "number": case.number, "process_key": case.process_key, "version": case.version,
+        "status": case.status,
         "cpr_masked": cpr_rules.mask(citizen.cpr), "created_at": _iso(case.created_at),
         "completed_at": _iso(case.completed_at), "open_tasks": [], "waiting": [], "data": {},
         "access": "status",

@@ -72,7 +72,8 @@ def deadlines_job(ctx: WorkerContext) -> bool:
 
     def handle(session: Session, task_id: str) -> escalations.Outcome:
         return escalations.handle_task(session, task_id=task_id, now=now, rules=ctx.rules,
-                                       default_grace=ctx.settings.escalation_grace)
+                                       default_grace=ctx.settings.escalation_grace,
+                                       public_url=ctx.settings.public_url)
 
     def report(task_id: str, outcome: escalations.Outcome) -> None:
         log.info("task %s %s (%d mails queued)", task_id, outcome.step, outcome.queued,

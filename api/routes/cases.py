@@ -33,6 +33,7 @@ class CaseSearch(BaseModel):
     cpr: Text | None = Field(None, max_length=20)
     status: Text | None = None
     process_key: Text | None = None
+    number: Text | None = Field(None, max_length=30)
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
@@ -51,9 +52,11 @@ def start(body: StartCase, user: CurrentUser, session: SessionDep, rules: RulesD
 @router.get("/cases", response_model=None, responses=errors(
     401, 403, 422, unprocessable=(RequestInvalid, ErrorMessage)))
 def search(user: CurrentUser, session: SessionDep, cpr: str | None = None, status: str | None = None,
-           process_key: str | None = None, limit: Limit = 50, offset: Offset = 0) -> list[dict]:
-    views = list_case_views(session, user, cpr=cpr, status=status, process_key=process_key, limit=limit,
-                            offset=offset)
+           process_key: str | None = None, limit: Limit = 50, offset: Offset = 0,
+           number: str | None = None) -> list[dict]:
+    """`number`: the case number (`2026-000123`, also typed as `2026-123`)."""
+    views = list_case_views(session, user, cpr=cpr, status=status, process_key=process_key, number=number or None,
+                            limit=limit, offset=offset)
     session.commit()  # the access log
     return views
 
@@ -62,7 +65,7 @@ def search(user: CurrentUser, session: SessionDep, cpr: str | None = None, statu
     *BODY, 401, 403, 422, unprocessable=(RequestInvalid, ErrorMessage)))
 def search_by_body(body: CaseSearch, user: CurrentUser, session: SessionDep) -> list[dict]:
     """Like GET /api/cases, but keeps the CPR number out of the URL (and so out of logs and history)."""
-    return search(user, session, body.cpr, body.status, body.process_key, body.limit, body.offset)
+    return search(user, session, body.cpr, body.status, body.process_key, body.limit, body.offset, body.number)
 
 
 @router.get("/cases/{case_id}", response_model=None, responses=errors(401, 403, 404))

@@ -2,13 +2,21 @@
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from engine.strict_json import SURROGATE, problem
 
 Limit = Annotated[int, Query(ge=1, le=500, description="at most 500")]
 MAX_OFFSET = 2**63 - 1  # what SQLite and PostgreSQL accept in OFFSET
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+
+
+def _empty_is_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+# a yes/no filter given empty (`?overdue=`) filters nothing, like the other filters left empty
+OptionalFlag = Annotated[bool | None, BeforeValidator(_empty_is_none)]
 
 MAX_DATA_DEPTH = 32
 

@@ -12,7 +12,7 @@ from engine.views import task_view
 
 from ..deps import CurrentUser, RulesDep, SessionDep, SettingsDep
 from ..responses import BODY, ErrorMessage, FieldsRejected, ProcessFailed, RequestInvalid, errors
-from .common import JsonObject, Limit, Offset, Text
+from .common import JsonObject, Limit, Offset, OptionalFlag, Text
 
 router = APIRouter(tags=["tasks"])
 
@@ -30,10 +30,13 @@ class Complete(BaseModel):
 @router.get("/tasks", response_model=None, responses=errors(
     401, 403, 422, unprocessable=(RequestInvalid, ErrorMessage)))
 def inbox(user: CurrentUser, session: SessionDep, unit: str | None = None, assignee: str | None = None,
-          status: str | None = None, overdue: bool | None = None, case_id: str | None = None,
+          status: str | None = None, overdue: OptionalFlag = None, case_id: str | None = None,
           audience: str | None = None, limit: Limit = 50, offset: Offset = 0) -> list[dict]:
-    rows = tasks.list_tasks(session, user, unit=unit, assignee=assignee, status=status, overdue=overdue,
-                            case_id=case_id, audience=audience, limit=limit, offset=offset)
+    """Tasks of every status unless `status` is given (`status=open` for the unassigned ones); a filter
+    given empty (`?assignee=`) filters nothing, as if it were left out."""
+    rows = tasks.list_tasks(session, user, unit=unit or None, assignee=assignee or None, status=status or None,
+                            overdue=overdue, case_id=case_id or None, audience=audience or None, limit=limit,
+                            offset=offset)
     return [task_view(r) for r in rows]
 
 

@@ -1,7 +1,9 @@
-"""Start a case (reception) and the case page (the tovholder view), plus attachment downloads.
+"""Start a case (reception), the case page (the tovholder view), a team lead's cancel, attachment downloads.
 
 Starting goes through engine.runtime.start_case, as POST /api/cases does; the
 CPR number travels only in the POST body and is never logged or put in a URL.
+Cancelling goes through engine.runtime.cancel_case, as POST
+/api/cases/{id}/cancel does: one transaction, audited with the reason.
 """
 from __future__ import annotations
 
@@ -12,13 +14,16 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from engine import filetypes, outside_steps, runtime
-from engine.access import FULL, STARTERS, case_access, require_role
+from engine.access import FULL, STARTERS, case_access, check_can_cancel, require_role
+from engine.accounts import UserView
 from engine.bundles import start_form as version_start_form
 from engine.case_rules import CaseRules
 from engine.cases import get_case
 from engine.catalog import get_definition
-from engine.errors import Invalid, NotFound
+from engine.errors import Conflict, Forbidden, Invalid, NotFound
+from engine.models import Case
 from engine.settings import Settings
+from engine.statuses import CaseStatus
 from engine.views import case_view
 
 from ..deps import RulesDep, SessionDep, SettingsDep
@@ -77,25 +82,75 @@ def _start(request: Request, posted: FormData, session: Session, settings: Setti
     full = case_access(session, user, case) == FULL
     session.commit()
     if not full:  # another unit's journey: starting it gives no read of what that unit adds
-        return redirect(request, "/", flash=f"Sagen er oprettet (sags-id {case.id[:8]}). Den behandles af "
+        return redirect(request, "/", flash=f"Sagen er oprettet (sagsnummer {case.number}). Den behandles af "
                                             "en anden enhed, så du kan ikke åbne den.")
     return redirect(request, f"/sager/{case.id}", flash="Sagen er oprettet.")
 
 
-@router.get("/sager/{case_id}")
-def show(request: Request, case_id: str, session: SessionDep, settings: SettingsDep) -> Response:
-    user = current_user(request, session)
-    case = get_case(session, case_id, user)
-    context = {
+def _may_cancel(session: Session, user: UserView, case: Case) -> bool:
+    if case.status != CaseStatus.RUNNING:
+        return False
+    try:
+        check_can_cancel(session, user, case)
+    except Forbidden:
+        return False
+    return True
+
+
+def _case_context(session: Session, settings: Settings, user: UserView, case: Case) -> dict:
+    return {
         "case": case_view(session, case), "steps": timeline.build(session, case, settings.forms_dir, viewer=user),
         "register": {s.element_id: s for s in outside_steps.case_steps(session, user, case)},
         "journey": queries.journey_names(session).get(case.process_key, case.process_key),
         "units": queries.unit_names(session), "attachments": case_extras.attachments(session, case.id, user),
         "diagram": case_extras.diagram_svg(session, case.id, user),
         "chain": case_audit.chain(session, case), "access_log": case_audit.access_log(session, case, user),
+        "may_cancel": _may_cancel(session, user, case), "cancel_error": None, "cancel_reason": "",
     }
+
+
+@router.get("/sager/{case_id}")
+def show(request: Request, case_id: str, session: SessionDep, settings: SettingsDep) -> Response:
+    user = current_user(request, session)
+    case = get_case(session, case_id, user)
+    context = _case_context(session, settings, user, case)
     session.commit()  # the access log
     return page(request, "case.html", context, user=user)
+
+
+@router.post("/sager/{case_id}/annuller")
+async def cancel(request: Request, case_id: str, session: SessionDep, settings: SettingsDep,
+                 rules: RulesDep) -> Response:
+    posted = await request.form()
+    check_csrf(request, posted)
+    return await run_in_threadpool(_cancel, request, case_id, posted, session, settings, rules)
+
+
+def _cancel(request: Request, case_id: str, posted: FormData, session: Session, settings: Settings,
+            rules: CaseRules) -> Response:
+    user = current_user(request, session)
+    case = get_case(session, case_id, user, action="cancel")
+    check_can_cancel(session, user, case)  # 403 page for a caseworker
+    reason = str(posted.get("begrundelse") or "").strip()[:2000]
+    error = None
+    if not reason:
+        error = "Skriv en begrundelse for at annullere sagen."
+    elif case.status != CaseStatus.RUNNING:
+        error = "Sagen er allerede afsluttet eller annulleret."
+    if error is None:
+        try:
+            runtime.cancel_case(session, case_id=case.id, reason=reason, actor=user.username, rules=rules)
+        except Conflict:
+            session.rollback()
+            error = "Sagen er allerede afsluttet eller annulleret."
+    if error is not None:
+        session.rollback()
+        case = get_case(session, case_id, user)
+        context = {**_case_context(session, settings, user, case), "cancel_error": error, "cancel_reason": reason}
+        session.commit()
+        return page(request, "case.html", context, status=422 if not reason else 409, user=user)
+    session.commit()
+    return redirect(request, f"/sager/{case.id}", flash="Sagen er annulleret.")
 
 
 @router.get("/sager/{case_id}/bilag/{attachment_id}")

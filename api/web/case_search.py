@@ -1,4 +1,4 @@
-"""Find a case, running or closed, at `/sager`: by status and journey (GET), or by CPR number (POST).
+"""Find a case, running or closed, at `/sager`: by case number, status and journey (GET), or by CPR (POST).
 
 Which cases a user finds is engine.cases.list_case_views' rule (auditors and
 admins every case, unit members their units' cases, starters the status of
@@ -11,7 +11,11 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
 
+from engine import case_numbers
+from engine.accounts import UserView
 from engine.cases import CASE_STATUSES, list_case_views
 from engine.errors import Invalid
 
@@ -25,29 +29,38 @@ PAGE_SIZE = 25
 STATUS_NAMES = {"running": "I gang", "completed": "Afsluttet", "cancelled": "Annulleret"}
 
 
-def _context(session, user, rows, *, status: str, forloeb: str, side: int, cpr_searched: bool, error=None) -> dict:
-    def link(**change) -> str:
-        params = {"status": status, "forloeb": forloeb, "side": side, **change}
+def _context(session: Session, user: UserView, rows: list[dict], *, status: str, forloeb: str, side: int,
+             cpr_searched: bool, error: str | None = None, sagsnr: str = "", number_error: str | None = None) -> dict:
+    def link(**change: object) -> str:
+        params = {"status": status, "forloeb": forloeb, "sagsnr": sagsnr, "side": side, **change}
         return "/sager?" + urlencode({k: v for k, v in params.items() if v not in ("", None, 1)})
 
     return {"rows": rows, "status": status, "forloeb": forloeb, "side": side, "link": link,
             "journeys": queries.journey_names(session), "statuses": STATUS_NAMES, "cpr_searched": cpr_searched,
-            "error": error, "more": len(rows) > PAGE_SIZE}
+            "error": error, "more": len(rows) > PAGE_SIZE, "sagsnr": sagsnr, "number_error": number_error}
 
 
 @router.get("/sager")
-def search(request: Request, session: SessionDep, status: str = "", forloeb: str = "", side: int = 1):
+def search(request: Request, session: SessionDep, status: str = "", forloeb: str = "", side: int = 1,
+           sagsnr: str = "") -> Response:
     user = current_user(request, session)
     status = status if status in CASE_STATUSES else ""
     side = max(1, min(side, 100000))
+    sagsnr = sagsnr.strip()[:30]
+    if sagsnr and case_numbers.parse(sagsnr) is None:
+        context = _context(session, user, [], status=status, forloeb=forloeb, side=1, cpr_searched=False,
+                           sagsnr=sagsnr, number_error="Sagsnummeret er ikke gyldigt: skriv år og løbenummer, "
+                                                       "fx 2026-000123.")
+        return page(request, "cases.html", context, status=422, user=user)
     rows = list_case_views(session, user, status=status or None, process_key=forloeb or None,
-                           limit=PAGE_SIZE + 1, offset=(side - 1) * PAGE_SIZE)
-    context = _context(session, user, rows, status=status, forloeb=forloeb, side=side, cpr_searched=False)
+                           number=sagsnr or None, limit=PAGE_SIZE + 1, offset=(side - 1) * PAGE_SIZE)
+    context = _context(session, user, rows, status=status, forloeb=forloeb, side=side, cpr_searched=False,
+                       sagsnr=sagsnr)
     return page(request, "cases.html", {**context, "rows": rows[:PAGE_SIZE]}, user=user)
 
 
 @router.post("/sager")
-async def search_by_cpr(request: Request, session: SessionDep):
+async def search_by_cpr(request: Request, session: SessionDep) -> Response:
     posted = await request.form()
     check_csrf(request, posted)
     user = current_user(request, session)

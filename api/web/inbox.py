@@ -1,7 +1,7 @@
 """The inbox at `/`: tabs Mine / Min enhed / Forfaldne / Snart forfaldne, filters, pages.
 
-All task rows and counts come from engine.tasks (list_tasks / count_tasks /
-workload), which apply the unit rules of engine.access; nothing here
+All task rows and counts come from engine.inbox (list_tasks / count_tasks /
+workload_across), which apply the unit rules of engine.access; nothing here
 decides who sees what. Read-only.
 """
 from __future__ import annotations
@@ -80,12 +80,8 @@ def inbox(request: Request, session: SessionDep, fane: str = "enhed", forloeb: s
 
 
 def _lead_view(session: Session, user: UserView) -> dict:
-    """Per unit the team lead leads: open tasks per person (members with none included) and who to assign to."""
-    result = {}
-    for unit in sorted(user.units):
-        members = queries.unit_members(session, unit)
-        load = tasks.workload(session, user, unit=unit)
-        people = [(name, load.get(name, 0)) for name, _role in members]
-        people += [(name, n) for name, n in load.items() if name and name not in dict(members)]
-        result[unit] = {"people": people, "unassigned": load.get(None, 0), "members": members}
-    return result
+    """Per unit the team lead leads: who to assign to; and across them all, per person (members with none
+    included) the open and overdue tasks and the one due first."""
+    units = {unit: {"members": queries.unit_members(session, unit)} for unit in sorted(user.units)}
+    members = sorted({name for info in units.values() for name, _role in info["members"]})
+    return {"units": units, "people": tasks.workload_across(session, user, members)}

@@ -83,8 +83,13 @@ def filstoerrelse(size: int) -> str:
     return f"{value:.1f} {unit}".replace(".", ",")
 
 
+def sagsnr(number: object, ident: object = None) -> str:
+    """The case number people say on the phone (`2026-000123`); an id's first characters if it has none."""
+    return str(number) if number else str(ident or "")[:8]
+
+
 templates.env.filters.update(filstoerrelse=filstoerrelse, dato=dato, tidspunkt=tidspunkt,
-                             kort=lambda ident: (ident or "")[:8], hvem=who)
+                             kort=lambda ident: (ident or "")[:8], hvem=who, sagsnr=sagsnr)
 templates.env.globals.update(is_overdue=is_overdue, is_soon=is_soon,
                              render_form_template=render_form_template)
 

@@ -28,7 +28,7 @@ TITLES = {
     "case_started": "Sagen er oprettet", "task_completed": "Opgave udført", "task_assigned": "Opgave tildelt",
     "attachment_added": "Bilag tilføjet", "message_received": "Modtaget", "message_sent": "Sendt videre",
     "timer_fired": "Frist udløbet", "case_completed": "Sagen er afsluttet", "case_cancelled": "Sagen er annulleret",
-    "task_cancelled": "Opgave bortfaldet", "process_error": "Fejl i forløbet", "deadline_error": "Fejl i frist",
+    "task_cancelled": "Opgave bortfaldet", "reminder_closed": "Påmindelse lukket: opgaven er udført", "process_error": "Fejl i forløbet", "deadline_error": "Fejl i frist",
     "incident": "Driftshændelse", "incident_retried": "Driftshændelse genoptaget",
     "message_not_delivered": "Ikke sendt videre", "gateway_taken": "Vej valgt", "element_passed": "Trin udført",
     "reminder_sent": "Påmindelse sendt", "escalated": "Sendt til teamlederen",

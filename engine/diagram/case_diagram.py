@@ -22,6 +22,11 @@ activity itself is marked, current while the called process runs and
 completed after. Elements of an embedded subprocess belong to this process
 and are marked where they are drawn (inside it, or on its drill-down plane).
 
+The reminder branches (a timer on a task, a reminder for the team lead, an
+end) are left out of a case's picture: beside every task they doubled every
+box; the timer on the task still shows, and the reminders are in the case's
+task list and history.
+
 Read-only apart from the access log; the route commits.
 """
 from __future__ import annotations
@@ -50,7 +55,7 @@ def case_diagram(session: Session, *, case_id: str, user: UserView) -> dict:
     definition = session.get_one(ProcessDefinition, case.definition_id)
     marks = case_marks(case, definition)
     try:
-        svg = render(definition.bpmn_xml.encode("utf-8"), marks)
+        svg = render(definition.bpmn_xml.encode("utf-8"), marks, hide_reminders=True)
     except ValueError:
         raise NotFound(f"process '{definition.key}' version {definition.version} has no diagram layout (BPMNDI); "
                        "lay it out with `make diagrams` and deploy it again") from None

@@ -39,12 +39,40 @@ from .text import (
 )
 
 
+def reminder_branches(by_id: dict) -> tuple[set[str], set[str]]:
+    """(elements to leave out, boundary events to draw without their label): each reminder drawn as a
+    non-interrupting timer on a task leading to a user task and straight on to an end event. On a case's
+    picture that branch beside every task would double every box; the timer on the task stays."""
+    flows = [el for el in by_id.values() if local(el) == "sequenceFlow"]
+    incoming: dict[str, list[Element]] = {}
+    outgoing: dict[str, list[Element]] = {}
+    for flow in flows:
+        incoming.setdefault(flow.get("targetRef") or "", []).append(flow)
+        outgoing.setdefault(flow.get("sourceRef") or "", []).append(flow)
+    hidden: set[str] = set()
+    quiet: set[str] = set()
+    for el_id, el in by_id.items():
+        if local(el) != "userTask" or len(incoming.get(el_id, [])) != 1 or len(outgoing.get(el_id, [])) != 1:
+            continue
+        into, out = incoming[el_id][0], outgoing[el_id][0]
+        source, end = by_id.get(into.get("sourceRef")), by_id.get(out.get("targetRef"))
+        if (source is None or end is None or local(source) != "boundaryEvent" or local(end) != "endEvent"
+                or source.get("cancelActivity") != "false" or len(incoming.get(end.get("id"), [])) != 1
+                or not any(local(child) == "timerEventDefinition" for child in source)):
+            continue
+        hidden |= {el_id, end.get("id"), into.get("id"), out.get("id")}
+        quiet.add(source.get("id"))
+    return hidden, quiet
+
+
 class Renderer(Shapes):
-    def __init__(self, root: Element, marks: Overlay | None = None):
+    def __init__(self, root: Element, marks: Overlay | None = None, *, hide_reminders: bool = False):
         self.root = root
         self.marks = marks
         self.by_id = {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
         self.default_flows = {el.get("default") for el in self.by_id.values() if el.get("default")}
+        self.hidden, self.quiet = reminder_branches(self.by_id) if hide_reminders else (set(), set())
+        self.placed: list[tuple[float, float, float, float]] = []  # flow labels drawn on the current plane
 
     # -- edges ---------------------------------------------------------------
 
@@ -76,24 +104,39 @@ class Renderer(Shapes):
             lb = edge.find(f"{{{BPMNDI_NS}}}BPMNLabel/{{{DC_NS}}}Bounds")
             if lb is not None:
                 lbb = Bounds(lb)
-                out.append(text_block(wrap(name, max(lbb.w, 60), LABEL_CHAR_W), lbb.x, lbb.y, anchor="start", size=11))
+                lines, x, y = wrap(name, max(lbb.w, 60), LABEL_CHAR_W), lbb.x, lbb.y
             else:
                 (x1, y1), (x2, y2) = pts[0], pts[1]
-                out.append(text_block(wrap(name, 120, LABEL_CHAR_W), (x1 + x2) / 2 + 4, (y1 + y2) / 2 - LINE_H - 2,
-                                      anchor="start", size=11))
+                lines, x, y = wrap(name, 120, LABEL_CHAR_W), (x1 + x2) / 2 + 4, (y1 + y2) / 2 - LINE_H - 2
+            x, y = self._free_spot(lines, x, y)
+            out.append(text_block(lines, x, y, anchor="start", size=11))
         return "".join(out)
+
+    def _free_spot(self, lines: list[str], x: float, y: float) -> tuple[float, float]:
+        """Where a flow's label goes: its own place, or the nearest place a line at a time below, then above,
+        where it overlaps no shape, name or flow label drawn before it on this plane (two flows leaving a
+        gateway side by side); its own place when none is free."""
+        w, h = max(len(line) for line in lines) * LABEL_CHAR_W + 4, len(lines) * LINE_H
+        for top in [y + k * LINE_H for k in range(9)] + [y - k * LINE_H for k in range(1, 9)]:
+            if not any(x < px + pw and px < x + w and top < py + ph and py < top + h
+                       for px, py, pw, ph in self.placed):
+                y = top
+                break
+        self.placed.append((x, y, w, h))
+        return x, y
 
     # -- planes --------------------------------------------------------------
 
     def plane(self, plane: Element) -> tuple[list[str], tuple[float, float, float, float]]:
         shapes = [s for s in plane if local(s) == "BPMNShape"]
         edges = [e for e in plane if local(e) == "BPMNEdge"]
+        self.placed = []
         xs, ys = [], []
         layers: dict[int, list[str]] = {0: [], 1: [], 2: [], 3: [], 4: [], 5: []}
         for s in shapes:
             el = self.by_id.get(s.get("bpmnElement"))
             bounds_el = s.find(f"{{{DC_NS}}}Bounds")
-            if el is None or bounds_el is None:
+            if el is None or bounds_el is None or el.get("id") in self.hidden:
                 continue
             b = Bounds(bounds_el)
             xs += [b.x, b.x + b.w]
@@ -105,6 +148,15 @@ class Renderer(Shapes):
                 ys += [lbb.y, lbb.y + lbb.h]
             kind = local(el)
             assert kind is not None  # by_id holds elements only (a str tag), never comments
+            if kind not in ("participant", "lane") and not (kind in SUBPROCESSES and s.get("isExpanded") == "true"):
+                self.placed.append((b.x, b.y, b.w, b.h))  # a flow's label keeps off the boxes and their names
+                name = el.get("name") or ""
+                if kind in EVENTS | GATEWAYS and name.strip():  # and off the names under events and gateways
+                    box = Bounds(lb) if lb is not None else None
+                    lines = wrap(name, max(box.w, 60) if box else 90, LABEL_CHAR_W)
+                    w = max(len(line) for line in lines) * LABEL_CHAR_W
+                    cx, top = (box.cx, box.y) if box else (b.cx, b.y + b.h + 4)
+                    self.placed.append((cx - w / 2, top, w, len(lines) * LINE_H))
             if kind == "participant":
                 layers[0].append(self.pool_or_lane(el, b, True))
             elif kind == "lane":
@@ -113,7 +165,8 @@ class Renderer(Shapes):
                 layers[1].append(self.activity(el, b, s))
             elif kind in EVENTS:
                 layers[3].append(self.event(el, b))
-                layers[4].append(self.label(el, b, s))
+                if el.get("id") not in self.quiet:
+                    layers[4].append(self.label(el, b, s))
             elif kind in GATEWAYS:
                 layers[3].append(self.gateway(el, b))
                 layers[4].append(self.label(el, b, s))
@@ -124,6 +177,8 @@ class Renderer(Shapes):
             if self.marks is not None:  # above everything else, so a mark is never hidden
                 layers[5].append(self.marks.shape(el, b, expanded=s.get("isExpanded") == "true"))
         for e in edges:
+            if e.get("bpmnElement") in self.hidden:
+                continue
             layers[2].append(self.edge(e))
             if self.marks is not None:
                 layers[2].append(self.marks.flow(self.by_id.get(e.get("bpmnElement")), e))
@@ -186,6 +241,7 @@ def parse(raw: bytes) -> Element:
     return etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True))
 
 
-def render(raw: bytes, marks: Overlay | None = None) -> str:
-    """SVG text of the file's diagram; ValueError if it has no BPMNDI."""
-    return Renderer(parse(raw), marks).svg()
+def render(raw: bytes, marks: Overlay | None = None, *, hide_reminders: bool = False) -> str:
+    """SVG text of the file's diagram; ValueError if it has no BPMNDI. `hide_reminders`: leave out the
+    reminder branches (`reminder_branches`), as a case's picture does."""
+    return Renderer(parse(raw), marks, hide_reminders=hide_reminders).svg()

@@ -92,7 +92,7 @@ def test_an_auditor_finds_a_closed_case_and_sees_who_read_it(web_users, session,
     page.get_by_role("link", name="Find sag").click()
     page.get_by_label("Status").select_option("cancelled")
     page.get_by_role("button", name="Vis").click()
-    page.get_by_role("link", name=closed.id[:8]).click()
+    page.get_by_role("link", name=closed.number).click()  # the case number people say on the phone
     assert page.locator("#revisionsspor").inner_text().startswith("Verificeret")
     log = page.locator("table.access-log tbody tr").all_inner_texts()
     assert any("jc" in row and "Åbnede sagen" in row for row in log)

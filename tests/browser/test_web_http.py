@@ -187,10 +187,10 @@ def test_a_caseworker_who_starts_another_units_journey_cannot_open_it(web_users,
                                     "f.note": "fortroligt"})
     assert r.status_code == 303 and r.headers["location"] == "/", r.text
     inbox = sof.get("/")
-    case_id = re.search(r"sags-id ([0-9a-f]{8})", inbox.text)
+    case_id = re.search(r"sagsnummer (\d{4}-\d{6})", inbox.text)
     assert inbox.status_code == 200 and case_id and "en anden enhed" in inbox.text
     session.expire_all()
-    [full_id] = [c.id for c in session.query(Case) if c.id.startswith(case_id.group(1))]
+    [full_id] = [c.id for c in session.query(Case) if c.number == case_id.group(1)]
     r = sof.get(f"/sager/{full_id}")
     assert r.status_code == 403 and "fortroligt" not in r.text
     assert web("jc").get(f"/sager/{full_id}").status_code == 200  # Jobcenter, whose lane it is in, reads it

@@ -116,12 +116,19 @@ def test_the_worker_loop_sends_the_reminder_and_the_escalation_over_smtp(db, ses
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}  # run_forever installs its own
     try:
         mail_settings = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": server.port,
-                                                    "deadlines_file": DATA / "none.toml"})
+                                                    "deadlines_file": DATA / "none.toml",
+                                                    "public_url": "https://tovholder.kommune.example"})
         for moment in (DUE + MINUTE, ESCALATE + MINUTE):
             with clock.at(moment):
                 run_forever(mail_settings, once=True)
         assert [(to, m["Subject"].split(":")[0]) for to, m in server.messages] == [
             (["jc@kommune.example"], "Frist overskredet"), (["jclead@kommune.example"], "Eskalering")]
+        task = session.scalar(select(HumanTask))
+        link = f"https://tovholder.kommune.example/opgaver/{task.id}"
+        for _, message in server.messages:  # each mail links to the task, absolute, and names the case number
+            text = message.get_content() if hasattr(message, "get_content") else message.get_payload(decode=True)
+            text = text.decode() if isinstance(text, bytes) else text
+            assert f"Åbn opgaven: {link}" in text and task.case_number in text, text
     finally:
         server.stop()
         for sig, handler in saved.items():
