@@ -319,11 +319,13 @@ def complete_task(session: Session, *, task_id: str, data: object, user: UserVie
     if row.status == TaskStatus.CLAIMED and row.assignee != user.username:
         raise Conflict(f"task {task_id} is claimed by {row.assignee}")
     form = task_form(session, row, forms_dir=rules.forms_dir)  # as the case's version has it
-    cleaned = attachments.check_form_files(session, case_id=case.id, form=form, data=validate_data(form, data))
     run = CaseRun(session, case, actor=user.username, rules=rules)
     task = run.workflow.get_task_from_id(UUID(row.id))
     if task is None or task.state != TaskState.READY:
         raise TaskNotOpen(f"task {task_id} is no longer waiting for completion")
+    # a form's date rules may refer to what the task already holds (a date an earlier step recorded)
+    checked = validate_data(form, data, case_data={**(case.data or {}), **task.data})
+    cleaned = attachments.check_form_files(session, case_id=case.id, form=form, data=checked)
     task.data.update(deepcopy(cleaned))
     run.guarded(task.run)
     run.skip.add(task.id)

@@ -1,0 +1,112 @@
+"""Form errors in the web UI: Danish, at the field, the input kept, nothing in the case history; prefilled fields.
+
+The real kontanthjælp journey (processes/, forms/) is deployed; the steps
+before the one under test are done through the engine, the step under test
+through the pages over real HTTP (and, for focus and axe-core, in Chromium).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tests.journeys.test_kontanthjaelp import at
+
+from .conftest import csrf_of
+from .test_studio_browser import AXE, _axe
+from .test_web_browser import _login
+from .test_web_handovers import journey, text_of, to_application  # noqa: F401  (the fixture)
+
+ENGLISH = ("Error", "error", "evaluating", "required", "must be", "not found", "may not")
+
+
+def to_check(j) -> str:
+    """The case at Ydelsesservice's "Kontrollér ansøgning og dokumentation"."""
+    to_application(j)
+    j.message("ansoegning_modtaget", {"ansoegning_modtaget_dato": "2026-09-10"}, at(date(2026, 9, 10)))
+    return j.task("kontroller_ansoegning").id
+
+
+def refused_types(j, task_id: str) -> list[str]:
+    return [e.type for e in j.events() if e.task_id == task_id and e.type != "task_created"] + \
+        [e.type for e in j.events() if "error" in e.type or "incident" in e.type]
+
+
+def test_complete_without_the_date_comes_back_in_danish_with_the_input_kept(journey, web, session):
+    task_id = to_check(journey)
+    ys = web("ys")
+    page = ys.get(f"/opgaver/{task_id}")
+    r = ys.post(f"/opgaver/{task_id}", data={"csrf_token": csrf_of(page.text), "f.ansoegning_komplet": "ja",
+                                             "f.manglende_dokumentation": "Lønsedler <3 mdr."})
+    assert r.status_code == 422, r.text
+    shown = text_of(r.text)
+    assert "Dato hvor ansøgningen blev komplet: skal udfyldes, når »Ansøgningen er komplet« er Ja" in shown, shown
+    assert 'href="#felt-ansoegning_komplet_dato"' in r.text and "autofocus" in r.text
+    assert 'value="ja" checked' in r.text and "Lønsedler &lt;3 mdr." in r.text
+    assert not [w for w in ENGLISH if w in shown]
+    session.expire_all()
+    assert journey.open() == ["kontroller_ansoegning"] and refused_types(journey, task_id) == []
+
+
+@pytest.mark.parametrize(("typed", "said"), [
+    ("2026-09-12", "Dato hvor ansøgningen blev komplet: må ikke ligge efter i dag"),
+    ("2026-09-09", "Dato hvor ansøgningen blev komplet: må ikke ligge før »Ansøgningen er modtaget den« "
+                   "(10. sep. 2026)"),
+])
+def test_a_date_rule_of_the_form_says_what_is_wrong_in_danish(journey, web, session, typed, said):
+    task_id = to_check(journey)  # "today" is 11 Sep 2026 (the journey fixture's clock)
+    ys = web("ys")
+    page = ys.get(f"/opgaver/{task_id}")
+    r = ys.post(f"/opgaver/{task_id}", data={"csrf_token": csrf_of(page.text), "f.ansoegning_komplet": "ja",
+                                             "f.ansoegning_komplet_dato": typed})
+    assert r.status_code == 422 and said in text_of(r.text), text_of(r.text)
+    assert f'value="{typed}"' in r.text
+    ok = ys.post(f"/opgaver/{task_id}", data={"csrf_token": csrf_of(page.text), "f.ansoegning_komplet": "ja",
+                                              "f.ansoegning_komplet_dato": "2026-09-10"})
+    assert ok.status_code == 303, text_of(ok.text)
+    assert journey.open() == ["ydelsesafgoerelse"]
+
+
+def test_403_and_404_pages_speak_danish(journey, web):
+    to_application(journey)
+    vs = web("vs")
+    forbidden = vs.get(f"/sager/{journey.case_id}")
+    missing = vs.get("/sager/00000000-0000-0000-0000-000000000000")
+    no_task = vs.get("/opgaver/00000000-0000-0000-0000-000000000000")
+    for r, status, title in ((forbidden, 403, "Adgang nægtet"), (missing, 404, "Siden findes ikke"),
+                             (no_task, 404, "Siden findes ikke")):
+        shown = text_of(r.text)
+        assert r.status_code == status and title in shown, (r.status_code, shown)
+        assert not [w for w in ENGLISH if w in shown], shown
+
+
+def test_a_field_the_case_already_holds_is_prefilled(journey, web, session):
+    j = journey
+    j.start(at(date(2026, 9, 7)), henvendelsesdato="2026-09-07", forsikret=True, akasse="3F A-kasse")
+    page = web("jc").get(f"/opgaver/{j.task('henvis_akasse').id}")
+    assert page.status_code == 200
+    assert 'name="f.akasse" value="3F A-kasse"' in page.text  # given at creation
+    assert 'name="f.henvist_dato" value=""' in page.text        # nothing held: empty
+
+
+def test_a_refused_form_in_the_browser_focuses_the_danish_summary_and_keeps_the_input(journey, new_page, session):
+    task_id = to_check(journey)
+    page = new_page()
+    _login(page, "ys")
+    page.goto(f"/opgaver/{task_id}")
+    page.check("#felt-ansoegning_komplet")
+    page.fill("#felt-manglende_dokumentation", "Kontoudtog for august")
+    page.click("button:has-text('Udfør opgaven')")
+    page.wait_for_selector(".error-summary")
+    assert page.evaluate("document.activeElement.id") == "fejlopsummering"
+    summary = page.inner_text(".error-summary")
+    assert "Formularen har fejl" in summary and "skal udfyldes, når »Ansøgningen er komplet« er Ja" in summary
+    assert page.is_checked("#felt-ansoegning_komplet")
+    assert page.input_value("#felt-manglende_dokumentation") == "Kontoudtog for august"
+    page.click(".error-summary a")  # the summary's link goes to the field
+    assert page.evaluate("document.activeElement.id") == "felt-ansoegning_komplet_dato"
+    if not AXE.exists():
+        pytest.skip(f"axe-core not found at {AXE} (make install brings it from npm)")
+    assert _axe(page) == []
+    session.expire_all()
+    assert journey.open() == ["kontroller_ansoegning"] and refused_types(journey, task_id) == []
