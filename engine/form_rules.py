@@ -16,8 +16,9 @@ A field of a form file (engine.forms) may carry, besides its type checks:
 step recorded); a rule whose other date is not there yet does not apply.
 Messages are in the engine's wording (api/web/formdata.py says them in Danish).
 
-Danish numbers: a number field also takes text as a Danish caseworker writes
-it — `12.345,50`, `12345,5`, `1 000` — and stores the JSON number.
+Danish numbers: `danish_number` reads a number as a Danish caseworker writes
+it — `12.345,50`, `12345,5`, `1 000` — for the web UI's number fields (the
+JSON API takes JSON numbers).
 Pure functions; no database.
 """
 from __future__ import annotations

@@ -10,7 +10,8 @@ A `file` field's value is {"attachment_id": ..., "filename": ..., "size": ...}
 naming an uploaded attachment (engine/attachments.py defines and checks it).
 A field may also carry conditional rules (`required_when`, `not_future`,
 `after`, `not_before`) and `"prefill": false`; engine.form_rules reads and
-checks them, and reads Danish numbers (`12.345,50`) in number fields.
+checks them. Data is JSON: a number field takes a JSON number (the web UI reads
+the Danish `12.345,50` with engine.form_rules.danish_number before it gets here).
 docs/modelling.md documents the whole file.
 Reads files only; no database.
 """
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from .attachments import parse_file_value
 from .errors import FormRejected, Invalid
-from .form_rules import Rules, danish_number, parse_rules, rule_errors
+from .form_rules import Rules, parse_rules, rule_errors
 
 FIELD_TYPES = ("text", "textarea", "number", "date", "boolean", "choice", "file")
 _KEY = re.compile(r"^[A-Za-z0-9_\-]{1,200}$")
@@ -183,8 +184,6 @@ def _check_value(fld: FormField, value: object) -> object:
             raise ValueError(f"at most {int(fld.max)} characters")
         return value
     if fld.type == "number":
-        if isinstance(value, str):
-            value = danish_number(value) if danish_number(value) is not None else value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError("must be a number")
         if fld.min is not None and value < fld.min:

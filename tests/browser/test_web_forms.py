@@ -9,12 +9,16 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
+from engine.models import AuditEvent
+from tests import factories as f
 from tests.journeys.test_kontanthjaelp import at
 
 from .conftest import csrf_of
 from .test_studio_browser import AXE, _axe
 from .test_web_browser import _login
+from .test_web_http import _open_task, _valid
 from .test_web_handovers import journey, text_of, to_application  # noqa: F401  (the fixture)
 
 ENGLISH = ("Error", "error", "evaluating", "required", "must be", "not found", "may not")
@@ -110,3 +114,42 @@ def test_a_refused_form_in_the_browser_focuses_the_danish_summary_and_keeps_the_
     assert _axe(page) == []
     session.expire_all()
     assert journey.open() == ["kontroller_ansoegning"] and refused_types(journey, task_id) == []
+
+
+def test_opret_sag_says_an_impossible_cpr_date_and_every_other_field_error_at_once(journey, web, session):
+    jc = web("jc")
+    page = jc.get("/sager/ny?forloeb=kontanthjaelp")
+    assert page.status_code == 200
+    r = jc.post("/sager/ny", data={"csrf_token": csrf_of(page.text), "forloeb": "kontanthjaelp", "cpr": "3201901234",
+                                   "f.forsikret": "ja"})
+    assert r.status_code == 422
+    shown = text_of(r.text)
+    assert "de første 6 cifre skal være en dato, der findes" in shown
+    assert "Dato for første henvendelse: skal udfyldes" in shown
+    assert "A-kasse: skal udfyldes, når »Forsikret i en a-kasse« er Ja" in shown
+    assert 'value="ja" checked' in r.text and "3201901234" not in r.url.query.decode()
+    assert not [w for w in ENGLISH if w in shown]
+
+
+def test_danish_numbers_are_read_and_shown_in_danish(web_users, web, session):
+    case = f.start_case(session, "web_intake", actor=web_users["jc"], data={})
+    task = _open_task(session, case.id)
+    jc = web("jc")
+    r = jc.post(f"/opgaver/{task.id}", data=_valid(csrf_of(jc.get(f"/opgaver/{task.id}").text), **{"f.timer": "2,5"}))
+    assert r.status_code == 303, text_of(r.text)
+    task = _open_task(session, case.id)
+    ys = web("ys")
+    form = ys.get(f"/opgaver/{task.id}").text
+    bad = ys.post(f"/opgaver/{task.id}", data={"csrf_token": csrf_of(form), "f.afgoerelse": "bevilget",
+                                                 "f.sats": "123.456,50", "f.begrundelse": "x"})
+    assert bad.status_code == 422 and "Sats (kr. pr. måned): må højst være 100.000" in text_of(bad.text)
+    assert 'value="123.456,50"' in bad.text
+    r = ys.post(f"/opgaver/{task.id}", data={"csrf_token": csrf_of(form), "f.afgoerelse": "bevilget",
+                                               "f.sats": "12.345,50", "f.begrundelse": "x"})
+    assert r.status_code == 303, text_of(r.text)
+    session.expire_all()
+    data = [e.details["data"] for e in session.scalars(select(AuditEvent).where(
+        AuditEvent.case_id == case.id, AuditEvent.type == "task_completed").order_by(AuditEvent.seq))]
+    assert data[0]["timer"] == 2.5 and data[1]["sats"] == 12345.5
+    shown = text_of(web("auditor").get(f"/sager/{case.id}").text)
+    assert "12.345,5" in shown and "2,5" in shown and "12345" not in shown
