@@ -238,7 +238,7 @@ def start_case(session: Session, *, process_key: str, cpr: object, data: object,
         if definition.start_form_key:  # the version's own copy of the form: engine.bundles
             data = validate_data(start_form(session, definition, forms_dir=rules.forms_dir), data)
     except FormRejected as exc:
-        problems += exc.detail
+        problems += exc.detail if isinstance(exc.detail, list) else [{"field": None, "message": exc.message}]
     if problems:
         raise FormRejected(problems[0]["message"] if len(problems) == 1 else "the case cannot start", problems)
     citizen, username = _citizen(session, digits), actor.username if actor else None
