@@ -119,3 +119,13 @@ def test_values_are_shown_one_way():
     assert dato(datetime(2026, 9, 10, 23, 30, tzinfo=timezone.utc)) == "11. sep. 2026"  # Danish time
     assert tidspunkt("2026-09-11T08:05:00+00:00") == "11. sep. 2026 kl. 10.05"
     assert (filstoerrelse(800), filstoerrelse(1536), filstoerrelse(5 * 1048576)) == ("800 bytes", "1,5 kB", "5,0 MB")
+
+
+def test_the_editor_shows_a_field_s_rules_as_json_and_names_json_it_cannot_read():
+    editor = form_editor.rows_from_json(json.dumps(FORM))
+    assert json.loads(editor.rows[1].extra) == {"not_future": True, "required_when": {"field": "komplet",
+                                                                                      "equals": True},
+                                                "not_before": {"field": "modtaget", "label": "Modtaget den"}}
+    broken = form_editor.Editor(title="t", rows=(form_editor.Row(name="a", extra='{"not_future": tru'),))
+    _, checked = form_editor.to_json("k", broken)
+    assert "ed-0-ekstra" in checked.errors and checked.rows[0].extra == '{"not_future": tru'  # kept as typed
