@@ -1,7 +1,8 @@
 """Rendering pages: the Jinja2 environment (auto-escaping on), the filters of engine.formats, redirects.
 
 Every page goes through `page()`, which adds the session (user, CSRF token,
-flash message) and sets the session cookie when it is new. Read-only.
+flash message), the names of the user's units for the header (read in a
+session of its own) and sets the session cookie when it is new. Read-only.
 """
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
+from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
 from engine import clock
 from engine.accounts import UserView
 from engine.formats import dato, filstoerrelse, tal, tidspunkt
 from engine.forms import Form
+from engine.models import Unit
 
 from .session import finish, set_flash, web_session
 from .timeline import who
@@ -68,10 +71,20 @@ ROLE_NAMES = {"caseworker": "sagsbehandler", "teamlead": "teamleder", "process_o
 templates.env.globals["ROLE_NAMES"] = ROLE_NAMES
 
 
+def _my_units(request: Request, user: UserView | None) -> list[str]:
+    """The header's units of the user, by their names (the unit table's), not their keys."""
+    if user is None or not user.units:
+        return []
+    with request.app.state.session_factory() as session:
+        names = {u.key: u.name for u in session.scalars(select(Unit).where(Unit.key.in_(sorted(user.units))))}
+    return sorted(names.get(key, key) for key in user.units)
+
+
 def page(request: Request, name: str, context: dict, *, status: int = 200, user: UserView | None = None) -> Response:
     current = web_session(request)
     request.state.flash_shown = True
-    ctx = {"request": request, "user": user, "csrf_token": current.csrf, "flash": current.flash, **context}
+    ctx = {"request": request, "user": user, "csrf_token": current.csrf, "flash": current.flash,
+           "my_units": _my_units(request, user), **context}
     response = templates.TemplateResponse(request, name, ctx, status_code=status)
     response.headers["Cache-Control"] = "no-store"  # pages hold personal data
     return finish(request, response)

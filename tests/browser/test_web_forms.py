@@ -149,6 +149,7 @@ def test_danish_numbers_are_read_and_shown_in_danish(web_users, web, session):
     data = [e.details["data"] for e in session.scalars(select(AuditEvent).where(
         AuditEvent.case_id == case.id, AuditEvent.type == "task_completed").order_by(AuditEvent.seq))]
     assert data[0]["timer"] == 2.5 and data[1]["sats"] == 12345.5
+    assert "jc (sagsbehandler, Jobcenter)" in text_of(jc.get("/").text)  # the header names the unit
     shown = text_of(web("auditor").get(f"/sager/{case.id}").text)
     assert "12.345,5" in shown and "2,5" in shown and "12345" not in shown
 
