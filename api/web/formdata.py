@@ -123,7 +123,7 @@ def process_error(error: ProcessError, form: Form | None) -> tuple[dict[str, str
         return {name: f"{names[name]}: kan ikke gemmes sådan. Ret feltet og prøv igen."}, []
     text = str(detail.get("message") or "")
     for field_name, label in names.items():  # an expression that read a field the data lacks
-        if f"'{field_name}'" in text or f'"{field_name}"' in text:
+        if re.search(rf"(?<![\w.]){re.escape(field_name)}(?!\w)", text):
             return {field_name: f"{label}: skal udfyldes, før sagen kan gå videre."}, []
     return {}, ["Sagen kan ikke gå videre med disse oplysninger: et trin i forløbet kunne ikke beregnes"
                 f" ({detail.get('element') or 'ukendt trin'}). Tjek felterne og prøv igen; bliver fejlen ved,"

@@ -172,3 +172,28 @@ def test_the_api_refuses_what_the_form_rules_refuse_per_field_and_nothing_change
                                                                   "ansoegning_komplet_dato": "2026-09-11"}},
                  headers=auth)
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize(("note", "field_said", "general_said"), [
+    ("", "Notat: skal udfyldes, før sagen kan gå videre.", None),
+    ("måske", None, "Sagen kan ikke gå videre med disse oplysninger"),
+])
+def test_what_the_diagram_still_refuses_comes_back_on_the_form_in_danish_and_not_in_the_history(
+        seed, live, web, session, note, field_said, general_said):
+    users = seed("web_refuse.bpmn")
+    case = f.start_case(session, "web_refuse", actor=users["jc"], data={})
+    task = _open_task(session, case.id)
+    jc = web("jc")
+    r = jc.post(f"/opgaver/{task.id}", data={"csrf_token": csrf_of(jc.get(f"/opgaver/{task.id}").text),
+                                             "f.note": note})
+    assert r.status_code == 422, r.text
+    shown = text_of(r.text)
+    assert "Formularen har fejl" in shown and not [w for w in ENGLISH if w in shown], shown
+    if field_said:
+        assert field_said in shown and 'href="#felt-note"' in r.text
+    else:
+        assert general_said in shown and f'value="{note}"' in r.text
+    session.expire_all()
+    assert _open_task(session, case.id).id == task.id
+    types = [e.type for e in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id))]
+    assert "task_completed" not in types and "process_error" not in types
