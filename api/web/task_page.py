@@ -39,8 +39,8 @@ def show(request: Request, task_id: str, session: SessionDep, settings: Settings
     user = current_user(request, session)
     context = task_context.build(session, user, tasks.get_task(session, task_id, user), settings)
     session.commit()  # the access log
-    return page(request, "task.html", {**context, "values": context["prefill"], "errors": {}, "general": [],
-                                       "refused": False}, user=user)
+    return page(request, "task.html", {**context, "values": context["prefill"], "errors": {}, "general": []},
+                user=user)
 
 
 @router.post("/opgaver/{task_id}")
@@ -77,8 +77,8 @@ def _complete(request: Request, task_id: str, posted: FormData, session: Session
         row = tasks.get_task(session, task_id, user)
         context = task_context.build(session, user, row, settings)
         session.commit()
-        return page(request, "task.html", {**context, "values": raw, "errors": errors, "general": general,
-                                           "refused": True}, status=status or 422, user=user)
+        return page(request, "task.html", {**context, "values": raw, "errors": errors, "general": general},
+                    status=status or 422, user=user)
     session.commit()
     return redirect(request, "/", flash=f"Opgaven »{row.name}« er udført.")
 
