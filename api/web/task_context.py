@@ -52,23 +52,25 @@ def build(session: Session, user: UserView, row: HumanTask, settings: Settings) 
 def prefill(session: Session, form: Form | None, case: Case, row: HumanTask, context: list[Recording]) -> dict:
     """The form's fields whose value the case already holds, as the browser posts them (a field may opt out).
 
-    Only values this unit may see: what was handed over to the task, what the case started
-    with, and what the unit's own earlier steps recorded (never another unit's withheld value)."""
+    Only values this unit may see, the latest of each: what was handed over to the task, what the
+    case started with, and what the unit's own earlier steps recorded (also inside a called process,
+    whose data the case's top level does not hold yet) — never another unit's withheld value."""
     if form is None:
         return {}
-    seen = {rec.field for rec in context}
+    held: dict[str, tuple[int, object]] = {rec.field: (rec.seq, rec.value) for rec in context}
     events = session.execute(
-        select(AuditEvent.type, AuditEvent.details, HumanTask.unit)
+        select(AuditEvent.seq, AuditEvent.type, AuditEvent.details, HumanTask.unit)
         .outerjoin(HumanTask, HumanTask.id == AuditEvent.task_id)
         .where(AuditEvent.case_id == case.id, AuditEvent.type.in_(("case_started", "task_completed"))))
-    for kind, details, unit in events:
+    for seq, kind, details, unit in events:
         if kind == "case_started" or unit == row.unit:
-            seen.update((details or {}).get("data") or {})
-    data = case.data or {}
+            for name, value in ((details or {}).get("data") or {}).items():
+                if name not in held or held[name][0] <= seq:
+                    held[name] = (seq, value)
     values: dict[str, str] = {}
     for fld in form.fields:
-        value = data.get(fld.name)
-        if fld.type == "file" or not fld.rules.prefill or fld.name not in seen or value in (None, ""):
+        value = held.get(fld.name, (0, None))[1]
+        if fld.type == "file" or not fld.rules.prefill or value in (None, ""):
             continue
         if fld.type == "boolean" and isinstance(value, bool):
             values[fld.name] = "ja" if value else "nej"

@@ -197,3 +197,21 @@ def test_what_the_diagram_still_refuses_comes_back_on_the_form_in_danish_and_not
     assert _open_task(session, case.id).id == task.id
     types = [e.type for e in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id))]
     assert "task_completed" not in types and "process_error" not in types
+
+
+def test_the_company_chosen_in_the_match_is_prefilled_on_the_agreement(journey, web, session):
+    j = journey
+    to_application(j)
+    j.message("ansoegning_modtaget", {"ansoegning_modtaget_dato": "2026-09-11"}, at(date(2026, 9, 11)))
+    j.do("ys", "kontroller_ansoegning", {"ansoegning_komplet": True, "ansoegning_komplet_dato": "2026-09-11"},
+         at(date(2026, 9, 11)))
+    j.grant(date(2026, 9, 11))
+    j.do("jc", "tilbudsplan", {"tilbud": "praktik", "mentor_behov": True, "koordinerende_sagsbehandler": "Hanne",
+                               "plan": "Praktik med mentor"}, at(date(2026, 9, 11), 11))
+    j.do("vs", "match", {"virksomhed": "Byggefirma A/S", "cvr": "12345678", "kontaktperson": "Mette",
+                         "match_begrundelse": "Erfaring fra byggeri"}, at(date(2026, 9, 11), 12))
+    if "aftale" not in j.open():
+        j.message("virksomhed_bekraeftelse", {"virksomhed_accepterer": True}, at(date(2026, 9, 11), 13))
+    page = web("vs").get(f"/opgaver/{j.task('aftale').id}").text
+    assert 'name="f.virksomhed" value="Byggefirma A/S"' in page and 'name="f.cvr" value="12345678"' in page
+    assert 'name="f.startdato" value=""' in page
