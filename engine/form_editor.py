@@ -6,7 +6,9 @@ browser form can post without JavaScript. `rows_from_json` reads a file into
 rows; `to_json` turns posted rows back into the file's text, with a message
 per input it cannot read (a min that is no number) so that nothing typed is
 lost; `engine.forms.parse_form_text` then judges the result, as at deploy.
-Keys of the file the editor does not show (a field's own extras) are kept.
+A field's other keys (its rules: `required_when`, `not_future`, `after`,
+`not_before`, `prefill`, engine.form_rules) are shown and edited as one JSON
+object per field, and kept as they are; JSON that cannot be read is named.
 
 `find_form` says where the studio reads a form of a journey from: the
 draft, then the latest version's stored copy, then the forms directory
@@ -116,6 +118,14 @@ def _number(text: str, where: str, errors: dict[str, str]):
     return int(value) if value.is_integer() and abs(value) < 2**53 else value
 
 
+def _json_object(text: str) -> dict | None:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def _object(text: str) -> dict:
     try:
         value = json.loads(text or "{}")
@@ -129,6 +139,8 @@ def to_json(key: str, editor: Editor) -> tuple[str, Editor]:
     errors: dict[str, str] = {}
     fields = []
     for i, row in enumerate(editor.rows):
+        if _json_object(row.extra) is None:
+            errors[f"ed-{i}-ekstra"] = 'Skal være et JSON-objekt, fx {"not_future": true} eller {}.'
         item: dict = {**_object(row.extra), "name": row.name, "label": row.label or row.name, "type": row.type}
         if row.required:
             item["required"] = True

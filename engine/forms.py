@@ -8,6 +8,11 @@ A form file:
                  "choices": [{"value": "jobparat", "label": "Jobparat"}, ...]}]}
 A `file` field's value is {"attachment_id": ..., "filename": ..., "size": ...}
 naming an uploaded attachment (engine/attachments.py defines and checks it).
+A field may also carry conditional rules (`required_when`, `not_future`,
+`after`, `not_before`) and `"prefill": false`; engine.form_rules reads and
+checks them. Data is JSON: a number field takes a JSON number (the web UI reads
+the Danish `12.345,50` with engine.form_rules.danish_number before it gets here).
+docs/modelling.md documents the whole file.
 Reads files only; no database.
 """
 from __future__ import annotations
@@ -15,12 +20,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from .attachments import parse_file_value
 from .errors import FormRejected, Invalid
+from .form_rules import Rules, parse_rules, rule_errors
 
 FIELD_TYPES = ("text", "textarea", "number", "date", "boolean", "choice", "file")
 _KEY = re.compile(r"^[A-Za-z0-9_\-]{1,200}$")
@@ -37,12 +44,13 @@ class FormField:
     max: float | None = None
     pattern: str | None = None
     help: str | None = None
+    rules: Rules = field(default_factory=Rules)
 
     def as_dict(self) -> dict:
         return {
             "name": self.name, "label": self.label, "type": self.type, "required": self.required,
             "choices": [{"value": v, "label": lbl} for v, lbl in self.choices] if self.type == "choice" else None,
-            "min": self.min, "max": self.max, "pattern": self.pattern, "help": self.help,
+            "min": self.min, "max": self.max, "pattern": self.pattern, "help": self.help, **self.rules.as_dict(),
         }
 
 
@@ -108,7 +116,8 @@ def _parse_form(key: str, raw: dict) -> Form:
     if not isinstance(raw, dict) or not isinstance(raw.get("fields", []), list):
         raise ValueError('expected {"title": ..., "fields": [...]}')
     fields = []
-    names = set()
+    names: set[str] = set()
+    all_names = {str(item.get("name")) for item in raw.get("fields", []) if isinstance(item, dict)}
     for item in raw.get("fields", []):
         if not isinstance(item, dict) or not _KEY.match(str(item.get("name", ""))):
             raise ValueError(f"each field needs a name of letters, digits, _ or - (got {item!r:.60})")
@@ -127,12 +136,15 @@ def _parse_form(key: str, raw: dict) -> Form:
             name=item["name"], label=item["label"] if "label" in item else item["name"], type=ftype,
             required=bool(item.get("required", False)), choices=choices,
             min=item.get("min"), max=item.get("max"), pattern=item.get("pattern"), help=item.get("help"),
+            rules=parse_rules(item, ftype, all_names),
         ))
     return Form(key=key, title=raw.get("title", key), fields=tuple(fields))
 
 
-def validate_data(form: Form | None, data: object) -> dict:
-    """Return the cleaned data or raise FormRejected with one message per field."""
+def validate_data(form: Form | None, data: object, *, case_data: Mapping | None = None) -> dict:
+    """Return the cleaned data or raise FormRejected with one message per field.
+
+    `case_data` is the case's data so far: the dates a form's `after`/`not_before` rules may refer to."""
     if not isinstance(data, dict):
         raise FormRejected("data must be a JSON object", [{"field": None, "message": "data must be a JSON object"}])
     if form is None:
@@ -153,6 +165,8 @@ def validate_data(form: Form | None, data: object) -> dict:
             cleaned[fld.name] = _check_value(fld, value)
         except ValueError as exc:
             errors.append({"field": fld.name, "message": f"{fld.label}: {exc}"})
+    failed = {e["field"] for e in errors}
+    errors += [e for e in rule_errors(form.fields, cleaned, case_data or {}) if e["field"] not in failed]
     if errors:
         raise FormRejected("the form rejected the data", errors)
     return cleaned

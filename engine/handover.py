@@ -37,7 +37,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit, clock
+from . import audit, clock, formats
 from .bpmn.catches import START
 from .bpmn.messages import payload_fields
 from .bundles import version_form
@@ -87,6 +87,10 @@ def display(form: Form | None, name: str, value: object) -> tuple[str, str]:
         text = dict(fld.choices).get(str(value), str(value))
     elif isinstance(value, dict) and "filename" in value:
         text = str(value["filename"])
+    elif fld is not None and fld.type == "number" and isinstance(value, (int, float)):
+        text = formats.tal(value)
+    elif fld is not None and fld.type == "date" and isinstance(value, str):
+        text = formats.dato(value)
     elif value is None:
         text = "—"
     else:

@@ -42,7 +42,7 @@ from .bundles import start_form, task_form
 from .case_rules import CaseRules
 from .catalog import get_definition
 from .db import is_postgres
-from .errors import Conflict, Invalid, NotFound, ProcessError, TaskNotOpen, UnstorableData
+from .errors import Conflict, FormRejected, Invalid, NotFound, ProcessError, TaskNotOpen, UnstorableData
 from .forms import validate_data
 from .json_data import to_plain_json
 from .locking import lock_case
@@ -233,13 +233,19 @@ def start_case(session: Session, *, process_key: str, cpr: object, data: object,
     if not isinstance(data, dict):
         raise Invalid("data must be a JSON object")
     strict_json.check_input(data)
+    problems: list[dict] = []  # a bad CPR and the start form's messages are said together
     try:
         digits = cpr_rules.normalize(cpr)
     except cpr_rules.InvalidCpr as exc:
-        raise Invalid(str(exc), [{"field": "cpr", "message": str(exc)}]) from None
+        problems.append({"field": "cpr", "message": str(exc)})
     definition = get_definition(session, process_key, version)
-    if definition.start_form_key:  # the version's own copy of the form: engine.bundles
-        data = validate_data(start_form(session, definition, forms_dir=rules.forms_dir), data)
+    try:
+        if definition.start_form_key:  # the version's own copy of the form: engine.bundles
+            data = validate_data(start_form(session, definition, forms_dir=rules.forms_dir), data)
+    except FormRejected as exc:
+        problems += exc.detail if isinstance(exc.detail, list) else [{"field": None, "message": exc.message}]
+    if problems:
+        raise FormRejected(problems[0]["message"] if len(problems) == 1 else "the case cannot start", problems)
     citizen, username = _citizen(session, digits), actor.username if actor else None
     begins_with = message_forms.start_message(session, definition)
     if begins_with is not None:
@@ -325,11 +331,13 @@ def complete_task(session: Session, *, task_id: str, data: object, user: UserVie
     if row.status == TaskStatus.CLAIMED and row.assignee != user.username:
         raise Conflict(f"task {task_id} is claimed by {row.assignee}")
     form = task_form(session, row, forms_dir=rules.forms_dir)  # as the case's version has it
-    cleaned = attachments.check_form_files(session, case_id=case.id, form=form, data=validate_data(form, data))
     run = CaseRun(session, case, actor=user.username, rules=rules)
     task = run.workflow.get_task_from_id(UUID(row.id))
     if task is None or task.state != TaskState.READY:
         raise TaskNotOpen(f"task {task_id} is no longer waiting for completion")
+    # a form's date rules may refer to what the task already holds (a date an earlier step recorded)
+    checked = validate_data(form, data, case_data={**(case.data or {}), **task.data})
+    cleaned = attachments.check_form_files(session, case_id=case.id, form=form, data=checked)
     task.data.update(deepcopy(cleaned))
     run.guarded(task.run)
     run.skip.add(task.id)

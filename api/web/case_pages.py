@@ -33,6 +33,9 @@ from .render import page, redirect
 from .session import check_csrf, current_user
 
 router = APIRouter()
+CPR_FORMAT = "CPR-nummeret er ikke gyldigt: skriv 10 cifre, fx 010190-1234."
+CPR_IMPOSSIBLE_DATE = ("CPR-nummeret er ikke gyldigt: de første 6 cifre skal være en dato, der findes (ddmmåå),"
+                       " fx 010190-1234. Tjek dag og måned.")
 
 
 def _start_context(session: Session, settings: Settings, process_key: str) -> dict:
@@ -76,7 +79,7 @@ def _start(request: Request, posted: FormData, session: Session, settings: Setti
         session.rollback()
         errors, general = formdata.field_errors(exc.detail)
         if "cpr" in errors:
-            errors["cpr"] = "CPR-nummeret er ikke gyldigt: skriv 10 cifre, fx 010190-1234."
+            errors["cpr"] = CPR_IMPOSSIBLE_DATE if "valid date" in errors["cpr"] else CPR_FORMAT
         return page(request, "start.html", {**context, "values": raw, "errors": errors, "general": general,
                                             "cpr": cpr}, status=422, user=user)
     full = case_access(session, user, case) == FULL

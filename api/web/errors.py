@@ -2,8 +2,12 @@
 
 A 401 (no or expired session) on a page becomes a redirect to /login.
 Messages are shown as text (auto-escaped); nothing the request sent is echoed.
+403, 404 and 409 show the Danish hint, and a message only when it is the pages' own Danish
+(never the engine's English: "you may not see this case", "case … not found").
 """
 from __future__ import annotations
+
+import re
 
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
@@ -19,11 +23,16 @@ TITLES = {
     422: "Oplysningerne kan ikke bruges", 500: "Der skete en fejl",
 }
 HINTS = {
-    403: "Du har ikke adgang til denne side eller handling med din rolle og dine enheder.",
-    404: "Siden eller sagen findes ikke, eller den er flyttet.",
+    403: "Du har ikke adgang til denne side, sag eller handling med din rolle og dine enheder."
+         " Mener du, at du skal have adgang, så kontakt din teamleder.",
+    404: "Siden, sagen eller opgaven findes ikke. Tjek adressen, eller find sagen via indbakken.",
     409: "En anden har ændret sagen samtidig. Genindlæs siden og prøv igen.",
     500: "Fejlen er logget. Prøv igen, eller kontakt support hvis den bliver ved.",
 }
+
+
+ENGINE_WORDED = (403, 404, 409)  # the engine says these in English ("case … not found"): the page says the hint
+ENGLISH = re.compile(r"\b(not|the|you|may|is|found|by|of|cannot|does)\b")  # the pages' own messages are Danish
 
 
 def wants_html(request: Request) -> bool:
@@ -37,8 +46,8 @@ def html_error(request: Request, status: int, detail: object) -> Response:
     message = detail if isinstance(detail, str) else None
     if isinstance(detail, dict) and isinstance(detail.get("message"), str):  # a ProcessError names element + message
         message = f"{detail.get('element') or ''}: {detail['message']}".lstrip(": ")
-    if status >= 500:
-        message = None  # an unexpected error's text is not for the page
+    if status >= 500 or (status in ENGINE_WORDED and message and ENGLISH.search(message)):
+        message = None  # an unexpected error's text is not for the page; the engine's English is not either
     return page(request, "error.html", {
         "status": status, "title": TITLES.get(status, f"Fejl {status}"), "hint": HINTS.get(status),
         "message": message,

@@ -1,29 +1,30 @@
-"""Rendering pages: the Jinja2 environment (auto-escaping on), Danish dates, redirects.
+"""Rendering pages: the Jinja2 environment (auto-escaping on), the filters of engine.formats, redirects.
 
 Every page goes through `page()`, which adds the session (user, CSRF token,
-flash message) and sets the session cookie when it is new. Read-only.
+flash message), the names of the user's units for the header (read in a
+session of its own) and sets the session cookie when it is new. Read-only.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
+from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
 from engine import clock
 from engine.accounts import UserView
+from engine.formats import dato, filstoerrelse, tal, tidspunkt
 from engine.forms import Form
+from engine.models import Unit
 
 from .session import finish, set_flash, web_session
 from .timeline import who
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-LOCAL = ZoneInfo("Europe/Copenhagen")
-MONTHS = ("jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec.")
 SOON = timedelta(days=3)  # "Snart forfaldne": due within this time
 
 templates = Jinja2Templates(directory=str(TEMPLATES))
@@ -35,23 +36,6 @@ def _utc(value: datetime | str | None) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return clock.as_utc(value)
-
-
-def _local(value: datetime | str | None) -> datetime | None:
-    value = _utc(value)
-    return value.astimezone(LOCAL) if value is not None else None
-
-
-def dato(value: datetime | None) -> str:
-    """24. nov. 2026"""
-    value = _local(value)
-    return f"{value.day}. {MONTHS[value.month - 1]} {value.year}" if value else "—"
-
-
-def tidspunkt(value: datetime | None) -> str:
-    """24. nov. 2026 kl. 10.05 (Danish uses a full stop between hours and minutes)"""
-    value = _local(value)
-    return f"{dato(value)} kl. {value:%H.%M}" if value else "—"
 
 
 def is_overdue(value: datetime | str | None) -> bool:
@@ -77,18 +61,12 @@ def render_form_template(form: Form, values: dict, errors: dict) -> Markup:
     return Markup(templates.env.from_string(form.template).render(form=form, field=place))
 
 
-def filstoerrelse(size: int) -> str:
-    """1.536 bytes → "1,5 kB"; 5.242.880 → "5,0 MB" (Danish decimal comma)."""
-    value, unit = (size / 1048576, "MB") if size >= 1048576 else (size / 1024, "kB")
-    return f"{value:.1f} {unit}".replace(".", ",")
-
-
 def sagsnr(number: object, ident: object = None) -> str:
     """The case number people say on the phone (`2026-000123`); an id's first characters if it has none."""
     return str(number) if number else str(ident or "")[:8]
 
 
-templates.env.filters.update(filstoerrelse=filstoerrelse, dato=dato, tidspunkt=tidspunkt,
+templates.env.filters.update(filstoerrelse=filstoerrelse, dato=dato, tidspunkt=tidspunkt, tal=tal,
                              kort=lambda ident: (ident or "")[:8], hvem=who, sagsnr=sagsnr)
 templates.env.globals.update(is_overdue=is_overdue, is_soon=is_soon,
                              render_form_template=render_form_template)
@@ -98,10 +76,20 @@ ROLE_NAMES = {"caseworker": "sagsbehandler", "teamlead": "teamleder", "process_o
 templates.env.globals["ROLE_NAMES"] = ROLE_NAMES
 
 
+def _my_units(request: Request, user: UserView | None) -> list[str]:
+    """The header's units of the user, by their names (the unit table's), not their keys."""
+    if user is None or not user.units:
+        return []
+    with request.app.state.session_factory() as session:
+        names = {u.key: u.name for u in session.scalars(select(Unit).where(Unit.key.in_(sorted(user.units))))}
+    return sorted(names.get(key, key) for key in user.units)
+
+
 def page(request: Request, name: str, context: dict, *, status: int = 200, user: UserView | None = None) -> Response:
     current = web_session(request)
     request.state.flash_shown = True
-    ctx = {"request": request, "user": user, "csrf_token": current.csrf, "flash": current.flash, **context}
+    ctx = {"request": request, "user": user, "csrf_token": current.csrf, "flash": current.flash,
+           "my_units": _my_units(request, user), **context}
     response = templates.TemplateResponse(request, name, ctx, status_code=status)
     response.headers["Cache-Control"] = "no-store"  # pages hold personal data
     return finish(request, response)

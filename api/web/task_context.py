@@ -3,22 +3,24 @@
 `build` takes the one read of a task the API uses too (engine.task_read: the
 task, its case, form, handover context, attachments and what the user may
 do) and adds what only the page shows: unit names and the unit's own earlier
-decisions. `store_uploads` only flushes; the task page's route commits or
+decisions, and the values the form is prefilled with. `store_uploads` only flushes; the task page's route commits or
 rolls back together with the completion.
 """
 from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from engine import bundles
 from engine.accounts import UserView
 from engine.errors import EngineError, Invalid, TooLarge, UnsupportedType
+from engine.formats import tal
 from engine.forms import Form
 from engine.handover import Recording
-from engine.models import HumanTask
+from engine.models import AuditEvent, Case, HumanTask
 from engine.settings import Settings
 from engine.task_read import read_task
 
@@ -37,6 +39,7 @@ def build(session: Session, user: UserView, row: HumanTask, settings: Settings) 
     read = read_task(session, row.id, user, forms_dir=settings.forms_dir, strict_form=False)
     steps = timeline.build(session, read.case, settings.forms_dir, viewer=user)
     return {
+        "prefill": prefill(session, read.form, read.case, row, read.context),
         "task": read.task, "case": read.case_view, "form": read.form, "form_problem": read.form_problem,
         "may": read.may, "members": read.members, "journey": read.journey, "attachments": read.attachments,
         "handover": handover_groups(read.context),
@@ -44,6 +47,38 @@ def build(session: Session, user: UserView, row: HumanTask, settings: Settings) 
         "decisions": [s for s in steps if s.kind == "task_completed" and s.unit == row.unit],
         "units": queries.unit_names(session), "max_upload": settings.max_upload_bytes,
     }
+
+
+def prefill(session: Session, form: Form | None, case: Case, row: HumanTask, context: list[Recording]) -> dict:
+    """The form's fields whose value the case already holds, as the browser posts them (a field may opt out).
+
+    Only values this unit may see, the latest of each: what was handed over to the task, what the
+    case started with, and what the unit's own earlier steps recorded (also inside a called process,
+    whose data the case's top level does not hold yet) — never another unit's withheld value."""
+    if form is None:
+        return {}
+    held: dict[str, tuple[int, object]] = {rec.field: (rec.seq, rec.value) for rec in context}
+    events = session.execute(
+        select(AuditEvent.seq, AuditEvent.type, AuditEvent.details, HumanTask.unit)
+        .outerjoin(HumanTask, HumanTask.id == AuditEvent.task_id)
+        .where(AuditEvent.case_id == case.id, AuditEvent.type.in_(("case_started", "task_completed"))))
+    for seq, kind, details, unit in events:
+        if kind == "case_started" or unit == row.unit:
+            for name, value in ((details or {}).get("data") or {}).items():
+                if name not in held or held[name][0] <= seq:
+                    held[name] = (seq, value)
+    values: dict[str, str] = {}
+    for fld in form.fields:
+        value = held.get(fld.name, (0, None))[1]
+        if fld.type == "file" or not fld.rules.prefill or value in (None, ""):
+            continue
+        if fld.type == "boolean" and isinstance(value, bool):
+            values[fld.name] = "ja" if value else "nej"
+        elif fld.type == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            values[fld.name] = tal(value)
+        elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            values[fld.name] = str(value)
+    return values
 
 
 def handover_groups(context: list[Recording]) -> list[dict]:

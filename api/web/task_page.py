@@ -3,9 +3,14 @@
 Completing goes through engine.runtime.complete_task, as POST
 /api/tasks/{id}/complete does; a form `file` field's upload is stored with
 engine.attachments.add_attachment in the same transaction, so a refused
-form leaves no file behind. The route commits once, at the end.
+form leaves no file behind. The route commits once, at the end. Data the
+diagram itself cannot go on with (engine.errors.ProcessError) comes back on
+the form in Danish with the input kept; it is logged, not written into the
+case's history: nothing happened to the case.
 """
 from __future__ import annotations
+
+import logging
 
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
@@ -16,7 +21,7 @@ from starlette.responses import Response
 from engine import inbox as tasks
 from engine import runtime
 from engine.case_rules import CaseRules
-from engine.errors import FormRejected, Invalid
+from engine.errors import FormRejected, Invalid, ProcessError
 from engine.forms import validate_data
 from engine.settings import Settings
 
@@ -26,6 +31,7 @@ from .render import page, redirect
 from .session import check_csrf, current_user
 
 router = APIRouter()
+log = logging.getLogger("tovholder.web")
 
 
 @router.get("/opgaver/{task_id}")
@@ -33,7 +39,8 @@ def show(request: Request, task_id: str, session: SessionDep, settings: Settings
     user = current_user(request, session)
     context = task_context.build(session, user, tasks.get_task(session, task_id, user), settings)
     session.commit()  # the access log
-    return page(request, "task.html", {**context, "values": {}, "errors": {}, "general": []}, user=user)
+    return page(request, "task.html", {**context, "values": context["prefill"], "errors": {}, "general": []},
+                user=user)
 
 
 @router.post("/opgaver/{task_id}")
@@ -57,9 +64,13 @@ def _complete(request: Request, task_id: str, posted: FormData, session: Session
             validate_data(form, data)  # collect the other fields' messages too; nothing is completed
             raise FormRejected("upload refused", [])
         runtime.complete_task(session, task_id=task_id, data=data, user=user, rules=rules)
-    except FormRejected as exc:
+    except (FormRejected, ProcessError) as exc:
         session.rollback()  # also drops files stored above: nothing half-done
-        per_field, general = formdata.field_errors(exc.detail)
+        if isinstance(exc, ProcessError):  # the diagram could not go on with this data: said on the form,
+            log.warning("task %s refused by the diagram at %s", task_id, exc.detail.get("element"))  # not audited
+            per_field, general = formdata.process_error(exc, form)
+        else:
+            per_field, general = formdata.field_errors(exc.detail)
         errors = {**per_field, **errors}
         for name in uploaded:
             errors.setdefault(name, "Filen er ikke gemt, fordi formularen havde fejl. Vælg den igen.")

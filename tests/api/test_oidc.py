@@ -103,7 +103,7 @@ def test_groups_become_role_and_units_and_the_browser_lands_in_the_inbox(browser
     assert back.status_code == 303 and back.headers["location"] == "/"
     inbox = client.get("/")
     assert inbox.status_code == 200
-    assert "anna@kommune.dk (sagsbehandler, jobcenter, sof)" in inbox.text
+    assert "anna@kommune.dk (sagsbehandler, Jobcenter, SOF)" in inbox.text
     user, unit_keys = _user(session, "anna@kommune.dk")
     assert (user.role, unit_keys, user.oidc_subject, user.email) == ("caseworker", {"jobcenter", "sof"}, "sub-anna",
                                                                      "anna@kommune.dk")
@@ -121,7 +121,7 @@ def test_changed_groups_change_role_and_units_at_the_next_login(browser_client, 
     assert web_login(client, oidc, "sub-anna").status_code == 303
     user, unit_keys = _user(session, "anna@kommune.dk")
     assert (user.role, unit_keys) == ("teamlead", {"jobcenter", "ydelsesservice"})
-    assert "anna@kommune.dk (teamleder, jobcenter, ydelsesservice)" in client.get("/").text
+    assert "anna@kommune.dk (teamleder, Jobcenter, Ydelsesservice)" in client.get("/").text
     assert session.scalar(select(User.id).where(User.oidc_subject == "sub-anna")) == user.id  # one row
 
 

@@ -39,7 +39,7 @@ def test_a_caseworker_logs_in_with_the_provider_and_lands_in_her_units_inbox(web
     _login_at_provider(page, oidc, "sub-anna")
     page.wait_for_url(re.compile(r"/$"))
     assert page.get_by_role("status").inner_text() == "Du er logget ind som anna@kommune.dk."
-    assert "anna@kommune.dk (sagsbehandler, jobcenter)" in page.locator("header").inner_text()
+    assert "anna@kommune.dk (sagsbehandler, Jobcenter)" in page.locator("header").inner_text()
     assert page.get_by_role("link", name=re.compile(r"Min enhed \(1\)")).get_attribute("aria-current") == "page"
     rows = page.locator("table.tasks tbody tr").all_inner_texts()
     assert len(rows) == 1 and "Vurdering af henvendelse" in rows[0]

@@ -122,19 +122,19 @@ def test_sof_sees_the_referral_and_virksomhedsservice_not_the_rate(journey, web,
     sof_task = text_of(web("sofie").get(f"/opgaver/{j.task('socialfaglig_vurdering', sof_case).id}").text)
     assert "Overdraget til opgaven" in sof_task and "Jobcenter · Visitation og rådighedsvurdering" in sof_task
     assert "Problemer ud over ledighed (misbrug, psykisk, bolig, familie …) bolig, misbrug" in sof_task
-    assert "12000" not in sof_task and "Sats" not in sof_task
+    assert "12.000" not in sof_task and "Sats" not in sof_task
 
     vs = web("vs")
     match = text_of(vs.get(f"/opgaver/{j.task('match').id}").text)
     assert "Praktik med mentor" in match and "Virksomhedspraktik" in match
-    assert "12000" not in match and "Sats" not in match and "Betingelser opfyldt" not in match
+    assert "12.000" not in match and "Sats" not in match and "Betingelser opfyldt" not in match
     case_page = text_of(vs.get(f"/sager/{j.case_id}").text)
     assert "Afgørelse om kontanthjælp" in case_page                         # that it happened ...
-    assert "12000" not in case_page and "Sats pr. måned" not in case_page   # ... not the rate
+    assert "12.000" not in case_page and "Sats pr. måned" not in case_page   # ... not the rate
     assert "Betingelser opfyldt" not in case_page and "bolig, misbrug" not in case_page
     assert "kun for den enhed, der udførte det" in case_page
     # the auditor reads everything
-    assert "12000" in text_of(web("auditor").get(f"/sager/{j.case_id}").text)
+    assert "12.000" in text_of(web("auditor").get(f"/sager/{j.case_id}").text)
 
 
 def test_the_case_history_says_which_way_a_gateway_went_in_danish_words(journey, web, session):
@@ -149,7 +149,7 @@ def test_the_case_history_says_which_way_a_gateway_went_in_danish_words(journey,
     assert "Systemet, efter ys" in page                       # the engine's steps after ys's decision
     assert "Modtaget: Ansøgning modtaget" in page and "Ansøgningen er modtaget den" not in page  # not jc's
     ys_page = text_of(web("ys").get(f"/sager/{j.case_id}").text)
-    assert "Ansøgningen er modtaget den 2026-09-11" in ys_page   # what the message carried, to its unit
+    assert "Ansøgningen er modtaget den 11. sep. 2026" in ys_page   # what the message carried, to its unit
     assert "Sendt videre: Henvis til SOF" in page and "SOF: socialfaglig vurdering og enkeltydelser" in page
     for raw in RAW_KEYS:
         assert raw not in page and raw not in ys_page, raw

@@ -157,7 +157,7 @@ def test_invalid_form_comes_back_with_messages_and_input_escaped(web_users, web,
     assert "er udført" not in jc.get("/").text  # shown once
     case_page = jc.get(f"/sager/{case.id}").text
     assert script not in case_page and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in case_page
-    assert "12.5" in case_page and "Jobparat" in case_page and "Afgørelse om ydelse" in case_page
+    assert "12,5" in case_page and "Jobparat" in case_page and "Afgørelse om ydelse" in case_page
 
 
 def test_start_a_case_keeps_the_cpr_out_of_urls(web_users, web, session, caplog):
