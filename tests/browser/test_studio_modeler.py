@@ -18,6 +18,7 @@ import os
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from engine import catalog
 from engine.case_rules import CaseRules
@@ -310,8 +311,7 @@ def test_the_panel_writes_durations_audience_payloads_and_called_processes(new_p
     _open(page)
     _select(page, "tilmelding")
     page.locator("select[name='tov-deadline']").select_option("__egen")
-    page.get_by_label("Antal").fill("3")
-    page.locator("select[name='tov-deadline-unit']").select_option("W")
+    page.get_by_label("Varighed").fill("P3W")
     page.get_by_label("Regnes fra datofelt (valgfrit)").fill("henvendelsesdato")
     page.get_by_label("Tæl kun arbejdsdage").check()
     page.locator("select[name='tov-audience']").select_option("teamlead")
@@ -325,6 +325,19 @@ def test_the_panel_writes_durations_audience_payloads_and_called_processes(new_p
     error.wait_for()
     assert "kun have bogstaver" in error.inner_text()
     assert _saved_element(page, "tilmelding")[1]["deadline"] == "P3W working from henvendelsesdato"
+    page.get_by_label("Regnes fra datofelt (valgfrit)").fill("henvendelsesdato")
+    # the whole duration the engine reads (weeks and days together), not only one number and one unit
+    page.get_by_label("Varighed").fill("P2W3D")
+    page.wait_for_function("window.tovholderModeler.get('elementRegistry').get('tilmelding').businessObject"
+                           ".extensionElements.values[0].values.some(p => p.value === 'P2W3D working from henvendelsesdato')")
+    assert "2 uger og 3 dage" in page.locator("[data-entry-id='tov-deadline-duration']").inner_text()
+    # what the engine refuses is refused at the field in Danish, and the saved deadline stays
+    duration_error = page.locator("[data-entry-id='tov-deadline-duration'] .bio-properties-panel-error")
+    for bad, words in (("14 dage", "P efterfulgt af tal"), ("P1D2W", "rækkefølge"), ("P1M", "arbejdsdage")):
+        page.get_by_label("Varighed").fill(bad)
+        expect(duration_error).to_contain_text(words)
+        assert _saved_element(page, "tilmelding")[1]["deadline"] == "P2W3D working from henvendelsesdato"
+    page.get_by_label("Varighed").fill("P2W3D")
     # no audience removes the property (and an empty list of properties goes too)
     page.locator("select[name='tov-audience']").select_option("")
     page.locator("select[name='tov-deadline']").select_option("")

@@ -14,12 +14,11 @@ import {
 
 import {
   camundaProperty, composeDeadline, diagramMessages, isMessageReceiver, isMessageSender,
-  messageName, parseDeadline, setAttribute, setCamundaProperty, setMessageName,
+  describeDuration, durationProblem, messageName, parseDeadline, setAttribute, setCamundaProperty, setMessageName,
 } from './extensions';
 
 const CUSTOM = '__egen';
 const NEW_MESSAGE = '__ny';
-const UNITS = { D: 'dage', W: 'uger', M: 'måneder', Y: 'år' };
 
 function withCurrent(options, current, unknownLabel) {
   if (current && !options.some((o) => o.value === current)) {
@@ -96,36 +95,32 @@ function DeadlineEntry({ element, id }) {
 }
 
 function customDeadline(element) {
-  return parseDeadline(camundaProperty(element, 'deadline')) || { count: 5, unit: 'D', working: true, from: '' };
+  return parseDeadline(camundaProperty(element, 'deadline')) || { duration: 'P5D', working: true, from: '' };
 }
 
 function writeDeadline(injector, element, change) {
   setCamundaProperty(injector, element, 'deadline', composeDeadline({ ...customDeadline(element), ...change }));
 }
 
-function DeadlineCountEntry({ element, id }) {
+/** The whole duration the engine reads (P14D, P2W3D, P1M), checked as engine/deadlines.py checks it. */
+function DeadlineDurationEntry({ element, id }) {
   const injector = useService('injector');
   const debounce = useService('debounceInput');
-  return <TextFieldEntry id={id} element={element} label="Antal" debounce={debounce}
-    getValue={() => String(customDeadline(element).count)}
-    validate={(v) => (/^\d{1,4}$/.test((v || '').trim()) ? null : 'Skriv et helt tal, fx 5.')}
-    setValue={(v, error) => { if (!error) writeDeadline(injector, element, { count: Number(v) }); }} />;
-}
-
-function DeadlineUnitEntry({ element, id }) {
-  const injector = useService('injector');
-  return <SelectEntry id={id} element={element} label="Enhed for fristen"
-    getValue={() => customDeadline(element).unit}
-    setValue={(v) => writeDeadline(injector, element, { unit: v })}
-    getOptions={() => Object.entries(UNITS).map(([value, label]) => ({ value, label }))} />;
+  const current = customDeadline(element);
+  return <TextFieldEntry id={id} element={element} label="Varighed" debounce={debounce}
+    description={`${describeDuration(current.duration) || ''}. Fx P14D (14 dage), P2W3D (2 uger og 3 dage), P1M (1 måned).`
+      .replace(/^\. /, '')}
+    getValue={() => current.duration}
+    validate={(v) => durationProblem(v, customDeadline(element).working)}
+    setValue={(v, error) => { if (!error) writeDeadline(injector, element, { duration: (v || '').trim().toUpperCase() }); }} />;
 }
 
 function DeadlineWorkingEntry({ element, id }) {
   const injector = useService('injector');
-  const unit = customDeadline(element).unit;
+  const { duration } = customDeadline(element);
   return <CheckboxEntry id={id} element={element} label="Tæl kun arbejdsdage"
-    description={unit === 'M' || unit === 'Y' ? 'Måneder og år tælles altid i kalenderdage.'
-      : 'Spring weekender, helligdage og lukkedage over.'}
+    description={/\d[YM]/.test(duration) ? 'Måneder og år tælles altid i kalenderdage.'
+      : 'Spring weekender, helligdage og lukkedage over (en uge er fem arbejdsdage).'}
     getValue={() => customDeadline(element).working}
     setValue={(v) => writeDeadline(injector, element, { working: !!v })} />;
 }
@@ -241,14 +236,15 @@ function entries(element) {
     add('tov-deadline', DeadlineEntry, isSelectEntryEdited);
     const deadline = camundaProperty(element, 'deadline');
     if (deadlineKind(deadline) === CUSTOM && parseDeadline(deadline)) {
-      add('tov-deadline-count', DeadlineCountEntry, isTextFieldEntryEdited);
-      add('tov-deadline-unit', DeadlineUnitEntry, isSelectEntryEdited);
+      add('tov-deadline-duration', DeadlineDurationEntry, isTextFieldEntryEdited);
       add('tov-deadline-working', DeadlineWorkingEntry, isCheckboxEntryEdited);
       add('tov-deadline-from', DeadlineFromEntry, isTextFieldEntryEdited);
-    } else if (deadlineKind(deadline) === CUSTOM) {  // a duration the fields cannot show (P1W2D)
+    } else if (deadlineKind(deadline) === CUSTOM) {  // text the engine cannot read (written by hand)
       add('tov-deadline-text', PropertyTextEntry, isTextFieldEntryEdited, {
         name: 'deadline', label: 'Frist som tekst',
         description: 'Varighed [working] [from felt], fx P1W2D working eller P3M from visitationsdato.',
+        validate: (v) => (parseDeadline(v) ? durationProblem(parseDeadline(v).duration, parseDeadline(v).working)
+          : 'Fristen kan ikke læses: skriv fx P14D, P2W3D working eller P1M from henvendelsesdato.'),
       });
     }
     add('tov-audience', AudienceEntry, isSelectEntryEdited);

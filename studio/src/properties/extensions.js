@@ -130,18 +130,44 @@ export function isMessageReceiver(element) {
 }
 
 // Deadlines: `<duration> [working] [from <field>]` or the name of a rule in config/deadlines.toml
-// (engine/deadlines.py). The panel offers the simple durations (one number, one unit) as fields.
-const SIMPLE = /^P(\d+)([DWMY])(?:\s+(working|arbejdsdage|hverdage))?(?:\s+(?:from|fra)\s+([A-Za-z_][A-Za-z0-9_]*))?$/i;
+// (engine/deadlines.py). The panel shows the duration as one text field in the engine's own form:
+// ISO 8601 with date parts only, P[nY][nM][nW][nD] (P14D, P2W3D, P1M), read as _DURATION there.
+export const DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$/;
+const DEADLINE = /^(P\S*)(?:\s+(working|arbejdsdage|hverdage))?(?:\s+(?:from|fra)\s+([A-Za-z_][A-Za-z0-9_]*))?$/i;
 
 export function parseDeadline(text) {
-  const match = SIMPLE.exec((text || '').trim());
-  if (!match) return null;
-  return { count: Number(match[1]), unit: match[2].toUpperCase(), working: !!match[3], from: match[4] || '' };
+  const match = DEADLINE.exec((text || '').trim());
+  if (!match || !DURATION.test(match[1].toUpperCase()) || match[1].length < 3) return null;
+  return { duration: match[1].toUpperCase(), working: !!match[2], from: match[3] || '' };
 }
 
-export function composeDeadline({ count, unit, working, from }) {
-  const n = Math.max(0, Math.floor(Number(count) || 0));
+/** A Danish reason the engine would refuse this duration (with or without working days), or null. */
+export function durationProblem(text, working) {
+  const value = (text || '').trim().toUpperCase();
+  const match = DURATION.exec(value);
+  if (!match || value.length < 3) {
+    return 'Skriv varigheden som P efterfulgt af tal med enhed: Y (år), M (måneder), W (uger), D (dage) '
+      + 'i den rækkefølge, fx P14D, P2W3D eller P1M.';
+  }
+  if (working && (match[1] || match[2])) {
+    return 'Måneder og år kan ikke tælles i arbejdsdage: brug uger og dage, eller fjern fluebenet ved arbejdsdage.';
+  }
+  return null;
+}
+
+/** "2 uger og 3 dage" for P2W3D. */
+export function describeDuration(text) {
+  const match = DURATION.exec((text || '').trim().toUpperCase());
+  if (!match) return '';
+  const names = [['år', 'år'], ['måned', 'måneder'], ['uge', 'uger'], ['dag', 'dage']];
+  const parts = match.slice(1).map((n, i) => (n ? `${Number(n)} ${Number(n) === 1 ? names[i][0] : names[i][1]}` : ''))
+    .filter(Boolean);
+  return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} og ${parts[parts.length - 1]}` : (parts[0] || '');
+}
+
+export function composeDeadline({ duration, working, from }) {
+  const value = (duration || 'P5D').trim().toUpperCase();
   // months and years cannot be counted in working days (engine/deadlines.py refuses them)
-  const useWorking = working && (unit === 'D' || unit === 'W');
-  return `P${n}${unit}${useWorking ? ' working' : ''}${from ? ` from ${from}` : ''}`;
+  const useWorking = working && !/\d[YM]/.test(value);
+  return `${value}${useWorking ? ' working' : ''}${from ? ` from ${from}` : ''}`;
 }
