@@ -47,3 +47,19 @@ def test_other_roles_are_refused_and_bad_filters_get_a_danish_error(web, generat
     assert r.status_code == 422 and "Filteret kan ikke bruges" in r.text
     r = web("auditor").get("/oversigt", params={"fra": "2026-03-31", "til": "2026-03-01"})
     assert r.status_code == 422 and "Ret dato" in r.text
+
+
+def test_a_team_lead_opens_the_dashboard_from_the_header_in_a_browser(new_page, generated):
+    from .test_studio_browser import _axe, _login, _shot
+    page = new_page()
+    _login(page, "jclead")
+    page.get_by_role("link", name="Oversigt").click()
+    page.get_by_label("Fra (dato)").fill("2026-03-01")
+    page.get_by_label("Til (dato)").fill("2026-03-31")
+    page.get_by_role("button", name="Vis").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "Oversigt"
+    assert page.get_by_role("img", name="Andel afgjort inden for fristen pr. trin").count() == 1
+    assert page.locator("table").count() == 2
+    assert _axe(page) == []
+    _shot(page, "oversigt")
