@@ -1,4 +1,4 @@
-"""Write docs/screenshots/{indbakke,opgave,sag,studio-*}.png: `python -m tests.browser.screenshots`.
+"""Write docs/screenshots/{indbakke,opgave,sag,studio-*,oversigt}.png: `python -m tests.browser.screenshots`.
 
 Runs the browser scenario with TOVHOLDER_SCREENSHOTS=1 against a fresh test
 database; commit the PNGs it writes (README.md shows them).
