@@ -24,6 +24,7 @@ def install(app: FastAPI) -> None:
     from . import (
         case_pages,
         case_search,
+        dashboard,
         inbox,
         login,
         oidc_login,
@@ -36,7 +37,7 @@ def install(app: FastAPI) -> None:
     )
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     for module in (login, oidc_login, inbox, task_page, case_search, case_pages, outside_page, studio_pages,
-                   studio_migrate, studio_forms, studio_publish):
+                   studio_migrate, studio_forms, studio_publish, dashboard):
         app.include_router(module.router, include_in_schema=False)
     from . import studio_edit
     app.include_router(studio_edit.router, include_in_schema=False)  # the studio's modeler page

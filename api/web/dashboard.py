@@ -1,0 +1,64 @@
+"""The dashboard at `/oversigt` for team leads, auditors and admins: deadlines kept, open and overdue, trends.
+
+Every figure comes from engine/reports.py (period_for, step_rows,
+case_rows), the same functions as /api/reports, so page and API agree; a
+team lead is held to their own units by period_for. The charts are
+server-rendered SVG (no JavaScript) with a title, a description, numbers as
+labels and a data table beside them, so nothing is told by colour alone.
+Read-only: nothing is committed.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from engine import reports
+from engine.errors import Forbidden, Invalid
+
+from ..deps import SessionDep
+from . import queries
+from .render import page
+from .session import current_user
+
+router = APIRouter()
+
+
+def _day(text: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise Invalid(f"'{text}' er ikke en dato", []) from exc
+
+
+def _share(on_time: int, late: int) -> int | None:
+    return None if on_time + late == 0 else round(100 * on_time / (on_time + late))
+
+
+@router.get("/oversigt")
+def dashboard(request: Request, session: SessionDep, fra: str = "", til: str = "", enhed: str = "",
+              forloeb: str = "") -> Response:
+    user = current_user(request, session)
+    if user.role not in reports.READERS:
+        raise Forbidden("kun teamledere, revisorer og administratorer ser oversigten")
+    context: dict = {"fra": fra, "til": til, "enhed": enhed, "forloeb": forloeb,
+                     "journeys": queries.journey_names(session),
+                     "units": sorted(user.units) if user.role == "teamlead" else None,
+                     "error": None, "steps": [], "journey_rows": [], "months": [], "max_month": 1}
+    try:
+        period = reports.period_for(session, user, from_date=_day(fra[:10]), to_date=_day(til[:10]),
+                                    unit=enhed or None, process_key=forloeb or None)
+        monthly = reports.period_for(session, user, from_date=period.from_date, to_date=period.to_date,
+                                     unit=enhed or None, process_key=forloeb or None, by="month")
+    except Invalid as exc:
+        context["error"] = f"Filteret kan ikke bruges: {exc}. Ret dato, enhed eller forløb og prøv igen."
+        return page(request, "dashboard.html", context, status=422, user=user)
+    steps = [{**row, "share": _share(row["on_time"], row["late"])} for row in reports.step_rows(session, period)]
+    months = reports.case_rows(session, monthly)
+    context.update(steps=steps, journey_rows=reports.case_rows(session, period), months=months,
+                   max_month=max([1, *(max(m["started"], m["completed"]) for m in months)]),
+                   period=period)
+    return page(request, "dashboard.html", context, user=user)
