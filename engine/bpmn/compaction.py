@@ -55,6 +55,7 @@ _OFF: ContextVar[bool] = ContextVar("tovholder_compaction_off", default=False)
 PASSED_KEY, DONE_KEY = "tovholder_passed", "tovholder_done"
 _PASSED_ATTR, _DONE_ATTR = "_tovholder_passed", "_tovholder_done"
 MERGED_DROPPED = "tovholder_merged_dropped"
+_PLANS_ATTR = "_tovholder_compaction_plans"
 DONE = -1  # the key of the done elements among compacted()'s names (the others are id()s)
 FINISHED_OK = TaskState.COMPLETED | TaskState.CANCELLED  # ERROR stays: it waits for a retry
 
@@ -144,11 +145,14 @@ class _Plan:
         self.parents: dict[UUID, UUID | None] = {}
         self.children: dict[UUID, list[UUID]] = {}
         self.dropped: list[Task] = []
+        self.moved: list[UUID] = []  # kept tasks that hang from another parent than before
         nearest: dict[UUID, UUID | None] = {}
         for task, parent in _preorder(flow.task_tree, tasks):
             above = None if parent is None else (parent if parent in keep else nearest[parent])
             nearest[task.id] = above
             if task.id in keep:
+                if above != parent:
+                    self.moved.append(task.id)
                 self.parents[task.id] = above
                 self.children[task.id] = []
                 if above is not None:
@@ -240,6 +244,7 @@ def compacted(workflow: BpmnWorkflow) -> Iterator[dict[int, set[str]]]:
             done |= _element_ids(sub.tasks.values()) | done_elements(sub)
     names[DONE] = done
     saved_subs = workflow.subprocesses
+    setattr(workflow, _PLANS_ATTR, list(plans.values()))
     undo: list[tuple[_Plan, dict]] = []
     try:
         workflow.subprocesses = kept_subs
@@ -250,6 +255,7 @@ def compacted(workflow: BpmnWorkflow) -> Iterator[dict[int, set[str]]]:
         for plan, saved in reversed(undo):
             plan.undo(saved)
         workflow.subprocesses = saved_subs
+        setattr(workflow, _PLANS_ATTR, [])
 
 
 def compact_state(workflow: BpmnWorkflow, to_dict: Any) -> dict:
@@ -266,6 +272,10 @@ def compact_state(workflow: BpmnWorkflow, to_dict: Any) -> dict:
     with compacted(workflow) as names:
         dct = to_dict(workflow)
         kept = {str(tid) for tid in workflow.tasks}
+        for plan in plans_of(workflow):
+            flow_dct = dct if plan.flow is workflow else dct["subprocesses"].get(str(plan.flow.parent_task_id))
+            if flow_dct is not None:
+                _full_deltas(plan, flow_dct)
         _mark(dct, names.get(id(workflow), set()), kept)
         if names[DONE]:
             dct[DONE_KEY] = sorted(names[DONE])
@@ -274,6 +284,21 @@ def compact_state(workflow: BpmnWorkflow, to_dict: Any) -> dict:
             if sub_dct is not None:
                 _mark(sub_dct, names.get(id(sub), set()), {str(tid) for tid in sub.tasks})
     return dct
+
+
+def _full_deltas(plan: _Plan, dct: dict) -> None:
+    """A moved task's data as a whole: the library's delta compares values with ==, so a change from 0 to
+    False (or 1 to True) against a new parent that still holds the older value would be lost."""
+    for tid in plan.moved:
+        task, stored = plan.flow.tasks.get(tid), dct["tasks"].get(str(tid))
+        if task is None or stored is None or task.parent is None or not stored.get("delta"):
+            continue
+        stored["delta"] = {"updates": dict(task.data),
+                           "deletions": [key for key in task.parent.data if key not in task.data]}
+
+
+def plans_of(workflow: BpmnWorkflow) -> list[_Plan]:
+    return list(getattr(workflow, _PLANS_ATTR, []))
 
 
 def _mark(dct: dict, names: set[str], kept: set[str], shorten: bool = True) -> None:

@@ -129,6 +129,10 @@ def move(workflow: BpmnWorkflow, target_spec_json: str, mapping: dict[str, str],
         raise MoveRefused(_distinct(reasons))
     saved = snapshot(workflow)
     for part in parts:
+        for element in _passed_elements(part):
+            if element in mapping:
+                result.mapping_used[element] = mapping[element]
+    for part in parts:
         prune_cancelled(part)
         dissolve_boundaries(part)
         last = part.workflow.last_task
@@ -285,6 +289,16 @@ def _check_passed(part: _Part) -> list[str]:
         reasons.append(f"the case has passed '{where}', which the new version does not have; "
                        f"map it to an element of the new version")
     return reasons
+
+
+def _passed_elements(part: _Part) -> set[str]:
+    """Element ids of the completed tasks a save dropped (a mapping of them is used, as for those in the tree)."""
+    specs, found = part.workflow.spec.task_specs, set()
+    for name in passed(part.workflow):
+        spec = specs.get(name)
+        if spec is not None:
+            found.add(name.rsplit(".", 1)[0] if name.endswith(SUFFIXES[:2]) else getattr(spec, "bpmn_id", None) or name)
+    return found
 
 
 def _passed_after_move(part: _Part) -> set[str]:
