@@ -40,6 +40,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.task import Task, TaskState
 
+from .compaction import passed
 from .migration_repair import (
     ACTIVE,
     AHEAD,
@@ -123,14 +124,22 @@ def move(workflow: BpmnWorkflow, target_spec_json: str, mapping: dict[str, str],
     parts, reasons = _align_all(workflow, new_spec, new_subs, mapping, pair)
     for part in parts:
         reasons.extend(_check(part))
+        reasons.extend(_check_passed(part))
     if reasons:
         raise MoveRefused(_distinct(reasons))
     saved = snapshot(workflow)
     for part in parts:
+        for element in _passed_elements(part):
+            if element in mapping:
+                result.mapping_used[element] = mapping[element]
+    for part in parts:
         prune_cancelled(part)
         dissolve_boundaries(part)
         last = part.workflow.last_task
+        moved_passed = _passed_after_move(part)
         migrate_workflow(part.diff, part.workflow, part.new_spec)
+        passed(part.workflow).clear()
+        passed(part.workflow).update(moved_passed)
         # 3.2.0 tests `last_task not in workflow.tasks`, a dict keyed by id, so it always forgets the last
         # task; the case's current data (runtime._current_data) is read from it
         if last is not None and last.id in part.workflow.tasks:
@@ -264,6 +273,39 @@ def _check(part: _Part) -> list[str]:
         elif task.has_state(TaskState.WAITING) and _timer_changed(task, new) and _is_cycle(new):
             reasons.append(f"the timer cycle {where} changes in the new version; let it finish first")
     return reasons
+
+
+def _check_passed(part: _Part) -> list[str]:
+    """What `_check` says of completed tasks, for those a save has dropped from the tree (engine.bpmn.compaction)."""
+    reasons, alignment, specs = [], part.spec_diff.alignment, part.workflow.spec.task_specs
+    for name in sorted(passed(part.workflow)):
+        spec = specs.get(name)
+        if spec is None or alignment.get(spec) is not None:
+            continue
+        base = name.rsplit(".", 1)[0]
+        if name.endswith(SUFFIXES[:2]) and specs.get(base) is not None and alignment.get(specs[base]) is not None:
+            continue  # the boundary split or join of a step that stays: dissolved, as in _check
+        where = base if name.endswith(SUFFIXES[:2]) else (getattr(spec, "bpmn_id", None) or name)
+        reasons.append(f"the case has passed '{where}', which the new version does not have; "
+                       f"map it to an element of the new version")
+    return reasons
+
+
+def _passed_elements(part: _Part) -> set[str]:
+    """Element ids of the completed tasks a save dropped (a mapping of them is used, as for those in the tree)."""
+    specs, found = part.workflow.spec.task_specs, set()
+    for name in passed(part.workflow):
+        spec = specs.get(name)
+        if spec is not None:
+            found.add(name.rsplit(".", 1)[0] if name.endswith(SUFFIXES[:2]) else getattr(spec, "bpmn_id", None) or name)
+    return found
+
+
+def _passed_after_move(part: _Part) -> set[str]:
+    """The dropped completed tasks' spec names, as the new version names them."""
+    specs, alignment = part.workflow.spec.task_specs, part.spec_diff.alignment
+    return {new.name for name in passed(part.workflow)
+            if (spec := specs.get(name)) is not None and (new := alignment.get(spec)) is not None}
 
 
 def _distinct(reasons: list[str]) -> list[str]:

@@ -7,7 +7,9 @@ saved state. We keep the spec on the definition row (`spec_json`) and the
 case row holds only the instance (`state_json`), which makes each save
 smaller and faster. `STATE_FORMAT` names the format of `state_json`; stored
 samples of each format live under tests/data/ so an upgrade that breaks old
-cases fails a test first. The state is written strictly and read tolerantly
+cases fails a test first. Each save drops the completed tasks nothing live needs
+(engine.bpmn.compaction), in the same format, so a state saved before that loads as it
+was and is compacted by its next save. The state is written strictly and read tolerantly
 (engine.strict_json): a state holding NaN or a lone surrogate is never
 written, and one written before that rule still loads.
 """
@@ -28,6 +30,7 @@ from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from .. import strict_json
 from ..scripting import ScriptContext
 from .camunda7_specs import VARIANTS
+from .compaction import compact_state, passed_from_dict, restore_passed
 from .patches import require_applied
 from .script_engine import make_script_engine
 from .service_task import TopicServiceTask
@@ -62,7 +65,7 @@ def spec_to_json(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessS
 
 
 def state_to_json(workflow: BpmnWorkflow) -> str:
-    dct = SERIALIZER.to_dict(workflow)
+    dct = compact_state(workflow, SERIALIZER.to_dict)  # history stays in the audit events: engine.bpmn.compaction
     dct.pop("spec", None)
     dct.pop("subprocess_specs", None)
     dct["format"] = STATE_FORMAT
@@ -81,7 +84,9 @@ def workflow_from_json(state_json: str, spec_json: str, script_context: ScriptCo
         SERIALIZER.migrate(dct)
     else:
         dct.pop(SERIALIZER.VERSION_KEY, None)
+    stored_passed = passed_from_dict(dct)
     workflow = SERIALIZER.from_dict(dct)
+    restore_passed(workflow, stored_passed)
     workflow.script_engine = make_script_engine(script_context)
     _reconnect_triggered_subprocesses(workflow)
     return workflow

@@ -40,6 +40,7 @@ from SpiffWorkflow.task import Task, TaskState
 from sqlalchemy.orm import Session
 
 from ..accounts import UserView
+from ..bpmn.compaction import done_elements
 from ..bpmn.serializer import workflow_from_json
 from ..bpmn.workflow_tasks import is_human
 from ..cases import get_case
@@ -68,7 +69,7 @@ def case_diagram_svg(session: Session, *, case_id: str, user: UserView) -> str:
 
 def case_marks(case: Case, definition: ProcessDefinition) -> Marks:
     workflow = workflow_from_json(case.state_json, definition.spec_json)
-    completed, current = set(), set()
+    completed, current = set(done_elements(workflow)), set()  # done_elements: dropped from the stored tree
     for flow in own_workflows(workflow):
         for task in flow.tasks.values():
             spec = task.task_spec
