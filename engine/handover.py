@@ -232,7 +232,7 @@ def readable(session: Session, case: Case, units: Collection[str], recs: list[Re
     if not theirs:
         return allowed
     done = dict(session.execute(select(AuditEvent.task_id, AuditEvent.seq).where(  # one query, not one per task
-        AuditEvent.case_id == case.id, AuditEvent.type == "task_completed")).tuples().all())
+        AuditEvent.case_id == case.id, AuditEvent.type == "task_completed")).all())
     for row in theirs:
         listed = context_fields(session, case, row.element_id)
         seq = done.get(row.id) if row.status == "completed" else None
