@@ -7,6 +7,7 @@ Rows c, d: the cost of one completion as a case grows to 10, 100 and 1,000 compl
 Rows e: the worker: timer lag for 10,000 timers with 1 and 3 workers, idle CPU (bench.worker_rows).
 Row f: running cases migrated to a new version, a batch of 10,000 on PostgreSQL (bench.migration_rows).
 Rows g: an expression or script in the server process versus in a script worker process (bench.script_rows).
+Rows h, i: reports and the inbox over 1,000,000 task rows and 10 million audit events, PostgreSQL (bench.volume_rows).
 
 A benchmark, not a test: it asserts nothing. Every loop is bounded; the whole
 run takes a few minutes on two cores. Progress goes to stderr, the result to stdout.
@@ -19,7 +20,7 @@ import time
 
 from engine.bpmn import patches as bpmn_patches
 
-from . import api_rows, growth, library, machine, migration_rows, report, script_rows, worker_rows
+from . import api_rows, growth, library, machine, migration_rows, report, script_rows, volume_rows, worker_rows
 
 
 def _progress(message: str) -> None:
@@ -44,6 +45,8 @@ def main() -> int:
     rows += migration_rows.run(_progress)
     _progress("(g) scripts and expressions: in-process versus a worker process ...")
     rows += script_rows.run()
+    _progress("(h, i) reports and the inbox over a generated history of 1,000,000 task rows ...")
+    rows += volume_rows.run(_progress)
     seconds = time.perf_counter() - started
     print("\n".join(description))
     print(f"Whole run: {seconds:.0f} s\n")
