@@ -9,6 +9,7 @@ Row f: running cases migrated to a new version, a batch of 10,000 on PostgreSQL 
 Rows g: an expression or script in the server process versus in a script worker process (bench.script_rows).
 Rows h: one API process against two on PostgreSQL (bench.serve_rows).
 Rows i: a peer engine, bpmn-engine on Node.js, on the same loop with its state in PostgreSQL (bench.peer_rows).
+Rows j, k: reports and the inbox over 1,000,000 task rows and 10 million audit events, PostgreSQL (bench.volume_rows).
 
 A benchmark, not a test: it asserts nothing. Every loop is bounded; the whole
 run takes a few minutes on two cores. Progress goes to stderr, the result to stdout.
@@ -31,6 +32,7 @@ from . import (
     report,
     script_rows,
     serve_rows,
+    volume_rows,
     worker_rows,
 )
 
@@ -61,6 +63,8 @@ def main() -> int:
     rows += serve_rows.run()
     _progress("(i) a peer engine: bpmn-engine on the same loop ...")
     rows += peer_rows.run()
+    _progress("(j, k) reports and the inbox over a generated history of 1,000,000 task rows ...")
+    rows += volume_rows.run(_progress)
     seconds = time.perf_counter() - started
     print("\n".join(description))
     print(f"Whole run: {seconds:.0f} s\n")

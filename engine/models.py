@@ -21,8 +21,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     select,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
+
+OPEN_TASKS_SQL = "status IN ('open', 'claimed')"  # the predicate of the partial index ix_tasks_open_queue
 
 
 def new_id() -> str:
@@ -126,6 +129,7 @@ class Case(Base):
         Index("ix_cases_status_key", "status", "process_key"),
         Index("ix_cases_citizen", "citizen_id"),
         Index("ux_cases_number", "number", unique=True),
+        Index("ix_cases_completed_at", "completed_at"),  # reports (migration 0019)
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     definition_id: Mapped[str] = mapped_column(ForeignKey("process_definitions.id"))
@@ -161,6 +165,10 @@ class HumanTask(Base):
         Index("ix_tasks_inbox", "unit", "status", "due_at"),
         Index("ix_tasks_assignee", "assignee", "status", "due_at"),
         Index("ix_tasks_case", "case_id"),
+        # reports and the inbox at volume (migration 0019): a month's completed tasks; the open queue in inbox order
+        Index("ix_tasks_completed_at", "completed_at"),
+        Index("ix_tasks_open_queue", "unit", text("(due_at IS NULL)"), "due_at", "created_at", "id",
+              postgresql_where=text(OPEN_TASKS_SQL), sqlite_where=text(OPEN_TASKS_SQL)),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
@@ -213,7 +221,12 @@ class Wait(Base):
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_audit_case_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_audit_case_seq"),
+        # the cases report's outcomes: one row per completed case (migration 0019)
+        Index("ix_audit_case_completed", "case_id", postgresql_where=text("type = 'case_completed'"),
+              sqlite_where=text("type = 'case_completed'")),
+    )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
     seq: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,36 @@
+"""The volume bench (bench/volume_data.py, bench/volume_rows.py) at a tiny scale, so its code path cannot rot.
+
+PostgreSQL only: the generator is INSERT … SELECT over generate_series. Asserts
+what the generated history is made of and that the reports and the inbox the
+bench times answer over it; no wall-clock times.
+"""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from bench import volume_data, volume_rows
+from engine import clock
+from engine.models import AuditEvent, Case, HumanTask
+
+
+def test_generator_and_bench_calls_on_a_tiny_history(db):
+    if not db.is_postgres:
+        pytest.skip("the volume generator runs on PostgreSQL only (generate_series)")
+    with db.session() as session:
+        made = volume_data.generate(session.connection(), tasks=400, now=volume_rows.NOW)
+        session.commit()
+    assert made.tasks > 300 and made.audit_events >= 10 * made.tasks and 0 < made.open_tasks < made.tasks
+    with db.session() as session:
+        statuses = dict(session.execute(select(Case.status, func.count()).group_by(Case.status)).all())
+        assert set(statuses) == {"running", "completed", "cancelled"}
+        assert session.scalar(select(func.count()).where(HumanTask.completed_at > HumanTask.due_at)) > 0
+        assert session.scalar(select(func.count()).select_from(AuditEvent)
+                              .where(AuditEvent.type == "case_completed")) == statuses["completed"]
+    users = volume_rows.bench_users(db.session)
+    with clock.at(volume_rows.NOW), db.session() as session:
+        page = volume_rows.inbox_page(session, users["caseworker"])
+        assert page and all(t.unit == volume_rows.INBOX_UNIT and t.status in ("open", "claimed") for t in page)
+        assert volume_rows.inbox_count(session, users["caseworker"]) >= len(page)
+        for key, call in volume_rows.report_calls(session, users).items():
+            assert call(), key
