@@ -78,9 +78,16 @@ def test_a_broken_mapping_file_refuses_every_login_with_groups(session, units):
 
 def test_changes_are_logged_by_user_id_without_names_or_groups(session, units, caplog):
     caplog.set_level(logging.INFO, logger="tovholder.oidc")
-    user = sign_in(session, _identity(groups=("jc",)), GROUPS)
-    with pytest.raises(LoginRefused):
-        sign_in(session, _identity(groups=("other",), at=T0 + timedelta(minutes=1)), GROUPS)
+    # caplog's handler on the logger itself: another test in the same process (an in-process
+    # `tovholder worker`) may have reconfigured the root logger that caplog listens on
+    logger = logging.getLogger("tovholder.oidc")
+    logger.addHandler(caplog.handler)
+    try:
+        user = sign_in(session, _identity(groups=("jc",)), GROUPS)
+        with pytest.raises(LoginRefused):
+            sign_in(session, _identity(groups=("other",), at=T0 + timedelta(minutes=1)), GROUPS)
+    finally:
+        logger.removeHandler(caplog.handler)
     assert user.id in caplog.text and "is out" in caplog.text
     assert "anna" not in caplog.text and "kommune" not in caplog.text and "other" not in caplog.text
 
