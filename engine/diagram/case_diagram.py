@@ -37,6 +37,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import CallActivity, SubWorkflowTask
 from SpiffWorkflow.task import Task, TaskState
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..accounts import UserView
@@ -45,7 +46,7 @@ from ..bpmn.serializer import workflow_from_json
 from ..bpmn.workflow_tasks import is_human
 from ..cases import get_case
 from ..errors import NotFound
-from ..models import Case, ProcessDefinition
+from ..models import Case, ProcessDefinition, Unit
 from .marks import Marks
 from .svg import parse, render
 from .text import BPMN_NS
@@ -56,7 +57,8 @@ def case_diagram(session: Session, *, case_id: str, user: UserView) -> dict:
     definition = session.get_one(ProcessDefinition, case.definition_id)
     marks = case_marks(case, definition)
     try:
-        svg = render(definition.bpmn_xml.encode("utf-8"), marks, hide_reminders=True)
+        units = {u.key: u.name for u in session.scalars(select(Unit))}
+        svg = render(definition.bpmn_xml.encode("utf-8"), marks, hide_reminders=True, lane_names=units)
     except ValueError:
         raise NotFound(f"process '{definition.key}' version {definition.version} has no diagram layout (BPMNDI); "
                        "lay it out with `make diagrams` and deploy it again") from None

@@ -29,10 +29,13 @@ from .text import (
 
 class Shapes:
     by_id: dict  # provided by engine.diagram.svg.Renderer, which mixes this in
+    lane_names: dict[str, str]  # likewise: unit key → the unit's name, for lanes named by the key
     # -- shapes --------------------------------------------------------------
 
     def pool_or_lane(self, el: Element, b: Bounds, is_pool: bool) -> str:
         name = el.get("name") or ""
+        if not is_pool:
+            name = self.lane_names.get(name.strip(), name)
         cls = "pool" if is_pool else "lane"
         out = [f'<rect class="{cls}" x="{num(b.x)}" y="{num(b.y)}" width="{num(b.w)}" height="{num(b.h)}" '
                f'fill="{"#ffffff" if is_pool else "none"}" stroke="#000000" stroke-width="1.5"/>']

@@ -66,8 +66,10 @@ def reminder_branches(by_id: dict) -> tuple[set[str], set[str]]:
 
 
 class Renderer(Shapes):
-    def __init__(self, root: Element, marks: Overlay | None = None, *, hide_reminders: bool = False):
+    def __init__(self, root: Element, marks: Overlay | None = None, *, hide_reminders: bool = False,
+                 lane_names: dict[str, str] | None = None):
         self.root = root
+        self.lane_names = lane_names or {}  # a lane named by a unit's key is labelled with the unit's name
         self.marks = marks
         self.by_id = {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
         self.default_flows = {el.get("default") for el in self.by_id.values() if el.get("default")}
@@ -241,7 +243,8 @@ def parse(raw: bytes) -> Element:
     return etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True))
 
 
-def render(raw: bytes, marks: Overlay | None = None, *, hide_reminders: bool = False) -> str:
+def render(raw: bytes, marks: Overlay | None = None, *, hide_reminders: bool = False,
+           lane_names: dict[str, str] | None = None) -> str:
     """SVG text of the file's diagram; ValueError if it has no BPMNDI. `hide_reminders`: leave out the
-    reminder branches (`reminder_branches`), as a case's picture does."""
-    return Renderer(parse(raw), marks, hide_reminders=hide_reminders).svg()
+    reminder branches (`reminder_branches`), as a case's picture does; `lane_names`: unit key → name."""
+    return Renderer(parse(raw), marks, hide_reminders=hide_reminders, lane_names=lane_names).svg()

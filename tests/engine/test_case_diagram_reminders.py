@@ -24,3 +24,12 @@ def test_reminder_branches_are_left_out_of_a_case_picture_only():
     full, case_picture = render(raw), render(raw, hide_reminders=True)
     assert "Påmindelse" in full and "Påmindelse" not in case_picture
     assert case_picture.count("<polyline") < full.count("<polyline")
+
+
+@pytest.mark.database_free
+def test_lanes_named_by_a_unit_key_show_the_units_name():
+    raw = KONTANTHJAELP.read_bytes()
+    lanes = [el.get("name") for el in parse(raw).iter() if isinstance(el.tag, str) and el.tag.endswith("}lane")]
+    assert "ydelsesservice" in lanes  # the diagram names its lanes by the units' keys
+    picture = render(raw, hide_reminders=True, lane_names={"ydelsesservice": "Ydelsesservice Nord"})
+    assert ">Ydelsesservice Nord</text>" in picture and ">ydelsesservice</text>" not in picture
