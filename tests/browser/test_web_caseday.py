@@ -227,3 +227,16 @@ def test_no_two_labels_of_a_case_diagram_overlap(browser, path):
         assert page.evaluate(OVERLAPS) == []
     finally:
         context.close()
+
+
+def test_the_inbox_and_the_start_page_pass_axe(web_users, session, new_page):
+    """The two pages a caseworker opens first: nothing serious or critical, with a task in the inbox."""
+    _needs_axe()
+    case = f.start_case(session, "web_intake", actor=web_users["jc"], data={})
+    page = new_page()
+    _login(page, "jc")
+    assert case.number in page.locator("table.tasks").inner_text()  # the inbox, with its task
+    assert _axe(page) == []
+    page.get_by_role("link", name="Opret sag").first.click()
+    page.wait_for_url(re.compile(r"/sager/ny"))
+    assert _axe(page) == []
