@@ -2,10 +2,13 @@
 
 Registering goes through engine.runtime.correlate_message, as POST
 /api/messages does (the same check against the message's form, the same
-audit, with the user as actor); a refused form comes back with what was
-typed and a message per field. The route commits once, at the end.
+audit, with the user as actor); a refused form, or data the diagram cannot
+go on with, comes back with what was typed and a Danish message (per field
+where one is named). The route commits once, at the end.
 """
 from __future__ import annotations
+
+import logging
 
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
@@ -18,7 +21,7 @@ from engine.access import FULL, case_access
 from engine.accounts import UserView
 from engine.case_rules import CaseRules
 from engine.cases import get_case
-from engine.errors import Invalid
+from engine.errors import Invalid, ProcessError
 from engine.settings import Settings
 from engine.views import case_view
 
@@ -28,6 +31,7 @@ from .render import page, redirect
 from .session import check_csrf, current_user
 
 router = APIRouter()
+log = logging.getLogger("tovholder.web")
 
 
 def _context(session: Session, settings: Settings, user: UserView, case_id: str, element_id: str) -> dict:
@@ -68,9 +72,14 @@ def _register(request: Request, case_id: str, element_id: str, posted: FormData,
         case = runtime.correlate_message(session, name=step.message, correlation_key=step.case_id,
                                          data=formdata.to_data(form, raw), user=user, rules=rules,
                                          element_id=step.element_id)
-    except Invalid as exc:  # the message's form refused it: the page comes back, all kept
+    except (Invalid, ProcessError) as exc:  # the form or the diagram refused it: the page comes back, all kept
         session.rollback()
-        errors, general = formdata.field_errors(exc.detail)
+        if isinstance(exc, ProcessError):  # said on the form, not written into the case (nothing happened to it)
+            log.warning("step %s of case %s refused by the diagram at %s", element_id, case_id,
+                        exc.detail.get("element") if isinstance(exc.detail, dict) else None)
+            errors, general = formdata.process_error(exc, form)
+        else:
+            errors, general = formdata.field_errors(exc.detail)
         context = _context(session, settings, user, case_id, element_id)
         session.commit()
         return page(request, "register.html", {**context, "values": raw, "errors": errors, "general": general,

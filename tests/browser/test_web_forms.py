@@ -199,6 +199,21 @@ def test_what_the_diagram_still_refuses_comes_back_on_the_form_in_danish_and_not
     assert "task_completed" not in types and "process_error" not in types
 
 
+
+def test_a_step_from_outside_the_diagram_cannot_take_comes_back_on_its_form_in_danish(seed, live, web, session):
+    users = seed("web_refuse_message.bpmn")
+    case = f.start_case(session, "web_refuse_message", actor=users["jc"], data={})
+    jc = web("jc")
+    url = f"/sager/{case.id}/registrer/svar"
+    r = jc.post(url, data={"csrf_token": csrf_of(jc.get(url).text), "f.note": "måske"})
+    assert r.status_code == 422, r.text
+    shown = text_of(r.text)
+    assert "Sagen kan ikke gå videre med disse oplysninger" in shown and 'value="måske"' in r.text
+    assert not [w for w in ENGLISH if w in shown], shown
+    session.expire_all()
+    types = [e.type for e in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id))]
+    assert "message_received" not in types and "process_error" not in types  # nothing happened to the case
+
 def test_the_company_chosen_in_the_match_is_prefilled_on_the_agreement(journey, web, session):
     j = journey
     to_application(j)
