@@ -120,7 +120,7 @@ def _copy(factory, template_id: str, copies: int) -> None:
                 renamed = {old: new_id() for old in set(found)}
                 state = "".join(p + (renamed[found[i]] if i < len(found) else "") for i, p in enumerate(pieces))
                 case_id = new_id()
-                cases.append({**row, "id": case_id, "state_json": state})
+                cases.append({**row, "id": case_id, "state_json": state, "number": None})  # numbers are unique
                 task_rows += [{**t, "id": renamed.get(t["id"], new_id()), "case_id": case_id} for t in tasks]
                 wait_rows += [{**w, "id": new_id(), "case_id": case_id,
                                "spiff_task_id": renamed.get(w["spiff_task_id"], w["spiff_task_id"])} for w in waits]

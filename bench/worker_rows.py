@@ -61,7 +61,7 @@ def _timers_due_at(factory, due, n: int) -> None:
         ids = [new_id() for _ in range(n - 1)]
         for start in range(0, len(ids), 2000):
             part = ids[start:start + 2000]
-            session.execute(insert(Case), [{**row, "id": i} for i in part])
+            session.execute(insert(Case), [{**row, "id": i, "number": None} for i in part])  # numbers are unique
             session.execute(insert(Wait), [{**w, "id": new_id(), "case_id": i} for i in part for w in waits])
             session.execute(insert(AuditEvent), [{**e, "case_id": i} for i in part for e in events])
         session.commit()

@@ -42,7 +42,7 @@ def clone_case(session, template: Case, count: int, *, chunk: int = 2000) -> lis
     ids = [new_id() for _ in range(count)]
     for start in range(0, count, chunk):
         part = ids[start:start + chunk]
-        session.execute(insert(Case), [{**case_row, "id": i} for i in part])
+        session.execute(insert(Case), [{**case_row, "id": i, "number": None} for i in part])  # numbers are unique
         session.execute(insert(Wait), [{**w, "id": new_id(), "case_id": i} for i in part for w in waits])
         session.execute(insert(AuditEvent), [{**e, "case_id": i} for i in part for e in events])
     session.commit()
