@@ -71,13 +71,18 @@ def uncompacted() -> Iterator[None]:
         _OFF.reset(token)
 
 
-def passed(workflow: Any) -> set[str]:
-    """Task spec names of completed tasks that an earlier save dropped from this (sub)workflow."""
-    found = getattr(workflow, _PASSED_ATTR, None)
+def _kept_set(workflow: Any, attribute: str) -> set[str]:
+    """The set a workflow carries under `attribute`, made empty the first time it is asked for."""
+    found = getattr(workflow, attribute, None)
     if found is None:
         found = set()
-        setattr(workflow, _PASSED_ATTR, found)
+        setattr(workflow, attribute, found)
     return found
+
+
+def passed(workflow: Any) -> set[str]:
+    """Task spec names of completed tasks that an earlier save dropped from this (sub)workflow."""
+    return _kept_set(workflow, _PASSED_ATTR)
 
 
 def restore_passed(workflow: BpmnWorkflow, stored: dict[str, list[str]]) -> None:
@@ -217,11 +222,7 @@ def _element_ids(tasks: Iterable[Task]) -> set[str]:
 
 def done_elements(workflow: Any) -> set[str]:
     """BPMN ids of the case's own elements (not inside call activities) whose completed tasks were dropped."""
-    found = getattr(workflow, _DONE_ATTR, None)
-    if found is None:
-        found = set()
-        setattr(workflow, _DONE_ATTR, found)
-    return found
+    return _kept_set(workflow, _DONE_ATTR)
 
 
 @contextmanager

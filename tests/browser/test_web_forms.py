@@ -18,7 +18,7 @@ from tests.journeys.test_kontanthjaelp import at
 from .conftest import csrf_of
 from .test_studio_browser import AXE, _axe
 from .test_web_browser import _login
-from .test_web_handovers import journey, text_of, to_application  # noqa: F401  (the fixture)
+from .test_web_handovers import journey, text_of, to_application, to_plan  # noqa: F401  (the fixture)
 from .test_web_http import _open_task, _valid
 
 ENGLISH = ("Error", "error", "evaluating", "required", "must be", "not found", "may not")
@@ -216,13 +216,7 @@ def test_a_step_from_outside_the_diagram_cannot_take_comes_back_on_its_form_in_d
 
 def test_the_company_chosen_in_the_match_is_prefilled_on_the_agreement(journey, web, session):
     j = journey
-    to_application(j)
-    j.message("ansoegning_modtaget", {"ansoegning_modtaget_dato": "2026-09-11"}, at(date(2026, 9, 11)))
-    j.do("ys", "kontroller_ansoegning", {"ansoegning_komplet": True, "ansoegning_komplet_dato": "2026-09-11"},
-         at(date(2026, 9, 11)))
-    j.grant(date(2026, 9, 11))
-    j.do("jc", "tilbudsplan", {"tilbud": "praktik", "mentor_behov": True, "koordinerende_sagsbehandler": "Hanne",
-                               "plan": "Praktik med mentor"}, at(date(2026, 9, 11), 11))
+    to_plan(j)
     j.do("vs", "match", {"virksomhed": "Byggefirma A/S", "cvr": "12345678", "kontaktperson": "Mette",
                          "match_begrundelse": "Erfaring fra byggeri"}, at(date(2026, 9, 11), 12))
     if "aftale" not in j.open():

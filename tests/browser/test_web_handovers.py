@@ -53,6 +53,18 @@ def to_application(j) -> str:
     return j.case_id
 
 
+def to_plan(j) -> str:
+    """`to_application`, then the application received, checked and granted, and the jobcenter's plan made."""
+    case_id = to_application(j)
+    j.message("ansoegning_modtaget", {"ansoegning_modtaget_dato": "2026-09-11"}, at(date(2026, 9, 11)))
+    j.do("ys", "kontroller_ansoegning", {"ansoegning_komplet": True, "ansoegning_komplet_dato": "2026-09-11"},
+         at(date(2026, 9, 11)))
+    j.grant(date(2026, 9, 11))
+    j.do("jc", "tilbudsplan", {"tilbud": "praktik", "mentor_behov": True, "koordinerende_sagsbehandler": "Hanne",
+                               "plan": "Praktik med mentor"}, at(date(2026, 9, 11), 11))
+    return case_id
+
+
 def test_ydelsesservice_registers_a_paper_application_from_its_inbox_and_the_case_moves_on(journey, web, session):
     case_id = to_application(journey)
     ys = web("ys")
@@ -111,13 +123,7 @@ def test_only_the_waiting_unit_may_register_and_only_what_the_case_waits_for(jou
 
 def test_sof_sees_the_referral_and_virksomhedsservice_not_the_rate(journey, web, session):
     j = journey
-    to_application(j)
-    j.message("ansoegning_modtaget", {"ansoegning_modtaget_dato": "2026-09-11"}, at(date(2026, 9, 11)))
-    j.do("ys", "kontroller_ansoegning", {"ansoegning_komplet": True, "ansoegning_komplet_dato": "2026-09-11"},
-         at(date(2026, 9, 11)))
-    j.grant(date(2026, 9, 11))
-    j.do("jc", "tilbudsplan", {"tilbud": "praktik", "mentor_behov": True, "koordinerende_sagsbehandler": "Hanne",
-                               "plan": "Praktik med mentor"}, at(date(2026, 9, 11), 11))
+    to_plan(j)
     sof_case = session.scalar(select(Case).where(Case.process_key == "sof_vurdering")).id
     sof_task = text_of(web("sofie").get(f"/opgaver/{j.task('socialfaglig_vurdering', sof_case).id}").text)
     assert "Overdraget til opgaven" in sof_task and "Jobcenter · Visitation og rådighedsvurdering" in sof_task
