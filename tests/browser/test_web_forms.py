@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engine.models import AuditEvent
@@ -99,14 +100,14 @@ def test_a_refused_form_in_the_browser_focuses_the_danish_summary_and_keeps_the_
     page.check("#felt-ansoegning_komplet")
     page.fill("#felt-manglende_dokumentation", "Kontoudtog for august")
     page.click("button:has-text('Udfør opgaven')")
-    page.wait_for_selector(".error-summary")
-    assert page.evaluate("document.activeElement.id") == "fejlopsummering"
+    # autofocus is applied by the browser after load: wait for it rather than read it once
+    expect(page.locator("#fejlopsummering")).to_be_focused()
     summary = page.inner_text(".error-summary")
     assert "Formularen har fejl" in summary and "skal udfyldes, når »Ansøgningen er komplet« er Ja" in summary
     assert page.is_checked("#felt-ansoegning_komplet")
     assert page.input_value("#felt-manglende_dokumentation") == "Kontoudtog for august"
     page.click(".error-summary a")  # the summary's link goes to the field
-    assert page.evaluate("document.activeElement.id") == "felt-ansoegning_komplet_dato"
+    expect(page.locator("#felt-ansoegning_komplet_dato")).to_be_focused()
     if not AXE.exists():
         pytest.skip(f"axe-core not found at {AXE} (make install brings it from npm)")
     assert _axe(page) == []
