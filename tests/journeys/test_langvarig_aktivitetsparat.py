@@ -105,7 +105,7 @@ class Forloeb:
 
     def samtale(self, on: date | None = None) -> date:
         on = on or self.due("forberedende_samtale")
-        self.do("forberedende_samtale", {"samtaledato": on.isoformat(), "samtale_referat": "Ønsker job i detail",
+        self.do("forberedende_samtale", {"la_samtaledato": on.isoformat(), "la_samtale_referat": "Ønsker job i detail",
                                          "fagpersoner": "Socialrådgiver, sundhedskoordinator"}, on)
         return on
 
@@ -205,7 +205,7 @@ def test_weekly_contact_switches_to_monthly_in_praktik_and_back_to_weekly_when_i
     praktik = forloeb.uge("praktik", start=forloeb.due("ugentlig_kontakt") + timedelta(days=7))
     assert set(forloeb.open()) == {"opfoelgningsplan"} and "ingen_placering" not in forloeb.waits()
     assert forloeb.due("opfoelgningsplan") == praktik + timedelta(days=14)  # one week from the placement's start
-    forloeb.do("opfoelgningsplan", {"opfoelgningsplan": "Mål: 10 timer om ugen", "virksomhed": "Brugsen"},
+    forloeb.do("opfoelgningsplan", {"opfoelgningsplan": "Mål: 10 timer om ugen", "la_virksomhed": "Brugsen"},
                forloeb.due("opfoelgningsplan"))
     assert forloeb.due("maanedlig_kontakt") == praktik + relativedelta(months=1)  # monthly from the last contact
     contact = forloeb.maaned()
@@ -228,7 +228,7 @@ def test_paid_hours_also_switch_to_monthly_and_a_job_in_the_monthly_phase_ends_t
     forloeb.tilknyt()
     on = forloeb.due("ugentlig_kontakt")
     forloeb.uge("loennede_timer", start=on)
-    forloeb.do("opfoelgningsplan", {"opfoelgningsplan": "8 timer om ugen", "virksomhed": "Netto"}, on)
+    forloeb.do("opfoelgningsplan", {"opfoelgningsplan": "8 timer om ugen", "la_virksomhed": "Netto"}, on)
     forloeb.maaned("selvforsoergende")
     assert forloeb.case().status == CaseStatus.COMPLETED
     assert ("maanedlig_gw", ["selvforsoergende_udfald"]) in forloeb.gateways()
