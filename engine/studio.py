@@ -275,11 +275,13 @@ class Preview:
     diff: VersionDiff | None
     affected_cases: int
     affected_by_element: dict[str, int]
+    decisions_changed: tuple[str, ...] = ()  # the decision tables (.dmn) the draft changes
 
     def as_dict(self) -> dict:
         return {"problems": [p.as_dict() for p in self.problems],
                 "diff": self.diff.as_dict() if self.diff is not None else None,
-                "affected_cases": self.affected_cases, "affected_by_element": dict(self.affected_by_element)}
+                "affected_cases": self.affected_cases, "affected_by_element": dict(self.affected_by_element),
+                "decisions_changed": list(self.decisions_changed)}
 
 
 def _candidate(key: str, prepared: Prepared) -> tuple[ProcessDefinition, dict[str, FormFile]] | None:
@@ -301,13 +303,16 @@ def preview(session, key: str, *, rules: CaseRules, processes_dir: Path | None =
     candidate = _candidate(key, evaluation.prepared) if evaluation.prepared is not None else None
     if candidate is None:
         return Preview(evaluation.problems, None, 0, {})
+    before = dict(decision_files(parse_tree(draft.bpmn.encode("utf-8")), processes_dir,
+                                 stored=stored_decisions(session, key)))
+    tables = tuple(sorted(n for n, raw in evaluation.files if n.endswith(".dmn") and before.get(n) != raw))
     latest = catalog.latest_definition(session, key)
     if latest is None:
         diff = first_version_diff(session, key, *candidate)
     else:
         diff = diff_candidate(session, key, latest.version, *candidate)
     return Preview(evaluation.problems, diff, len(diff.affected_case_ids),
-                   {a.element_id: a.cases for a in diff.affected})
+                   {a.element_id: a.cases for a in diff.affected}, tables)
 
 
 def publish(session, key: str, *, revision: object, actor: str, rules: CaseRules,

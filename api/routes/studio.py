@@ -12,7 +12,7 @@ from typing import Annotated, Union
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine import catalog, drafts, studio, studio_catalog
+from engine import catalog as definitions, drafts, studio, studio_catalog
 from engine.access import DEPLOYERS, require_role
 from engine.errors import NotFound
 from engine.validation import MAX_FILE_BYTES
@@ -124,7 +124,7 @@ def decisions(key: str, user: CurrentUser, session: SessionDep, settings: Settin
     _allowed(user)
     drafts.check_key(key)
     draft = drafts.find_draft(session, key)
-    latest = catalog.latest_definition(session, key)
+    latest = definitions.latest_definition(session, key)
     if draft is None and latest is None:
         raise NotFound(f"process '{key}' is neither deployed nor drafted")
     bpmn = draft.bpmn if draft is not None else latest.bpmn_xml  # type: ignore[union-attr]  # one is there

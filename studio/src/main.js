@@ -3,7 +3,9 @@
  * panel and Tovholder's properties, the draft loaded and saved through /api/studio/drafts
  * (optimistic: a stale revision is refused, never overwritten), the server's deploy checks
  * run on every change (debounced) and shown as markers and a list, and publishing after a
- * confirmation that shows the diff and the running cases affected.
+ * confirmation that shows the diff and the running cases affected. The decision tables the
+ * diagram names are edited beside it (./decisions.js, dmn-js) and saved, checked and published
+ * with the draft.
  *
  * The page's server part (api/web/studio_edit.py) hands over a JSON config: the key, the
  * deployed version's BPMN to start from, and the session's CSRF token.
@@ -13,6 +15,7 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js
 import camundaModdle from 'camunda-bpmn-moddle/resources/camunda.json';
 
 import { ApiError, makeApi } from './api';
+import { DecisionTables } from './decisions';
 import { KeepSubprocessLanesModule } from './lanes';
 import { lintProblems } from './lint';
 import { createProblemView } from './problems';
@@ -62,6 +65,7 @@ class Studio {
     this.revision = null;  // null: no draft on the server yet
     this.baseVersion = config.latest_version || null;
     this.forms = {};
+    this.tables = null;  // DecisionTables, once the journey's tables are known
     this.dirty = false;
     this.changes = 0;
     this.saving = null;
@@ -115,7 +119,62 @@ class Studio {
       this.showNewForm();
     } else {
       await this.loadInitial();
+      await this.loadDecisions();
     }
+  }
+
+  /** The decision tables the journey names, with the draft's edited ones. */
+  async loadDecisions() {
+    let answer;
+    try {
+      answer = await this.api.decisions(this.key);
+    } catch (err) {
+      if (err.status !== 404) this.alert(`Beslutningstabellerne kunne ikke hentes: ${err.message}`);
+      return;
+    }
+    const names = Object.keys(answer.decisions || {});
+    if (!names.length) return;
+    if (!this.tables) {
+      this.tables = new DecisionTables($('studio-dmn-canvas'), () => this.changed());
+      window.tovholderDecisions = this.tables;  // for the browser tests: dmn-js' API
+    }
+    const edited = {};
+    for (const name of answer.edited || []) {
+      if (name in (answer.decisions || {})) edited[name] = answer.decisions[name];
+    }
+    this.tables.load(answer.decisions, edited);
+    const select = $('studio-dmn');
+    select.replaceChildren(...this.tables.names().map((name) => {
+      const option = document.createElement('option');
+      option.value = name;
+      option.textContent = name;
+      return option;
+    }));
+    $('studio-dmn-choice').hidden = false;
+  }
+
+  async openDecision(name, element) {
+    if (!this.tables || !(await this.tables.open(name))) {
+      this.alert(`Beslutningstabellen ${name} findes ikke i forløbet.`);
+      return;
+    }
+    $('studio-dmn').value = name;
+    $('studio-dmn-h').textContent = `Beslutningstabel: ${name}`;
+    $('studio-dmn-section').hidden = false;
+    document.querySelector('.studio-work').hidden = true;
+    this.tables.mark(this.problems);
+    if (!element || !this.tables.focus(element)) $('studio-dmn-close').focus();
+  }
+
+  closeDecision() {
+    $('studio-dmn-section').hidden = true;
+    document.querySelector('.studio-work').hidden = false;
+    this.modeler.get('canvas').resized();
+    $('studio-dmn-open').focus();
+  }
+
+  decisionsEdited() {
+    return this.tables ? { ...this.tables.edited } : {};
   }
 
   wireControls() {
@@ -127,6 +186,8 @@ class Studio {
     $('studio-diagram').addEventListener('change', (event) => this.openDiagram(event.target.value));
     $('studio-dialog-cancel').addEventListener('click', () => $('studio-dialog').close());
     $('studio-dialog-confirm').addEventListener('click', () => this.publish());
+    $('studio-dmn-open').addEventListener('click', () => this.openDecision($('studio-dmn').value));
+    $('studio-dmn-close').addEventListener('click', () => this.closeDecision());
     window.addEventListener('beforeunload', (event) => {
       if (this.dirty) { event.preventDefault(); event.returnValue = ''; }
     });
@@ -177,6 +238,7 @@ class Studio {
     this.baseVersion = draft.base_version ?? this.baseVersion;
     this.forms = draft.forms || {};
     this.catalog.draftForms = this.forms;
+    if (this.tables && draft.decisions) this.tables.edited = { ...draft.decisions };
     if (draft.problems) this.problems = draft.problems;
   }
 
@@ -252,7 +314,7 @@ class Studio {
     let problems;
     try {
       const bpmn = await this.xml();
-      const answer = await this.api.check({ bpmn, forms: this.forms });
+      const answer = await this.api.check({ bpmn, forms: this.forms, decisions: this.decisionsEdited() });
       problems = [...(answer.problems || []), ...(await lintProblems(this.modeler))];
     } catch (err) {
       if (seq === this.checkSeq) {
@@ -267,7 +329,9 @@ class Studio {
       const element = p.element && registry.get(p.element);
       return { ...p, name: (element && element.businessObject.name) || p.name || '' };
     });
-    this.problemView.render(this.problems, (diagram) => this.openDiagram(diagram.id));
+    this.problemView.render(this.problems, (diagram) => this.openDiagram(diagram.id),
+      (file, element) => this.openDecision(file, element));
+    if (this.tables) this.tables.mark(this.problems);
     $('studio-problems-region').setAttribute('aria-busy', 'false');
     this.setEnabled();
   }
@@ -293,7 +357,9 @@ class Studio {
     const changesAtStart = this.changes;
     try {
       const bpmn = await this.xml();
-      const draft = await this.api.saveDraft(this.key, { bpmn, forms: this.forms, revision: this.revision });
+      const draft = await this.api.saveDraft(this.key, {
+        bpmn, forms: this.forms, revision: this.revision, decisions: this.decisionsEdited(),
+      });
       this.takeDraft(draft);
       this.dirty = this.changes !== changesAtStart;  // changed while the save was under way
       this.alert('');
@@ -323,6 +389,7 @@ class Studio {
       const draft = await this.api.getDraft(this.key);
       this.takeDraft(draft);
       await this.importXml(draft.bpmn);
+      await this.loadDecisions();
       this.alert('');
       this.status(`Nyeste udkast hentet (revision ${draft.revision}).`);
     } catch (err) {
@@ -403,6 +470,7 @@ class Studio {
     } catch (err) {
       if (err.status === 404) this.revision = null;  // publishing used the draft up
     }
+    await this.loadDecisions();  // the published tables are now the version's
     this.setEnabled();
   }
 
