@@ -11,6 +11,8 @@
  */
 import DmnModeler from 'dmn-js/lib/Modeler';
 
+import { TranslateModule } from './translate-da';
+
 const CELL_MARK = 'tov-cell-problem';
 
 export class DecisionTables {
@@ -21,7 +23,12 @@ export class DecisionTables {
     this.edited = {};  // those changed with the draft
     this.current = null;
     this.problems = [];
-    this.modeler = new DmnModeler({ container, common: { keyboard: { bindTo: container } } });
+    this.modeler = new DmnModeler({
+      container,
+      common: { keyboard: { bindTo: container } },
+      // per view: dmn-js replaces a common `additionalModules` with its own
+      decisionTable: { additionalModules: [TranslateModule] },
+    });
     this.importing = false;
   }
 
