@@ -30,6 +30,7 @@ const STALE = 'Udkastet er ændret i en anden fane eller af en kollega, siden du
   + 'eller hent dit diagram som fil først.';
 
 const $ = (id) => document.getElementById(id);
+const FORM_NAME = /^[A-Za-z0-9_-]{1,200}$/;  // engine/drafts.py FORM_FILE: <form key>.json
 
 function readConfig() {
   return JSON.parse($('studio-config').textContent);
@@ -72,7 +73,10 @@ class Studio {
     this.problems = [];
     this.checkSeq = 0;
     this.checkTimer = null;
-    this.catalog = { units: [], forms: [], deadlines: [], processes: [], messages: [], draftForms: {} };
+    this.catalog = { units: [], forms: [], deadlines: [], processes: [], messages: [], draftForms: {},
+      newForm: (element) => this.askNewForm(element) };
+    this.savedXml = null;   // the diagram as last saved (or loaded from the draft)
+    this.frameSave = null;  // a save posted by the form editor in this tab: { from: revision }
   }
 
   status(text) { $('studio-status').textContent = text; }
@@ -187,6 +191,14 @@ class Studio {
     $('studio-dialog-cancel').addEventListener('click', () => $('studio-dialog').close());
     $('studio-dialog-confirm').addEventListener('click', () => this.publish());
     $('studio-dmn-open').addEventListener('click', () => this.openDecision($('studio-dmn').value));
+    $('studio-newform-cancel').addEventListener('click', () => $('studio-newform').close());
+    $('studio-newform').addEventListener('close', () => {  // the panel's list shows the element's form again
+      if (this.newFormFor) this.modeler.get('eventBus').fire('elements.changed', { elements: [this.newFormFor] });
+    });
+    $('studio-newform-form').addEventListener('submit', (event) => { event.preventDefault(); this.createForm(); });
+    $('studio-formeditor-close').addEventListener('click', () => $('studio-formeditor').close());
+    $('studio-formeditor').addEventListener('close', () => this.formEditorClosed());
+    $('studio-formeditor-frame').addEventListener('load', () => this.formEditorLoaded());
     $('studio-dmn-close').addEventListener('click', () => this.closeDecision());
     window.addEventListener('beforeunload', (event) => {
       if (this.dirty) { event.preventDefault(); event.returnValue = ''; }
@@ -217,6 +229,7 @@ class Studio {
     if (draft) this.takeDraft(draft);
     if (draft && !requested) {
       await this.importXml(draft.bpmn);
+      this.savedXml = draft.bpmn;
       this.status(`Udkast åbnet (gemt ${draft.updated_by ? `af ${draft.updated_by} ` : ''}`
         + `${draft.updated_at ? new Date(draft.updated_at).toLocaleString('da-DK') : ''}, revision ${draft.revision}).`);
     } else if (this.config.bpmn) {
@@ -361,6 +374,7 @@ class Studio {
         bpmn, forms: this.forms, revision: this.revision, decisions: this.decisionsEdited(),
       });
       this.takeDraft(draft);
+      this.savedXml = bpmn;
       this.dirty = this.changes !== changesAtStart;  // changed while the save was under way
       this.alert('');
       this.status(`Udkastet er gemt (revision ${draft.revision})${this.dirty ? '; dine seneste ændringer er endnu ikke gemt' : ''}.`);
@@ -472,6 +486,95 @@ class Studio {
     }
     await this.loadDecisions();  // the published tables are now the version's
     this.setEnabled();
+  }
+
+  /** "Ny formular …" in the panel: ask for the name (in a dialog), checked as the server checks it. */
+  askNewForm(element) {
+    this.newFormFor = element;
+    $('studio-newform-name').value = '';
+    $('studio-newform-error').textContent = '';
+    $('studio-newform').showModal();
+    $('studio-newform-name').focus();
+  }
+
+  formNames() {
+    return new Set([...(this.catalog.forms || []), ...Object.keys(this.forms).filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -5))]);
+  }
+
+  /** Create the form file in the draft, set the element's form key, save, and open the form editor. */
+  async createForm() {
+    const name = $('studio-newform-name').value.trim();
+    const error = $('studio-newform-error');
+    if (!FORM_NAME.test(name)) {
+      error.textContent = 'Navnet må kun have bogstaver (a–z, A–Z), tal, _ og - (ingen mellemrum eller æ, ø, å).';
+      $('studio-newform-name').focus();
+      return;
+    }
+    if (this.formNames().has(name)) {
+      error.textContent = `Formularen ${name} findes allerede. Vælg den i listen, eller giv den nye et andet navn.`;
+      $('studio-newform-name').focus();
+      return;
+    }
+    if (!this.key) {
+      error.textContent = 'Opret forløbet først (med en nøgle), før det får formularer.';
+      return;
+    }
+    const element = this.newFormFor;
+    this.forms = { ...this.forms, [`${name}.json`]: `${JSON.stringify({ title: name, fields: [] }, null, 2)}\n` };
+    this.catalog.draftForms = this.forms;
+    this.modeler.get('modeling').updateProperties(element, { 'camunda:formKey': name });
+    $('studio-newform').close();
+    if (!(await this.save())) return;  // the draft must hold the form (and the key) before the editor saves it
+    this.openFormEditor(name);
+  }
+
+  openFormEditor(name) {
+    $('studio-formeditor-h').textContent = `Formular: ${name}`;
+    const frame = $('studio-formeditor-frame');
+    frame.title = `Formulareditor: ${name}`;
+    this.frameSave = null;
+    frame.src = `/studio/${encodeURIComponent(this.key)}/forms/${encodeURIComponent(name)}`;
+    $('studio-formeditor').showModal();
+    $('studio-formeditor-close').focus();
+  }
+
+  /**
+   * The form editor's page loaded in this tab's frame. It saves the form into the draft over
+   * the revision it read, which was this modeler's; a save it made is this tab's own, so the
+   * modeler takes that revision and the draft's forms (its diagram stays as drawn) instead of
+   * being refused as stale at its next save. Saves from anywhere else are not taken: another
+   * tab or a colleague still gets, and causes, the 409.
+   */
+  async formEditorLoaded() {
+    const frame = $('studio-formeditor-frame');
+    let doc;
+    try { doc = frame.contentDocument; } catch (err) { return; }
+    if (!doc || !doc.getElementById('editor')) return;
+    const posted = this.frameSave;
+    this.frameSave = null;
+    doc.getElementById('editor').addEventListener('submit', (event) => {
+      const action = event.submitter ? event.submitter.value : '';
+      if (action === 'gem' || action === 'fortryd') {
+        this.frameSave = { from: Number(doc.querySelector('input[name=revision]').value) || null };
+      }
+    });
+    if (!posted || posted.from !== this.revision) return;
+    const saved = [...doc.querySelectorAll('.flash')].some((f) => /gemt i udkastet|er fjernet/.test(f.textContent));
+    if (!saved) return;
+    let draft;
+    try { draft = await this.api.getDraft(this.key); } catch (err) { return; }
+    if (draft.revision !== posted.from + 1 || draft.bpmn !== this.savedXml) return;  // someone else's save too
+    this.revision = draft.revision;
+    this.forms = draft.forms || {};
+    this.catalog.draftForms = this.forms;
+    this.status(`Formularen er gemt i udkastet (revision ${draft.revision}).`);
+  }
+
+  formEditorClosed() {
+    $('studio-formeditor-frame').src = 'about:blank';
+    this.setEnabled();
+    this.scheduleCheck(0);  // the draft's forms may have changed
   }
 
   showNewForm() {
