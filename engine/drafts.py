@@ -28,6 +28,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NoReturn
 
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -183,7 +184,7 @@ def decision_problems(decisions: object) -> list[dict]:
     return problems
 
 
-def _refuse_constant(name: str):
+def _refuse_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
 
 
@@ -207,7 +208,7 @@ def _json_line(text: str) -> int | None:
     return None
 
 
-def _rows(result) -> int:
+def _rows(result: object) -> int:
     """Rows an UPDATE or DELETE matched (its result is a CursorResult)."""
     return result.rowcount if isinstance(result, CursorResult) else 0
 
@@ -227,13 +228,15 @@ def save_draft(session: Session, key: str, *, bpmn: object, forms: object, revis
         raise Invalid("revision must be null (a new draft) or the revision you read",
                       [{"field": "revision", "line": None, "message": "null or a whole number from 1"}])
     files = check_content(bpmn, forms, decisions)
+    assert isinstance(bpmn, str)  # checked by check_content
+    edited: dict[str, str] = dict(decisions) if isinstance(decisions, dict) else {}
     now = clock.now()
     if revision is None:
-        return _insert(session, key, bpmn, files, actor, now, problems or [], dict(decisions or {}))  # type: ignore[call-overload]
-    values = {"bpmn_xml": bpmn, "forms": files, "revision": StudioDraft.revision + 1, "problems": problems or [],
-              "updated_at": now, "updated_by": actor}
+        return _insert(session, key, bpmn, files, actor, now, problems or [], edited)
+    values: dict[str, object] = {"bpmn_xml": bpmn, "forms": files, "revision": StudioDraft.revision + 1,
+                                 "problems": problems or [], "updated_at": now, "updated_by": actor}
     if decisions is not None:
-        values["decisions"] = dict(decisions)  # type: ignore[call-overload]  # checked by decision_problems
+        values["decisions"] = edited
     changed = _rows(session.execute(
         update(StudioDraft).where(StudioDraft.key == key, StudioDraft.revision == revision)
         .values(**values)
@@ -244,8 +247,8 @@ def save_draft(session: Session, key: str, *, bpmn: object, forms: object, revis
     return get_draft(session, key)
 
 
-def _insert(session: Session, key: str, bpmn, files: dict[str, str], actor: str, now, problems,
-            decisions: dict[str, str]) -> DraftView:
+def _insert(session: Session, key: str, bpmn: str, files: dict[str, str], actor: str, now: datetime,
+            problems: list[dict], decisions: dict[str, str]) -> DraftView:
     existing = find_draft(session, key)
     if existing is not None:
         raise _stale(session, key, None)

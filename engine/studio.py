@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
+from sqlalchemy.orm import Session
 
 from . import bundles, catalog, drafts, studio_words
 from .bpmn.parser import BPMN_NS, CAMUNDA_NS
@@ -91,16 +92,16 @@ def _from_engine(found: dict, bpmn_name: str | None = None) -> Problem:
     return Problem(found.get("element"), found.get("line"), message)
 
 
-def _listed(detail) -> list[dict]:
+def _listed(detail: object) -> list[dict]:
     return [p for p in detail if isinstance(p, dict)] if isinstance(detail, list) else [{"message": str(detail)}]
 
 
-def base_forms(session, key: str | None) -> dict[str, FormFile]:
+def base_forms(session: Session, key: str | None) -> dict[str, FormFile]:
     latest = catalog.latest_definition(session, key) if key else None
     return bundles.form_files(session, latest.id) if latest is not None else {}
 
 
-def bpmn_name(session, key: str | None) -> str:
+def bpmn_name(session: Session, key: str | None) -> str:
     latest = catalog.latest_definition(session, key) if key else None
     if latest is not None and latest.source_file.lower().endswith(".bpmn"):
         return latest.source_file
@@ -119,7 +120,7 @@ def _disk_decisions(processes_dir: Path | None) -> list[tuple[str, bytes]]:
     return found
 
 
-def decision_files(root, processes_dir: Path | None, *, draft: dict[str, str] | None = None,
+def decision_files(root: etree._Element, processes_dir: Path | None, *, draft: dict[str, str] | None = None,
                    stored: dict[str, str] | None = None) -> list[tuple[str, bytes]]:
     """The .dmn files that define the decisions the diagram's business rule tasks name.
 
@@ -149,12 +150,12 @@ def decision_files(root, processes_dir: Path | None, *, draft: dict[str, str] | 
     return found
 
 
-def stored_decisions(session, key: str | None) -> dict[str, str]:
+def stored_decisions(session: Session, key: str | None) -> dict[str, str]:
     latest = catalog.latest_definition(session, key) if key else None
     return catalog.stored_decisions(session, latest.id) if latest is not None else {}
 
 
-def journey_decisions(session, key: str | None, bpmn: str, *, draft: dict[str, str] | None,
+def journey_decisions(session: Session, key: str | None, bpmn: str, *, draft: dict[str, str] | None,
                       processes_dir: Path | None) -> dict[str, str]:
     """{file name: DMN text} of the decision tables the diagram names, as the draft's publication would use them."""
     try:
@@ -165,7 +166,7 @@ def journey_decisions(session, key: str | None, bpmn: str, *, draft: dict[str, s
         root, processes_dir, draft=draft, stored=stored_decisions(session, key))}
 
 
-def evaluate(session, *, key: str | None, bpmn: object, forms: object, rules: CaseRules,
+def evaluate(session: Session, *, key: str | None, bpmn: object, forms: object, rules: CaseRules,
              processes_dir: Path | None = None, decisions: object = None) -> Evaluation:
     """Run the draft through every check of its publication; stores nothing."""
     try:
@@ -193,7 +194,7 @@ def evaluate(session, *, key: str | None, bpmn: object, forms: object, rules: Ca
 _DI = "{http://www.omg.org/spec/BPMN/20100524/DI}"
 
 
-def _on_shape(root, found: Problem) -> Problem:
+def _on_shape(root: etree._Element, found: Problem) -> Problem:
     """A finding on an inner part (a timer's event definition, a condition) is put on the shape that is drawn."""
     if found.element is None:
         return found
@@ -208,13 +209,13 @@ def _on_shape(root, found: Problem) -> Problem:
     return Problem(node.get("id"), found.line, found.message, found.severity)
 
 
-def check(session, *, key: str | None, bpmn: object, forms: object, rules: CaseRules,
+def check(session: Session, *, key: str | None, bpmn: object, forms: object, rules: CaseRules,
           processes_dir: Path | None = None, decisions: object = None) -> list[Problem]:
     return evaluate(session, key=key, bpmn=bpmn, forms=forms, rules=rules, processes_dir=processes_dir,
                     decisions=decisions).problems
 
 
-def _key_problems(root, key: str | None) -> list[Problem]:
+def _key_problems(root: etree._Element, key: str | None) -> list[Problem]:
     """A draft publishes its own journey and nothing else."""
     if key is None:
         return []
@@ -233,7 +234,7 @@ def _key_problems(root, key: str | None) -> list[Problem]:
     return found
 
 
-def _warnings(root, key: str | None) -> list[Problem]:
+def _warnings(root: etree._Element, key: str | None) -> list[Problem]:
     found = []
     for process in root.iter(f"{{{BPMN_NS}}}process"):
         if process.get("isExecutable", "false").lower() != "true" or (key is not None and process.get("id") != key):
@@ -249,7 +250,7 @@ def _warnings(root, key: str | None) -> list[Problem]:
     return found
 
 
-def save(session, key: str, *, bpmn: object, forms: object, revision: object, actor: str, rules: CaseRules,
+def save(session: Session, key: str, *, bpmn: object, forms: object, revision: object, actor: str, rules: CaseRules,
          processes_dir: Path | None = None, decisions: object = None) -> tuple[drafts.DraftView, list[Problem]]:
     """Save the draft with its findings (a draft with problems is saved; input that is no diagram is not).
 
@@ -295,7 +296,7 @@ def _candidate(key: str, prepared: Prepared) -> tuple[ProcessDefinition, dict[st
     return row, {f.key: f for f in forms}
 
 
-def preview(session, key: str, *, rules: CaseRules, processes_dir: Path | None = None) -> Preview:
+def preview(session: Session, key: str, *, rules: CaseRules, processes_dir: Path | None = None) -> Preview:
     """What publishing the draft would change: its problems, the diff to the latest version, the cases reached."""
     draft = drafts.get_draft(session, key)
     evaluation = evaluate(session, key=key, bpmn=draft.bpmn, forms=draft.forms, rules=rules,
@@ -315,7 +316,7 @@ def preview(session, key: str, *, rules: CaseRules, processes_dir: Path | None =
                    {a.element_id: a.cases for a in diff.affected}, tables)
 
 
-def publish(session, key: str, *, revision: object, actor: str, rules: CaseRules,
+def publish(session: Session, key: str, *, revision: object, actor: str, rules: CaseRules,
             processes_dir: Path | None = None) -> Deployed:
     """Deploy the draft at `revision` (DraftStale if it changed) and remove it; PublishRefused on errors."""
     draft = drafts.hold(session, key, revision=revision)

@@ -14,7 +14,7 @@ Pure; no database.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 # What an element, attribute or expression tag is called in the Danish text.
 WORDS = {
@@ -39,7 +39,7 @@ class _Parts(Mapping):
             return WORDS.get(value, value)
         return self.match[name] or ""
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self.match.groupdict())
 
     def __len__(self) -> int:

@@ -12,7 +12,8 @@ from typing import Annotated, Union
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine import catalog as definitions, drafts, studio, studio_catalog
+from engine import catalog as definitions
+from engine import drafts, studio, studio_catalog
 from engine.access import DEPLOYERS, require_role
 from engine.errors import NotFound
 from engine.validation import MAX_FILE_BYTES
