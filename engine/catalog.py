@@ -247,7 +247,7 @@ def _store_decisions(session: Session, row: ProcessDefinition, process: etree._E
 
 
 def stored_decisions(session: Session, definition_id: str) -> dict[str, str]:
-    """{file name: DMN text} of the decision tables a version was compiled with (none before migration 0022)."""
+    """{file name: DMN text} of the decision tables a version was compiled with (none before migration 0023)."""
     rows = session.scalars(select(DefinitionDecision).where(DefinitionDecision.definition_id == definition_id)
                            .order_by(DefinitionDecision.file_name))
     return {r.file_name: r.content for r in rows}

@@ -450,7 +450,7 @@ class StudioDraft(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     bpmn_xml: Mapped[str] = mapped_column(Text)
     forms: Mapped[dict] = mapped_column(JSON, default=dict)  # {"<form key>.json" / ".html": text}
-    # {"<folder>/<name>.dmn": text}: the decision tables edited with the draft (migration 0022)
+    # {"<folder>/<name>.dmn": text}: the decision tables edited with the draft (migration 0023)
     decisions: Mapped[dict] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
     revision: Mapped[int] = mapped_column(Integer)  # +1 on every save; a save must name the current one
     base_version: Mapped[int | None] = mapped_column(Integer, nullable=True)  # latest version when it was begun

@@ -11,15 +11,15 @@
   disk. Versions deployed before this revision have none (the studio reads the
   processes folder for them, as before).
 
-Revision ID: 0022
-Revises: 0019
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-02
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022"
-down_revision = "0019"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
