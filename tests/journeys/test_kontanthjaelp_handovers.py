@@ -22,7 +22,7 @@ from .test_kontanthjaelp import PROCESSES, RULES, Journey, at
 CONTEXT_KEYS = {"label", "value", "from_unit", "element_id", "at"}
 # what a person does is theirs; everything the engine runs after it is the system's, with the person as cause
 PERSONAL = {"case_started", "task_completed", "task_claimed", "task_released", "task_assigned", "case_cancelled",
-            "attachment_added"}
+            "attachment_added", "coordinator_set", "rule_set_chosen"}
 
 
 @pytest.fixture
