@@ -179,7 +179,8 @@ def with_choices(session: Session, form: Form | None, rules: CaseRules | None) -
     fields = []
     for fld in form.fields:
         if fld.type == "staff" and fld.unit:
-            fld = replace(fld, choices=tuple(staff_of(session, fld.unit)))
+            fld = replace(fld, choices=tuple((name, f"{name} (teamleder)" if role == "teamlead" else name)
+                                             for name, role in staff_of(session, fld.unit)))
         elif fld.type == "rule_set" and rules is not None:
             fld = replace(fld, choices=tuple(rule_set_choices(rules)))
         fields.append(fld)
