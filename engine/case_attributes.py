@@ -25,7 +25,7 @@ from . import audit
 from .access import UNIT_MEMBERS, check_case_visible
 from .accounts import UserView
 from .case_rules import CaseRules
-from .errors import Conflict, FormRejected, Forbidden, Invalid
+from .errors import Conflict, Forbidden, FormRejected, Invalid
 from .forms import Form, FormField
 from .locking import lock_case
 from .models import Case, User, UserUnit
@@ -73,15 +73,16 @@ def check_rule_set(rules: CaseRules, name: object) -> str:
 
 
 def choose_rule_set(session: Session, case: Case, name: str, *, actor: str | None, reason: object = None,
-                    element_id: str | None = None, task_id: str | None = None) -> bool:
+                    element_id: str | None = None, task_id: str | None = None, cause: str | None = None,
+                    extra: dict | None = None) -> bool:
     """Set the (checked) rule set on the locked case and audit it; False when it already runs under it."""
     before = case.rule_set or ORDINARY
     if name == before:
         return False
     case.rule_set = name
-    details = {"from": before, "to": name, "reason": _reason(reason)}
+    details = {"from": before, "to": name, "reason": _reason(reason), **(extra or {})}
     audit.record(session, case, RULE_SET_CHOSEN, actor=actor, element_id=element_id, task_id=task_id,
-                 details=details)
+                 details=details, cause=cause)
     return True
 
 
@@ -135,7 +136,8 @@ def coordinator_name(session: Session, case: Case) -> str | None:
 
 
 def set_coordinator(session: Session, case: Case, username: str, *, actor: str | None,
-                    element_id: str | None = None, task_id: str | None = None) -> bool:
+                    element_id: str | None = None, task_id: str | None = None, cause: str | None = None,
+                    extra: dict | None = None) -> bool:
     """Make the (checked) user the locked case's coordinator and audit it; False when they already are."""
     user_id = session.scalar(select(User.id).where(User.username == username))
     if user_id is None or user_id == case.coordinator_id:
@@ -143,8 +145,20 @@ def set_coordinator(session: Session, case: Case, username: str, *, actor: str |
     before = coordinator_name(session, case)
     case.coordinator_id = user_id
     audit.record(session, case, COORDINATOR_SET, actor=actor, element_id=element_id, task_id=task_id,
-                 details={"from": before, "to": username, "unit": COORDINATOR_UNIT})
+                 details={"from": before, "to": username, "unit": COORDINATOR_UNIT, **(extra or {})}, cause=cause)
     return True
+
+
+def inherit(session: Session, case: Case, sender: Case, *, actor: str | None, cause: str | None) -> None:
+    """A case another case started (a SOF referral) works under the sender's rule set and coordinator:
+    the jobcenter stays tovholder for the citizen whichever unit gives the service. Audited on the new case."""
+    extra = {"from_case": sender.id}
+    if sender.rule_set and sender.rule_set != ORDINARY:
+        choose_rule_set(session, case, sender.rule_set, actor=actor, cause=cause, extra=extra,
+                        reason=f"som sag {sender.number or sender.id}")
+    name = coordinator_name(session, sender)
+    if name is not None:
+        set_coordinator(session, case, name, actor=actor, cause=cause, extra=extra)
 
 
 def change_coordinator(session: Session, *, case_id: str, username: object, user: UserView) -> Case:

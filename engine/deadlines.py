@@ -22,6 +22,9 @@ change, not a redeploy:
     counting = "calendar"        # or "working"
     source = "LAB § 19: visitation senest en uge efter første henvendelse"
 
+The file's `[rule_sets.<name>]` tables are not deadlines: they replace named
+rules for the cases that run under a trial (engine.rule_sets).
+
 Pure computation plus reading that file; no database.
 """
 from __future__ import annotations

@@ -282,14 +282,17 @@ def _sender_unit(user: UserView | None, unit: str | None) -> str | None:
 def new_case(session: Session, definition: ProcessDefinition, citizen: Citizen, data: dict, actor: str | None,
              rules: CaseRules, *, message: BpmnEvent | None = None, hops: int = 0, cause: str | None = None,
              arrival: dict | None = None, from_unit: str | None = None, rule_set: object = None,
-             rule_set_reason: object = None) -> Case:
+             rule_set_reason: object = None, sender: Case | None = None) -> Case:
     """Create a case of this version for this citizen and run it to its first wait (started by a message:
     the case catches it first). The one start path: start_case, messages from outside and between cases.
 
     `from_unit`: the unit a message came from or through; `arrival`: from another case, which case and
     where there each value it carries was recorded (engine.handover); `rule_set`: a checked rule set name
-    other than the ordinary rules, audited with its reason."""
-    rules = rules.for_rule_set(rule_set)
+    other than the ordinary rules, audited with its reason; `sender`: the case whose message started this
+    one, whose rule set and coordinator it takes (engine.case_attributes.inherit)."""
+    if sender is not None and not rule_set and sender.rule_set != case_attributes.ORDINARY:
+        rule_set = sender.rule_set
+    rules = rules.for_rule_set(str(rule_set) if rule_set else None)
     workflow = _guarded(lambda: new_workflow(_definition_spec(session, definition.id), rules.script_context()))
     start = workflow.get_tasks(state=TaskState.READY)[0]
     start.data.update(deepcopy(data))
@@ -310,7 +313,9 @@ def new_case(session: Session, definition: ProcessDefinition, citizen: Citizen, 
         details["from_unit"] = from_unit
         details.update(arrival or {})
     audit.record(session, case, "case_started", actor=actor, cause=cause, details=details)
-    if rule_set:
+    if sender is not None:
+        case_attributes.inherit(session, case, sender, actor=actor, cause=cause)
+    elif rule_set:
         case_attributes.choose_rule_set(session, case, str(rule_set), actor=actor, reason=rule_set_reason)
     run = CaseRun(session, case, actor=actor, rules=rules, workflow=workflow, hops=hops, cause=cause)
     run.step()

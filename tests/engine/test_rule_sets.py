@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from engine import case_attributes, clock, runtime
 from engine.deadlines import DeadlineError, deadline_file
-from engine.errors import Conflict, FormRejected, Forbidden
+from engine.errors import Conflict, Forbidden, FormRejected
 from engine.models import AuditEvent, Case, HumanTask, Wait
 from engine.workdays import DANISH_TIME
 from tests import factories as f
