@@ -250,3 +250,23 @@ def test_the_real_configuration_has_the_frikommune_trial():
     sets = deadline_file(Path(__file__).resolve().parents[2] / "config" / "deadlines.toml").rule_sets
     assert sets["frikommune"].overrides["kh_jobsamtale"].duration == "P3M"
     assert sets["frikommune"].overrides["sdp_opfoelgning"].duration == "P8W"
+
+
+def test_a_staff_field_naming_no_unit_is_refused_at_deploy(session, users, tmp_path):
+    import shutil
+
+    from engine.case_rules import CaseRules
+    from engine.errors import InvalidDefinition
+
+    forms = tmp_path / "forms"
+    shutil.copytree(f.FORMS, forms)
+    form = (forms / "t_trial_visitation.json").read_text(encoding="utf-8").replace('"unit": "jobcenter"',
+                                                                                  '"unit": "jobcentret"')
+    (forms / "t_trial_visitation.json").write_text(form, encoding="utf-8")
+    rules = CaseRules(forms_dir=forms, deadlines_file=f.RULES.deadlines_file)
+    with pytest.raises(InvalidDefinition) as refused:
+        f.deploy_files_text(session, "trial.bpmn", (f.DATA / "trial.bpmn").read_text(encoding="utf-8")
+                            .replace('id="trial"', 'id="trial_x"'), rules=rules)
+    [problem] = refused.value.detail
+    assert problem["element"] == "visitation"
+    assert "staff field 'koordinerende_sagsbehandler' names unit 'jobcentret', which does not exist" in problem["message"]
