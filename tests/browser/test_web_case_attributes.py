@@ -103,3 +103,37 @@ def test_a_jobcenter_team_lead_changes_the_coordinator_on_the_case_page(trial_us
     r = caseworker.post(f"/sager/{case.id}/koordinator",
                         data={"csrf_token": csrf_of(caseworker.get(f"/sager/{case.id}").text), "koordinator": "jc"})
     assert r.status_code == 403
+
+
+def test_in_a_browser_the_visitation_names_the_coordinator_and_a_team_lead_changes_it(trial_users, session,
+                                                                                      new_page):
+    case = f.start_case(session, "trial", actor=trial_users["jc"])
+    task = _task(session, case.id, "visitation")
+    page = new_page()
+    _login(page, "jc")
+    page.goto(f"/opgaver/{task.id}")
+    page.get_by_label("Kategori").select_option(label="Aktivitetsparat")
+    page.get_by_role("button", name="Udfør opgaven").click()
+    assert "skal udfyldes" in page.locator("#felt-koordinerende_sagsbehandler-fejl").inner_text()
+    page.get_by_label("Koordinerende sagsbehandler").select_option(label="jc2")
+    page.get_by_label("Regelsæt").select_option(label="Testforsøg")
+    page.get_by_role("button", name="Udfør opgaven").click()
+    page.wait_for_url(re.compile(r"/$"))
+    page.goto(f"/sager/{case.id}")
+    assert page.locator("#koordinator").inner_text() == "jc2"
+    assert page.locator("#regelsaet").inner_text() == "Testforsøg"
+    lead = new_page()
+    _login(lead, "jclead")
+    lead.goto(f"/sager/{case.id}")
+    lead.get_by_label("Medarbejder i jobcentret").select_option(label="jc")
+    lead.get_by_role("button", name="Gem koordinerende sagsbehandler").click()
+    assert lead.locator("#koordinator").inner_text() == "jc"
+    assert "Koordinerende sagsbehandler er nu jc." in lead.get_by_role("status").inner_text()
+
+
+def _login(page, username: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Brugernavn").fill(username)
+    page.get_by_label("Adgangskode").fill(f.PASSWORD)
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url(re.compile(r"/$"))
