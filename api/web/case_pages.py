@@ -44,6 +44,7 @@ def _start_context(session: Session, settings: Settings, process_key: str) -> di
     if process_key in journeys:
         definition = get_definition(session, process_key)
         form = version_start_form(session, definition, forms_dir=settings.forms_dir)
+        form = case_attributes.with_choices(session, form, rules_from_settings(settings))
     return {"journeys": journeys, "process_key": process_key if process_key in journeys else "", "form": form,
             # the ordinary rules and the configured trials (config/deadlines.toml [rule_sets.*])
             "rule_sets": case_attributes.rule_set_choices(rules_from_settings(settings))}

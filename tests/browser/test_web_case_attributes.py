@@ -1,6 +1,7 @@
 """The rule set and the koordinerende sagsbehandler in the web UI over real HTTP (httpx, no browser):
 Opret sag with a rule set, the task form's staff and rule-set fields, the case page header and the team
-lead's change (CSRF, Danish errors), and the name on another unit's task page. tests/data/trial.bpmn."""
+lead's change (CSRF, Danish errors), and the name on another unit's task page; the last test does the
+visitation and the change in Chromium. tests/data/trial.bpmn."""
 from __future__ import annotations
 
 import re
