@@ -84,7 +84,7 @@ class Placement:
         with clock.at(when), pytest.raises(FormRejected) as caught:
             runtime.complete_task(self.session, task_id=row.id, data=data, user=self.users["vs"], rules=RULES)
         self.session.rollback()
-        return caught.value.field_errors
+        return {e["field"]: e["message"] for e in caught.value.detail}
 
     def message(self, name, data, when: datetime) -> None:
         with clock.at(when):
@@ -171,17 +171,21 @@ class Placement:
         assert self.fire(due + timedelta(seconds=1)) >= 1, element
         return due
 
-    def live_weeks(self, start: date, weeks: int):
-        """Visit every week and score every month for `weeks` weeks, each on its last allowed day."""
-        for _ in range(weeks):
-            visit_due = danish_day(self.task("opfoelgning").due_at)
-            while "scorecard" in self.open() and danish_day(self.task("scorecard").due_at) <= visit_due:
-                self.score(danish_day(self.task("scorecard").due_at))
-            self._fire_until(visit_due)
-            self.visit(visit_due)
-
-    def _fire_until(self, day: date):
-        self.fire(at(day, 8))
+    def live(self) -> dict[str, list[HumanTask]]:
+        """Work the placement until it ends: each weekly visit on its last allowed day, each scorecard and the
+        competence card on the morning of the visit day they are open on; return the completed steps."""
+        while "opfoelgning" in self.open():
+            day = danish_day(self.task("opfoelgning").due_at)
+            self.fire(at(day, 8))                        # what fell due since the last visit (timers, the end)
+            if "scorecard" in self.open():
+                self.score(day)
+            if "kompetencekort" in self.open():
+                self.do("kompetencekort", {"kompetencekort_dato": day.isoformat(), "kompetencekort_score": 3,
+                                           "udvikle_sociale_kompetencer": False, "udvikle_faglige_kompetencer": True,
+                                           "kompetencekort_notat": "Klar til truckcertifikat"}, at(day, 10))
+            if "opfoelgning" in self.open():
+                self.visit(day)
+        return {e: self.completed(e) for e in ("opfoelgning", "scorecard", "kompetencekort")}
 
 
 @pytest.fixture
@@ -208,3 +212,131 @@ def test_praktik_of_four_weeks_ends_by_its_timer(placement):
     assert p.events("case_completed")[0].element_id == "placering_job"
     assert "scorecard" not in [t.element_id for t in p.completed()]              # under a month: the final score
     assert p.case().data["slut_scorecard"] == 4
+
+
+def test_praktik_of_thirteen_weeks_by_agreement_has_monthly_scorecards_and_the_competence_card(placement):
+    p = placement
+    start = date(2026, 10, 5)
+    p.placed(start, tilbudstype="virksomhedspraktik", praktik_ramme="udvidet", praktik_uger_udvidet=13)
+    assert p.case().data["aftale_slutdato"] == "2027-01-03"                      # 13 weeks: day 91
+    done = p.live()
+    assert p.open() == ["afslutning"]
+    assert ("aftale_udloeber", "timer_fired") in [(e.element_id, e.type) for e in p.events()]
+    # one scorecard per month of the placement, each due a week after its month (5 Nov, 5 Dec) ...
+    assert [danish_day(t.due_at) for t in done["scorecard"]] == [date(2026, 11, 12), date(2026, 12, 12)]
+    # ... and the third month would end after the agreement: no scorecard then, the final score instead
+    assert all(clock.as_utc(t.completed_at) <= clock.as_utc(t.due_at) for t in done["scorecard"])
+    # the competence card in week 13: there on its first day (28 December), due when the week ends
+    [card] = done["kompetencekort"]
+    assert danish_day(card.created_at) == date(2026, 12, 28) and danish_day(card.due_at) == date(2027, 1, 3)
+    assert len(done["opfoelgning"]) == 12                                        # weekly, 12 Oct - 28 Dec
+    # the first visit is due a week after the start, each next one a week after the last visit
+    assert danish_day(done["opfoelgning"][0].due_at) == start + timedelta(weeks=1)
+    assert all(danish_day(t.due_at) - danish_day(t.created_at) == timedelta(days=7) for t in done["opfoelgning"][1:])
+    # an extension is a new agreement with the employer
+    p.finish(date(2027, 1, 4), udfald="forlaengelse")
+    assert p.open() == ["aftale"] and ("opfoelgning_gw", ["aftale_samlet"]) in p.gateways()
+
+
+def test_loentilskud_up_to_a_year_with_a_scorecard_every_month(placement):
+    p = placement
+    start = date(2027, 1, 4)
+    p.start(at(date(2026, 12, 14)))
+    p.match(date(2026, 12, 14))
+    base = {"virksomhed": "Byggefirma A/S", "cvr": "12345678", "aftale_dato": "2026-12-21",
+            "startdato": start.isoformat(), "mentor_soeges": False}
+    # the legal and agreed maxima hold at the form, in Danish, and nothing is lost
+    errors = p.refused("aftale", {**base, "tilbudstype": "loentilskud", "loentilskud_uger": 53}, at(date(2026, 12, 21)))
+    assert set(errors) == {"loentilskud_uger"} and "52" in errors["loentilskud_uger"]
+    errors = p.refused("aftale", {**base, "tilbudstype": "loentilskud"}, at(date(2026, 12, 21)))
+    assert set(errors) == {"loentilskud_uger"}
+    errors = p.refused("aftale", {**base, "tilbudstype": "virksomhedspraktik", "praktik_ramme": "standard",
+                                  "praktik_uger": 5}, at(date(2026, 12, 21)))
+    assert set(errors) == {"praktik_uger"} and "4" in errors["praktik_uger"]
+    errors = p.refused("aftale", {**base, "tilbudstype": "virksomhedspraktik", "praktik_ramme": "udvidet",
+                                  "praktik_uger_udvidet": 14}, at(date(2026, 12, 21)))
+    assert set(errors) == {"praktik_uger_udvidet"} and "13" in errors["praktik_uger_udvidet"]
+    errors = p.refused("aftale", {**base, "tilbudstype": "virksomhedspraktik"}, at(date(2026, 12, 21)))
+    assert set(errors) == {"praktik_ramme"}
+    errors = p.refused("aftale", {**base, "tilbudstype": "loentilskud", "loentilskud_uger": 52,
+                                  "startdato": "2026-12-20"}, at(date(2026, 12, 21)))
+    assert set(errors) == {"startdato"} and "Aftalen er indgået den" in errors["startdato"]
+    assert p.open() == ["aftale"] and p.completed("aftale") == []
+    p.agree(date(2026, 12, 21), start, tilbudstype="loentilskud", loentilskud_uger=52)
+    p.confirm(date(2026, 12, 22))
+    assert p.case().data["aftale_slutdato"] == "2028-01-02"                      # 52 weeks: 364 days
+    done = p.live()
+    assert p.open() == ["afslutning"]
+    # a scorecard each month, due a week after the month: 11 Feb 2027 ... 11 Dec 2027
+    assert [danish_day(t.due_at) for t in done["scorecard"]] == [
+        date(2027, m, 11) for m in range(2, 13)]
+    assert len(done["kompetencekort"]) == 1 and danish_day(done["kompetencekort"][0].due_at) == date(2027, 4, 4)
+    assert len(done["opfoelgning"]) == 51
+    p.finish(date(2028, 1, 3), udfald="afbrudt", score=2)
+    assert p.case().status == "completed" and p.events("case_completed")[0].element_id == "placering_afbrudt"
+
+
+def test_mentor_is_a_grant_by_virksomhedsservice_with_who_hours_and_period(placement):
+    p = placement
+    start = date(2026, 10, 5)
+    p.start(at(date(2026, 9, 21)))
+    p.match(date(2026, 9, 21))
+    p.agree(date(2026, 9, 28), start, mentor=True)                              # Monday 28 September
+    grant = p.task("mentorbevilling")
+    assert grant.unit == "virksomhedsservice" and grant.deadline_rule == "vp_mentorbevilling"
+    assert danish_day(grant.due_at) == date(2026, 10, 5)                         # 5 working days from the agreement
+    assert "virksomhed_bekraeftelse" not in p.waits()                            # the offer is not complete yet
+    errors = p.refused("mentorbevilling", {"mentor_bevilget": True, "mentor_afgoerelsesdato": "2026-09-29",
+                                           "mentor_begrundelse": "Behov"}, at(date(2026, 9, 29)))
+    assert set(errors) == {"mentor_type", "mentor_navn", "mentor_timer_pr_uge", "mentor_fra", "mentor_til"}
+    errors = p.refused("mentorbevilling", {
+        "mentor_bevilget": True, "mentor_afgoerelsesdato": "2026-09-29", "mentor_begrundelse": "Behov",
+        "mentor_type": "ekstern", "mentor_navn": "Jens", "mentor_timer_pr_uge": 40,
+        "mentor_fra": "2026-10-05", "mentor_til": "2026-10-01"}, at(date(2026, 9, 29)))
+    assert set(errors) == {"mentor_timer_pr_uge", "mentor_til"} and "Mentor fra" in errors["mentor_til"]
+    p.grant_mentor(date(2026, 9, 29), start)
+    assert "virksomhed_bekraeftelse" in p.waits()
+    assert ("mentor_gw", ["mentorbevilling"]) in p.gateways()
+    data = p.case().data
+    assert (data["mentor_bevilget"], data["mentor_navn"], data["mentor_timer_pr_uge"]) == (True, "Jens Hansen", 3)
+    p.confirm(date(2026, 9, 30))
+    assert p.open() == ["opfoelgning"]
+
+
+def test_a_mentor_can_be_refused_and_no_mentor_means_no_grant_step(placement):
+    p = placement
+    p.start(at(date(2026, 9, 21)))
+    p.match(date(2026, 9, 21))
+    p.agree(date(2026, 9, 28), date(2026, 10, 5), mentor=True)
+    p.grant_mentor(date(2026, 9, 29), date(2026, 10, 5), granted=False)         # only the reasons are needed
+    assert p.case().data["mentor_bevilget"] is False and "virksomhed_bekraeftelse" in p.waits()
+    p.confirm(date(2026, 9, 30), accepts=False)                                  # the employer says no
+    assert p.open() == ["match"]
+    p.match(date(2026, 10, 1), virksomhed="Plejehjemmet Solgården", cvr="87654321")
+    p.agree(date(2026, 10, 2), date(2026, 10, 12))
+    assert "mentorbevilling" not in p.open() and ("mentor_gw", ["bekraeftelse_samlet"]) in p.gateways()
+
+
+def test_drop_out_ends_the_placement_and_a_new_match_follows(placement):
+    p = placement
+    start = date(2026, 10, 5)
+    p.placed(start, tilbudstype="loentilskud", loentilskud_uger=26)
+    assert {"aftale_udloeber", "scorecard_maaned", "kompetencekort_klar"} <= set(p.waits())
+    p.visit(date(2026, 10, 12))
+    errors = p.refused("opfoelgning", {"besoegsdato": "2026-10-20", "placering_udfald": "frafald",
+                                       "opfoelgning_notat": "Udeblevet"}, at(date(2026, 10, 19)))
+    assert set(errors) == {"besoegsdato"}                                        # a visit cannot be in the future
+    p.visit(date(2026, 10, 19), udfald="frafald")
+    assert p.open() == ["match"]
+    # the placement's clocks are gone with it: no end, no scorecard, no competence card is left waiting
+    assert not {"aftale_udloeber", "scorecard_maaned", "kompetencekort_klar"} & set(p.waits())
+    assert ("besoeg_gw", ["forloeb_slut"]) in p.gateways() and ("opfoelgning_gw", ["match_samlet"]) in p.gateways()
+    assert set(p.waits()) == {"match_frist"}                                     # only the new match's reminder
+    # the new match starts a new agreement with its own dates
+    p.match(date(2026, 10, 20), virksomhed="Plejehjemmet Solgården", cvr="87654321")
+    p.agree(date(2026, 10, 21), date(2026, 10, 26))
+    p.confirm(date(2026, 10, 22))
+    assert p.case().data["aftale_slutdato"] == "2026-11-22"
+    assert danish_day(p.task("opfoelgning").due_at) == date(2026, 11, 2)
+    p.visit(date(2026, 10, 30), udfald="ordinaert_job")                          # hired before the end
+    assert p.case().status == "completed" and p.events("case_completed")[0].element_id == "placering_job"
