@@ -340,3 +340,34 @@ def test_drop_out_ends_the_placement_and_a_new_match_follows(placement):
     assert danish_day(p.task("opfoelgning").due_at) == date(2026, 11, 2)
     p.visit(date(2026, 10, 30), udfald="ordinaert_job")                          # hired before the end
     assert p.case().status == "completed" and p.events("case_completed")[0].element_id == "placering_job"
+
+
+def test_the_match_names_one_fixed_contact_at_the_company(placement):
+    p = placement
+    p.start(at(date(2026, 9, 21)))
+    errors = p.refused("match", {"virksomhed": "Byggefirma A/S", "cvr": "1234", "match_begrundelse": "Erfaring"},
+                       at(date(2026, 9, 21)))
+    assert set(errors) == {"cvr", "kontaktperson"} and errors["kontaktperson"].startswith("Fast kontaktperson")
+    p.match(date(2026, 9, 21))
+    assert p.case().data["kontaktperson"] == "Mette" and p.open() == ["aftale"]
+
+
+def test_the_employer_who_does_not_answer_is_reminded(placement):
+    p = placement
+    p.start(at(date(2026, 9, 21)))
+    p.match(date(2026, 9, 21))
+    p.agree(date(2026, 9, 22), date(2026, 10, 5))                                # Tuesday
+    due = p.fire_wait("ingen_bekraeftelse")
+    assert danish_day(due) == date(2026, 9, 29)                                  # 5 working days
+    assert p.open() == ["rykker_virksomhed"] and "virksomhed_bekraeftelse" not in p.waits()
+    p.do("rykker_virksomhed", {"rykket_dato": "2026-09-30"}, at(date(2026, 9, 30)))
+    p.confirm(date(2026, 10, 1))
+    assert p.open() == ["opfoelgning"]
+
+
+def test_the_step_table_shows_the_agreed_end_that_interrupts_the_placement():
+    from engine.deadlines import load_rules
+    from scripts import journey_tables
+    rows = journey_tables.table(PLACERING, load_rules(RULES.deadlines_file)).splitlines()
+    [end] = [r for r in rows if "⏱ Aftalt ophør" in r]
+    assert "`vp_aftale_ophoer`" in end and "afbryder `forloeb`" in end
