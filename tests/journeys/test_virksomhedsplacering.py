@@ -206,6 +206,7 @@ def test_praktik_of_four_weeks_ends_by_its_timer(placement):
         p.visit(day)
     assert p.fire_wait("aftale_udloeber") == end
     assert p.open() == ["afslutning"]                                            # the visit of week 5 is gone
+    assert set(p.waits()) == {"afslutning_frist"}                                # and every clock of the placement
     assert danish_day(p.task("afslutning").due_at) == date(2026, 11, 6)          # 5 working days after 1 Nov
     p.finish(date(2026, 11, 2))
     assert p.case().status == "completed"
