@@ -372,3 +372,24 @@ def test_the_step_table_shows_the_agreed_end_that_interrupts_the_placement():
     rows = journey_tables.table(PLACERING, load_rules(RULES.deadlines_file)).splitlines()
     [end] = [r for r in rows if "⏱ Aftalt ophør" in r]
     assert "`vp_aftale_ophoer`" in end and "afbryder `forloeb`" in end
+
+
+@pytest.mark.parametrize("udfald, end", [("ordinaert_job", "job"), ("afbrudt", "tilbage")])
+def test_a_caller_reads_placering_udfald_after_the_call(db, session, seed, udfald, end):
+    """What kontanthjælp relies on, through a tiny caller (tests/data/vp_caller.bpmn): the placement ends
+    with `placering_udfald` ordinaert_job or afbrudt in the case data, and the caller decides on it."""
+    users = seed(PLACERING, f.DATA / "vp_caller.bpmn", rules=RULES) | {
+        "vs": f.add_user(session, "vs", "caseworker", ["virksomhedsservice"])}
+    p = Placement(db, session, users)
+    with clock.at(at(date(2026, 9, 21))):
+        p.case_id = f.start_case(session, "vp_caller", actor=users["jc"], data={}, rules=RULES).id
+    start = date(2026, 10, 5)
+    p.match(date(2026, 9, 21))
+    p.agree(date(2026, 9, 28), start)
+    p.confirm(date(2026, 9, 30))
+    for day in (date(2026, 10, 12), date(2026, 10, 19), date(2026, 10, 26)):
+        p.visit(day)
+    p.fire_wait("aftale_udloeber")
+    p.finish(date(2026, 11, 2), udfald=udfald)
+    assert p.case().status == "completed" and p.events("case_completed")[0].element_id == end
+    assert ("placering_udfald_gw", [end]) in p.gateways()
