@@ -105,6 +105,15 @@ class DefinitionForm(Base):
     origin: Mapped[str | None] = mapped_column(String(500), nullable=True)  # the file it came from
 
 
+class DefinitionDecision(Base):
+    """A decision table (.dmn) as one version was compiled with it: its source, for the studio and the next draft."""
+
+    __tablename__ = "definition_decisions"
+    definition_id: Mapped[str] = mapped_column(ForeignKey("process_definitions.id"), primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(500), primary_key=True)  # as under the processes folder
+    content: Mapped[str] = mapped_column(Text)
+
+
 class DefinitionMessageStart(Base):
     """A message that starts a new case of this definition (a message start event)."""
 
@@ -149,6 +158,13 @@ class Case(Base):
     cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     # `2026-000123`: said on the phone, searched for (engine.case_numbers; migration 0016)
     number: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+    # Every ORM UPDATE of a case is conditional on the audit_seq it read (engine.audit.record sets the new
+    # one): a writer that skipped the case lock and appends an event on a head someone else has moved on
+    # updates no row and fails (StaleDataError) instead of forking the chain. The unique (case_id, seq) of
+    # audit_events guarded this alone until PostgreSQL's month partitions (migration 0022) had to widen it
+    # to (case_id, seq, at).
+    __mapper_args__ = {"version_id_col": audit_seq, "version_id_generator": False}
 
 
 class CaseNumberCounter(Base):
@@ -222,6 +238,7 @@ class Wait(Base):
 class AuditEvent(Base):
     __tablename__ = "audit_events"
     __table_args__ = (
+        # on PostgreSQL (case_id, seq, at): a partitioned table's unique must hold its key (migration 0022)
         UniqueConstraint("case_id", "seq", name="uq_audit_case_seq"),
         # the cases report's outcomes: one row per completed case (migration 0019)
         Index("ix_audit_case_completed", "case_id", postgresql_where=text("type = 'case_completed'"),
@@ -433,6 +450,8 @@ class StudioDraft(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     bpmn_xml: Mapped[str] = mapped_column(Text)
     forms: Mapped[dict] = mapped_column(JSON, default=dict)  # {"<form key>.json" / ".html": text}
+    # {"<folder>/<name>.dmn": text}: the decision tables edited with the draft (migration 0023)
+    decisions: Mapped[dict] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
     revision: Mapped[int] = mapped_column(Integer)  # +1 on every save; a save must name the current one
     base_version: Mapped[int | None] = mapped_column(Integer, nullable=True)  # latest version when it was begun
     problems: Mapped[list] = mapped_column(JSON, default=list)  # the check's findings at the last save
