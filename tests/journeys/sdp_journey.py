@@ -102,8 +102,8 @@ def fill_form(form_key: str, day: date, chosen: dict) -> dict:
 class Sdp:
     """One sygedagpenge case and the units working on it."""
 
-    def __init__(self, db, session, users):
-        self.db, self.session, self.users = db, session, users
+    def __init__(self, db, session, users, cpr: str = CPR):
+        self.db, self.session, self.users, self.cpr = db, session, users, cpr
         self.case_id: str | None = None
 
     # -- reading -----------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ class Sdp:
     def report(self, *, received: date = ANMELDT, foerste: date = FOERSTE) -> Case:
         with clock.at(at(received)):
             case = runtime.correlate_message(
-                self.session, name="sygemelding_fra_arbejdsgiver", correlation_key=CPR,
+                self.session, name="sygemelding_fra_arbejdsgiver", correlation_key=self.cpr,
                 data={"foerste_fravaersdag": foerste.isoformat(), "arbejdsgiver_cvr": CVR,
                       "arbejdsgiver_navn": "Randers Maskinfabrik A/S", "anmodning_om_refusion": True},
                 user=self.users["system"], rules=RULES)
@@ -170,12 +170,20 @@ class Sdp:
 
     def message(self, name: str, data: dict, on: date):
         with clock.at(at(on)):
-            runtime.correlate_message(self.session, name=name, correlation_key=CPR, data=data,
+            runtime.correlate_message(self.session, name=name, correlation_key=self.cpr, data=data,
                                       user=self.users["system"], rules=RULES)
         self.session.commit()
 
     def fire(self, on: date, hour: int = 9) -> int:
         return fire_due_timers(self.db.session_factory, rules=RULES, now=at(on, hour)).fired
+
+    def fire_own(self, on: date, hour: int = 9) -> int:
+        """Only this case's due timers (other cases of the test keep theirs)."""
+        now = at(on, hour)
+        with clock.at(now):
+            fired = runtime.fire_timers(self.session, case_id=self.case_id, rules=RULES, now=now)
+        self.session.commit()
+        return fired
 
     def rehab_steps(self, on: date, afgoerelse: str, **chosen) -> list[str]:
         """Work the rehabiliteringsteam journey's tasks to its end, deciding `rehab_afgoerelse`."""
