@@ -253,7 +253,14 @@ def test_category_1_back_before_week_8_is_not_visited_again(j):
 def test_category_3_the_rehabiliteringsteams_decision_decides_the_path(j, afgoerelse, ending):
     through_visitation(j, uger=20, afklaret=False, problemer=True, kategori="3")
     j.do("jc", "foerste_opfoelgning", samtale(date(2026, 1, 26)), date(2026, 1, 26))
+    # the team's journey: SOF's contribution among the preparations, all due within 4 weeks of the visitation
+    preparing = j.rehab_open()
+    assert "sof" in {t.unit for t in preparing}
+    assert all(danish_day(t.due_at) <= date(2026, 2, 12) for t in preparing)  # 15 January + 4 weeks
     j.rehab_steps(date(2026, 2, 10), afgoerelse)
+    meeting = [t for t in j.all_tasks() if t.unit == "rehabiliteringsteam" and t.element_id not in
+               {p.element_id for p in preparing}]
+    assert meeting and all(danish_day(t.due_at) <= date(2026, 2, 12) for t in meeting)
     taken = dict(j.gateways())
     if ending:
         assert taken["rehab_kategori3_gw"] == ["til_overgang_efter_rehab"]
