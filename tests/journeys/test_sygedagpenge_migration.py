@@ -36,20 +36,27 @@ def users(seed, session):
 
 
 def v1_case(db, session, users, cpr: str, *, to: str) -> Sdp:
-    """A version 1 case, taken as far as `to`: "oplysningsskema", "sof_bidrag" or "loop"."""
+    """A version 1 case, taken as far as `to`: "oplysningsskema", "visitation", "sof_bidrag", "loop" or
+    "kategori1_vent"."""
     j = Sdp(db, session, users, cpr=cpr)
     j.report()
     if to == "oplysningsskema":
         return j
-    kategori, uger, problemer = ("3", 20, True) if to == "sof_bidrag" else ("2", 12, False)
+    kategori, uger, problemer = {"sof_bidrag": ("3", 20, True), "kategori1_vent": ("1", 6, False)}.get(
+        to, ("2", 12, False))
     j.do("ys", "oplysningsskema", oplysninger(uger, problemer is False, problemer, date(2026, 1, 14)), date(2026, 1, 14))
     j.do("ys", "berettigelse", {k: v for k, v in ret(date(2026, 1, 16)).items() if k != "tidligere_uger_9_maaneder"},
          date(2026, 1, 16))
+    if to == "visitation":
+        return j
     j.do("jc", "visitation", visitation(date(2026, 1, 19), kategori), date(2026, 1, 19))
     j.do("jc", "arbejdsgiversamtale", V1_ARBEJDSGIVERSAMTALE, date(2026, 1, 26))
-    if to == "loop":
+    if to in ("loop", "kategori1_vent"):
         j.do("jc", "foerste_opfoelgning", samtale(date(2026, 2, 23)), date(2026, 2, 23))
+    if to == "loop":
         assert j.timers() == {"vent_opfoelgning": date(2026, 3, 16)}  # version 1: the loop, no revurdering wait
+    if to == "kategori1_vent":
+        assert j.timers() == {"kategori1_vent": date(2026, 6, 1)}  # version 1: category 1 alone until week 22
     return j
 
 
@@ -65,8 +72,11 @@ def test_a_version_1_case_in_the_follow_up_moves_to_version_2_and_gets_its_revur
     loop = v1_case(db, session, users, "0101901234", to="loop")
     early = v1_case(db, session, users, "0202902345", to="oplysningsskema")
     rehab = v1_case(db, session, users, "0303903456", to="sof_bidrag")
+    visiting = v1_case(db, session, users, "0404904567", to="visitation")
+    alone = v1_case(db, session, users, "0505905678", to="kategori1_vent")
     assert {"sof_bidrag", "forbered_rehab"} <= set(rehab.open())
-    before = {name: case_rows(session, j.case_id) for name, j in (("early", early), ("rehab", rehab))}
+    refused_cases = (("early", early), ("rehab", rehab), ("visiting", visiting), ("alone", alone))
+    before = {name: case_rows(session, j.case_id) for name, j in refused_cases}
     assert deploy_v2(session) == 2
 
     mapping = catch_up.mapping_files([ROOT / "processes"])["sygedagpenge"]
@@ -81,7 +91,9 @@ def test_a_version_1_case_in_the_follow_up_moves_to_version_2_and_gets_its_revur
     reasons = {r["case_id"]: r["reason"] for r in result.refused}
     assert "'oplysningsskema'" in reasons[early.case_id]   # stands on a step version 2 runs beside its clocks
     assert "'sof_bidrag'" in reasons[rehab.case_id] or "'forbered_rehab'" in reasons[rehab.case_id]
-    for name, j in (("early", early), ("rehab", rehab)):
+    assert "'visitation'" in reasons[visiting.case_id]     # its clocks would start behind it on version 1 only
+    assert "'kategori1_vent'" in reasons[alone.case_id]    # version 2 has no week-22 wait without the loop
+    for name, j in refused_cases:
         assert case_rows(session, j.case_id) == before[name], name  # refused: left exactly as it was
         assert j.case().version == 1
 
