@@ -45,6 +45,10 @@ def random_form(rng: random.Random, form_key: str, day: date) -> dict:
             data[field["name"]] = ending if rng.random() < 0.1 else not ending
         elif kind == "boolean":
             data[field["name"]] = rng.random() < 0.5
+        elif kind == "number" and field["name"] == "tidligere_uger_9_maaneder":
+            # ordinary cases: the limit lies ahead of the entitlement decision (22 prior weeks would put the
+            # revurdering's deadline before the case began: due at once, as the law has it)
+            data[field["name"]] = rng.randint(0, 12)
         elif kind == "number":
             data[field["name"]] = rng.randint(int(field.get("min", 0)), int(min(field.get("max", 30), 30)))
         elif kind == "date":
