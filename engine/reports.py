@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from . import clock
+from . import clock, report_rollup
 from .access import units_take_part
 from .errors import Forbidden, Invalid
 from .models import AuditEvent, Case, HumanTask, ProcessDefinition, Unit
@@ -105,12 +106,6 @@ def period_for(session: Session, user, *, from_date: date | None, to_date: date 
     return Period(from_date, to_date, units, process_key, by == "month")
 
 
-def _per_month(period: Period, rows_of) -> list[dict]:
-    if not period.by_month:
-        return rows_of(period)
-    return [{"month": part.from_date.strftime("%Y-%m"), **row} for part in period.months() for row in rows_of(part)]
-
-
 # -- SQL building blocks ---------------------------------------------------------------------------
 
 def _seconds(session: Session, later, earlier):
@@ -140,12 +135,24 @@ def _quantiles(session: Session, source: Select, keys: tuple[str, ...], percents
     result: dict[tuple, dict[int, float]] = {}
     for key, entry in found.items():
         n, values = entry["n"], entry["values"]
-        result[key] = {}
-        for p in percents:
-            lo, rest = divmod((n - 1) * p, 100)
-            low = values[lo + 1]
-            result[key][p] = low + (values.get(lo + 2, low) - low) * rest / 100
+        result[key] = {p: _interpolate(n, p, lambda rank, v=values: v.get(rank)) for p in percents}
     return result
+
+
+def _interpolate(n: int, p: int, at) -> float:
+    """percentile_cont's value at `p` % of `n` sorted values; `at(rank)` is the value at a 1-based rank (or None)."""
+    lo, rest = divmod((n - 1) * p, 100)
+    low = at(lo + 1)
+    high = at(lo + 2)
+    return low + ((low if high is None else high) - low) * rest / 100
+
+
+def _sorted_quantiles(values: list[float], percents: tuple[int, ...]) -> dict[int, float]:
+    """The same figures from a sorted list (the rollup's), the same arithmetic as `_quantiles`."""
+    if not values:
+        return {}
+    n = len(values)
+    return {p: _interpolate(n, p, lambda rank: values[rank - 1] if rank <= n else None) for p in percents}
 
 
 def _hours(seconds: float | None) -> float | None:
@@ -161,8 +168,76 @@ def _days(seconds: float | None) -> float | None:
 STEP_KEY = ("process_key", "element_id", "unit")
 
 
-def step_rows(session: Session, period: Period) -> list[dict]:
-    return _per_month(period, lambda part: _step_rows(session, part))
+def step_rows(session: Session, period: Period, *, rollup: bool = True) -> list[dict]:
+    """`rollup=False`: every part from the task rows (what the rollup's tests compare it with)."""
+    parts = period.months() if period.by_month else [period]
+    rolled = _rolled_step_rows(session, [p for p in parts if _rollup_covers(p)]) if rollup else {}
+    return _joined(period, parts, lambda part: rolled[part.from_date] if part.from_date in rolled
+                   else _step_rows(session, part))
+
+
+def _rollup_covers(part: Period) -> bool:
+    """The rollup holds whole Danish days; "open at the end" is exact for a part that has ended."""
+    return part.end <= clock.now()
+
+
+def _joined(period: Period, parts: list[Period], rows_of) -> list[dict]:
+    if not period.by_month:
+        return rows_of(parts[0])
+    return [{"month": part.from_date.strftime("%Y-%m"), **row} for part in parts for row in rows_of(part)]
+
+
+def _rolled_step_rows(session: Session, parts: list[Period]) -> dict[date, list[dict]]:
+    """The steps report of each part from the rollup (engine/report_rollup.py): the same figures as the rows give."""
+    if not parts:
+        return {}
+    units, process_key = parts[0].units, parts[0].process_key
+    last = max(p.to_date for p in parts)
+    counters = report_rollup.step_counters(session, last + timedelta(days=2), units=units, process_key=process_key)
+    lists = report_rollup.step_lists(session, min(p.from_date for p in parts), last + timedelta(days=1),
+                                     units=units, process_key=process_key)
+    result = {}
+    for part in parts:
+        first, end_day = part.from_date, part.to_date + timedelta(days=1)  # "at the end": the start of end_day
+        sums: dict[tuple, dict[str, dict]] = {}  # (process, element, unit) → name → figures
+        for day, process_key_, element_id, unit, name, opened, closed, od_from, od_to, completed, on_time, late \
+                in counters:
+            if day > end_day:
+                continue
+            figures = sums.setdefault((process_key_, element_id, unit or None), {}).setdefault(
+                name, {"completed": 0, "on_time": 0, "late": 0, "open": 0, "overdue": 0})
+            if day < end_day:
+                figures["open"] += opened - closed
+                figures["overdue"] -= od_to
+                if day >= first:
+                    figures["completed"] += completed
+                    figures["on_time"] += on_time
+                    figures["late"] += late
+            figures["overdue"] += od_from
+        values: dict[tuple, dict[str, list[float]]] = {}
+        for day, process_key_, element_id, unit, durations, waits, works in lists:
+            if first <= day < end_day:
+                found = values.setdefault((process_key_, element_id, unit or None),
+                                          {"durations": [], "waits": [], "works": []})
+                for name, text in (("durations", durations), ("waits", waits), ("works", works)):
+                    found[name] += json.loads(text)
+        rows = []
+        for key in sorted(sums, key=lambda k: tuple(part or "" for part in k)):
+            by_name = sums[key]
+            done = [n for n, f in by_name.items() if f["completed"]]
+            still = [n for n, f in by_name.items() if f["open"]]
+            if not done and not still:
+                continue
+            total = {field: sum(f[field] for f in by_name.values())
+                     for field in ("completed", "on_time", "late", "open", "overdue")}
+            spans = {name: sorted(v) for name, v in values.get(key, {}).items()}
+            duration = _sorted_quantiles(spans.get("durations", []), (50, 90))
+            rows.append({**dict(zip(STEP_KEY, key, strict=True)), "name": max(done or still), **total,
+                         "median_hours": _hours(duration.get(50)), "p90_hours": _hours(duration.get(90)),
+                         "waiting_median_hours": _hours(_sorted_quantiles(spans.get("waits", []), (50,)).get(50)),
+                         "working_median_hours": _hours(_sorted_quantiles(spans.get("works", []), (50,)).get(50))})
+        result[part.from_date] = rows
+    return result
 
 
 def _task_filters(period: Period) -> list[ColumnElement[bool]]:
@@ -218,8 +293,49 @@ def _step_rows(session: Session, period: Period) -> list[dict]:
 
 # -- per journey -----------------------------------------------------------------------------------
 
-def case_rows(session: Session, period: Period) -> list[dict]:
-    return _per_month(period, lambda part: _case_rows(session, part))
+def case_rows(session: Session, period: Period, *, rollup: bool = True) -> list[dict]:
+    """`rollup=False`: every part from the case rows. A unit filter always reads the rows: a case takes part
+    in a unit once it has had a task there, which the day it was counted on cannot know."""
+    parts = period.months() if period.by_month else [period]
+    use = rollup and period.units is None
+    rolled = _rolled_case_rows(session, [p for p in parts if _rollup_covers(p)]) if use else {}
+    return _joined(period, parts, lambda part: rolled[part.from_date] if part.from_date in rolled
+                   else _case_rows(session, part))
+
+
+def _rolled_case_rows(session: Session, parts: list[Period]) -> dict[date, list[dict]]:
+    if not parts:
+        return {}
+    days = report_rollup.case_days(session, max(p.to_date for p in parts) + timedelta(days=1),
+                                   process_key=parts[0].process_key)
+    result = {}
+    for part in parts:
+        first, end_day = part.from_date, part.to_date + timedelta(days=1)
+        rows: dict[str, dict] = {}
+        lengths: dict[str, list[float]] = {}
+        for day, key, started, closed, completed, cancelled, day_lengths, outcomes in days:
+            if day >= end_day:
+                continue
+            row = rows.setdefault(key, {"process_key": key, "started": 0, "completed": 0, "cancelled": 0,
+                                        "running": 0, "outcomes": {}})
+            row["running"] += started - closed
+            if day >= first:
+                row["started"] += started
+                row["completed"] += completed
+                row["cancelled"] += cancelled
+                if completed:
+                    lengths.setdefault(key, []).extend(json.loads(day_lengths))
+                    for end, n in json.loads(outcomes).items():
+                        row["outcomes"][end] = row["outcomes"].get(end, 0) + n
+        found = []
+        for key in sorted(rows):
+            row = rows[key]
+            if not (row["started"] or row["completed"] or row["cancelled"] or row["running"]):
+                continue
+            figures = _sorted_quantiles(sorted(lengths.get(key, [])), (50, 90))
+            found.append({**row, "median_days": _days(figures.get(50)), "p90_days": _days(figures.get(90))})
+        result[part.from_date] = found
+    return result
 
 
 def _case_rows(session: Session, period: Period) -> list[dict]:
