@@ -256,7 +256,7 @@ class CaseAccess(Base):
 
 # -- attachments (engine/attachments.py) ---------------------------------------------------------
 
-from sqlalchemy import LargeBinary  # noqa: E402 - kept with the one model that needs it
+from sqlalchemy import LargeBinary  # noqa: E402 - kept with the first model that needed it (attachments)
 
 
 class Attachment(Base):
@@ -450,7 +450,7 @@ class ReportStepDay(Base):
 
     Counters are day deltas (opened, closed, overdue_from/overdue_to) whose running sum gives "open" and
     "overdue" at any day's start, plus what was completed that day; the three duration lists (seconds,
-    sorted, JSON text) hold every completed task's value, so medians and p90 stay exact.
+    sorted, packed float64: engine.report_rollup.pack) hold every completed task's value, so medians and p90 stay exact.
     """
 
     __tablename__ = "report_step_days"
@@ -466,9 +466,9 @@ class ReportStepDay(Base):
     completed: Mapped[int] = mapped_column(Integer, default=0)
     on_time: Mapped[int] = mapped_column(Integer, default=0)
     late: Mapped[int] = mapped_column(Integer, default=0)
-    durations: Mapped[str] = mapped_column(Text, default="[]")
-    waits: Mapped[str] = mapped_column(Text, default="[]")
-    works: Mapped[str] = mapped_column(Text, default="[]")
+    durations: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    waits: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    works: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
 
 
 class ReportCaseDay(Base):
@@ -481,5 +481,5 @@ class ReportCaseDay(Base):
     closed: Mapped[int] = mapped_column(Integer, default=0)
     completed: Mapped[int] = mapped_column(Integer, default=0)
     cancelled: Mapped[int] = mapped_column(Integer, default=0)
-    lengths: Mapped[str] = mapped_column(Text, default="[]")
+    lengths: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     outcomes: Mapped[str] = mapped_column(Text, default="{}")

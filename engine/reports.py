@@ -35,7 +35,7 @@ from . import clock, report_rollup
 from .access import units_take_part
 from .errors import Forbidden, Invalid
 from .models import AuditEvent, Case, HumanTask, ProcessDefinition, Unit
-from .workdays import DANISH_TIME
+from .workdays import DANISH_TIME, WorkCalendar, end_of_day, local_date
 
 READERS = ("teamlead", "auditor", "admin")
 MAX_MONTHS = 60
@@ -193,34 +193,24 @@ def _rolled_step_rows(session: Session, parts: list[Period]) -> dict[date, list[
         return {}
     units, process_key = parts[0].units, parts[0].process_key
     last = max(p.to_date for p in parts)
-    counters = report_rollup.step_counters(session, last + timedelta(days=2), units=units, process_key=process_key)
     lists = report_rollup.step_lists(session, min(p.from_date for p in parts), last + timedelta(days=1),
                                      units=units, process_key=process_key)
     result = {}
     for part in parts:
         first, end_day = part.from_date, part.to_date + timedelta(days=1)  # "at the end": the start of end_day
         sums: dict[tuple, dict[str, dict]] = {}  # (process, element, unit) → name → figures
-        for day, process_key_, element_id, unit, name, opened, closed, od_from, od_to, completed, on_time, late \
-                in counters:
-            if day > end_day:
-                continue
-            figures = sums.setdefault((process_key_, element_id, unit or None), {}).setdefault(
-                name, {"completed": 0, "on_time": 0, "late": 0, "open": 0, "overdue": 0})
-            if day < end_day:
-                figures["open"] += opened - closed
-                figures["overdue"] -= od_to
-                if day >= first:
-                    figures["completed"] += completed
-                    figures["on_time"] += on_time
-                    figures["late"] += late
-            figures["overdue"] += od_from
+        for process_key_, element_id, unit, name, completed, on_time, late, open_, overdue in \
+                report_rollup.step_counters(session, first, end_day, units=units, process_key=process_key):
+            sums.setdefault((process_key_, element_id, unit or None), {})[name] = {
+                "completed": int(completed or 0), "on_time": int(on_time or 0), "late": int(late or 0),
+                "open": int(open_ or 0), "overdue": int(overdue or 0)}
         values: dict[tuple, dict[str, list[float]]] = {}
         for day, process_key_, element_id, unit, durations, waits, works in lists:
             if first <= day < end_day:
                 found = values.setdefault((process_key_, element_id, unit or None),
                                           {"durations": [], "waits": [], "works": []})
-                for name, text in (("durations", durations), ("waits", waits), ("works", works)):
-                    found[name] += json.loads(text)
+                for name, raw in (("durations", durations), ("waits", waits), ("works", works)):
+                    found[name].extend(report_rollup.unpack(raw))
         rows = []
         for key in sorted(sums, key=lambda k: tuple(part or "" for part in k)):
             by_name = sums[key]
@@ -324,7 +314,7 @@ def _rolled_case_rows(session: Session, parts: list[Period]) -> dict[date, list[
                 row["completed"] += completed
                 row["cancelled"] += cancelled
                 if completed:
-                    lengths.setdefault(key, []).extend(json.loads(day_lengths))
+                    lengths.setdefault(key, []).extend(report_rollup.unpack(day_lengths))
                     for end, n in json.loads(outcomes).items():
                         row["outcomes"][end] = row["outcomes"].get(end, 0) + n
         found = []
@@ -391,3 +381,96 @@ def to_csv(rows: list[dict], columns: tuple[str, ...]) -> str:
         flat = {**r, **{f"outcomes.{k}": v for k, v in r.get("outcomes", {}).items()}}
         writer.writerow(["" if flat.get(h) is None else flat[h] for h in header])
     return out.getvalue()
+
+
+# -- the dashboard's further figures (api/web/dashboard.py) ----------------------------------------
+
+UNIT_COLUMNS = ("unit", "open", "overdue", "soon_due")
+SICK_LEAVE = "sygedagpenge"  # the journey whose case length Randers and the seeds follow (in weeks)
+SICK_LEAVE_START = "foerste_fravaersdag"  # its legal start (DOMAIN.md); without it the case's creation day
+LONG_WEEKS = 52
+
+
+def unit_rows(session: Session, period: Period, *, soon_days: int, calendar: WorkCalendar) -> list[dict]:
+    """Per unit, the tasks open at the end of the period (now, for a period not ended): how many, how many past
+    their due time then, and how many due within `soon_days` working days (to the end of that day)."""
+    t = HumanTask
+    as_of = min(period.end, clock.now())
+    soon = clock.as_utc(end_of_day(calendar.add_working_days(local_date(as_of), soon_days)))
+    has_due = t.due_at.is_not(None)
+    rows = []
+    for unit, open_, overdue, soon_due in session.execute(
+            select(t.unit, func.count(), func.sum(case((and_(has_due, t.due_at < as_of), 1), else_=0)),
+                   func.sum(case((and_(has_due, t.due_at >= as_of, t.due_at <= soon), 1), else_=0)))
+            .where(t.created_at < as_of, or_(t.completed_at.is_(None), t.completed_at >= as_of),
+                   *_task_filters(period))
+            .group_by(t.unit)):
+        rows.append({"unit": unit, "open": int(open_), "overdue": int(overdue or 0), "soon_due": int(soon_due or 0)})
+    return sorted(rows, key=lambda r: r["unit"] or "")
+
+
+def published_rows(session: Session, period: Period, published: dict[str, str | None]) -> list[dict]:
+    """The § 3 figure: per published deadline (a named deadline with `citizen_letter`, its source) and journey,
+    the tasks held to it completed in the period, on time and late, and the ones open and overdue at its end."""
+    t = HumanTask
+    if not published:
+        return []
+    as_of = min(period.end, clock.now())
+    has_due = t.due_at.is_not(None)
+    keys = [t.deadline_rule, t.process_key]
+    rows: dict[tuple, dict] = {}
+
+    def row(key: tuple) -> dict:
+        return rows.setdefault(key, {"deadline": key[0], "source": published.get(key[0]), "process_key": key[1],
+                                     "completed": 0, "on_time": 0, "late": 0, "open": 0, "overdue": 0})
+
+    ours = [t.deadline_rule.in_(sorted(published)), *_task_filters(period)]
+    for *key, completed, on_time, late in session.execute(
+            select(*keys, func.count(), func.sum(case((and_(has_due, t.completed_at <= t.due_at), 1), else_=0)),
+                   func.sum(case((and_(has_due, t.completed_at > t.due_at), 1), else_=0)))
+            .where(t.status == "completed", t.completed_at >= period.start, t.completed_at < period.end, *ours)
+            .group_by(*keys)):
+        row(tuple(key)).update(completed=int(completed), on_time=int(on_time or 0), late=int(late or 0))
+    for *key, open_, overdue in session.execute(
+            select(*keys, func.count(), func.sum(case((and_(has_due, t.due_at < as_of), 1), else_=0)))
+            .where(t.created_at < as_of, or_(t.completed_at.is_(None), t.completed_at >= as_of), *ours)
+            .group_by(*keys)):
+        row(tuple(key)).update(open=int(open_), overdue=int(overdue or 0))
+    return [rows[k] for k in sorted(rows)]
+
+
+def _start_day(case_row) -> date:
+    raw = (case_row.data or {}).get(SICK_LEAVE_START) if isinstance(case_row.data, dict) else None
+    if isinstance(raw, str):
+        try:
+            return date.fromisoformat(raw[:10])
+        except ValueError:
+            pass
+    return local_date(clock.as_utc(case_row.created_at))
+
+
+def sick_leave(session: Session, period: Period) -> dict:
+    """Sick-leave case length in weeks, from the first day of absence (the case's start when the data lacks it)
+    to the day it closed: the median of the cases completed in each month of the period, and the cases over
+    52 weeks: completed in the period, and running at its end."""
+    c = Case
+    filters: list[ColumnElement[bool]] = [c.process_key == SICK_LEAVE]
+    if period.units is not None:
+        filters.append(units_take_part(period.units, c.id))
+    as_of = min(period.end, clock.now())
+    months = []
+    long_completed = 0
+    for part in period.months():
+        weeks = sorted((local_date(clock.as_utc(r.completed_at)) - _start_day(r)).days / 7 for r in session.execute(
+            select(c.data, c.created_at, c.completed_at).where(
+                c.status == "completed", c.completed_at >= part.start, c.completed_at < part.end, *filters)))
+        long_completed += sum(1 for w in weeks if w > LONG_WEEKS)
+        median = _sorted_quantiles(weeks, (50,)).get(50)
+        months.append({"month": part.from_date.strftime("%Y-%m"), "completed": len(weeks),
+                       "median_weeks": None if median is None else round(median, 1)})
+    today = local_date(as_of)
+    long_running = sum(1 for r in session.execute(
+        select(c.data, c.created_at).where(c.created_at < as_of, or_(c.completed_at.is_(None), c.completed_at >= as_of),
+                                           *filters))
+        if (today - _start_day(r)).days / 7 > LONG_WEEKS)
+    return {"months": months, "long_completed": long_completed, "long_running": long_running}

@@ -67,8 +67,8 @@ def _drive(session, users, rng: random.Random, cases: int) -> None:
 def _snapshot(session) -> tuple[list, list]:
     steps = [tuple(r) for r in session.execute(select(ReportStepDay.__table__)).all()]
     cases = [tuple(r) for r in session.execute(select(ReportCaseDay.__table__)).all()]
-    nonzero = [r for r in steps if any(r[5:12]) or r[12:] != ("[]", "[]", "[]")]
-    return sorted(nonzero, key=str), sorted([r for r in cases if any(r[2:6]) or r[6:] != ("[]", "{}")], key=str)
+    nonzero = [r for r in steps if any(r[5:12]) or any(r[12:])]
+    return sorted(nonzero, key=str), sorted([r for r in cases if any(r[2:6]) or r[6] or r[7] != "{}"], key=str)
 
 
 PERIODS = [
