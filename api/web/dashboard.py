@@ -5,7 +5,10 @@ case_rows), the same functions as /api/reports, so page and API agree; a
 team lead is held to their own units by period_for. The charts are
 server-rendered SVG (no JavaScript) with a title, a description, numbers as
 labels and a data table beside them, so nothing is told by colour alone.
-`/oversigt/varmekort` draws engine/heatmap.py's figures on a journey's
+Besides the steps and journeys: the § 3 figure per published deadline (a
+named deadline with `citizen_letter`), open/overdue/soon due per unit
+(TOVHOLDER_SOON_DUE_DAYS working days) and the sick-leave case length in
+weeks with the cases over 52 weeks. `/oversigt/varmekort` draws engine/heatmap.py's figures on a journey's
 diagram (one version or all), with the same figures in a table.
 Read-only: nothing is committed.
 """
@@ -19,7 +22,7 @@ from fastapi.responses import Response
 from engine import heatmap, reports
 from engine.errors import Forbidden, Invalid, NotFound
 
-from ..deps import SessionDep
+from ..deps import RulesDep, SessionDep, SettingsDep
 from . import queries
 from .render import page
 from .session import current_user
@@ -41,8 +44,8 @@ def _share(on_time: int, late: int) -> int | None:
 
 
 @router.get("/oversigt")
-def dashboard(request: Request, session: SessionDep, fra: str = "", til: str = "", enhed: str = "",
-              forloeb: str = "") -> Response:
+def dashboard(request: Request, session: SessionDep, settings: SettingsDep, rules: RulesDep, fra: str = "",
+              til: str = "", enhed: str = "", forloeb: str = "") -> Response:
     user = current_user(request, session)
     if user.role not in reports.READERS:
         raise Forbidden("kun teamledere, revisorer og administratorer ser oversigten")
@@ -60,9 +63,17 @@ def dashboard(request: Request, session: SessionDep, fra: str = "", til: str = "
         return page(request, "dashboard.html", context, status=422, user=user)
     steps = [{**row, "share": _share(row["on_time"], row["late"])} for row in reports.step_rows(session, period)]
     months = reports.case_rows(session, monthly)
+    named = rules.named_deadlines()
+    published = {name: named[name].source if name in named else None for name in rules.citizen_letters()}
+    areas = [{**row, "share": _share(row["on_time"], row["late"])}
+             for row in reports.published_rows(session, period, published)]
+    units = reports.unit_rows(session, period, soon_days=settings.soon_due_working_days, calendar=rules.calendar)
+    sick = reports.sick_leave(session, period) if forloeb in ("", reports.SICK_LEAVE) else None
     context.update(steps=steps, journey_rows=reports.case_rows(session, period), months=months,
                    max_month=max([1, *(max(m["started"], m["completed"]) for m in months)]),
-                   period=period)
+                   period=period, areas=areas, unit_rows=units, soon_days=settings.soon_due_working_days,
+                   max_unit=max([1, *(r["open"] for r in units)]), sick=sick,
+                   max_weeks=max([1.0, *(m["median_weeks"] or 0 for m in (sick or {}).get("months", []))]))
     return page(request, "dashboard.html", context, user=user)
 
 
