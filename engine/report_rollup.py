@@ -70,7 +70,7 @@ def danish_day(moment: datetime) -> date:
     return clock.as_utc(moment).astimezone(DANISH_TIME).date()
 
 
-def _seconds(later: datetime, earlier: datetime) -> float:
+def seconds(later: datetime, earlier: datetime) -> float:
     return (clock.as_utc(later) - clock.as_utc(earlier)).total_seconds()
 
 
@@ -116,8 +116,8 @@ def _task_parts(t: dict, sign: int, out: Deltas) -> None:
         if t["due_at"] is not None:
             row.counters["on_time" if clock.as_utc(done) <= clock.as_utc(t["due_at"]) else "late"] += sign
         claimed = t["claimed_at"] or done
-        values = {"durations": _seconds(done, t["created_at"]), "waits": _seconds(claimed, t["created_at"]),
-                  "works": _seconds(done, claimed)}
+        values = {"durations": seconds(done, t["created_at"]), "waits": seconds(claimed, t["created_at"]),
+                  "works": seconds(done, claimed)}
         for name, value in values.items():
             (row.added if sign > 0 else row.removed)[name].append(value)
 
@@ -134,7 +134,7 @@ def _case_parts(c: dict, sign: int, out: Deltas) -> None:
     row.counters["closed"] += sign
     if c["status"] == CaseStatus.COMPLETED:
         row.counters["completed"] += sign
-        (row.added if sign > 0 else row.removed)["lengths"].append(_seconds(done, c["created_at"]))
+        (row.added if sign > 0 else row.removed)["lengths"].append(seconds(done, c["created_at"]))
     elif c["status"] == CaseStatus.CANCELLED:
         row.counters["cancelled"] += sign
 

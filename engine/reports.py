@@ -172,8 +172,12 @@ def step_rows(session: Session, period: Period, *, rollup: bool = True) -> list[
     """`rollup=False`: every part from the task rows (what the rollup's tests compare it with)."""
     parts = period.months() if period.by_month else [period]
     rolled = _rolled_step_rows(session, [p for p in parts if _rollup_covers(p)]) if rollup else {}
-    return _joined(period, parts, lambda part: rolled[part.from_date] if part.from_date in rolled
-                   else _step_rows(session, part))
+
+    def rows_of(part: Period) -> list[dict]:
+        if part.from_date in rolled:
+            return rolled[part.from_date]
+        return _current_step_rows(session, part) if rollup else _step_rows(session, part)
+    return _joined(period, parts, rows_of)
 
 
 def _rollup_covers(part: Period) -> bool:
@@ -187,47 +191,103 @@ def _joined(period: Period, parts: list[Period], rows_of) -> list[dict]:
     return [{"month": part.from_date.strftime("%Y-%m"), **row} for part in parts for row in rows_of(part)]
 
 
+Sums = dict[tuple, dict[str, dict]]  # (process, element, unit) → name → completed, on_time, late, open, overdue
+Values = dict[tuple, dict[str, list[float]]]  # (process, element, unit) → durations/waits/works → seconds
+
+
+def _zero() -> dict:
+    return {"completed": 0, "on_time": 0, "late": 0, "open": 0, "overdue": 0}
+
+
+def _rollup_sums(session: Session, part: Period, first: date, end_day: date, lists: list) -> tuple[Sums, Values]:
+    sums: Sums = {}
+    for process_key_, element_id, unit, name, completed, on_time, late, open_, overdue in \
+            report_rollup.step_counters(session, first, end_day, units=part.units, process_key=part.process_key):
+        sums.setdefault((process_key_, element_id, unit or None), {})[name] = {
+            "completed": int(completed or 0), "on_time": int(on_time or 0), "late": int(late or 0),
+            "open": int(open_ or 0), "overdue": int(overdue or 0)}
+    values: Values = {}
+    for day, process_key_, element_id, unit, durations, waits, works in lists:
+        if first <= day < end_day:
+            found = values.setdefault((process_key_, element_id, unit or None),
+                                      {"durations": [], "waits": [], "works": []})
+            for name, raw in (("durations", durations), ("waits", waits), ("works", works)):
+                found[name].extend(report_rollup.unpack(raw))
+    return sums, values
+
+
+def _assembled(sums: Sums, values: Values) -> list[dict]:
+    """The report's rows from summed figures and duration lists: a step with a task completed or open."""
+    rows = []
+    for key in sorted(sums, key=lambda k: tuple(part or "" for part in k)):
+        by_name = sums[key]
+        done = [n for n, f in by_name.items() if f["completed"]]
+        still = [n for n, f in by_name.items() if f["open"]]
+        if not done and not still:
+            continue
+        total = {field: sum(f[field] for f in by_name.values())
+                 for field in ("completed", "on_time", "late", "open", "overdue")}
+        spans = {name: sorted(v) for name, v in values.get(key, {}).items()}
+        duration = _sorted_quantiles(spans.get("durations", []), (50, 90))
+        rows.append({**dict(zip(STEP_KEY, key, strict=True)), "name": max(done or still), **total,
+                     "median_hours": _hours(duration.get(50)), "p90_hours": _hours(duration.get(90)),
+                     "waiting_median_hours": _hours(_sorted_quantiles(spans.get("waits", []), (50,)).get(50)),
+                     "working_median_hours": _hours(_sorted_quantiles(spans.get("works", []), (50,)).get(50))})
+    return rows
+
+
 def _rolled_step_rows(session: Session, parts: list[Period]) -> dict[date, list[dict]]:
     """The steps report of each part from the rollup (engine/report_rollup.py): the same figures as the rows give."""
     if not parts:
         return {}
-    units, process_key = parts[0].units, parts[0].process_key
     last = max(p.to_date for p in parts)
     lists = report_rollup.step_lists(session, min(p.from_date for p in parts), last + timedelta(days=1),
-                                     units=units, process_key=process_key)
+                                     units=parts[0].units, process_key=parts[0].process_key)
     result = {}
-    for part in parts:
-        first, end_day = part.from_date, part.to_date + timedelta(days=1)  # "at the end": the start of end_day
-        sums: dict[tuple, dict[str, dict]] = {}  # (process, element, unit) → name → figures
-        for process_key_, element_id, unit, name, completed, on_time, late, open_, overdue in \
-                report_rollup.step_counters(session, first, end_day, units=units, process_key=process_key):
-            sums.setdefault((process_key_, element_id, unit or None), {})[name] = {
-                "completed": int(completed or 0), "on_time": int(on_time or 0), "late": int(late or 0),
-                "open": int(open_ or 0), "overdue": int(overdue or 0)}
-        values: dict[tuple, dict[str, list[float]]] = {}
-        for day, process_key_, element_id, unit, durations, waits, works in lists:
-            if first <= day < end_day:
-                found = values.setdefault((process_key_, element_id, unit or None),
-                                          {"durations": [], "waits": [], "works": []})
-                for name, raw in (("durations", durations), ("waits", waits), ("works", works)):
-                    found[name].extend(report_rollup.unpack(raw))
-        rows = []
-        for key in sorted(sums, key=lambda k: tuple(part or "" for part in k)):
-            by_name = sums[key]
-            done = [n for n, f in by_name.items() if f["completed"]]
-            still = [n for n, f in by_name.items() if f["open"]]
-            if not done and not still:
-                continue
-            total = {field: sum(f[field] for f in by_name.values())
-                     for field in ("completed", "on_time", "late", "open", "overdue")}
-            spans = {name: sorted(v) for name, v in values.get(key, {}).items()}
-            duration = _sorted_quantiles(spans.get("durations", []), (50, 90))
-            rows.append({**dict(zip(STEP_KEY, key, strict=True)), "name": max(done or still), **total,
-                         "median_hours": _hours(duration.get(50)), "p90_hours": _hours(duration.get(90)),
-                         "waiting_median_hours": _hours(_sorted_quantiles(spans.get("waits", []), (50,)).get(50)),
-                         "working_median_hours": _hours(_sorted_quantiles(spans.get("works", []), (50,)).get(50))})
-        result[part.from_date] = rows
+    for part in parts:  # "at the end": the start of the day after to_date
+        result[part.from_date] = _assembled(*_rollup_sums(session, part, part.from_date,
+                                                          part.to_date + timedelta(days=1), lists))
     return result
+
+
+def _current_step_rows(session: Session, part: Period) -> list[dict]:
+    """A part not ended: what was completed on its whole days before today from the rollup, what was completed
+    today and what is open now from the task rows; the same figures as `_step_rows` gives."""
+    now = clock.now()
+    today = local_date(now)
+    if today <= part.from_date:
+        return _step_rows(session, part)
+    lists = report_rollup.step_lists(session, part.from_date, today, units=part.units, process_key=part.process_key)
+    sums, values = _rollup_sums(session, part, part.from_date, today, lists)
+    for by_name in sums.values():
+        for figures in by_name.values():
+            figures["open"] = figures["overdue"] = 0  # "open" is at this moment: from the rows below
+    t = HumanTask
+    for process_key_, element_id, unit, name, created, due, claimed, done in session.execute(
+            select(t.process_key, t.element_id, t.unit, t.name, t.created_at, t.due_at, t.claimed_at, t.completed_at)
+            .where(t.status == "completed", t.completed_at >= _day_start(today), t.completed_at < part.end,
+                   *_task_filters(part))):
+        if done is None:  # a completed task always has its time; the column allows none
+            continue
+        key = (process_key_, element_id, unit)
+        figures = sums.setdefault(key, {}).setdefault(name, _zero())
+        figures["completed"] += 1
+        if due is not None:
+            figures["on_time" if clock.as_utc(done) <= clock.as_utc(due) else "late"] += 1
+        first_claim: datetime = claimed or done
+        found = values.setdefault(key, {"durations": [], "waits": [], "works": []})
+        found["durations"].append(report_rollup.seconds(done, created))
+        found["waits"].append(report_rollup.seconds(first_claim, created))
+        found["works"].append(report_rollup.seconds(done, first_claim))
+    has_due = t.due_at.is_not(None)
+    for process_key_, element_id, unit, name, open_, overdue in session.execute(
+            select(t.process_key, t.element_id, t.unit, func.max(t.name), func.count(),
+                   func.sum(case((and_(has_due, t.due_at < now), 1), else_=0)))
+            .where(t.created_at < now, or_(t.completed_at.is_(None), t.completed_at >= now), *_task_filters(part))
+            .group_by(t.process_key, t.element_id, t.unit)):
+        figures = sums.setdefault((process_key_, element_id, unit), {}).setdefault(name, _zero())
+        figures["open"], figures["overdue"] = int(open_), int(overdue or 0)
+    return _assembled(sums, values)
 
 
 def _task_filters(period: Period) -> list[ColumnElement[bool]]:

@@ -102,14 +102,24 @@ def test_the_rollup_gives_the_rows_figures(session, seed):
         assert sum(r["late"] for r in months) > 0 and sum(r["on_time"] for r in months) > 0
 
 
-def test_a_period_not_ended_reads_the_rows(session):
-    """Today's "open" is at this moment, not at a day's end: the rollup does not answer it, the rows do."""
+@pytest.mark.parametrize("now", [datetime(2026, 3, 15, 12, 0, tzinfo=timezone.utc),
+                                 datetime(2026, 3, 1, 10, 0, tzinfo=timezone.utc),  # the part's first day
+                                 datetime(2026, 2, 28, 23, 30, tzinfo=timezone.utc),  # 1 March in Copenhagen
+                                 datetime(2026, 4, 20, 21, 59, tzinfo=timezone.utc)])  # just before midnight
+def test_a_period_not_ended_gives_the_rows_figures(session, now):
+    """Today's part: its whole days before today from the rollup, today and "open now" from the rows."""
     users = f.standard_users(session)
-    _drive(session, users, random.Random(3), cases=10)
-    with clock.at(datetime(2026, 3, 15, 12, 0, tzinfo=timezone.utc)):
+    _drive(session, users, random.Random(3), cases=18)
+    with clock.at(now):
+        for by in (None, "month"):
+            for unit in (None, "jobcenter"):
+                period = reports.period_for(session, users["auditor"], unit=unit, process_key=None,
+                                            from_date=date(2026, 1, 1), to_date=None, by=by)
+                raw = reports.step_rows(session, period, rollup=False)
+                assert reports.step_rows(session, period) == raw, (by, unit)
+                assert raw
         period = reports.period_for(session, users["auditor"], unit=None, process_key=None,
                                     from_date=date(2026, 1, 1), to_date=None, by="month")
-        assert reports.step_rows(session, period) == reports.step_rows(session, period, rollup=False)
         assert reports.case_rows(session, period) == reports.case_rows(session, period, rollup=False)
 
 
