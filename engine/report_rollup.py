@@ -29,8 +29,9 @@ the figures follow, or roll back with it. Rows written with plain SQL
 rows (migration 0021 does it once; the bench after generating).
 
 engine/reports.py reads the rollup only where it is exact: a period part
-that has ended (its "open at the end" is a day start in the past) and, for
-the cases report, no unit filter (a case "takes part" in a unit once it has
+that has ended (its "open at the end" is a day start in the past), the whole
+days before today of the steps report's current part and, for the cases
+report, no unit filter (a case "takes part" in a unit once it has
 had a task there, which can change after the day it was counted).
 """
 from __future__ import annotations
