@@ -11,7 +11,7 @@ import pytest
 from engine import catalog
 from engine.models import DefinitionDecision
 from tests import factories as f
-from tests.journeys.test_sygedagpenge import RULES, SYGEDAGPENGE
+from tests.journeys.sdp_journey import PROCESSES, RULES, SYGEDAGPENGE
 
 from .helpers import assert_error
 
@@ -25,7 +25,7 @@ def sygedagpenge(seed, settings):
     settings.forms_dir = f.ROOT / "forms"
     settings.deadlines_file = f.ROOT / "config" / "deadlines.toml"
     settings.processes_dir = f.ROOT / "processes"
-    return seed(SYGEDAGPENGE, rules=RULES)
+    return seed(*PROCESSES, rules=RULES)  # version 2 calls the rehabiliteringsteam journey
 
 
 def _bpmn(session) -> str:

@@ -24,7 +24,7 @@ from engine import catalog
 from engine.models import Case
 from tests import factories as f
 from tests.browser.test_studio_modeler import AXE, _checked, _login, _shot, modeler_built  # noqa: F401
-from tests.journeys.test_sygedagpenge import RULES, SYGEDAGPENGE, complete, oplysninger, ret, sygemelding
+from tests.journeys.sdp_journey import PROCESSES, RULES, Sdp, oplysninger
 
 ROOT = f.ROOT
 TABLE = "sygedagpenge/kategori.dmn"
@@ -35,7 +35,7 @@ def sygedagpenge(seed, settings, live):
     settings.forms_dir = ROOT / "forms"
     settings.deadlines_file = ROOT / "config" / "deadlines.toml"
     settings.processes_dir = ROOT / "processes"
-    return seed(SYGEDAGPENGE, rules=RULES)
+    return seed(*PROCESSES, rules=RULES)  # version 2 calls the rehabiliteringsteam journey
 
 
 def _open_table(page) -> None:
@@ -57,19 +57,18 @@ def _type_in_cell(page, element_id: str, text: str) -> None:
     page.keyboard.type(text)
 
 
-def _decided(session, users) -> str:
-    """A new case through to the decision: expected back within 6 weeks, nothing else wrong."""
-    case = sygemelding(session, users, received=date(2026, 1, 12), foerste_fravaersdag=date(2026, 1, 5))
-    complete(session, users["ys"], "oplysningsskema", case.id, oplysninger(6, False, False, date(2026, 1, 14)),
-             date(2026, 1, 14))
-    complete(session, users["ys"], "berettigelse", case.id, ret(date(2026, 1, 16)), date(2026, 1, 16))
-    session.expire_all()
-    return session.get(Case, case.id).data["foreslaaet_kategori"]
+def _decided(db, session, users, cpr: str) -> str:
+    """A new case through the oplysningsskema, where the table suggests the category: back within 6 weeks,
+    nothing else wrong."""
+    case = Sdp(db, session, users, cpr=cpr)
+    case.report(received=date(2026, 1, 12), foerste=date(2026, 1, 5))
+    case.do("ys", "oplysningsskema", oplysninger(6, False, False, date(2026, 1, 14)), date(2026, 1, 14))
+    return case.case().data["foreslaaet_kategori"]
 
 
 def test_a_process_owner_edits_a_rule_sees_a_bad_entry_fixes_it_publishes_and_cases_decide_by_it(
-        new_page, sygedagpenge, modeler_built, session, web):
-    assert _decided(session, sygedagpenge) == "1"  # the rule as deployed: back within 8 weeks, category 1
+        new_page, sygedagpenge, modeler_built, db, session, web):
+    assert _decided(db, session, sygedagpenge, "0101901234") == "1"  # the rule as deployed: back within 8 weeks, category 1
     page = new_page()
     _login(page, "owner")
     _open_table(page)
@@ -112,7 +111,7 @@ def test_a_process_owner_edits_a_rule_sees_a_bad_entry_fixes_it_publishes_and_ca
     latest = catalog.latest_definition(session, "sygedagpenge")
     assert latest.version == 2
     assert '"2"' in catalog.stored_decisions(session, latest.id)[TABLE].replace("&quot;", '"')
-    assert _decided(session, sygedagpenge) == "2"
+    assert _decided(db, session, sygedagpenge, "0201901234") == "2"
     assert session.scalars(select(Case.definition_id)).all().count(latest.id) == 1
     # opened again, the studio shows the published table (from the version, not the older file on disk)
     page.goto("/studio/sygedagpenge/edit")
