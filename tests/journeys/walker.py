@@ -89,6 +89,7 @@ class Diagram:
     message_start: str | None = None                            # the message its case starts with
     boundaries: dict[str, list[str]] = field(default_factory=dict)  # activity id -> its boundary events
     defaults: dict[str, str] = field(default_factory=dict)          # gateway id -> its default flow
+    thrower_of: dict[str, str] = field(default_factory=dict)        # throw event id -> its message
 
     def outgoing(self, element: str) -> list[Flow]:
         return [f for f in self.flows.values() if f.source == element]
@@ -129,6 +130,7 @@ def read_diagrams(root: Path) -> dict[str, Diagram]:
                 name = messages.get(definition.get("messageRef")) if definition is not None else None
                 if name and tag in ("intermediateThrowEvent", "endEvent", "sendTask"):
                     diagram.throws.add(name)
+                    diagram.thrower_of[ident] = name
                 if name and tag == "startEvent" and element in list(process):
                     diagram.message_start = name
             diagrams[diagram.process] = diagram
@@ -305,12 +307,12 @@ def _value(rng: random.Random, fld: FormField, data: dict, known: dict, created:
     raise NoValidValue(f"{key}.{fld.name}: the walker has no value for type {fld.type}")
 
 
-def _holds(condition: str, data: dict) -> bool:
-    """A flow's condition read with the data (guidance only: the engine decides which way a case goes)."""
+def _holds(condition: str, data: dict) -> bool | None:
+    """A flow's condition read with the data; None when it cannot be (guidance only: the engine decides)."""
     try:
         return bool(eval(condition, {"__builtins__": {}, "str": str, "int": int, "len": len}, dict(data)))  # noqa: S307
-    except Exception:  # noqa: BLE001 - a field not there yet: the condition does not hold
-        return False
+    except Exception:  # noqa: BLE001 - a field not there yet
+        return None
 
 
 def _a_date(value) -> date | None:
@@ -333,6 +335,7 @@ class Finding:
     step: int
     kind: str
     text: str
+    key: tuple | None = None  # (process, element, deadline) of a task born overdue
 
     def __str__(self) -> str:
         return f"walk {self.walk}, step {self.step}: {self.kind}: {self.text}"
@@ -357,15 +360,17 @@ class Planned:
     late: bool = False
 
 
-StartData = Callable[[random.Random, Form | None, date, bool], dict]
+StartData = Callable[[random.Random, Form | None, date, bool, Choose | None], dict]
 
 
-def default_start_data(rng: random.Random, form: Form | None, today: date, punctual: bool) -> dict:
+def default_start_data(rng: random.Random, form: Form | None, today: date, punctual: bool,
+                       choose: Choose | None = None) -> dict:
     """The start form filled at random. A punctual walk registers the case on the day its dates name (the
     henvendelse is today); a tardy one may date them up to two weeks back."""
     if form is None:
         return {}
-    return fill_form(rng, form, created=today, today=today, known={}, past_days=0 if punctual else 14)
+    return fill_form(rng, form, created=today, today=today, known={}, past_days=0 if punctual else 14,
+                     choose=choose)
 
 
 class Walker:
@@ -444,7 +449,9 @@ class Walker:
         form = start_form(self.session, definition, forms_dir=self.rules.forms_dir) \
             if definition.start_form_key else None
         make = self.start_data.get(process, default_start_data)
-        data = make(state.rng, form, danish_day(state.now), state.punctual)
+        index = message_forms.version_index(self.session, definition.id)
+        start = self._chooser(process, index.start_element or "", state.rng, {})
+        data = make(state.rng, form, danish_day(state.now), state.punctual, start)
         cpr = f"0101{90 + state.seed % 10}-{1000 + state.seed % 9000:04d}"
         starter = self.workers.get((self._start_unit(definition), "caseworker")) or self.system
         with clock.at(state.now):
@@ -576,14 +583,14 @@ class Walker:
         return [(f.process, f.id) for f in flows] + [(g.process, g.id) for f in flows for g in diagram.outgoing(f.target)]
 
     def _chooser(self, process_key: str, element: str, rng: random.Random, known: dict) -> Choose:
-        """Pick a choice's or boolean's value. Half the time uniformly; otherwise the value whose way through
+        """Pick a choice's or boolean's value. A third of the time uniformly; otherwise the value whose way through
         the gateways right after `element` (its conditions read with the data so far) leads to the most flows
         no walk has taken yet, among equals the one this element was given least often."""
         diagram = self._diagram(process_key, element)
 
         def choose(fld: FormField, options: list) -> object:
             counts = self.used.setdefault((process_key, element, fld.name), {})
-            if rng.random() < 0.5 or diagram is None:
+            if rng.random() < 0.3 or diagram is None:
                 value = rng.choice(options)
             else:
                 scored = [(-self._promise(diagram, element, {**known, fld.name: o}), counts.get(repr(o), 0), i)
@@ -595,42 +602,45 @@ class Walker:
         return choose
 
     def _promise(self, diagram: Diagram, element: str, data: dict) -> int:
-        """How many flows no walk has taken lie ahead of `element` on the way the data would go."""
-        ahead = self._route(diagram, element, data, depth=0)
+        """How many flows no walk has taken lie ahead of `element` on the ways the data leaves open: each
+        gateway ahead whose conditions the data answers goes one way, the others every way."""
+        first = self._route(diagram, element, data)
         reach: set[tuple[str, str]] = set()
-        todo = [f for f in ahead]
+        todo = list(first)
         while todo:
             flow = todo.pop()
             key = (flow.process, flow.id)
-            if key in reach:
+            if key in reach or len(reach) > 400:
                 continue
             reach.add(key)
-            target = self.diagrams.get(flow.process)
-            if target is None:
-                continue
-            todo.extend(target.outgoing(flow.target))
-            for called in (self.diagrams[c] for c in target.calls if c in self.diagrams
-                           and target.elements.get(flow.target) == "callActivity"):
-                todo.extend(called.flows.values())
+            where = self.diagrams[flow.process]
+            todo.extend(self._route(where, flow.target, data))
+            if where.elements.get(flow.target) == "callActivity":
+                for called in (self.diagrams[c] for c in sorted(where.calls) if c in self.diagrams):
+                    todo.extend(called.flows.values())
+            message = where.thrower_of.get(flow.target)
+            if message is not None:  # a message that starts another process: its flows lie ahead too
+                for started in self.diagrams.values():
+                    if started.message_start == message:
+                        todo.extend(started.flows.values())
         return len([k for k in reach if k not in self.taken]) + 5 * len(
-            [f for f in ahead if (f.process, f.id) not in self.taken])
+            [f for f in first if (f.process, f.id) not in self.taken])
 
-    def _route(self, diagram: Diagram, element: str, data: dict, depth: int) -> list[Flow]:
-        """The flows out of `element`, and on through the gateways after it, that `data` would take."""
+    @staticmethod
+    def _route(diagram: Diagram, element: str, data: dict) -> list[Flow]:
+        """The flows out of `element` that `data` may take (a gateway's conditions read with it, if they can be)."""
         flows = diagram.outgoing(element)
-        if diagram.elements.get(element, "") in ("exclusiveGateway", "inclusiveGateway"):
-            chosen = [f for f in flows if f.condition and _holds(f.condition, data)]
-            if diagram.elements[element] == "exclusiveGateway":
-                chosen = chosen[:1]
-            if not chosen:
-                chosen = [f for f in flows if f.id == diagram.defaults.get(element)]
-            flows = chosen
-        route = list(flows)
-        if depth < 6:
-            for flow in flows:
-                if diagram.is_gateway(flow.target):
-                    route += self._route(diagram, flow.target, data, depth + 1)
-        return route
+        kind = diagram.elements.get(element, "")
+        if kind not in ("exclusiveGateway", "inclusiveGateway"):
+            return flows
+        default = diagram.defaults.get(element)
+        answers = [_holds(f.condition, data) if f.condition else f.id != default for f in flows]
+        if any(a is None for a in answers):
+            return flows  # a condition on something not known yet: every way stays open
+        chosen = [f for f, a in zip(flows, answers, strict=True) if a]
+        if kind == "exclusiveGateway":
+            chosen = chosen[:1]
+        return chosen or [f for f in flows if f.id == default]
 
     # -- the actions -----------------------------------------------------------------------------
 
@@ -722,9 +732,12 @@ class Walker:
             if row.due_at is None or row.deadline_rule not in self.legal:
                 continue
             if clock.as_utc(row.due_at) < clock.as_utc(row.created_at):
+                diagram = self._diagram(row.process_key, row.element_id)
+                process = diagram.process if diagram is not None else row.process_key
                 finding = Finding(state.seed, state.step, "born overdue",
-                                  f"{row.process_key} {row.element_id} ({row.deadline_rule}): created "
-                                  f"{clock.as_utc(row.created_at):%Y-%m-%d %H:%M}, due {clock.as_utc(row.due_at):%Y-%m-%d}")
+                                  f"{process}:{row.element_id} ({row.deadline_rule}): created "
+                                  f"{clock.as_utc(row.created_at):%Y-%m-%d %H:%M}, due {clock.as_utc(row.due_at):%Y-%m-%d}",
+                                  (process, row.element_id, row.deadline_rule))
                 (result.findings if state.punctual and not state.went_late else result.notes).append(finding)
 
     def _finish(self, state: _WalkState, result: WalkResult) -> None:
@@ -774,16 +787,18 @@ class _WalkState:
     tasks_seen: set[str] = field(default_factory=set)
 
 
-def walk_until_covered(walker: Walker, process: str, *, max_walks: int,
-                       allowed: Iterable[tuple[str, str]] = ()) -> tuple[WalkResult, list[Flow]]:
+def walk_until_covered(walker: Walker, process: str, *, max_walks: int, allowed: Iterable[tuple[str, str]] = (),
+                       known: Iterable[tuple] = ()) -> tuple[WalkResult, list[Flow]]:
     """Walk seeds 0, 1, 2, … until every flow of the process's family is taken (or allowed), at most
-    `max_walks`; returns what the walks saw and the flows none of them took."""
+    `max_walks`, or until a finding that is not `known` (a born-overdue key); returns what the walks saw
+    and the flows none of them took."""
+    known = set(known)
     result = WalkResult()
     wanted = [flow for name in family(walker.diagrams, process) for flow in walker.diagrams[name].flows.values()]
     skip = set(allowed)
     for seed in range(max_walks):
         walker.walk(process, seed, result)
-        if result.findings:
+        if any(f.key is None or f.key not in known for f in result.findings):
             break
         if all((f.process, f.id) in result.taken or (f.process, f.id) in skip for f in wanted):
             break
