@@ -428,6 +428,7 @@ class Walker:
             state.step = step
             action = self._next(state)
             if action is None:
+                self._stuck(state, result)
                 break
             state.now = max(state.now, action.at)
             try:
@@ -443,6 +444,15 @@ class Walker:
         else:
             result.notes.append(Finding(seed, state.step, "step limit", f"stopped after {self.step_limit} steps"))
         self._finish(state, result)
+
+    def _stuck(self, state: _WalkState, result: WalkResult) -> None:
+        """Cases still running when nothing is left to do: what they wait for (a note, not a failure: an
+        event that may come any time and did not, or a message from another case that never sent it)."""
+        for case in self.session.scalars(select(Case).where(Case.id.in_(state.cases), Case.status == "running")):
+            waits = sorted(f"{w.element_id} ({w.message or w.kind})" for w in self.session.scalars(
+                select(Wait).where(Wait.case_id == case.id)))
+            result.notes.append(Finding(state.seed, state.step, "still running",
+                                        f"{case.process_key} waits only for {', '.join(waits) or 'nothing'}"))
 
     def _start(self, process: str, state: _WalkState, result: WalkResult) -> Case:
         definition = get_definition(self.session, process, None)
