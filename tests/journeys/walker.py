@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from engine import clock, message_forms, runtime
 from engine.accounts import UserView, find_user
+from engine.attachments import add_attachment
 from engine.bpmn.serializer import workflow_from_json
 from engine.bundles import start_form, task_form
 from engine.case_rules import CaseRules
@@ -59,6 +60,7 @@ CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
 DONE_EVENTS = ("task_completed", "gateway_taken", "element_passed", "timer_fired", "message_caught")
 ERROR_EVENTS = ("process_error", "deadline_error", "task_attribute_error")
 BASE = datetime(2026, 1, 5, 7, 0, tzinfo=timezone.utc)  # a Monday, 08:00 in Denmark
+PDF = b"%PDF-1.4\n% bilag fra den tilfaeldige gennemgang\n%%EOF\n"
 
 
 # -- the diagrams: flows, elements, calls, messages ------------------------------------------------
@@ -240,17 +242,20 @@ class NoValidValue(Exception):
 
 
 Choose = Callable[[FormField, list], object]
+Upload = Callable[[FormField], dict]
 
 
 def fill_form(rng: random.Random, form: Form | None, *, created: date, today: date, known: dict,
-              optional: float = 0.5, past_days: int = 0, choose: Choose | None = None) -> dict:
+              optional: float = 0.5, past_days: int = 0, choose: Choose | None = None,
+              upload: Upload | None = None) -> dict:
     """Random data `form` accepts when submitted on `today` for something that began on `created`.
 
     Required fields (and those `required_when` makes required) are always filled, others with
     probability `optional`. Dates fall between `created` (minus `past_days`) and `today`, some later when
     the field may lie in the future, and keep `not_future`, `after` and `not_before` against the form's
     other dates and `known` (the case data the engine checks them against). `choose` picks a choice or
-    boolean field's value from its options (default: uniformly)."""
+    boolean field's value from its options (default: uniformly); `upload` adds a file for a file field and
+    gives its value (without it, file fields stay empty and a required one cannot be filled)."""
     if form is None:
         return {}
     data: dict = {}
@@ -264,8 +269,10 @@ def fill_form(rng: random.Random, form: Form | None, *, created: date, today: da
         if not needed and rng.random() >= optional:
             continue
         if fld.type == "file":
-            if needed:
-                raise NoValidValue(f"{form.key}.{fld.name}: the walker uploads no files")
+            if upload is not None:
+                data[fld.name] = upload(fld)
+            elif needed:
+                raise NoValidValue(f"{form.key}.{fld.name}: a file is required and nothing uploads one")
             continue
         if fld.type in ("boolean", "choice"):
             options: list = [True, False] if fld.type == "boolean" else [v for v, _ in fld.choices]
@@ -678,9 +685,16 @@ class Walker:
         known = dict(case.data or {})
         if form is not None and any(f.rules.after or f.rules.not_before for f in form.fields):
             known.update(self._task_data(case, row))
-        data = fill_form(state.rng, form, created=danish_day(row.created_at), today=danish_day(state.now),
-                         known=known, choose=self._chooser(row.process_key, row.element_id, state.rng, known))
         user = self._worker(row)
+
+        def upload(fld: FormField) -> dict:  # as the task page does: the file first, then the form naming it
+            with clock.at(state.now):
+                return add_attachment(self.session, case_id=case.id, user=user, field=fld.name,
+                                      filename="bilag.pdf", content_type="application/pdf", data=PDF,
+                                      task_id=row.id).field_value()
+        data = fill_form(state.rng, form, created=danish_day(row.created_at), today=danish_day(state.now),
+                         known=known, choose=self._chooser(row.process_key, row.element_id, state.rng, known),
+                         upload=upload)
         with clock.at(state.now):
             try:
                 runtime.complete_task(self.session, task_id=row.id, data=data, user=user, rules=self.rules)
