@@ -26,9 +26,11 @@ MAX_WALKS = 40
 # Each entry is a finding to fix in the diagram, not a place to hide a flow the walker misses.
 UNREACHABLE: dict[tuple[str, str], str] = {}
 
-# Tasks of a legal deadline that a punctual walk (every task done within its allowed time) finds born
-# overdue in today's diagrams: (process, element, deadline) -> why. Each is a finding to fix, reported.
-BORN_OVERDUE: dict[tuple[str, str, str], str] = {
+# Findings the walks make in today's diagrams, each to fix and reported with every run (-s):
+# - a task of a legal deadline that a punctual walk (every task done within its allowed time) finds born
+#   overdue: (process, element, deadline) -> why;
+# - a case left running with nothing anyone can do: ("still running", process, its waits) -> why.
+KNOWN: dict[tuple, str] = {
     ("kontanthjaelp", "tilbudsplan", "aktivitetsparat_tilbud"):
         "a placement that ends (afbrudt) or an opkvalificering that goes on leads back to a new tilbudsplan, "
         "still due six months after the first visitation: the second plan is born overdue",
@@ -49,11 +51,11 @@ def walker(db, session, seed):
 @pytest.mark.parametrize("process", top_level(DIAGRAMS))
 def test_random_walks_take_every_sequence_flow(walker, process):
     result, untaken = walk_until_covered(walker, process, max_walks=MAX_WALKS, allowed=UNREACHABLE,
-                                         known=BORN_OVERDUE)
+                                         known=KNOWN)
     print(f"{process}: {result.walks} walks, {result.steps} steps, {len(result.taken)} flows taken")
-    for note in result.notes + [x for x in result.findings if x.key in BORN_OVERDUE]:
+    for note in result.notes + [x for x in result.findings if x.key in KNOWN]:
         print("  note:", note)
-    findings = [x for x in result.findings if x.key not in BORN_OVERDUE]
+    findings = [x for x in result.findings if x.key not in KNOWN]
     assert not findings, "\n".join(map(str, findings))
     assert not result.ambiguous, f"element ids drawn in two processes one case runs: {sorted(result.ambiguous)}"
     assert not untaken, (f"{len(untaken)} sequence flow(s) no walk took in {result.walks} walks:\n"

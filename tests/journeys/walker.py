@@ -21,7 +21,8 @@ drawn in two processes one case runs cannot be attributed and is reported as amb
 
 Invariants checked at every step: no engine error (an exception, or a process_error,
 deadline_error or task_attribute_error audit event), the forms accept the random data, and in a
-punctual walk no task of a legal deadline is born overdue (due before it is created).
+punctual walk no task of a legal deadline is born overdue (due before it is created). When nothing
+is left to do, no case of the walk may still be running.
 
 Transactions: each action commits (as the API and worker edges do); a failed action is rolled back
 and reported. Test-only code: nothing in engine/ or api/ imports it.
@@ -342,7 +343,8 @@ class Finding:
     step: int
     kind: str
     text: str
-    key: tuple | None = None  # (process, element, deadline) of a task born overdue
+    key: tuple | None = None  # what a known-findings list names: (process, element, deadline) of a task born
+    #                           overdue; ("still running", process, waits) of a case left with nothing to do
 
     def __str__(self) -> str:
         return f"walk {self.walk}, step {self.step}: {self.kind}: {self.text}"
@@ -453,13 +455,14 @@ class Walker:
         self._finish(state, result)
 
     def _stuck(self, state: _WalkState, result: WalkResult) -> None:
-        """Cases still running when nothing is left to do: what they wait for (a note, not a failure: an
-        event that may come any time and did not, or a message from another case that never sent it)."""
+        """Cases still running when nothing is left to do, with what they wait for: a case nobody can move
+        on (a join that waits for a branch that cannot come, a message another case never sends)."""
         for case in self.session.scalars(select(Case).where(Case.id.in_(state.cases), Case.status == "running")):
             waits = sorted(f"{w.element_id} ({w.message or w.kind})" for w in self.session.scalars(
                 select(Wait).where(Wait.case_id == case.id)))
-            result.notes.append(Finding(state.seed, state.step, "still running",
-                                        f"{case.process_key} waits only for {', '.join(waits) or 'nothing'}"))
+            result.findings.append(Finding(state.seed, state.step, "still running",
+                                           f"{case.process_key} waits only for {', '.join(waits) or 'nothing'}",
+                                           ("still running", case.process_key, tuple(waits))))
 
     def _start(self, process: str, state: _WalkState, result: WalkResult) -> Case:
         definition = get_definition(self.session, process, None)
