@@ -509,6 +509,8 @@ def check_dmn(src: SourceFile, problems: list) -> None:
     Hit policies: UNIQUE (checked at run time: two matching rules are an
     error, see engine.bpmn.patches), FIRST and COLLECT without aggregation. Cells are
     Python expressions, not FEEL: each must compile, alone or after an input.
+    Every input names the field it reads (a Python expression) and every
+    output the field its result is stored in.
     """
     ns = etree.QName(src.root).namespace
     for table in src.root.iter(f"{{{ns}}}decisionTable"):
@@ -521,6 +523,20 @@ def check_dmn(src: SourceFile, problems: list) -> None:
             problems.append(problem(src.name, owner, table.sourceline,
                                     f"COLLECT with aggregation {table.get('aggregation')} is not supported; "
                                     "collect the list and sum it in a script task"))
+        for column in table.findall(f"{{{ns}}}input"):
+            expression = column.find(f"{{{ns}}}inputExpression/{{{ns}}}text")
+            if expression is None or not (expression.text or "").strip():
+                problems.append(problem(src.name, column.get("id") or owner, column.sourceline,
+                                        f"input '{column.get('label') or column.get('id')}' has no expression: "
+                                        "name the case's field it reads"))
+            elif not _compiles(expression.text.strip()):
+                problems.append(problem(src.name, column.get("id") or owner, column.sourceline,
+                                        f"input expression '{expression.text.strip()}' is not a Python expression"))
+        for column in table.findall(f"{{{ns}}}output"):
+            if not (column.get("name") or "").strip():
+                problems.append(problem(src.name, column.get("id") or owner, column.sourceline,
+                                        f"output '{column.get('label') or column.get('id')}' has no name: "
+                                        "the case's field the result is stored in"))
         for entry in table.iter(f"{{{ns}}}inputEntry", f"{{{ns}}}outputEntry"):
             text_node = entry.find(f"{{{ns}}}text")
             text = (text_node.text or "").strip() if text_node is not None else ""
