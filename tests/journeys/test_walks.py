@@ -34,6 +34,9 @@ KNOWN: dict[tuple, str] = {
     ("kontanthjaelp", "tilbudsplan", "aktivitetsparat_tilbud"):
         "a placement that ends (afbrudt) or an opkvalificering that goes on leads back to a new tilbudsplan, "
         "still due six months after the first visitation: the second plan is born overdue",
+    ("langvarig_aktivitetsparat", "ugentlig_kontakt", "la_ugentlig_kontakt"):
+        "after a placement ends, the weekly contact is due a week after the last contact (la_seneste_kontakt); "
+        "a monthly contact done within its month but dated more than a week back makes it born overdue",
 }
 
 

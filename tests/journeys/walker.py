@@ -756,7 +756,7 @@ class Walker:
                                                              HumanTask.id.not_in(state.tasks_seen))).all()
         for row in tasks:
             state.tasks_seen.add(row.id)
-            if row.due_at is None or row.deadline_rule not in self.legal:
+            if row.due_at is None or row.deadline_rule is None:
                 continue
             if clock.as_utc(row.due_at) < clock.as_utc(row.created_at):
                 diagram = self._diagram(row.process_key, row.element_id)
@@ -765,7 +765,8 @@ class Walker:
                                   f"{process}:{row.element_id} ({row.deadline_rule}): created "
                                   f"{clock.as_utc(row.created_at):%Y-%m-%d %H:%M}, due {clock.as_utc(row.due_at):%Y-%m-%d}",
                                   (process, row.element_id, row.deadline_rule))
-                (result.findings if state.punctual and not state.went_late else result.notes).append(finding)
+                legal = row.deadline_rule in self.legal  # a local service target's is worth a note only
+                (result.findings if legal and state.punctual and not state.went_late else result.notes).append(finding)
 
     def _finish(self, state: _WalkState, result: WalkResult) -> None:
         """Read the flows the walk's cases took, and cancel what still runs (the next walk starts clean)."""
