@@ -554,10 +554,23 @@ class Walker:
         elif not state.punctual and rng.random() < share:
             late = True  # past the due day, so the escalation timer fires; long enough for its reminder
             when = due + timedelta(days=rng.uniform(2 if wanted else 0.05, 10))
+            later = self._boundary_timer_due(row, diagram, rng) if wanted else None
+            if later is not None and later > when:  # a timer on the task further off (an interrupting limit)
+                when = later + timedelta(days=rng.uniform(0.05, 3))
         else:
             when = created + (due - created) * rng.random()
         return Planned(when, (state.cases.index(row.case_id), row.element_id, str(row.created_at)), "task",
                        ("task", row.id), late)
+
+    def _boundary_timer_due(self, row: HumanTask, diagram: Diagram | None, rng: random.Random) -> datetime | None:
+        """When one of the task's boundary timers whose way on has not been walked yet fires (None: none)."""
+        if diagram is None:
+            return None
+        fresh = [b for b in diagram.boundaries.get(row.element_id, [])
+                 if any(f not in self.taken for f in self._flows_from(diagram, b))]
+        dues = sorted(clock.as_utc(w.due_at) for w in self.session.scalars(select(Wait).where(
+            Wait.case_id == row.case_id, Wait.kind == "timer", Wait.element_id.in_(fresh))) if w.due_at is not None)
+        return rng.choice(dues) if dues else None
 
     def _plan_message(self, wait: Wait, key: tuple, state: _WalkState, timer: datetime | None, standing: bool,
                       order: dict) -> Planned | None:
