@@ -158,6 +158,10 @@ class Case(Base):
     cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     # `2026-000123`: said on the phone, searched for (engine.case_numbers; migration 0016)
     number: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # the rule set its named deadlines resolve through (engine.rule_sets) and the koordinerende
+    # sagsbehandler (engine.case_attributes); migration 0020
+    rule_set: Mapped[str] = mapped_column(String(64), default="ordinaer", server_default="ordinaer")
+    coordinator_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
     # Every ORM UPDATE of a case is conditional on the audit_seq it read (engine.audit.record sets the new
     # one): a writer that skipped the case lock and appends an event on a head someone else has moved on

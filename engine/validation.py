@@ -253,13 +253,21 @@ def named_forms(process: etree._Element) -> list[tuple[str, etree._Element]]:
     return found
 
 
-def _check_forms(src: SourceFile, process: etree._Element, forms: FormSources, problems: list) -> None:
-    """Each form a process names must be found (upload, folders, forms dir) and valid: it goes into the version."""
+def _check_forms(src: SourceFile, process: etree._Element, forms: FormSources, problems: list,
+                 unit_keys: set[str] | None = None) -> None:
+    """Each form a process names must be found (upload, folders, forms dir) and valid: it goes into the version.
+    A `staff` field must name a unit that exists (its choices are that unit's staff)."""
     for form_key, node in named_forms(process):
         try:
-            forms.load(form_key)
+            form = forms.load(form_key)
         except Invalid as exc:
             problems.append(problem(src.name, node.get("id"), node.sourceline, exc.message))
+            continue
+        for fld in getattr(form, "fields", ()):
+            if fld.type == "staff" and unit_keys is not None and fld.unit not in unit_keys:
+                problems.append(problem(src.name, node.get("id"), node.sourceline,
+                                        f"form '{form_key}': staff field '{fld.name}' names unit '{fld.unit}', "
+                                        f"which does not exist (known units: {', '.join(sorted(unit_keys))})"))
 
 
 def _check_user_tasks(src: SourceFile, process: etree._Element, unit_keys: set[str], problems: list) -> None:
@@ -432,7 +440,7 @@ def check_bpmn(src: SourceFile, *, unit_keys: set[str], forms: FormSources, name
     _check_service_tasks(src, problems)
     for process in executable_processes(src):
         _check_user_tasks(src, process, unit_keys, problems)
-        _check_forms(src, process, forms, problems)
+        _check_forms(src, process, forms, problems, unit_keys)
 
 
 def _check_camunda_extensions(src: SourceFile, problems: list) -> None:
