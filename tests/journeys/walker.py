@@ -42,7 +42,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import clock, message_forms, runtime
+from engine import case_attributes, clock, message_forms, runtime
 from engine.accounts import UserView, find_user
 from engine.attachments import add_attachment
 from engine.bpmn.serializer import workflow_from_json
@@ -248,7 +248,7 @@ Upload = Callable[[FormField], dict]
 
 def fill_form(rng: random.Random, form: Form | None, *, created: date, today: date, known: dict,
               optional: float = 0.5, past_days: int = 0, choose: Choose | None = None,
-              upload: Upload | None = None) -> dict:
+              upload: Upload | None = None, options: Callable[[FormField], list] | None = None) -> dict:
     """Random data `form` accepts when submitted on `today` for something that began on `created`.
 
     Required fields (and those `required_when` makes required) are always filled, others with
@@ -256,7 +256,8 @@ def fill_form(rng: random.Random, form: Form | None, *, created: date, today: da
     the field may lie in the future, and keep `not_future`, `after` and `not_before` against the form's
     other dates and `known` (the case data the engine checks them against). `choose` picks a choice or
     boolean field's value from its options (default: uniformly); `upload` adds a file for a file field and
-    gives its value (without it, file fields stay empty and a required one cannot be filled)."""
+    gives its value (without it, file fields stay empty and a required one cannot be filled); `options`
+    gives the values a `staff` or `rule_set` field may take (the unit's staff, the configured rule sets)."""
     if form is None:
         return {}
     data: dict = {}
@@ -275,9 +276,13 @@ def fill_form(rng: random.Random, form: Form | None, *, created: date, today: da
             elif needed:
                 raise NoValidValue(f"{form.key}.{fld.name}: a file is required and nothing uploads one")
             continue
-        if fld.type in ("boolean", "choice"):
-            options: list = [True, False] if fld.type == "boolean" else [v for v, _ in fld.choices]
-            data[fld.name] = choose(fld, options) if choose is not None else rng.choice(options)
+        if fld.type in ("boolean", "choice", "staff", "rule_set"):
+            values: list = [True, False] if fld.type == "boolean" else [v for v, _ in fld.choices]
+            if fld.type in ("staff", "rule_set"):
+                values = options(fld) if options is not None else [f"walk_{fld.type}"]
+                if not values:
+                    raise NoValidValue(f"{form.key}.{fld.name}: no {fld.type} to choose")
+            data[fld.name] = choose(fld, values) if choose is not None else rng.choice(values)
             continue
         data[fld.name] = _value(rng, fld, data, known, created - timedelta(days=past_days), today, form.key)
     return data
@@ -369,17 +374,17 @@ class Planned:
     late: bool = False
 
 
-StartData = Callable[[random.Random, Form | None, date, bool, Choose | None], dict]
+StartData = Callable[[random.Random, Form | None, date, bool, Choose | None, Callable[[FormField], list]], dict]
 
 
 def default_start_data(rng: random.Random, form: Form | None, today: date, punctual: bool,
-                       choose: Choose | None = None) -> dict:
+                       choose: Choose | None = None, options: Callable[[FormField], list] | None = None) -> dict:
     """The start form filled at random. A punctual walk registers the case on the day its dates name (the
     henvendelse is today); a tardy one may date them up to two weeks back."""
     if form is None:
         return {}
     return fill_form(rng, form, created=today, today=today, known={}, past_days=0 if punctual else 14,
-                     choose=choose)
+                     choose=choose, options=options)
 
 
 class Walker:
@@ -471,7 +476,7 @@ class Walker:
         make = self.start_data.get(process, default_start_data)
         index = message_forms.version_index(self.session, definition.id)
         start = self._chooser(process, index.start_element or "", state.rng, {})
-        data = make(state.rng, form, danish_day(state.now), state.punctual, start)
+        data = make(state.rng, form, danish_day(state.now), state.punctual, start, self._options)
         cpr = f"0101{90 + state.seed % 10}-{1000 + state.seed % 9000:04d}"
         starter = self.workers.get((self._start_unit(definition), "caseworker")) or self.system
         with clock.at(state.now):
@@ -710,12 +715,18 @@ class Walker:
                                       task_id=row.id).field_value()
         data = fill_form(state.rng, form, created=danish_day(row.created_at), today=danish_day(state.now),
                          known=known, choose=self._chooser(row.process_key, row.element_id, state.rng, known),
-                         upload=upload)
+                         upload=upload, options=self._options)
         with clock.at(state.now):
             try:
                 runtime.complete_task(self.session, task_id=row.id, data=data, user=user, rules=self.rules)
             except FormRejected as exc:
                 raise AssertionError(f"the form {row.form_key} refused random valid data {data}: {exc.detail}") from exc
+
+    def _options(self, fld: FormField) -> list:
+        """Who a staff field may name (the unit's caseworkers and team leads), which rule sets there are."""
+        if fld.type == "staff":
+            return [name for name, _role in case_attributes.staff_of(self.session, fld.unit or "")]
+        return [name for name, _label in case_attributes.rule_set_choices(self.rules)]
 
     def _task_data(self, case: Case, row: HumanTask) -> dict:
         """What the task holds (the engine checks a form's date rules against it), read from the state."""
@@ -737,7 +748,8 @@ class Walker:
         catch = message_forms.catch_for(self.session, case.definition_id, element_id=element_id, name=name)
         form = message_forms.catch_form(self.session, case.definition_id, catch, forms_dir=self.rules.forms_dir)
         data = fill_form(state.rng, form, created=danish_day(began), today=danish_day(state.now), known={},
-                         choose=self._chooser(case.process_key, element_id, state.rng, dict(case.data or {})))
+                         choose=self._chooser(case.process_key, element_id, state.rng, dict(case.data or {})),
+                         options=self._options)
         with clock.at(state.now):
             try:
                 runtime.correlate_message(self.session, name=name, correlation_key=case_id, data=data,
