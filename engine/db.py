@@ -8,7 +8,8 @@ JSON columns are written strictly and read tolerantly (engine.strict_json):
 nothing that a reader cannot take is written, and what was written before
 that rule reads back. Each session carries the audit chain's key in its
 `info` (from the factory), so the engine seals audit events without reading
-settings itself.
+settings itself. Each session keeps the report rollup (engine/report_rollup.py)
+in step with the task and case rows in every flush.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import strict_json
+from . import report_rollup, strict_json
 
 
 def make_db_engine(url: str, **kwargs: Any) -> Engine:
@@ -50,7 +51,9 @@ AUDIT_KEY = "audit_key"  # Session.info: bytes, or a callable giving them (Setti
 def make_session_factory(db_engine: Engine, *, audit_key: bytes | Callable[[], bytes] | None = None
                          ) -> sessionmaker[Session]:
     """`audit_key`: what engine.audit_chain keys the audit trail with; without it no event can be written."""
-    return sessionmaker(db_engine, expire_on_commit=False, autoflush=True, info={AUDIT_KEY: audit_key})
+    factory = sessionmaker(db_engine, expire_on_commit=False, autoflush=True, info={AUDIT_KEY: audit_key})
+    report_rollup.install(factory)  # the reports' rollup moves in the same flush as the rows it counts
+    return factory
 
 
 def is_postgres(session_or_engine: Session | Engine) -> bool:

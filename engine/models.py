@@ -6,13 +6,14 @@ triggers refuse UPDATE and DELETE).
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import uuid4
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -276,7 +277,7 @@ class CaseAccess(Base):
 
 # -- attachments (engine/attachments.py) ---------------------------------------------------------
 
-from sqlalchemy import LargeBinary  # noqa: E402 - kept with the one model that needs it
+from sqlalchemy import LargeBinary  # noqa: E402 - kept with the first model that needed it (attachments)
 
 
 class Attachment(Base):
@@ -463,3 +464,45 @@ class StudioDraft(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(TS)
     updated_by: Mapped[str] = mapped_column(String(100))
+
+
+# -- the report rollup (engine/report_rollup.py; migration 0021) ---------------------------------
+
+class ReportStepDay(Base):
+    """Per step (process, element, unit, name) and Danish day: what its tasks added to the reports' figures.
+
+    Counters are day deltas (opened, closed, overdue_from/overdue_to) whose running sum gives "open" and
+    "overdue" at any day's start, plus what was completed that day; the three duration lists (seconds,
+    sorted, packed float64: engine.report_rollup.pack) hold every completed task's value, so medians and p90 stay exact.
+    """
+
+    __tablename__ = "report_step_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    element_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(64), primary_key=True)  # "": a task without a unit
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    opened: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)  # completed or cancelled
+    overdue_from: Mapped[int] = mapped_column(Integer, default=0)
+    overdue_to: Mapped[int] = mapped_column(Integer, default=0)
+    completed: Mapped[int] = mapped_column(Integer, default=0)
+    on_time: Mapped[int] = mapped_column(Integer, default=0)
+    late: Mapped[int] = mapped_column(Integer, default=0)
+    durations: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    waits: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    works: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+
+
+class ReportCaseDay(Base):
+    """Per journey and Danish day: cases started, closed, completed (their lengths, their end events), cancelled."""
+
+    __tablename__ = "report_case_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    completed: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled: Mapped[int] = mapped_column(Integer, default=0)
+    lengths: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    outcomes: Mapped[str] = mapped_column(Text, default="{}")

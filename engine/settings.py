@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     public_url: str = Field("http://127.0.0.1:8000", validation_alias="TOVHOLDER_PUBLIC_URL")
     # deadlines (engine/escalations.py): reminder when a task is overdue, escalation after this grace
     escalation_grace: str = Field("P2D working", validation_alias="TOVHOLDER_ESCALATION_GRACE")
+    # the dashboard (/oversigt): a task is "soon due" when its due time falls within this many working days
+    soon_due_working_days: int = Field(3, validation_alias="TOVHOLDER_SOON_DUE_DAYS", ge=0, le=60)
     # service tasks (workers/service_worker.py): how long the worker's own handlers hold a task
     service_task_lease_seconds: int = Field(300, validation_alias="TOVHOLDER_SERVICE_TASK_LEASE", ge=1, le=86400)
     # diagram scripts and expressions (engine/script_pool.py): what one may use before it is stopped, and how

@@ -11,9 +11,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from engine import reports
+from engine import heatmap, reports
 
 from ..deps import CurrentUser, SessionDep
 from ..responses import ErrorMessage, FieldsRejected, RequestInvalid, errors
@@ -97,3 +97,36 @@ def cases(user: CurrentUser, session: SessionDep, from_date: From = None, to: To
     period = reports.period_for(session, user, from_date=from_date, to_date=to, unit=unit, process_key=process_key,
                                 by=by)
     return _answer(reports.case_rows(session, period), reports.CASE_COLUMNS, format, "cases")
+
+
+class HeatmapElement(BaseModel):
+    element_id: str
+    name: str
+    kind: str
+    passed: int
+    here_now: int
+    median_hours: float | None
+    on_time: int
+    late: int
+    late_share: int | None
+
+
+class HeatmapReport(BaseModel):
+    process_key: str
+    version: int | None
+    drawn_version: int
+    from_: date = Field(alias="from")
+    to: date
+    elements: list[HeatmapElement]
+
+
+@router.get("/reports/heatmap", responses={**READ_ERRORS, 404: {"model": ErrorMessage}, 200: {"model": HeatmapReport}},
+            response_model=None)
+def heatmap_report(user: CurrentUser, session: SessionDep,
+                   process_key: Annotated[str, Query(max_length=200, description="the journey's process key")],
+                   version: Annotated[int | None, Query(ge=1, description="one version; without it: all")] = None,
+                   from_date: From = None, to: To = None, unit: UnitQuery = None):
+    """Per element of the journey's diagram: cases that passed it in the period, running cases standing there now,
+    and for user tasks the median time spent (hours) and the share completed late (percent)."""
+    period = reports.period_for(session, user, from_date=from_date, to_date=to, unit=unit, process_key=process_key)
+    return heatmap.heatmap(session, period, process_key=process_key, version=version).as_json(period)

@@ -114,3 +114,29 @@ def test_the_default_period_is_this_month_so_far(api, generated):
     rows = api("admin").get("/reports/steps").json()["rows"]
     assert [(r["element_id"], r["completed"], r["open"], r["overdue"], r["median_hours"]) for r in rows] == [
         ("afgoerelse", 0, 3, 3, None), ("modtagelse", 0, 1, 1, None)]
+
+
+def test_the_heatmap_answers_per_element(api, generated):
+    r = api("auditor").get("/reports/heatmap", params={**MARCH, "process_key": "rapport"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["process_key"], body["version"], body["drawn_version"], body["from"], body["to"]) == (
+        "rapport", None, 1, "2026-03-01", "2026-03-31")
+    by = {e["element_id"]: e for e in body["elements"]}
+    assert by["modtagelse"] == {"element_id": "modtagelse", "name": "Modtagelse", "kind": "userTask", "passed": 13,
+                                "here_now": 1, "median_hours": 40.0, "on_time": 9, "late": 4, "late_share": 31}
+    assert (by["udfald"]["passed"], by["bevilget"]["passed"], by["afgoerelse"]["here_now"]) == (8, 4, 3)
+    assert api("auditor").get("/reports/heatmap", params={**MARCH, "process_key": "rapport", "version": 1}
+                              ).json()["elements"] == body["elements"]
+    lead = api("jclead").get("/reports/heatmap", params={**MARCH, "process_key": "rapport"}).json()
+    assert {e["element_id"]: e["passed"] for e in lead["elements"]}["afgoerelse"] == 0  # ydelsesservice's step
+
+
+def test_the_heatmap_refuses_bad_input(api, generated):
+    auditor = api("auditor")
+    assert auditor.get("/reports/heatmap", params=MARCH).status_code == 422  # no process_key
+    assert_error(auditor.get("/reports/heatmap", params={**MARCH, "process_key": "findes_ikke"}), 422)
+    assert_error(auditor.get("/reports/heatmap", params={**MARCH, "process_key": "rapport", "version": 7}), 422)
+    assert_error(api("jclead").get("/reports/heatmap", params={**MARCH, "process_key": "rapport",
+                                                               "unit": "ydelsesservice"}), 403)
+    assert_error(api("jc").get("/reports/heatmap", params={**MARCH, "process_key": "rapport"}), 403)

@@ -24,7 +24,7 @@ def test_the_dashboard_shows_the_report_figures_as_chart_and_table(web, generate
                                 unit=None, process_key=None)
     steps = reports.step_rows(session, period)
     assert steps
-    assert r.text.count("<svg role=\"img\"") == 2 and "<title id=\"frister-titel\">" in r.text
+    assert r.text.count("<svg role=\"img\"") == 5 and "<title id=\"frister-titel\">" in r.text
     for row in steps:
         if row["on_time"] + row["late"]:
             assert f"{round(100 * row['on_time'] / (row['on_time'] + row['late']))} %" in r.text
@@ -60,6 +60,24 @@ def test_a_team_lead_opens_the_dashboard_from_the_header_in_a_browser(new_page, 
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text() == "Oversigt"
     assert page.get_by_role("img", name="Andel afgjort inden for fristen pr. trin").count() == 1
-    assert page.locator("table").count() == 2
+    assert page.locator("table").count() == 5
     assert _axe(page) == []
     _shot(page, "oversigt")
+
+
+def test_the_dashboard_shows_open_overdue_and_soon_due_per_unit(web, generated, session):
+    from engine.settings import Settings
+    r = web("auditor").get("/oversigt", params=MARCH)
+    assert r.status_code == 200, r.text
+    period = reports.period_for(session, generated["auditor"], from_date=rc.MARCH[0], to_date=rc.MARCH[1],
+                                unit=None, process_key=None)
+    soon = Settings().soon_due_working_days
+    rows = reports.unit_rows(session, period, soon_days=soon, calendar=f.RULES.calendar)
+    assert {row["unit"] for row in rows} == {"jobcenter", "ydelsesservice"}
+    for row in rows:
+        assert (f'<tr data-unit="{row["unit"]}"><td>{row["unit"]}</td><td>{row["open"]}</td>'
+                f'<td>{row["overdue"]}</td><td>{row["soon_due"]}</td></tr>') in r.text
+    assert f"Snart forfaldne ({soon} arbejdsdage)" in r.text
+    assert "Offentliggjorte frister i perioden" in r.text and "Sygedagpengesager pr. måned" in r.text
+    assert "Sygedagpengesager pr. måned" not in web("auditor").get("/oversigt", params={**MARCH,
+                                                                                        "forloeb": "rapport"}).text

@@ -1,0 +1,355 @@
+"""The report rollup: per step and per journey, day by day, what engine/reports.py would count from the rows.
+
+Role: the reports split by month (twelve months of "open at the end of
+each month") read every task closed after each month end; at a million
+task rows that is seconds per month. This module keeps, per Danish day,
+
+- `report_step_days` (process, element, unit, name, day): day deltas whose
+  running sum is the steps report's `open` and `overdue` at any day's start
+  (opened/closed; overdue_from/overdue_to: a task counts as overdue at a
+  day start E from the day its due time has passed, max(created day,
+  due day) + 1, until it is closed), the tasks completed that day (on time,
+  late) and their durations, waiting and working times in seconds (sorted
+  lists packed as float64: the medians and p90 stay exact, not estimated);
+- `report_case_days` (process, day): cases started, closed, completed (their
+  lengths), cancelled, and the end events of the completed ones.
+
+Transaction rule: the rollup changes in the same flush, so the same
+transaction, as the rows it counts. A `before_flush` listener on every
+session engine.db makes (`install`) looks at the human task and case rows
+being inserted, changed or deleted and at new `case_completed` audit events,
+computes what each row contributed before (read from the database, as
+committed or flushed so far) and contributes now, and applies the difference:
+counters as one atomic upsert (`x = x + d`), lists read and rewritten under
+the row lock that upsert took. So whichever mutation path moves a task
+(engine.projections creating and cancelling, engine.runtime completing,
+engine.migration moving it to another version's element, unit or deadline),
+the figures follow, or roll back with it. Rows written with plain SQL
+(bench/volume_data.py) are not seen: `rebuild` recomputes everything from the
+rows (migration 0021 does it once; the bench after generating).
+
+engine/reports.py reads the rollup only where it is exact: a period part
+that has ended (its "open at the end" is a day start in the past), the whole
+days before today of the steps report's current part and, for the cases
+report, no unit filter (a case "takes part" in a unit once it has
+had a task there, which can change after the day it was counted).
+"""
+from __future__ import annotations
+
+import bisect
+import json
+import sys
+from array import array
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, and_, case, delete, event, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import clock
+from .models import AuditEvent, Case, HumanTask, ReportCaseDay, ReportStepDay
+from .statuses import CaseStatus, TaskStatus
+from .workdays import DANISH_TIME
+
+STEP_COUNTERS = ("opened", "closed", "overdue_from", "overdue_to", "completed", "on_time", "late")
+STEP_LISTS = ("durations", "waits", "works")
+CASE_COUNTERS = ("started", "closed", "completed", "cancelled")
+TASK_FIELDS = ("process_key", "element_id", "unit", "name", "status", "created_at", "due_at", "completed_at",
+               "claimed_at")
+CASE_FIELDS = ("process_key", "status", "created_at", "completed_at")
+STEP_TABLE = cast(Table, ReportStepDay.__table__)
+CASE_TABLE = cast(Table, ReportCaseDay.__table__)
+UNKNOWN_END = "(unknown)"  # what engine/reports.py calls a completed case whose end event has no element id
+
+
+def danish_day(moment: datetime) -> date:
+    return clock.as_utc(moment).astimezone(DANISH_TIME).date()
+
+
+def seconds(later: datetime, earlier: datetime) -> float:
+    return (clock.as_utc(later) - clock.as_utc(earlier)).total_seconds()
+
+
+# -- what one row contributes ---------------------------------------------------------------------
+
+@dataclass
+class Delta:
+    counters: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    added: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    removed: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    outcomes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def empty(self) -> bool:
+        return (not any(self.counters.values()) and not any(self.added.values()) and not any(self.removed.values())
+                and not any(self.outcomes.values()))
+
+
+Deltas = dict[tuple, Delta]
+
+
+def _task_parts(t: dict, sign: int, out: Deltas) -> None:
+    """Add (sign 1) or take away (sign -1) what a task row with these fields contributes."""
+    group = (t["process_key"], t["element_id"], t["unit"] or "", t["name"])
+
+    def at(day: date) -> Delta:
+        return out.setdefault(("step", day, *group), Delta())
+
+    created, done = danish_day(t["created_at"]), t["completed_at"]
+    closed = danish_day(done) if done is not None else None
+    at(created).counters["opened"] += sign
+    if closed is not None:
+        at(closed).counters["closed"] += sign
+    if t["due_at"] is not None:
+        # overdue at a day start E when due_at < E: from the day after the due day (not before the task exists)
+        overdue = max(created, danish_day(t["due_at"])) + timedelta(days=1)
+        if closed is None or closed >= overdue:
+            at(overdue).counters["overdue_from"] += sign
+            if closed is not None:
+                at(closed).counters["overdue_to"] += sign
+    if t["status"] == TaskStatus.COMPLETED and done is not None:
+        row = at(closed)  # type: ignore[arg-type]
+        row.counters["completed"] += sign
+        if t["due_at"] is not None:
+            row.counters["on_time" if clock.as_utc(done) <= clock.as_utc(t["due_at"]) else "late"] += sign
+        claimed = t["claimed_at"] or done
+        values = {"durations": seconds(done, t["created_at"]), "waits": seconds(claimed, t["created_at"]),
+                  "works": seconds(done, claimed)}
+        for name, value in values.items():
+            (row.added if sign > 0 else row.removed)[name].append(value)
+
+
+def _case_parts(c: dict, sign: int, out: Deltas) -> None:
+    def at(day: date) -> Delta:
+        return out.setdefault(("case", day, c["process_key"]), Delta())
+
+    at(danish_day(c["created_at"])).counters["started"] += sign
+    done = c["completed_at"]
+    if done is None:
+        return
+    row = at(danish_day(done))
+    row.counters["closed"] += sign
+    if c["status"] == CaseStatus.COMPLETED:
+        row.counters["completed"] += sign
+        (row.added if sign > 0 else row.removed)["lengths"].append(seconds(done, c["created_at"]))
+    elif c["status"] == CaseStatus.CANCELLED:
+        row.counters["cancelled"] += sign
+
+
+def _outcome_part(session: Session, ev: AuditEvent, out: Deltas) -> None:
+    case = session.get(Case, ev.case_id)
+    if case is None or case.status != CaseStatus.COMPLETED or case.completed_at is None:
+        return  # engine/reports.py counts the end events of completed cases only
+    delta = out.setdefault(("case", danish_day(case.completed_at), case.process_key), Delta())
+    delta.outcomes[ev.element_id or UNKNOWN_END] += 1
+
+
+# -- the flush listener -----------------------------------------------------------------------------
+
+def _fields(obj: Any, names: tuple[str, ...]) -> dict:
+    return {n: getattr(obj, n) for n in names}
+
+
+def _changed(obj: Any, names: tuple[str, ...]) -> bool:
+    from sqlalchemy import inspect
+    state = inspect(obj)
+    return any(state.attrs[n].history.has_changes() for n in names)
+
+
+def _stored(session: Session, model: Any, names: tuple[str, ...], ids: list[str]) -> dict[str, dict]:
+    """The rows as the database holds them now (before this flush writes them)."""
+    if not ids:
+        return {}
+    columns = [getattr(model, n) for n in names]
+    found = {}
+    for chunk in range(0, len(ids), 500):
+        for row in session.connection().execute(select(model.id, *columns).where(model.id.in_(ids[chunk:chunk + 500]))):
+            found[row[0]] = dict(zip(names, row[1:], strict=True))
+    return found
+
+
+def _before_flush(session: Session, _context: object, _instances: object) -> None:
+    out: Deltas = {}
+    for model, names, parts in ((HumanTask, TASK_FIELDS, _task_parts), (Case, CASE_FIELDS, _case_parts)):
+        new = [o for o in session.new if isinstance(o, model)]
+        dirty = [o for o in session.dirty if isinstance(o, model) and _changed(o, names)]
+        gone = [o for o in session.deleted if isinstance(o, model)]
+        before = _stored(session, model, names, [o.id for o in dirty + gone])
+        for obj in new:
+            parts(_fields(obj, names), 1, out)
+        for obj in dirty + gone:
+            if obj.id in before:
+                parts(before[obj.id], -1, out)
+        for obj in dirty:
+            parts(_fields(obj, names), 1, out)
+    for obj in session.new:
+        if isinstance(obj, AuditEvent) and obj.type == "case_completed":
+            _outcome_part(session, obj, out)
+    apply(session.connection(), out)
+
+
+def install(factory: sessionmaker) -> None:
+    """Keep the rollup in every session this factory makes (engine.db.make_session_factory calls it)."""
+    event.listen(factory, "before_flush", _before_flush)
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+def _insert(conn: Connection) -> Any:
+    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+
+
+def _key_columns(kind: str) -> tuple:
+    return (("day", "process_key", "element_id", "unit", "name") if kind == "step" else ("day", "process_key"))
+
+
+def apply(conn: Connection, deltas: Deltas) -> None:
+    """Add the deltas to the rollup rows, in key order (two transactions lock the rows they share alike)."""
+    for key in sorted(deltas, key=lambda k: (k[0], k[1].isoformat(), *k[2:])):
+        delta = deltas[key]
+        if delta.empty():
+            continue
+        kind = key[0]
+        table = STEP_TABLE if kind == "step" else CASE_TABLE
+        names = _key_columns(kind)
+        ident = dict(zip(names, key[1:], strict=True))
+        counters = STEP_COUNTERS if kind == "step" else CASE_COUNTERS
+        lists = STEP_LISTS if kind == "step" else ("lengths",)
+        values = {**ident, **{c: delta.counters.get(c, 0) for c in counters}, **{n: b"" for n in lists}}
+        if kind == "case":
+            values["outcomes"] = "{}"
+        stmt = _insert(conn)(table).values(**values)
+        conn.execute(stmt.on_conflict_do_update(index_elements=list(names), set_={
+            c: table.c[c] + stmt.excluded[c] for c in counters}))
+        where = [table.c[n] == v for n, v in ident.items()]
+        if any(delta.added.values()) or any(delta.removed.values()) or any(delta.outcomes.values()):
+            # the upsert above holds the row lock until commit: this read-modify-write cannot interleave
+            stored = conn.execute(select(*[table.c[n] for n in lists],
+                                         *([table.c.outcomes] if kind == "case" else [])).where(*where)).one()
+            changes: dict[str, object] = {}
+            for i, name in enumerate(lists):
+                if delta.added.get(name) or delta.removed.get(name):
+                    changes[name] = pack(_merged(unpack(stored[i]), delta.added.get(name, []),
+                                                 delta.removed.get(name, [])))
+            if kind == "case" and any(delta.outcomes.values()):
+                outcomes = json.loads(stored[-1])
+                for end, n in delta.outcomes.items():
+                    outcomes[end] = outcomes.get(end, 0) + n
+                changes["outcomes"] = json.dumps({k: v for k, v in sorted(outcomes.items()) if v},
+                                                 separators=(",", ":"))
+            conn.execute(update(table).where(*where).values(**changes))
+
+
+def _merged(values: array, added: list[float], removed: list[float]) -> array:
+    for v in added:
+        bisect.insort(values, v)
+    for v in removed:
+        i = bisect.bisect_left(values, v)
+        if i < len(values) and values[i] == v:
+            del values[i]
+    return values
+
+
+def pack(values: Iterable[float]) -> bytes:
+    """A sorted list of seconds as stored: float64, little-endian (exact; unpacking is one copy, no parsing)."""
+    packed = values if isinstance(values, array) else array("d", values)
+    if sys.byteorder != "little":
+        packed = array("d", packed)
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def unpack(raw: bytes | None) -> array:
+    values = array("d")
+    values.frombytes(bytes(raw or b""))
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values
+
+
+def rebuild(conn: Connection, *, batch: int = 20_000) -> None:
+    """Recompute the whole rollup from the task, case and audit rows (migration 0021; the bench's generator)."""
+    conn.execute(delete(STEP_TABLE))
+    conn.execute(delete(CASE_TABLE))
+    out: Deltas = {}
+    t = HumanTask.__table__
+    for row in conn.execute(select(*[t.c[n] for n in TASK_FIELDS]).execution_options(yield_per=batch)):
+        _task_parts(dict(zip(TASK_FIELDS, row, strict=True)), 1, out)
+    c = Case.__table__
+    for row in conn.execute(select(*[c.c[n] for n in CASE_FIELDS]).execution_options(yield_per=batch)):
+        _case_parts(dict(zip(CASE_FIELDS, row, strict=True)), 1, out)
+    a = AuditEvent.__table__
+    for process_key, completed_at, end in conn.execute(
+            select(c.c.process_key, c.c.completed_at, a.c.element_id)
+            .join(a, (a.c.case_id == c.c.id) & (a.c.type == "case_completed"))
+            .where(c.c.status == CaseStatus.COMPLETED, c.c.completed_at.is_not(None))):
+        out.setdefault(("case", danish_day(completed_at), process_key), Delta()).outcomes[end or UNKNOWN_END] += 1
+    _bulk_insert(conn, out)
+
+
+def _bulk_insert(conn: Connection, deltas: Deltas) -> None:
+    steps, cases = [], []
+    for key, delta in deltas.items():
+        if key[0] == "step":
+            steps.append({**dict(zip(_key_columns("step"), key[1:], strict=True)),
+                          **{c: delta.counters.get(c, 0) for c in STEP_COUNTERS},
+                          **{n: pack(sorted(delta.added.get(n, []))) for n in STEP_LISTS}})
+        else:
+            cases.append({**dict(zip(_key_columns("case"), key[1:], strict=True)),
+                          **{c: delta.counters.get(c, 0) for c in CASE_COUNTERS},
+                          "lengths": pack(sorted(delta.added.get("lengths", []))),
+                          "outcomes": json.dumps({k: v for k, v in sorted(delta.outcomes.items()) if v},
+                                                 separators=(",", ":"))})
+    for table, rows in ((STEP_TABLE, steps), (CASE_TABLE, cases)):
+        for start in range(0, len(rows), 1000):
+            conn.execute(table.insert(), rows[start:start + 1000])
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+def step_counters(session: Session, first: date, end_day: date, *, units: Iterable[str] | None,
+                  process_key: str | None) -> list:
+    """Per step and name: completed, on time and late on the days [first, end_day), and open and overdue at the
+    start of end_day (running sums of the day deltas), summed by the database."""
+    s = ReportStepDay
+
+    def total(condition: Any, column: Any) -> Any:
+        return func.sum(case((condition, column), else_=0))
+
+    inside = and_(s.day >= first, s.day < end_day)
+    before = s.day < end_day
+    query = (select(s.process_key, s.element_id, s.unit, s.name, total(inside, s.completed),
+                    total(inside, s.on_time), total(inside, s.late), total(before, s.opened - s.closed),
+                    total(s.day <= end_day, s.overdue_from) - total(before, s.overdue_to))
+             .where(s.day <= end_day).group_by(s.process_key, s.element_id, s.unit, s.name))
+    if units is not None:
+        query = query.where(s.unit.in_(sorted(units)))
+    if process_key is not None:
+        query = query.where(s.process_key == process_key)
+    return list(session.execute(query))
+
+
+def step_lists(session: Session, first: date, before: date, *, units: Iterable[str] | None,
+               process_key: str | None) -> list:
+    s = ReportStepDay
+    query = select(s.day, s.process_key, s.element_id, s.unit, s.durations, s.waits, s.works).where(
+        s.day >= first, s.day < before, s.completed > 0)
+    if units is not None:
+        query = query.where(s.unit.in_(sorted(units)))
+    if process_key is not None:
+        query = query.where(s.process_key == process_key)
+    return list(session.execute(query))
+
+
+def case_days(session: Session, before: date, *, process_key: str | None) -> list:
+    """Every journey's day rows before `before` (few: one per journey and day)."""
+    c = ReportCaseDay
+    query = select(c.day, c.process_key, *[getattr(c, n) for n in CASE_COUNTERS], c.lengths, c.outcomes).where(
+        c.day < before)
+    if process_key is not None:
+        query = query.where(c.process_key == process_key)
+    return list(session.execute(query))
