@@ -37,6 +37,10 @@ KNOWN: dict[tuple, str] = {
     ("langvarig_aktivitetsparat", "ugentlig_kontakt", "la_ugentlig_kontakt"):
         "after a placement ends, the weekly contact is due a week after the last contact (la_seneste_kontakt); "
         "a monthly contact done within its month but dated more than a week back makes it born overdue",
+    ("sygedagpenge", "revurdering", "sdp_varighed_revurdering"):
+        "the 22 weeks within 9 months count earlier sick weeks (varighed_regnes_fra); when those the forms "
+        "record already fill most of the 22 weeks, the revurdering is due before the case reaches it "
+        "(sygedagpenge version 2; for its owner: give it a time to act, or start it at once)",
 }
 
 
