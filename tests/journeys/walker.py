@@ -450,8 +450,9 @@ class Walker:
                 self.session.commit()
             except Exception as exc:  # noqa: BLE001 - an engine error is the finding
                 self.session.rollback()
+                key = ("no valid value", str(exc).split(":")[0]) if isinstance(exc, NoValidValue) else None
                 result.findings.append(Finding(seed, step, f"{action.kind} failed",
-                                               f"{action.key}: {type(exc).__name__}: {exc}"))
+                                               f"{action.key}: {type(exc).__name__}: {exc}", key))
                 break
             result.steps += 1
             self._check(state, result)
