@@ -165,10 +165,13 @@ class CaseRun:
     def _save(self) -> None:
         session, case, workflow = self.session, self.case, self.workflow
         actor, cause = self.step_actor, self.cause
-        for closed in close_done_reminders(workflow):  # a reminder of a task that is done is done too
-            audit.record(session, case, "reminder_closed", actor=actor, cause=cause, element_id=closed.element_id,
-                         task_id=closed.task_id, details={"reminded_element_id": closed.reminded_element_id,
-                                                          "reminded_task_id": closed.reminded_task_id})
+        closed = close_done_reminders(workflow)  # a reminder of a task that is done is done too
+        for reminder in closed:
+            audit.record(session, case, "reminder_closed", actor=actor, cause=cause, element_id=reminder.element_id,
+                         task_id=reminder.task_id, details={"reminded_element_id": reminder.reminded_element_id,
+                                                            "reminded_task_id": reminder.reminded_task_id})
+        if closed:
+            self.step()  # the end the closed branch held up (engine.bpmn.reminders), if it did
         record_path(session, case, workflow, self.before, actor=actor, cause=cause, skip=self.skip)
         finished_now = case.status == CaseStatus.RUNNING and workflow.completed
         if finished_now:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit, _EndJoin
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, EndEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -63,4 +63,10 @@ def close_done_reminders(workflow: BpmnWorkflow) -> list[ClosedReminder]:
             continue
         task.cancel()
         closed.append(ClosedReminder(str(task.id), element_id(task), str(main.id), element_id(main)))
+    if closed:
+        # The process's end join may have been waiting for nothing but the branch just closed (the main
+        # task went straight on to an end event): let it look again, or the case never completes.
+        for waiting in tasks_in(workflow, TaskState.WAITING):
+            if isinstance(waiting.task_spec, _EndJoin):
+                waiting.task_spec._update(waiting)
     return closed

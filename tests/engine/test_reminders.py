@@ -58,3 +58,20 @@ def test_a_reminder_done_before_its_task_is_not_touched(session, users, db):
         complete(session, case.id, users["jc"], VISITATION, element="visitation")
         types = [e.type for e in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id))]
         assert "reminder_closed" not in types
+
+
+def test_closing_the_reminder_of_the_last_step_completes_the_case(session, db, seed):
+    users = seed("reminder_last.bpmn")
+    with time_machine.travel(clock.now(), tick=False) as traveller:
+        case = f.start_case(session, "reminder_last", actor=users["jc"])
+        traveller.shift(timedelta(days=7, seconds=1))
+        assert fire_due_timers(db.session_factory, rules=f.RULES).fired == 1
+        session.expire_all()
+        assert sorted(t.element_id for t in open_tasks(session, case.id)) == ["paamindelse", "sidste"]
+        complete(session, case.id, users["jc"], {"note": "Gjort"}, element="sidste")
+        session.expire_all()
+        assert open_tasks(session, case.id) == []
+        assert session.get(Case, case.id).status == "completed"  # not left running with nothing to do
+        types = [e.type for e in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id)
+                                                 .order_by(AuditEvent.seq))]
+        assert types[-4:] == ["reminder_closed", "element_passed", "task_cancelled", "case_completed"]
