@@ -60,7 +60,7 @@ def to_plan(j) -> str:
     j.do("ys", "kontroller_ansoegning", {"ansoegning_komplet": True, "ansoegning_komplet_dato": "2026-09-11"},
          at(date(2026, 9, 11)))
     j.grant(date(2026, 9, 11))
-    j.do("jc", "tilbudsplan", {"tilbud": "praktik", "mentor_behov": True, "koordinerende_sagsbehandler": "Hanne",
+    j.do("jc", "tilbudsplan", {"aktivitetsparat_forloeb": "tilbud", "tilbud": "praktik", "mentor_behov": True, "koordinerende_sagsbehandler": "Hanne",
                                "plan": "Praktik med mentor"}, at(date(2026, 9, 11), 11))
     return case_id
 
