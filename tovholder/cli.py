@@ -17,7 +17,7 @@ from pathlib import Path
 from alembic import util as alembic_util
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
-from engine import accounts, auth_sessions, catalog, migrate
+from engine import accounts, auth_sessions, catalog, catch_up, migrate
 from engine.bpmn import patches as bpmn_patches
 from engine.case_rules import rules_from_settings
 from engine.db import make_db_engine, make_session_factory
@@ -127,12 +127,29 @@ def _cli_actor() -> str:
 def cmd_deploy(settings, args) -> None:
     paths = [Path(p) for p in args.paths]
     files = catalog.collect_files(paths)
+    mappings = catch_up.mapping_files([p if p.is_dir() else p.parent for p in paths]) if args.migrate_running else {}
     with _db_session(settings) as session:
         deployed = catalog.deploy(session, files, rules=rules_from_settings(settings), actor=_cli_actor(),
                                   form_folders=catalog.form_folders(paths))
         session.commit()
     for d in deployed:
         print(f"{d.key}\tversion {d.version}\t{'new' if d.new else 'unchanged'}\t{d.name}")
+    if args.migrate_running:
+        _catch_up(settings, deployed, mappings, actor=_cli_actor())
+
+
+def _catch_up(settings, deployed, mappings: dict[str, dict[str, str]], *, actor: str) -> None:
+    """Move the running cases of older versions onto each deployed process's latest version, and say how it went."""
+    db_engine = make_db_engine(settings.database_url)
+    try:
+        factory = make_session_factory(db_engine, audit_key=settings.audit_key)
+        for d in deployed:
+            done = catch_up.catch_up(factory, process_key=d.key, mapping=mappings.get(d.key), actor=actor,
+                                     rules=rules_from_settings(settings))
+            for line in done.lines():
+                print(line)
+    finally:
+        db_engine.dispose()
 
 
 def cmd_import_check(settings, args) -> None:
@@ -254,6 +271,7 @@ def cmd_worker(settings, args) -> None:
 
 def cmd_demo(settings, _args) -> None:
     migrate.upgrade(settings.database_url, forms_dir=settings.forms_dir, audit_key=settings.audit_key)
+    mappings = catch_up.mapping_files([settings.processes_dir])  # a bad file stops the demo before it deploys
     with _db_session(settings) as session:
         existing_units = {u.key for u in accounts.list_units(session)}
         for key, name in DEMO_UNITS.items():
@@ -272,6 +290,8 @@ def cmd_demo(settings, _args) -> None:
         session.commit()
     for d in deployed:
         print(f"deployed {d.key} version {d.version}{'' if d.new else ' (unchanged)'}")
+    # a demo started on earlier journeys keeps its running cases: they move onto the versions just deployed
+    _catch_up(settings, deployed, mappings, actor="demo")
     print(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
     for username, role, units in DEMO_USERS:
         print(f"  {username:32} {role:14} {', '.join(units)}")
@@ -312,6 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     deploy = sub.add_parser("deploy", help="deploy .bpmn/.dmn files or folders")
     deploy.add_argument("paths", nargs="+")
+    deploy.add_argument("--migrate-running", action="store_true",
+                        help="then move running cases of older versions onto the latest one "
+                             "(mapping from <name>.migration.toml beside the diagrams)")
     deploy.set_defaults(func=cmd_deploy)
 
     check = sub.add_parser("import-check", help="which diagrams (e.g. from Camunda 7) would run here, which would "
