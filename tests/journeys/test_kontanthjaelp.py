@@ -26,8 +26,8 @@ PROCESSES = (ROOT / "processes" / "shared" / "virksomhedsplacering.bpmn",
              ROOT / "processes" / "kontanthjaelp" / "kontanthjaelp.bpmn")
 
 
-TIMER_EVENTS = {"klagefrist_udloebet", "ansoegning_ikke_modtaget", "ingen_bekraeftelse", "hoeringsfrist_udloebet",
-                "visitation_frist", "ydelsesafgoerelse_frist", "opfoelgning_frist", "match_frist",
+TIMER_EVENTS = {"klagefrist_udloebet", "klagefrist_fra_modtagelsen", "ansoegning_ikke_modtaget", "ingen_bekraeftelse",
+                "hoeringsfrist_udloebet", "visitation_frist", "ydelsesafgoerelse_frist", "opfoelgning_frist", "match_frist",
                 "dokumentation_udeblevet"}
 REFUSAL_SENT = {"afslag_forsendelse": "digital_post"}  # with afslag_sendt_dato: the receipt the complaint counts from
 
@@ -76,6 +76,10 @@ class Journey:
 
     def open(self, case_id=None) -> list[str]:
         return sorted(t.element_id for t in self.tasks(case_id))
+
+    def open_of(self, unit: str, case_id=None) -> list[str]:
+        """One unit's open tasks: in version 2 the jobcenter's contact course runs beside Ydelsesservice's work."""
+        return sorted(t.element_id for t in self.tasks(case_id) if t.unit == unit)
 
     def task(self, element, case_id=None) -> HumanTask:
         [row] = [t for t in self.tasks(case_id) if t.element_id == element]
@@ -240,7 +244,8 @@ def test_happy_path_jobparat_to_an_ordinary_job(journey):
         ("stop_ydelse", "ydelsesservice", "ys")]
     gateways = j.gateways()
     for step in [("forsikret_gw", ["tilmelding"]), ("raadighed_gw", ["overdraget_til_ydelsesservice"]),
-                 ("komplet_gw", ["ydelsesafgoerelse"]), ("afgoerelse_gw", ["ydelse_bevilget"]),
+                 ("komplet_gw", ["ydelsesafgoerelse"]), ("afgoerelse_gw", ["bevilget_kontaktforloeb"]),
+                 ("sen_start_gw", ["ydelse_bevilget"]),
                  ("sof_gw", ["ingen_sof_henvisning"]), ("kategori_gw", ["jobsamtale_samlet"]),
                  ("naeste_samtale_gw", ["jobsamtale_1"]), ("naeste_samtale_gw", ["jobsamtale_2"]),
                  ("tre_maaneder_gw", ["jobsamtale_samlet"]),
@@ -271,7 +276,7 @@ def test_not_available_is_refused_by_ydelsesservice_with_four_weeks_to_complain(
                                     **REFUSAL_SENT}, at(date(2026, 6, 10)))
     [complaint] = [w for w in j.waits().values() if w.kind == "timer"]
     # four weeks from the day the citizen received it: by Digital Post, the day it was sent
-    assert complaint.element_id == "klagefrist_udloebet" and danish_day(complaint.due_at) == date(2026, 7, 8)
+    assert complaint.element_id == "klagefrist_fra_modtagelsen" and danish_day(complaint.due_at) == date(2026, 7, 8)
     assert j.case().data["afslag_modtaget_dato"] == "2026-06-10"
     assert j.fire(clock.as_utc(complaint.due_at) - timedelta(hours=1)) == 0
     assert j.fire(clock.as_utc(complaint.due_at) + timedelta(seconds=1)) == 1
@@ -280,7 +285,7 @@ def test_not_available_is_refused_by_ydelsesservice_with_four_weeks_to_complain(
     assert j.done_by() == [("tilmelding", "jobcenter", "jc"), ("visitation", "jobcenter", "jc"),
                            ("cv_paa_jobnet", "jobcenter", "jc"), ("afslag_raadighed", "ydelsesservice", "ys")]
     assert ("raadighed_gw", ["afslag_raadighed"]) in j.gateways()
-    assert j.timers_passed() == ["klagefrist_udloebet"]
+    assert j.timers_passed() == ["klagefrist_fra_modtagelsen"]
     assert "ydelsesafgoerelse" not in [e.element_id for e in j.events("task_created")]
 
 
@@ -511,7 +516,7 @@ def test_deadlines_across_a_weekend_and_easter_and_the_escalations(journey):
     j.do("ys", "ydelsesafgoerelse", {"afgoerelse": "afslag", "afgoerelsesdato": "2026-04-22",
                                      "begrundelse": "Formue over grænsen", "afslag_sendt_dato": "2026-04-22",
                                      "afslag_forsendelse": "papirpost"}, at(date(2026, 4, 22), 11))
-    complaint = j.waits()["klagefrist_udloebet"]
+    complaint = j.waits()["klagefrist_fra_modtagelsen"]
     assert j.case().data["afslag_modtaget_dato"] == "2026-04-29"
     assert danish_day(complaint.due_at) == date(2026, 5, 27)
     assert j.timers_passed() == ["visitation_frist", "ansoegning_ikke_modtaget", "ydelsesafgoerelse_frist"]

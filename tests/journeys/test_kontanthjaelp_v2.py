@@ -75,7 +75,7 @@ def test_sof_has_a_task_before_ydelsesservice_decides_and_keeps_it_after_a_refus
     j.do("jc", "cv_paa_jobnet", {"cv_paa_jobnet_dato": "2026-09-09"}, at(date(2026, 9, 9), 11))
     apply_complete(j, date(2026, 9, 11))
     j.refuse(date(2026, 9, 14))
-    complaint = clock.as_utc(j.waits()["klagefrist_udloebet"].due_at)
+    complaint = clock.as_utc(j.waits()["klagefrist_fra_modtagelsen"].due_at)
     assert danish_day(complaint) == date(2026, 10, 12)
     assert j.fire(complaint + timedelta(seconds=1)) >= 1
     assert j.case().status == "completed" and j.events("case_completed")[0].element_id == "afslag_endeligt"
@@ -196,11 +196,11 @@ def test_documentation_deadline_does_not_restart_and_nothing_arriving_leads_to_a
     refusal = j.task("afslag_dokumentation")
     assert refusal.unit == "ydelsesservice" and "dokumentation_modtaget" not in j.waits()
     j.refuse(date(2026, 9, 25), element="afslag_dokumentation")
-    complaint = clock.as_utc(j.waits()["klagefrist_udloebet"].due_at)
+    complaint = clock.as_utc(j.waits()["klagefrist_fra_modtagelsen"].due_at)
     assert danish_day(complaint) == date(2026, 10, 23)
     assert j.fire(complaint + timedelta(seconds=1)) >= 1
     assert j.case().status == "completed" and j.events("case_completed")[0].element_id == "afslag_endeligt"
-    assert j.timers_passed()[-1] == "klagefrist_udloebet"
+    assert j.timers_passed()[-1] == "klagefrist_fra_modtagelsen"
     cancelled = {r.element_id for r in j.session.scalars(select(HumanTask).where(
         HumanTask.case_id == j.case_id, HumanTask.status == "cancelled"))}
     assert "jobsamtale_1" in cancelled and "cv_paa_jobnet" in cancelled                # the course ended with it
@@ -236,7 +236,7 @@ def refused_with_complaint(j, *, forsendelse="digital_post"):
 def test_a_complaint_is_reassessed_and_when_upheld_goes_on_to_ankestyrelsen(journey):
     j = journey
     refused_with_complaint(j)
-    assert "klagefrist_udloebet" not in j.waits()
+    assert "klagefrist_fra_modtagelsen" not in j.waits()
     j.do("ys", "genvurdering", {"genvurdering_dato": "2026-10-20", "genvurdering_udfald": "fastholdt",
                                 "genvurdering_begrundelse": "Formuen er dokumenteret"}, last_minute(date(2026, 10, 20)))
     send_on = j.task("oversend_ankestyrelsen")
@@ -267,7 +267,7 @@ def test_the_complaint_deadline_counts_from_receipt_of_a_paper_letter(journey):
     j.refuse(j.to_decision(MONDAY), afslag_forsendelse="papirpost")                   # sent Friday 11 September
     # received 5 working days later (Friday 18 September); four weeks from then
     assert j.case().data["afslag_modtaget_dato"] == "2026-09-18"
-    assert danish_day(j.waits()["klagefrist_udloebet"].due_at) == date(2026, 10, 16)
+    assert danish_day(j.waits()["klagefrist_fra_modtagelsen"].due_at) == date(2026, 10, 16)
 
 
 # -- the exit ------------------------------------------------------------------------------------------------------

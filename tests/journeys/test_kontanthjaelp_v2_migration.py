@@ -1,24 +1,25 @@
 """The migration plan from kontanthjælp version 1 (main before issue 14) to version 2 (processes/).
 
-Version 1 is tests/data/kontanthjaelp_v1.bpmn (tests/journeys/kh_v1.py). The plan, as docs/journeys.md
-states it:
+Version 1 is tests/data/kontanthjaelp_v1.bpmn (tests/journeys/kh_v1.py). The plan is the mapping in
+processes/kontanthjaelp/kontanthjaelp.migration.toml (what `tovholder demo` and `deploy --migrate-running`
+use), as docs/journeys.md states it:
 
-1. Cases before the end of their visitation (at tilmelding or visitation) and cases already in the
-   contact course, the placement or the sanction handling move at once, with one mapping:
-   `jobsamtale` → `jobsamtale_1`, and its reminder branch with it (version 1's rolling conversation becomes the first of the six counted
-   from the henvendelse; version 2's `jobsamtale` is the rolling one after the six and counts from the
-   last conversation, which a case on its first conversation does not have).
-2. Cases between the visitation and the benefit decision stay on version 1 until Ydelsesservice has
-   decided: a moved case keeps the path it has walked, and version 1's path after the visitation has
-   none of the branches version 2 starts there (SOF, CV, the contact course), so after the grant it would
-   end. Once granted they stand on `jobsamtale`/`tilbudsplan` and move with step 1's mapping.
-3. Cases waiting out a complaint period finish on version 1 (at most four weeks): version 2 counts the
-   complaint deadline from the receipt, a date version 1 never recorded.
+1. Every running case moves, with one mapping: `jobsamtale` → `jobsamtale_1`, and its reminder branch
+   with it (version 1's rolling conversation becomes the first of the six counted from the henvendelse;
+   version 2's `jobsamtale` is the rolling one after the six and counts from the last conversation, which
+   a case on its first conversation does not have).
+2. A case that moved while it waited for its decision has walked version 1's path past the visitation,
+   without version 2's branches there (SOF, CV, contact course): at the grant, version 2 starts them for
+   it (`bevilget_kontaktforloeb`, `sen_start_gw`); version 2's own cases pass by.
+3. A case waiting out a complaint period stands on version 1's `klagefrist_udloebet`, which version 2 does
+   not have (its complaint deadline counts from the receipt, a date version 1 never recorded): the
+   migration refuses it with that reason and it finishes on version 1, at most four weeks.
 
-Time moves with clock.at; each case's timers are fired with runtime.fire_timers(now=...).
+Time moves with clock.at; timers are fired with fire_due_timers(now=...).
 """
 from __future__ import annotations
 
+import tomllib
 from datetime import date, timedelta
 
 import pytest
@@ -30,11 +31,9 @@ from tests.journeys.kh_v1 import PROCESSES_V1, JourneyV1
 from tests.journeys.test_kontanthjaelp import PROCESSES, RULES, at, danish_day
 
 MOVED_AT = at(date(2026, 9, 16), 12)
-# version 1's conversation and its reminder branch become the first of the six (the boundary timer follows its own id)
-MAPPING = {"jobsamtale": "jobsamtale_1", "jobsamtale_frist": "jobsamtale_1_frist",
-           "jobsamtale_paamindelse": "jobsamtale_1_paamindelse",
-           "jobsamtale_paamindelse_slut": "jobsamtale_1_paamindelse_slut"}
-AT_ONCE = ("tilmelding", "visitation", "jobsamtale", "tilbudsplan", "placering")
+PLAN_FILE = f.ROOT / "processes" / "kontanthjaelp" / "kontanthjaelp.migration.toml"
+MAPPING = tomllib.loads(PLAN_FILE.read_text(encoding="utf-8"))["mapping"]
+MOVED = ("tilmelding", "visitation", "ansoegning", "jobsamtale", "tilbudsplan", "placering")
 
 
 @pytest.fixture
@@ -84,23 +83,27 @@ def cases(db, session, users) -> Cases:
     return c
 
 
-def migrate(db, c: Cases, names, *, dry_run=False, when=MOVED_AT):
-    with clock.at(when):
+def migrate(db, *, dry_run=False):
+    with clock.at(MOVED_AT):
         return run_batch(db.session_factory, process_key="kontanthjaelp", from_version=1, to_version=2,
-                         actor="owner", rules=RULES, mapping=MAPPING, case_ids=[c.ids[n] for n in names],
-                         dry_run=dry_run)
+                         actor="owner", rules=RULES, mapping=MAPPING, dry_run=dry_run)
 
 
 def test_the_plan_moves_version_1_cases_to_version_2_and_they_finish_there(db, session, cases):
     c = cases
     names = {case_id: name for name, case_id in c.ids.items()}
-    planned = migrate(db, c, AT_ONCE, dry_run=True)
-    assert planned.refused == [] and sorted(names[i] for i in planned.migrated) == sorted(AT_ONCE)
-    done = migrate(db, c, AT_ONCE)
-    assert done.refused == [] and sorted(done.migrated) == sorted(planned.migrated)
-    for name in AT_ONCE:
+    assert MAPPING == {"jobsamtale": "jobsamtale_1", "jobsamtale_frist": "jobsamtale_1_frist",
+                       "jobsamtale_paamindelse": "jobsamtale_1_paamindelse",
+                       "jobsamtale_paamindelse_slut": "jobsamtale_1_paamindelse_slut"}
+    planned = migrate(db, dry_run=True)
+    assert sorted(names[i] for i in planned.migrated) == sorted(MOVED)
+    [refused] = planned.refused
+    assert names[refused["case_id"]] == "klage" and "'klagefrist_udloebet'" in refused["reason"]
+    done = migrate(db)
+    assert sorted(done.migrated) == sorted(planned.migrated) and done.refused == planned.refused
+    for name in MOVED:
         assert c.on(name).case().version == 2, name
-    assert c.on("ansoegning").case().version == 1 and c.on("klage").case().version == 1
+    assert c.on("klage").case().version == 1
 
     # before the visitation: the whole of version 2 lies ahead
     c.on("tilmelding").do("jc", "tilmelding", {"tilmeldingsdato": "2026-09-16", "jobnet_tilmeldt": True},
@@ -137,12 +140,12 @@ def test_the_plan_moves_version_1_cases_to_version_2_and_they_finish_there(db, s
     c.do("ys", "stop_ydelse", {"ophoersdato": "2026-09-30", "ophoersaarsag": "ordinaert_job"}, at(date(2026, 9, 25)))
     assert c.case().status == "completed"
 
-    # step 2: the case waiting for its decision moves once Ydelsesservice has granted it
+    # step 2: the case that waited for its decision gets version 2's contact course at the grant
     c.on("ansoegning").grant(date(2026, 9, 18))
-    assert c.case().version == 1 and c.open() == ["jobsamtale"]
-    later = at(date(2026, 9, 18), 12)
-    again = migrate(db, c, ["ansoegning"], when=later)
-    assert again.refused == [] and c.case().version == 2 and c.open() == ["jobsamtale_1"]
+    assert c.open() == ["cv_paa_jobnet", "jobsamtale_1"]
+    assert danish_day(c.task("jobsamtale_1").due_at) == date(2026, 10, 19)             # from the henvendelse
+    assert ("sen_start_gw", ["kontaktforloeb_start", "cv_paa_jobnet"]) in c.gateways() or \
+        ("sen_start_gw", ["cv_paa_jobnet", "kontaktforloeb_start"]) in c.gateways()
     # step 3: the complaint period ends on version 1, four weeks from the decision as version 1 counts
     c.on("klage")
     due = clock.as_utc(c.waits()["klagefrist_udloebet"].due_at)
