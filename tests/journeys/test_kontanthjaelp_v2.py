@@ -209,7 +209,9 @@ def test_documentation_deadline_does_not_restart_and_nothing_arriving_leads_to_a
 def test_a_complete_application_needs_the_date_it_became_complete(journey):
     j = journey
     visit(j, date(2026, 9, 9))
-    j.message("ansoegning_modtaget", {"ansoegning_modtaget_dato": "2026-09-10"}, at(date(2026, 9, 10)))
+    # a paper application registered a day late: the check counts from the day it came in (10 September)
+    j.message("ansoegning_modtaget", {"ansoegning_modtaget_dato": "2026-09-10"}, at(date(2026, 9, 11)))
+    assert danish_day(j.task("kontroller_ansoegning").due_at) == date(2026, 9, 14)    # 2 working days
     before = j.case().data
     with pytest.raises(FormRejected) as refused:
         j.do("ys", "kontroller_ansoegning", {"ansoegning_komplet": True}, at(date(2026, 9, 10)))
