@@ -150,6 +150,13 @@ class Case(Base):
     # `2026-000123`: said on the phone, searched for (engine.case_numbers; migration 0016)
     number: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
+    # Every ORM UPDATE of a case is conditional on the audit_seq it read (engine.audit.record sets the new
+    # one): a writer that skipped the case lock and appends an event on a head someone else has moved on
+    # updates no row and fails (StaleDataError) instead of forking the chain. The unique (case_id, seq) of
+    # audit_events guarded this alone until PostgreSQL's month partitions (migration 0022) had to widen it
+    # to (case_id, seq, at).
+    __mapper_args__ = {"version_id_col": audit_seq, "version_id_generator": False}
+
 
 class CaseNumberCounter(Base):
     """The last case number given per year (engine.case_numbers)."""
@@ -222,6 +229,7 @@ class Wait(Base):
 class AuditEvent(Base):
     __tablename__ = "audit_events"
     __table_args__ = (
+        # on PostgreSQL (case_id, seq, at): a partitioned table's unique must hold its key (migration 0022)
         UniqueConstraint("case_id", "seq", name="uq_audit_case_seq"),
         # the cases report's outcomes: one row per completed case (migration 0019)
         Index("ix_audit_case_completed", "case_id", postgresql_where=text("type = 'case_completed'"),

@@ -257,8 +257,11 @@ def cmd_serve(settings, args) -> None:
     # Several processes on one socket (uvicorn's supervisor restarts one that dies). Each builds its
     # app from the environment, as this process did; nothing that must agree between them lives in
     # memory (sessions, tokens, the login throttle and OIDC attempts are in the database or signed cookies).
+    # uvicorn's supervisor kills a child that does not answer its health ping in time (5 s by default);
+    # a child still importing SpiffWorkflow and the app on a busy host takes longer, and was killed and
+    # respawned in a loop. 30 s still replaces a hung process within the half minute.
     uvicorn.run("api.main:app_from_environment", factory=True, workers=args.workers, host=args.host,
-                port=args.port, log_level="info")
+                port=args.port, log_level="info", timeout_worker_healthcheck=30)
 
 
 def cmd_worker(settings, args) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +26,8 @@ class WorkerContext:
     policy: RetryPolicy
     stop: threading.Event
     metrics: WorkerMetrics
+    # when partitions_job last made sure of the month partitions (it runs hourly, not every pass)
+    partitions_checked_at: datetime | None = None
 
 
 # A job: fn(ctx) -> True when it filled its batch (more work is waiting, so no pause before the next pass).

@@ -1,4 +1,5 @@
-"""The worker's jobs: timers, deadlines (reminders, escalations, the § 3 letter), service tasks, the outbox sender.
+"""The worker's jobs: timers, deadlines (reminders, escalations, the § 3 letter), service tasks, the outbox sender,
+and (hourly) the history tables' month partitions on PostgreSQL.
 
 JOBS lists them in the order a pass runs them (workers.loop): deadlines and
 service tasks queue mail, and the outbox job sends it in the same pass.
@@ -9,10 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta, timezone
 
 from sqlalchemy.orm import Session
 
-from engine import citizen_letters, clock, escalations
+from engine import citizen_letters, clock, escalations, partitions
 from engine.errors import CaseBusy
 
 from .context import Job, WorkerContext
@@ -117,4 +119,25 @@ def outbox_job(ctx: WorkerContext) -> bool:
     return run.handled >= batch and run.sent > 0
 
 
-JOBS: list[Job] = [timers_job, deadlines_job, letters_job, service_tasks_job, outbox_job]
+PARTITIONS_EVERY = timedelta(hours=1)
+
+
+def partitions_job(ctx: WorkerContext) -> bool:
+    """Once an hour: the history tables' month partitions for this month and the next three (PostgreSQL)."""
+    now = clock.now()
+    if ctx.partitions_checked_at is not None and now - ctx.partitions_checked_at < PARTITIONS_EVERY:
+        return False
+    with ctx.session_factory() as session:
+        done = partitions.ensure_months(session.connection(), today=now.astimezone(timezone.utc).date())
+        session.commit()
+    ctx.partitions_checked_at = now
+    if done.created:
+        log.info("partitions created: %s", ", ".join(done.created),
+                 extra={"event": "partitions_created", "partitions": done.created})
+    if done.skipped:
+        log.warning("partitions not created, the default partition holds rows of those months: %s",
+                    ", ".join(done.skipped), extra={"event": "partitions_skipped", "partitions": done.skipped})
+    return False
+
+
+JOBS: list[Job] = [timers_job, deadlines_job, letters_job, service_tasks_job, outbox_job, partitions_job]

@@ -33,12 +33,19 @@ def journey_names(session: Session) -> dict[str, str]:
 
 
 def startable_journeys(session: Session) -> dict[str, str]:
-    """Journeys reception can start: deployed processes that no other process only calls."""
+    """Journeys reception can start: deployed processes that no other process calls, and called ones
+    whose latest version has a start form of its own (langvarig_aktivitetsparat is both called from
+    kontanthjælp and started on its own; the rehabiliteringsteam, with no start form, is only called)."""
     names = journey_names(session)
     called: set[str] = set()
     for calls in session.scalars(select(ProcessDefinition.calls)):
         called.update(c for c in (calls or []) if isinstance(c, str))
-    return {k: v for k, v in sorted(names.items(), key=lambda kv: kv[1].lower()) if k not in called}
+    start_forms: dict[str, str | None] = {}
+    for key, form_key in session.execute(select(ProcessDefinition.key, ProcessDefinition.start_form_key)
+                                         .order_by(ProcessDefinition.key, ProcessDefinition.version)):
+        start_forms[key] = form_key  # the latest version's, as in journey_names
+    return {k: v for k, v in sorted(names.items(), key=lambda kv: kv[1].lower())
+            if k not in called or start_forms.get(k)}
 
 
 def unit_names(session: Session) -> dict[str, str]:

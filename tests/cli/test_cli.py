@@ -28,7 +28,8 @@ DATA = ROOT / "tests" / "data"
 SECRET = "cli-test-secret-key-0123456789abcdef0123456789"
 DEMO_UNITS = {"jobcenter", "ydelsesservice", "sof", "virksomhedsservice", "rehabiliteringsteam"}
 DEMO_PASSWORD = "tovholder-demo"
-JOURNEYS = {"demo_forloeb", "kontanthjaelp", "virksomhedsplacering", "sof_vurdering", "sygedagpenge"}
+JOURNEYS = {"demo_forloeb", "kontanthjaelp", "virksomhedsplacering", "sof_vurdering", "sygedagpenge",
+            "rehabiliteringsteam", "langvarig_aktivitetsparat"}
 
 
 def assert_one_line_error(result: Result, *needles: str) -> str:

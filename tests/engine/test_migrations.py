@@ -4,15 +4,33 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from engine import migrate
+from engine import migrate, partitions
 from engine.db import make_db_engine
 from engine.models import Base
 from tests.conftest import audit_key_for_tests
 
 
+def _not_a_partition(name, type_, parent_names):
+    # PostgreSQL's month partitions of the history tables (migration 0022) are not models of their own
+    return not (type_ == "table" and partitions.is_partition_name(name))
+
+
+def _partition_key_in_the_unique(change) -> bool:
+    """PostgreSQL's partitioned audit_events must carry the month in its unique constraint (migration 0022):
+    (case_id, seq, at) in the database where the model says (case_id, seq). Only that difference is allowed."""
+    kind, constraint = change[0], change[1] if len(change) > 1 else None
+    if kind not in ("remove_constraint", "add_constraint") or getattr(constraint, "name", None) != "uq_audit_case_seq":
+        return False
+    columns = [c.name for c in constraint.columns]
+    return columns == (["case_id", "seq", "at"] if kind == "remove_constraint" else ["case_id", "seq"])
+
+
 def test_models_match_the_migrated_schema(db):
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": _not_a_partition})
+        diff = compare_metadata(context, Base.metadata)
+    if db.engine.dialect.name == "postgresql":
+        diff = [change for change in diff if not _partition_key_in_the_unique(change)]
     assert diff == [], diff
 
 

@@ -1,0 +1,105 @@
+"""Monthly partitions of the history tables on PostgreSQL, created ahead of time (migration 0022).
+
+`audit_events` and `case_access_log` are partitioned by month of `at` (UTC),
+with a DEFAULT partition that catches any row no month partition takes.
+`ensure_months` creates the partitions of this month and the next `ahead`
+months that are missing; the worker calls it once an hour (workers.jobs), so
+the DEFAULT partition stays empty in a running installation. Creating a
+month's partition while DEFAULT already holds rows of that month is refused
+by PostgreSQL; those rows stay where they are (they are still read, written
+and verified like any other), the month is reported in `Ensured.skipped`, and
+an operator can move them with docs/operations.md's recipe.
+
+On SQLite, and on a PostgreSQL schema that is not partitioned, nothing happens.
+
+Transaction rule: the caller's connection, one transaction; a transaction-level
+advisory lock keeps two workers from creating the same partition at once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+TABLES = ("audit_events", "case_access_log")
+ADVISORY_LOCK = 0x70617274  # "part": one key for every partition maintenance
+
+
+@dataclass
+class Ensured:
+    created: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # DEFAULT already holds rows of that month
+
+
+def month_starts(today: date, ahead: int) -> list[date]:
+    """The first days of this month and the next `ahead` months."""
+    out, year, month = [], today.year, today.month
+    for _ in range(ahead + 1):
+        out.append(date(year, month, 1))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def partition_name(table: str, first: date) -> str:
+    return f"{table}_{first:%Y_%m}"
+
+
+def is_partitioned(conn: Connection, table: str) -> bool:
+    if conn.dialect.name != "postgresql":
+        return False
+    return bool(conn.execute(text(
+        "SELECT 1 FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid "
+        "WHERE c.relname = :t AND c.relnamespace = to_regnamespace(current_schema())::oid"), {"t": table}).first())
+
+
+def partitions(conn: Connection, table: str) -> list[str]:
+    """The names of the table's partitions in the current schema, sorted."""
+    return sorted(r[0] for r in conn.execute(text(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "JOIN pg_class p ON p.oid = i.inhparent "
+        "WHERE p.relname = :t AND p.relnamespace = to_regnamespace(current_schema())::oid"), {"t": table}))
+
+
+def ensure_months(conn: Connection, *, today: date, ahead: int = 3) -> Ensured:
+    """Create the missing month partitions from this month to `ahead` months on, for every history table."""
+    done = Ensured()
+    tables = [t for t in TABLES if is_partitioned(conn, t)]
+    if not tables:
+        return done
+    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ADVISORY_LOCK})
+    for table in tables:
+        have = set(partitions(conn, table))
+        for first in month_starts(today, ahead):
+            name = partition_name(table, first)
+            if name in have:
+                continue
+            lower, upper = _bounds(first)
+            if conn.execute(text(f"SELECT 1 FROM {table}_default WHERE at >= :lo AND at < :hi LIMIT 1"),
+                            {"lo": lower, "hi": upper}).first():
+                done.skipped.append(name)
+                continue
+            # names come from TABLES and a date, never from input
+            conn.execute(text(f"CREATE TABLE {name} PARTITION OF {table} "
+                              f"FOR VALUES FROM ('{lower.isoformat()}') TO ('{upper.isoformat()}')"))
+            done.created.append(name)
+    return done
+
+
+def _bounds(first: date) -> tuple[datetime, datetime]:
+    nxt = date(first.year + 1, 1, 1) if first.month == 12 else date(first.year, first.month + 1, 1)
+    return (datetime(first.year, first.month, 1, tzinfo=timezone.utc),
+            datetime(nxt.year, nxt.month, 1, tzinfo=timezone.utc))
+
+
+def is_partition_name(name: str | None) -> bool:
+    """A month or DEFAULT partition of a history table: not in the models (schema comparisons skip it)."""
+    if not name:
+        return False
+    for table in TABLES:
+        rest = name.removeprefix(f"{table}_")
+        if rest != name and (rest == "default" or (len(rest) == 7 and rest[4] == "_"
+                                                   and rest[:4].isdigit() and rest[5:].isdigit())):
+            return True
+    return False

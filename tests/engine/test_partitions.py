@@ -1,0 +1,199 @@
+"""The history tables' month partitions on PostgreSQL (migration 0022, engine.partitions, the worker's hourly job).
+
+Real cases are started through the engine with the clock moved, so their audit events and access-log rows
+land where the database puts them; which partition holds a row is read from PostgreSQL (`tableoid`). On
+SQLite nothing is partitioned and the maintenance does nothing (the last test).
+"""
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from engine import audit, audit_chain, clock, migrate, partitions
+from engine.case_rules import rules_from_settings
+from engine.models import AuditEvent, Case, CaseAccess
+from engine.retry_policy import RetryPolicy
+from engine.settings import load_settings
+from tests import factories as f
+from workers.context import WorkerContext
+from workers.jobs import partitions_job
+from workers.ops import WorkerMetrics
+
+# Months beyond any the migration created; each test has its own, because partitions outlive the rows
+# that the suite deletes between tests.
+FAR = datetime(2031, 5, 14, 9, tzinfo=timezone.utc)
+
+
+def _postgres(db):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("partitioning is PostgreSQL's (the PostgreSQL half of make test runs this)")
+
+
+def _where(session, model, **match) -> set[str]:
+    rows = session.execute(select(text("tableoid::regclass::text")).select_from(model.__table__)
+                           .filter_by(**match)).scalars()
+    return {r.split(".")[-1] for r in rows}
+
+
+def _start(session, users, when):
+    with clock.at(when):
+        case = f.start_case(session, "intake", actor=users["jc"])
+        audit.log_access(session, case.id, "jc", "view")
+        session.commit()
+    return case
+
+
+@pytest.fixture
+def users(seed):
+    return seed("intake.bpmn")
+
+
+def test_the_migration_partitions_both_history_tables_by_month_with_a_default(db, session, users):
+    _postgres(db)
+    conn = session.connection()
+    this_month = date.today().replace(day=1)
+    for table in partitions.TABLES:
+        assert partitions.is_partitioned(conn, table)
+        have = partitions.partitions(conn, table)
+        assert f"{table}_default" in have
+        assert {partitions.partition_name(table, m) for m in partitions.month_starts(this_month, 3)} <= set(have)
+
+
+def test_rows_land_in_their_month_and_the_default_takes_a_month_not_created(db, session, users):
+    _postgres(db)
+    case = _start(session, users, FAR)
+    assert _where(session, AuditEvent, case_id=case.id) == {"audit_events_default"}
+    assert _where(session, CaseAccess, case_id=case.id) == {"case_access_log_default"}
+    # the default now holds May 2031: that month cannot be created over it, and is reported, not failed
+    done = partitions.ensure_months(session.connection(), today=FAR.date(), ahead=1)
+    assert "audit_events_2031_05" in done.skipped and "audit_events_2031_06" in done.created
+    session.commit()
+    later = _start(session, users, FAR + timedelta(days=31))
+    assert _where(session, AuditEvent, case_id=later.id) == {"audit_events_2031_06"}
+    assert _where(session, CaseAccess, case_id=later.id) == {"case_access_log_2031_06"}
+    # and the chains read across partitions as one table
+    for c in (case, later):
+        assert audit_chain.verify_case(session, session.get(Case, c.id)).ok
+
+
+def test_the_audit_trail_stays_append_only_in_every_partition(db, session, users):
+    _postgres(db)
+    when = datetime(2034, 5, 2, 9, tzinfo=timezone.utc)
+    partitions.ensure_months(session.connection(), today=when.date(), ahead=0)
+    session.commit()
+    case = _start(session, users, when)
+    assert _where(session, AuditEvent, case_id=case.id) == {"audit_events_2034_05"}
+    for statement in ("UPDATE audit_events SET actor = 'x' WHERE case_id = :c",
+                      "UPDATE audit_events_2034_05 SET actor = 'x' WHERE case_id = :c",
+                      "DELETE FROM audit_events_2034_05 WHERE case_id = :c"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            session.execute(text(statement), {"c": case.id})
+        session.rollback()
+
+
+def test_ensure_months_twice_at_once_creates_each_partition_once(db, users):
+    _postgres(db)
+    results, errors = [], []
+
+    def run():
+        try:
+            with db.engine.begin() as conn:
+                results.append(partitions.ensure_months(conn, today=date(2032, 1, 20), ahead=2))
+        except Exception as exc:  # noqa: BLE001 - the test reports it
+            errors.append(exc)
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    created = sorted(n for r in results for n in r.created)
+    assert created == sorted(f"{t}_{m}" for t in partitions.TABLES for m in ("2032_01", "2032_02", "2032_03"))
+
+
+def test_the_worker_creates_the_months_ahead_once_an_hour(db, users):
+    _postgres(db)
+    settings = load_settings(database_url=db.url)
+    ctx = WorkerContext(settings=settings, session_factory=db.session, rules=rules_from_settings(settings),
+                        policy=RetryPolicy(), stop=threading.Event(), metrics=WorkerMetrics())
+    with clock.at(datetime(2033, 3, 31, 23, 30, tzinfo=timezone.utc)):
+        partitions_job(ctx)
+    with db.engine.connect() as conn:
+        have = set(partitions.partitions(conn, "audit_events"))
+    assert {"audit_events_2033_03", "audit_events_2033_06"} <= have and "audit_events_2033_07" not in have
+    with clock.at(datetime(2033, 4, 1, 0, 10, tzinfo=timezone.utc)):  # 40 minutes later: not yet
+        partitions_job(ctx)
+    with db.engine.connect() as conn:
+        assert "audit_events_2033_07" not in set(partitions.partitions(conn, "audit_events"))
+    with clock.at(datetime(2033, 4, 1, 0, 31, tzinfo=timezone.utc)):  # an hour on: April + 3 months
+        partitions_job(ctx)
+    with db.engine.connect() as conn:
+        assert "audit_events_2033_07" in set(partitions.partitions(conn, "audit_events"))
+        assert "case_access_log_2033_07" in set(partitions.partitions(conn, "case_access_log"))
+
+
+def test_down_to_0019_and_up_again_keeps_every_row_and_chain(db, session, users):
+    _postgres(db)
+    when = datetime(2035, 2, 3, 9, tzinfo=timezone.utc)
+    cases = [_start(session, users, when), _start(session, users, datetime(2026, 9, 7, 8, tzinfo=timezone.utc))]
+    before = (session.scalar(select(func.count()).select_from(AuditEvent)),
+              session.scalar(select(func.count()).select_from(CaseAccess)))
+    session.close()
+    db.engine.dispose()
+    migrate.downgrade(db.url, "0019")
+    with db.engine.connect() as conn:
+        assert not partitions.is_partitioned(conn, "audit_events")
+    migrate.upgrade(db.url)
+    db.engine.dispose()
+    with db.session() as s:
+        assert partitions.is_partitioned(s.connection(), "audit_events")
+        # the migration made a partition for every month holding rows: nothing is left in the defaults
+        assert {"audit_events_2035_02", "audit_events_2026_09"} <= set(partitions.partitions(s.connection(),
+                                                                                             "audit_events"))
+        assert s.scalar(text("SELECT count(*) FROM audit_events_default")) == 0
+        assert (s.scalar(select(func.count()).select_from(AuditEvent)),
+                s.scalar(select(func.count()).select_from(CaseAccess))) == before
+        for c in cases:
+            assert audit_chain.verify_case(s, s.get(Case, c.id)).ok
+        with clock.at(when):  # ids still come from the same sequence
+            f.start_case(s, "intake", actor=users["jc"])
+            s.commit()
+
+
+def test_on_sqlite_nothing_is_partitioned_and_the_maintenance_does_nothing(db, session):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the SQLite half")
+    conn = session.connection()
+    assert not partitions.is_partitioned(conn, "audit_events")
+    done = partitions.ensure_months(conn, today=date(2026, 12, 2))
+    assert done.created == [] and done.skipped == []
+
+
+def test_partition_names_are_recognised_and_nothing_else():
+    assert partitions.is_partition_name("audit_events_2026_12")
+    assert partitions.is_partition_name("case_access_log_default")
+    for other in ("audit_events", "human_tasks_2026_12", "audit_events_2026_1x", "audit_events_12_2026x", None):
+        assert not partitions.is_partition_name(other)
+
+
+def test_the_operations_recipe_moves_a_default_month_into_its_own_partition(db, session, users):
+    """docs/operations.md's SQL, run as written (with a month no other test uses): the rows move, chains hold."""
+    _postgres(db)
+    doc = (f.ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    recipe = doc.split("**Month partitions (PostgreSQL).**", 1)[1].split("```sql", 1)[1].split("```", 1)[0]
+    recipe = recipe.replace("2027-03", "2036-03").replace("2027_03", "2036_03").replace("2027-04", "2036-04")
+    when = datetime(2036, 3, 9, 9, tzinfo=timezone.utc)
+    case = _start(session, users, when)
+    assert _where(session, AuditEvent, case_id=case.id) == {"audit_events_default"}
+    session.close()
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql(recipe)  # BEGIN … COMMIT as the operator types it
+    with db.session() as s:
+        assert _where(s, AuditEvent, case_id=case.id) == {"audit_events_2036_03"}
+        assert audit_chain.verify_case(s, s.get(Case, case.id)).ok
+        with pytest.raises(DBAPIError, match="append-only"):  # the trigger is back on
+            s.execute(text("DELETE FROM audit_events WHERE case_id = :c"), {"c": case.id})
