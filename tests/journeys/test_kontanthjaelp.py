@@ -23,6 +23,8 @@ ROOT = f.ROOT
 RULES = CaseRules(forms_dir=ROOT / "forms", deadlines_file=ROOT / "config" / "deadlines.toml")
 PROCESSES = (ROOT / "processes" / "shared" / "virksomhedsplacering.bpmn",
              ROOT / "processes" / "sof" / "sof_vurdering.bpmn",
+             ROOT / "processes" / "rehabiliteringsteam" / "rehabiliteringsteam.bpmn",
+             ROOT / "processes" / "langvarig_aktivitetsparat" / "langvarig_aktivitetsparat.bpmn",
              ROOT / "processes" / "kontanthjaelp" / "kontanthjaelp.bpmn")
 
 
