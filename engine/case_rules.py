@@ -1,17 +1,21 @@
 """CaseRules: what the engine needs from configuration to run a case.
 
 Forms, named deadlines, the working-day calendar and the limits of diagram
-scripts. Built from Settings at the edge and passed in; the deadline file is
+scripts. `rule_set` names the rule set a case runs under (engine.rule_sets):
+a CaseRules for one case (`for_rule_set`) gives the named deadlines as that
+rule set has them, so a task's `deadline` and the `deadline(...)` helper
+resolve through it. Built from Settings at the edge and passed in; the deadline file is
 re-read when it changes, so a rule change takes effect without a restart or a
 redeploy.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .deadlines import Rule, deadline_file
+from .rule_sets import RuleSet, resolve
 from .scripting import MIB, ScriptContext, ScriptLimits
 from .workdays import DEFAULT_CLOSED_DAYS, WorkCalendar
 
@@ -26,13 +30,26 @@ class CaseRules:
     closed_days: tuple[str, ...] = DEFAULT_CLOSED_DAYS
     calendar: WorkCalendar = field(default=None, compare=False)  # type: ignore[assignment]
     script_limits: ScriptLimits = ScriptLimits()
+    rule_set: str | None = None  # None or engine.rule_sets.ORDINARY: the ordinary rules
 
     def __post_init__(self) -> None:
         if self.calendar is None:
             object.__setattr__(self, "calendar", WorkCalendar(self.closed_days))
 
     def named_deadlines(self) -> dict[str, Rule]:
-        return deadline_file(self.deadlines_file).rules
+        """The named deadlines as this rule set has them (the ordinary ones where it says nothing)."""
+        return self.active_rule_set().apply(deadline_file(self.deadlines_file).rules)
+
+    def rule_sets(self) -> dict[str, RuleSet]:
+        """The configured trial rule sets by name (the ordinary rules are not among them)."""
+        return deadline_file(self.deadlines_file).rule_sets
+
+    def active_rule_set(self) -> RuleSet:
+        return resolve(self.rule_sets(), self.rule_set)
+
+    def for_rule_set(self, name: str | None) -> CaseRules:
+        """The same rules for a case under rule set `name`."""
+        return self if name == self.rule_set else replace(self, rule_set=name)
 
     def escalation_graces(self) -> dict[str, Rule]:
         return deadline_file(self.deadlines_file).graces

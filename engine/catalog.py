@@ -6,7 +6,9 @@ if any file is bad, and otherwise stores each executable process as an
 immutable version of its key. A version is a bundle: the diagram, the
 processes it calls and every form any of them names (engine.form_sources
 finds them, engine.bundles stores and hashes them), so a changed form makes
-a new version and an unchanged bundle is the existing one. It only flushes;
+a new version and an unchanged bundle is the existing one. Each version also
+keeps the source of the decision tables (.dmn) it was compiled with
+(`stored_decisions`; the compiled spec carries what is evaluated). It only flushes;
 the caller commits.
 """
 from __future__ import annotations
@@ -26,12 +28,12 @@ from sqlalchemy.orm import Session
 
 from . import bundles, clock
 from .bpmn import camunda7
-from .bpmn.parser import TovholderParser
+from .bpmn.parser import BPMN_NS, CAMUNDA_NS, TovholderParser
 from .bpmn.serializer import spec_to_json
 from .case_rules import CaseRules
 from .errors import Invalid, InvalidDefinition, NotFound
 from .form_sources import FormFile, FormSources, is_form_file, uploaded_forms
-from .models import DefinitionMessageStart, ProcessDefinition, Unit
+from .models import DefinitionDecision, DefinitionMessageStart, ProcessDefinition, Unit
 from .validation import (
     SourceFile,
     called_elements,
@@ -66,6 +68,7 @@ class Prepared:
 
     processes: list[tuple[SourceFile, etree._Element]]
     compiled: list[tuple[str, list[FormFile]]]  # (spec JSON, the forms of its bundle), per process
+    decisions: tuple[SourceFile, ...] = ()  # the deployment's .dmn files: each version keeps those it names
 
     def compiled_for(self, key: str) -> tuple[SourceFile, str, list[FormFile]] | None:
         for (src, process), (spec_json, forms) in zip(self.processes, self.compiled, strict=True):
@@ -90,7 +93,7 @@ def deploy(session: Session, files: list[tuple[str, bytes]], *, rules: CaseRules
 
 def store(session: Session, prepared: Prepared, *, actor: str | None = None) -> list[Deployed]:
     """Store what `prepare` checked and compiled, in the caller's transaction: each process as a version."""
-    return [_store(session, src, process, *parts, actor)
+    return [_store(session, src, process, *parts, actor, decisions=prepared.decisions)
             for (src, process), parts in zip(prepared.processes, prepared.compiled, strict=True)]
 
 
@@ -142,7 +145,7 @@ def prepare(session: Session, files: list[tuple[str, bytes]], *, rules: CaseRule
                                 f"form '{unused.key}' is named by no task or event of the deployed processes"))
     if problems:
         raise InvalidDefinition("the deployment was refused", problems)
-    return Prepared(processes, compiled)
+    return Prepared(processes, compiled, tuple(s for s in sources if s.is_dmn))
 
 
 def _add_generated_forms(src: SourceFile, forms: FormSources, problems: list) -> None:
@@ -221,8 +224,37 @@ def _compile(parser: TovholderParser, src: SourceFile, process: etree._Element, 
     return spec_json, sorted(found.values(), key=lambda f: f.key)
 
 
+def decision_refs(node: etree._Element) -> set[str]:
+    """The decision ids the business rule tasks under `node` (a process or a whole diagram) evaluate."""
+    return {ref for task in node.iter(f"{{{BPMN_NS}}}businessRuleTask")
+            if (ref := task.get(f"{{{CAMUNDA_NS}}}decisionRef"))}
+
+
+def decision_ids(root: etree._Element) -> set[str]:
+    """The ids of the decisions a DMN document defines."""
+    return {i for n in root.iter() if isinstance(n.tag, str) and etree.QName(n).localname == "decision"
+            and (i := n.get("id"))}
+
+
+def _store_decisions(session: Session, row: ProcessDefinition, process: etree._Element,
+                     decisions: tuple[SourceFile, ...]) -> None:
+    """Keep the source of the decision tables this version was compiled with (its spec carries the tables)."""
+    wanted = decision_refs(process)
+    for dmn in decisions:
+        if wanted & decision_ids(dmn.root):
+            session.add(DefinitionDecision(definition_id=row.id, file_name=dmn.name[:500],
+                                           content=dmn.raw.decode("utf-8")))
+
+
+def stored_decisions(session: Session, definition_id: str) -> dict[str, str]:
+    """{file name: DMN text} of the decision tables a version was compiled with (none before migration 0023)."""
+    rows = session.scalars(select(DefinitionDecision).where(DefinitionDecision.definition_id == definition_id)
+                           .order_by(DefinitionDecision.file_name))
+    return {r.file_name: r.content for r in rows}
+
+
 def _store(session: Session, src: SourceFile, process: etree._Element, spec_json: str, forms: list[FormFile],
-           actor: str | None = None) -> Deployed:
+           actor: str | None = None, *, decisions: tuple[SourceFile, ...] = ()) -> Deployed:
     key = process.get("id")
     name = process.get("name") or key
     content_hash = bundles.bundle_hash(_content_hash(src.raw, spec_json), forms)
@@ -240,6 +272,7 @@ def _store(session: Session, src: SourceFile, process: etree._Element, spec_json
     session.add(row)
     session.flush()
     bundles.store_forms(session, row, forms)
+    _store_decisions(session, row, process, decisions)
     for message in message_start_names(src, process):
         session.add(DefinitionMessageStart(definition_id=row.id, message=message, process_key=key))
     session.flush()

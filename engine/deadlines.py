@@ -22,6 +22,9 @@ change, not a redeploy:
     counting = "calendar"        # or "working"
     source = "LAB § 19: visitation senest en uge efter første henvendelse"
 
+The file's `[rule_sets.<name>]` tables are not deadlines: they replace named
+rules for the cases that run under a trial (engine.rule_sets).
+
 Pure computation plus reading that file; no database.
 """
 from __future__ import annotations
@@ -40,6 +43,7 @@ from .workdays import WorkCalendar, end_of_day, local_date
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+RULE_SETS = "rule_sets"  # the table of rule sets in the deadline file, not a deadline
 WORKING_WORDS = ("working", "arbejdsdage", "hverdage")
 FROM_WORDS = ("from", "fra")
 
@@ -100,6 +104,7 @@ class DeadlineFile:
     rules: dict[str, Rule]
     graces: dict[str, Rule]
     letters: dict[str, Rule] = field(default_factory=dict)
+    rule_sets: dict = field(default_factory=dict)  # name -> engine.rule_sets.RuleSet
 
 
 _FILE_CACHE: dict[str, tuple[float, DeadlineFile]] = {}
@@ -116,7 +121,11 @@ def deadline_file(path: Path | None) -> DeadlineFile:
         return _EMPTY
     cached = _FILE_CACHE.get(str(path))
     if cached is None or cached[0] != mtime:
-        cached = (mtime, DeadlineFile(load_rules(Path(path)), _graces(Path(path)), _letters(Path(path))))
+        from .rule_sets import parse_rule_sets  # it builds on Rule and parse_rule of this module
+
+        rules = load_rules(Path(path))
+        sets = parse_rule_sets(_read_toml(Path(path)).get(RULE_SETS), rules, path)
+        cached = (mtime, DeadlineFile(rules, _graces(Path(path)), _letters(Path(path)), sets))
         _FILE_CACHE[str(path)] = cached
     return cached[1]
 
@@ -135,10 +144,15 @@ def _read_toml(path: Path) -> dict:
         raise DeadlineError(f"{path}: {exc}") from None
 
 
+def _deadline_tables(path: Path) -> list[tuple[str, dict]]:
+    return [(name, entry) for name, entry in _read_toml(path).items()
+            if name != RULE_SETS and isinstance(entry, dict)]
+
+
 def _graces(path: Path) -> dict[str, Rule]:
     graces = {}
-    for name, entry in _read_toml(path).items():
-        if isinstance(entry, dict) and entry.get("escalation_grace"):
+    for name, entry in _deadline_tables(path):
+        if entry.get("escalation_grace"):
             try:
                 graces[name] = parse_grace(str(entry["escalation_grace"]))
             except DeadlineError as exc:
@@ -148,8 +162,8 @@ def _graces(path: Path) -> dict[str, Rule]:
 
 def _letters(path: Path) -> dict[str, Rule]:
     letters = {}
-    for name, entry in _read_toml(path).items():
-        if isinstance(entry, dict) and entry.get("citizen_letter"):
+    for name, entry in _deadline_tables(path):
+        if entry.get("citizen_letter"):
             try:
                 letters[name] = parse_grace(str(entry["citizen_letter"]))
             except DeadlineError as exc:
@@ -166,6 +180,8 @@ def load_rules(path: Path | None) -> dict[str, Rule]:
     raw = _read_toml(Path(path))
     rules = {}
     for name, entry in raw.items():
+        if name == RULE_SETS:  # the trials' replacements of these rules: engine.rule_sets
+            continue
         if not _NAME.match(name) or not isinstance(entry, dict):
             raise DeadlineError(f"{path}: [{name}] must be a lower-case name with a table of settings")
         counting = entry.get("counting", "calendar")

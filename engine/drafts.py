@@ -1,7 +1,8 @@
 """Studio drafts: one unpublished change per journey, saved on the server with optimistic concurrency.
 
-A draft holds the BPMN text of one process key and the form files changed or
-added with it (`{"<form key>.json": text, "<form key>.html": text}`); the
+A draft holds the BPMN text of one process key, the form files changed or
+added with it (`{"<form key>.json": text, "<form key>.html": text}`) and the
+decision tables edited with it (`{"<folder>/<name>.dmn": text}`); the
 other forms it names come, at publication, from the version it replaces
 (engine.studio). A draft is not a version: nothing runs on it, and publishing
 removes it.
@@ -27,6 +28,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NoReturn
 
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -44,6 +46,9 @@ from .validation import MAX_FILE_BYTES, parse_xml
 KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,199}$")
 MAX_FORMS = 200
 FORM_FILE = re.compile(r"^(?P<key>[A-Za-z0-9_\-]{1,200})\.(?P<kind>json|html)$")
+MAX_DECISIONS = 50
+# A .dmn file's name under the processes folder: folders and a name of letters, digits, _ and -.
+DECISION_FILE = re.compile(r"^(?:[A-Za-z0-9_\-]{1,100}/){0,5}[A-Za-z0-9_\-]{1,100}\.dmn$")
 
 
 class DraftStale(Conflict):
@@ -58,6 +63,7 @@ class DraftView:
     revision: int
     base_version: int | None
     problems: list[dict]
+    decisions: dict[str, str]
     created_by: str
     created_at: datetime
     updated_by: str
@@ -66,17 +72,18 @@ class DraftView:
     def as_dict(self) -> dict:
         return {"key": self.key, "bpmn": self.bpmn, "forms": dict(self.forms), "revision": self.revision,
                 "base_version": self.base_version, "problems": list(self.problems),
+                "decisions": dict(self.decisions),
                 "created_by": self.created_by, "created_at": self.created_at.isoformat(),
                 "updated_by": self.updated_by, "updated_at": self.updated_at.isoformat()}
 
     def summary(self) -> dict:
         """The draft without its texts: for lists."""
-        return {k: v for k, v in self.as_dict().items() if k not in ("bpmn", "forms")}
+        return {k: v for k, v in self.as_dict().items() if k not in ("bpmn", "forms", "decisions")}
 
 
 def _view(row: StudioDraft) -> DraftView:
     return DraftView(row.key, row.bpmn_xml, dict(row.forms or {}), row.revision, row.base_version,
-                     list(row.problems or []), row.created_by, as_utc(row.created_at), row.updated_by,
+                     list(row.problems or []), dict(row.decisions or {}), row.created_by, as_utc(row.created_at), row.updated_by,
                      as_utc(row.updated_at))
 
 
@@ -104,8 +111,8 @@ def list_drafts(session: Session) -> dict[str, DraftView]:
     return {row.key: _view(row) for row in session.scalars(select(StudioDraft).order_by(StudioDraft.key))}
 
 
-def check_content(bpmn: object, forms: object) -> dict[str, str]:
-    """Refuse (Invalid, 422, one entry per problem) what is no diagram or no form at all; return the forms."""
+def check_content(bpmn: object, forms: object, decisions: object = None) -> dict[str, str]:
+    """Refuse (Invalid, 422, one entry per problem) what is no diagram, form or DMN at all; return the forms."""
     problems: list[dict] = []
     if not isinstance(bpmn, str) or not bpmn.strip():
         problems.append({"field": "bpmn", "line": None, "message": "the diagram must be BPMN XML text"})
@@ -119,6 +126,7 @@ def check_content(bpmn: object, forms: object) -> dict[str, str]:
         parse_xml("draft.bpmn", bpmn.encode("utf-8"), found)
         problems += [{"field": "bpmn", "line": p["line"], "message": p["message"]} for p in found]
     problems += _form_problems(forms)
+    problems += decision_problems(decisions)
     if problems:
         raise Invalid("the draft was not saved: " + problems[0]["message"], problems)
     return dict(forms)  # type: ignore[call-overload]  # checked by _form_problems
@@ -149,7 +157,34 @@ def _form_problems(forms: object) -> list[dict]:
     return problems
 
 
-def _refuse_constant(name: str):
+def decision_problems(decisions: object) -> list[dict]:
+    """What in a draft's decision tables is no DMN document at all (a bad cell is the check's finding, not this)."""
+    if decisions is None:
+        return []
+    if not isinstance(decisions, dict):
+        return [{"field": "decisions", "line": None, "message": "decisions must be an object of file name → text"}]
+    if len(decisions) > MAX_DECISIONS:
+        return [{"field": "decisions", "line": None, "message": f"at most {MAX_DECISIONS} decision files"}]
+    problems: list[dict] = []
+    for name, text in decisions.items():
+        where = f"decisions.{name}"
+        if not isinstance(name, str) or not DECISION_FILE.match(name):
+            problems.append({"field": where, "line": None, "message": "a decision file is named <folder>/<name>.dmn "
+                                                                     "(letters, digits, _ or -)"})
+        elif not isinstance(text, str) or not text.strip():
+            problems.append({"field": where, "line": None, "message": "the DMN must be XML text"})
+        elif strict_problem(text) is not None or "\x00" in text:
+            problems.append({"field": where, "line": None, "message": "holds a NUL or a lone surrogate"})
+        elif len(text.encode("utf-8")) > MAX_FILE_BYTES:
+            problems.append({"field": where, "line": None, "message": f"larger than {MAX_FILE_BYTES} bytes"})
+        else:
+            found: list[dict] = []
+            parse_xml(name, text.encode("utf-8"), found)
+            problems += [{"field": where, "line": p["line"], "message": p["message"]} for p in found]
+    return problems
+
+
+def _refuse_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
 
 
@@ -173,7 +208,7 @@ def _json_line(text: str) -> int | None:
     return None
 
 
-def _rows(result) -> int:
+def _rows(result: object) -> int:
     """Rows an UPDATE or DELETE matched (its result is a CursorResult)."""
     return result.rowcount if isinstance(result, CursorResult) else 0
 
@@ -183,20 +218,28 @@ def latest_version(session: Session, key: str) -> int | None:
 
 
 def save_draft(session: Session, key: str, *, bpmn: object, forms: object, revision: object, actor: str,
-               problems: list[dict] | None = None) -> DraftView:
-    """Save the draft of `key` over `revision` (None: a new draft); DraftStale when that is not the current one."""
+               problems: list[dict] | None = None, decisions: object = None) -> DraftView:
+    """Save the draft of `key` over `revision` (None: a new draft); DraftStale when that is not the current one.
+
+    `decisions` None keeps the draft's decision tables as they are (none for a new draft).
+    """
     check_key(key)
     if revision is not None and (isinstance(revision, bool) or not isinstance(revision, int) or revision < 1):
         raise Invalid("revision must be null (a new draft) or the revision you read",
                       [{"field": "revision", "line": None, "message": "null or a whole number from 1"}])
-    files = check_content(bpmn, forms)
+    files = check_content(bpmn, forms, decisions)
+    assert isinstance(bpmn, str)  # checked by check_content
+    edited: dict[str, str] = dict(decisions) if isinstance(decisions, dict) else {}
     now = clock.now()
     if revision is None:
-        return _insert(session, key, bpmn, files, actor, now, problems or [])
+        return _insert(session, key, bpmn, files, actor, now, problems or [], edited)
+    values: dict[str, object] = {"bpmn_xml": bpmn, "forms": files, "revision": StudioDraft.revision + 1,
+                                 "problems": problems or [], "updated_at": now, "updated_by": actor}
+    if decisions is not None:
+        values["decisions"] = edited
     changed = _rows(session.execute(
         update(StudioDraft).where(StudioDraft.key == key, StudioDraft.revision == revision)
-        .values(bpmn_xml=bpmn, forms=files, revision=StudioDraft.revision + 1, problems=problems or [],
-                updated_at=now, updated_by=actor)
+        .values(**values)
         .execution_options(synchronize_session=False)))
     if changed != 1:
         raise _stale(session, key, revision)
@@ -204,12 +247,13 @@ def save_draft(session: Session, key: str, *, bpmn: object, forms: object, revis
     return get_draft(session, key)
 
 
-def _insert(session: Session, key: str, bpmn, files: dict[str, str], actor: str, now, problems) -> DraftView:
+def _insert(session: Session, key: str, bpmn: str, files: dict[str, str], actor: str, now: datetime,
+            problems: list[dict], decisions: dict[str, str]) -> DraftView:
     existing = find_draft(session, key)
     if existing is not None:
         raise _stale(session, key, None)
     row = StudioDraft(key=key, bpmn_xml=bpmn, forms=files, revision=1, base_version=latest_version(session, key),
-                      problems=problems, created_at=now, created_by=actor, updated_at=now, updated_by=actor)
+                      problems=problems, decisions=decisions, created_at=now, created_by=actor, updated_at=now, updated_by=actor)
     try:
         with session.begin_nested():  # a colleague's draft begun at the same moment wins by the primary key
             session.add(row)

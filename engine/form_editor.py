@@ -28,7 +28,8 @@ from .forms import FIELD_TYPES
 
 MAX_ROWS = 200
 TYPE_NAMES = {"text": "Tekst (én linje)", "textarea": "Tekst (flere linjer)", "number": "Tal", "date": "Dato",
-              "boolean": "Ja/nej", "choice": "Valg fra en liste", "file": "Fil (bilag)"}
+              "boolean": "Ja/nej", "choice": "Valg fra en liste", "file": "Fil (bilag)",
+              "staff": "Medarbejder i en enhed", "rule_set": "Regelsæt"}
 SHOWN = ("name", "label", "type", "required", "help", "choices", "min", "max", "pattern")
 
 

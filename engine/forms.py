@@ -29,7 +29,10 @@ from .attachments import parse_file_value
 from .errors import FormRejected, Invalid
 from .form_rules import Rules, parse_rules, rule_errors
 
-FIELD_TYPES = ("text", "textarea", "number", "date", "boolean", "choice", "file")
+FIELD_TYPES = ("text", "textarea", "number", "date", "boolean", "choice", "file", "staff", "rule_set")
+# whose choices come from the database or the configuration when the form is shown (engine.case_attributes)
+CHOSEN_TYPES = ("choice", "staff", "rule_set")
+CASE_ROLES = ("coordinator",)
 _KEY = re.compile(r"^[A-Za-z0-9_\-]{1,200}$")
 
 
@@ -45,12 +48,17 @@ class FormField:
     pattern: str | None = None
     help: str | None = None
     rules: Rules = field(default_factory=Rules)
+    unit: str | None = None       # staff: the unit whose caseworkers and team leads may be chosen
+    case_role: str | None = None  # staff: "coordinator" makes the chosen user the case's coordinator
 
     def as_dict(self) -> dict:
+        chosen = self.type in CHOSEN_TYPES
+        extra = {"unit": self.unit, "case_role": self.case_role} if self.type == "staff" else {}
         return {
             "name": self.name, "label": self.label, "type": self.type, "required": self.required,
-            "choices": [{"value": v, "label": lbl} for v, lbl in self.choices] if self.type == "choice" else None,
+            "choices": [{"value": v, "label": lbl} for v, lbl in self.choices] if chosen else None,
             "min": self.min, "max": self.max, "pattern": self.pattern, "help": self.help, **self.rules.as_dict(),
+            **extra,
         }
 
 
@@ -132,13 +140,28 @@ def _parse_form(key: str, raw: dict) -> Form:
         choices = tuple((str(c["value"]), str(c.get("label", c["value"]))) for c in item.get("choices", []))
         if ftype == "choice" and not choices:
             raise ValueError(f"choice field '{item['name']}' has no choices")
+        unit, case_role = _staff_keys(item, ftype)
         fields.append(FormField(
             name=item["name"], label=item["label"] if "label" in item else item["name"], type=ftype,
             required=bool(item.get("required", False)), choices=choices,
             min=item.get("min"), max=item.get("max"), pattern=item.get("pattern"), help=item.get("help"),
-            rules=parse_rules(item, ftype, all_names),
+            rules=parse_rules(item, ftype, all_names), unit=unit, case_role=case_role,
         ))
     return Form(key=key, title=raw.get("title", key), fields=tuple(fields))
+
+
+def _staff_keys(item: dict, ftype: str) -> tuple[str | None, str | None]:
+    """A staff field names the unit it chooses from, and may give the chosen user a role on the case."""
+    if ftype != "staff":
+        if "unit" in item or "case_role" in item:
+            raise ValueError(f"field '{item['name']}': unit and case_role belong to a field of type staff")
+        return None, None
+    unit, role = item.get("unit"), item.get("case_role")
+    if not isinstance(unit, str) or not _KEY.match(unit):
+        raise ValueError(f"staff field '{item['name']}' needs \"unit\": the key of the unit to choose from")
+    if role is not None and role not in CASE_ROLES:
+        raise ValueError(f"staff field '{item['name']}': case_role must be one of {', '.join(CASE_ROLES)}")
+    return unit, role
 
 
 def validate_data(form: Form | None, data: object, *, case_data: Mapping | None = None) -> dict:
@@ -203,6 +226,10 @@ def _check_value(fld: FormField, value: object) -> object:
         except ValueError:
             raise ValueError("must be a date YYYY-MM-DD") from None
         return value
+    if fld.type in ("staff", "rule_set"):  # who or which exists is checked by engine.case_attributes
+        if not isinstance(value, str):
+            raise ValueError("must be text")
+        return value.strip()
     if fld.type == "choice":
         if str(value) not in {v for v, _ in fld.choices}:
             raise ValueError(f"must be one of {', '.join(v for v, _ in fld.choices)}")

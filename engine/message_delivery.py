@@ -93,7 +93,7 @@ def _deliver_one(session: Session, sender: Case, event: BpmnEvent, *, rules: Cas
             citizen = session.get_one(Citizen, sender.citizen_id)  # the foreign key holds it
             started = runtime.new_case(session, starts[0], citizen, {}, sender_actor, rules,
                                        message=message_event(MessageEventDefinition(name), payload), hops=hops,
-                                       cause=cause, arrival=arrival, from_unit=thrown_by.unit)
+                                       cause=cause, arrival=arrival, from_unit=thrown_by.unit, sender=sender)
             audit.record(session, sender, "message_sent", actor=sender_actor, cause=cause,
                          element_id=thrown_by.element_id, details={**sent, "to_case": started.id, "started": True})
             return

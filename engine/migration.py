@@ -131,7 +131,7 @@ def migrate_case(session: Session, *, plan: MigrationPlan, case_id: str, actor: 
         raise MigrationRefused([f"the case does not load: {exc.message}"]) from None
     target = session.get_one(ProcessDefinition, plan.target_id)  # make_plan found it
     outcome = MigrationOutcome(case.id, timers=moved.timers)
-    updates = [_follow_human_task(session, row, moved, target, rules) for row in rows.values()]
+    updates = [_follow_human_task(session, row, moved, target, run.rules) for row in rows.values()]  # its rule set
     services = _follow_service_tasks(session, case, moved)
     for row, changes in updates:  # every check passed: now write
         for name, value in changes.items():

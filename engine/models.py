@@ -105,6 +105,15 @@ class DefinitionForm(Base):
     origin: Mapped[str | None] = mapped_column(String(500), nullable=True)  # the file it came from
 
 
+class DefinitionDecision(Base):
+    """A decision table (.dmn) as one version was compiled with it: its source, for the studio and the next draft."""
+
+    __tablename__ = "definition_decisions"
+    definition_id: Mapped[str] = mapped_column(ForeignKey("process_definitions.id"), primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(500), primary_key=True)  # as under the processes folder
+    content: Mapped[str] = mapped_column(Text)
+
+
 class DefinitionMessageStart(Base):
     """A message that starts a new case of this definition (a message start event)."""
 
@@ -149,6 +158,10 @@ class Case(Base):
     cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     # `2026-000123`: said on the phone, searched for (engine.case_numbers; migration 0016)
     number: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # the rule set its named deadlines resolve through (engine.rule_sets) and the koordinerende
+    # sagsbehandler (engine.case_attributes); migration 0020
+    rule_set: Mapped[str] = mapped_column(String(64), default="ordinaer", server_default="ordinaer")
+    coordinator_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
     # Every ORM UPDATE of a case is conditional on the audit_seq it read (engine.audit.record sets the new
     # one): a writer that skipped the case lock and appends an event on a head someone else has moved on
@@ -441,6 +454,8 @@ class StudioDraft(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     bpmn_xml: Mapped[str] = mapped_column(Text)
     forms: Mapped[dict] = mapped_column(JSON, default=dict)  # {"<form key>.json" / ".html": text}
+    # {"<folder>/<name>.dmn": text}: the decision tables edited with the draft (migration 0023)
+    decisions: Mapped[dict] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
     revision: Mapped[int] = mapped_column(Integer)  # +1 on every save; a save must name the current one
     base_version: Mapped[int | None] = mapped_column(Integer, nullable=True)  # latest version when it was begun
     problems: Mapped[list] = mapped_column(JSON, default=list)  # the check's findings at the last save

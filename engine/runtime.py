@@ -27,7 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
-from . import attachments, audit, case_numbers, clock, message_delivery, message_forms, strict_json
+from . import attachments, audit, case_attributes, case_numbers, clock, message_delivery, message_forms, strict_json
 from . import cpr as cpr_rules
 from .access import UNIT_MEMBERS, check_can_send_message, check_task_workable
 from .accounts import UserView
@@ -36,7 +36,7 @@ from .bpmn.catches import START
 from .bpmn.interrupt import interrupt_if_needed
 from .bpmn.messages import message_definition, message_event
 from .bpmn.reminders import close_done_reminders
-from .bpmn.serializer import new_workflow, state_to_json, workflow_from_json
+from .bpmn.serializer import new_workflow, state_to_json, use_script_context, workflow_from_json
 from .bpmn.workflow_tasks import completed_ids, due_timers, element_id, end_element
 from .bundles import start_form, task_form
 from .case_rules import CaseRules
@@ -111,6 +111,7 @@ class CaseRun:
 
     def __init__(self, session: Session, case: Case, *, actor: str | None, rules: CaseRules,
                  workflow: BpmnWorkflow | None = None, hops: int = 0, cause: str | None = None):
+        rules = rules.for_rule_set(case.rule_set)  # named deadlines resolve through the case's rule set
         self.session, self.case, self.actor, self.rules, self.hops = session, case, actor, rules, hops
         # `actor` made the change (a failure names them); the steps the engine runs after it are the
         # system's, caused by them. A timer's steps are the timer's.
@@ -127,6 +128,11 @@ class CaseRun:
 
     def guarded(self, action: Callable[[], T]) -> T:
         return _guarded(action, self.case.id, self.actor)
+
+    def follow_rule_set(self) -> None:
+        """The case's rule set changed during this run: what is created from now on gets its figures."""
+        self.rules = self.rules.for_rule_set(self.case.rule_set)
+        use_script_context(self.workflow, self.rules.script_context())
 
     def step(self) -> None:
         self.guarded(lambda: self.workflow.do_engine_steps(did_complete_task=_after_task))
@@ -229,11 +235,18 @@ def _citizen(session: Session, digits: str) -> Citizen:
 
 
 def start_case(session: Session, *, process_key: str, cpr: object, data: object, actor: UserView | None,
-               rules: CaseRules, version: int | None = None) -> Case:
+               rules: CaseRules, version: int | None = None, rule_set: object = None,
+               rule_set_reason: object = None) -> Case:
+    """`rule_set`: the rule set the case runs under (engine.rule_sets; None: the ordinary rules)."""
     if not isinstance(data, dict):
         raise Invalid("data must be a JSON object")
     strict_json.check_input(data)
-    problems: list[dict] = []  # a bad CPR and the start form's messages are said together
+    problems: list[dict] = []  # a bad CPR, rule set and the start form's messages are said together
+    chosen = case_attributes.rule_set_problem(rules, rule_set) if rule_set not in (None, "") else None
+    if chosen is not None:
+        problems.append({"field": "rule_set", "message": chosen})
+    if rule_set_reason is not None and not isinstance(rule_set_reason, str):
+        problems.append({"field": "rule_set_reason", "message": "rule_set_reason must be text"})
     try:
         digits = cpr_rules.normalize(cpr)
     except cpr_rules.InvalidCpr as exc:
@@ -253,8 +266,10 @@ def start_case(session: Session, *, process_key: str, cpr: object, data: object,
         # with that message, as if it had come in, and does not then wait for it.
         event = message_event(MessageEventDefinition(begins_with.message), data)
         return new_case(session, definition, citizen, {}, username, rules, message=event,
-                        from_unit=_sender_unit(actor, begins_with.unit))
-    return new_case(session, definition, citizen, data, username, rules)
+                        from_unit=_sender_unit(actor, begins_with.unit), rule_set=rule_set or None,
+                        rule_set_reason=rule_set_reason)
+    return new_case(session, definition, citizen, data, username, rules, rule_set=rule_set or None,
+                    rule_set_reason=rule_set_reason)
 
 
 def _sender_unit(user: UserView | None, unit: str | None) -> str | None:
@@ -266,12 +281,18 @@ def _sender_unit(user: UserView | None, unit: str | None) -> str | None:
 
 def new_case(session: Session, definition: ProcessDefinition, citizen: Citizen, data: dict, actor: str | None,
              rules: CaseRules, *, message: BpmnEvent | None = None, hops: int = 0, cause: str | None = None,
-             arrival: dict | None = None, from_unit: str | None = None) -> Case:
+             arrival: dict | None = None, from_unit: str | None = None, rule_set: object = None,
+             rule_set_reason: object = None, sender: Case | None = None) -> Case:
     """Create a case of this version for this citizen and run it to its first wait (started by a message:
     the case catches it first). The one start path: start_case, messages from outside and between cases.
 
     `from_unit`: the unit a message came from or through; `arrival`: from another case, which case and
-    where there each value it carries was recorded (engine.handover)."""
+    where there each value it carries was recorded (engine.handover); `rule_set`: a checked rule set name
+    other than the ordinary rules, audited with its reason; `sender`: the case whose message started this
+    one, whose rule set and coordinator it takes (engine.case_attributes.inherit)."""
+    if sender is not None and not rule_set and sender.rule_set != case_attributes.ORDINARY:
+        rule_set = sender.rule_set
+    rules = rules.for_rule_set(str(rule_set) if rule_set else None)
     workflow = _guarded(lambda: new_workflow(_definition_spec(session, definition.id), rules.script_context()))
     start = workflow.get_tasks(state=TaskState.READY)[0]
     start.data.update(deepcopy(data))
@@ -281,7 +302,7 @@ def new_case(session: Session, definition: ProcessDefinition, citizen: Citizen, 
     case = Case(definition_id=definition.id, process_key=definition.key, version=definition.version,
                 citizen_id=citizen.id, status=CaseStatus.RUNNING, state_json="{}", data=data,
                 lock_version=0, audit_seq=0, created_at=now, updated_at=now, started_by=actor,
-                number=case_numbers.assign(session, now))
+                number=case_numbers.assign(session, now), rule_set=case_attributes.ORDINARY)
     session.add(case)
     session.flush()
     details = {"process_key": case.process_key, "version": case.version, "number": case.number, "data": data,
@@ -292,6 +313,10 @@ def new_case(session: Session, definition: ProcessDefinition, citizen: Citizen, 
         details["from_unit"] = from_unit
         details.update(arrival or {})
     audit.record(session, case, "case_started", actor=actor, cause=cause, details=details)
+    if sender is not None:
+        case_attributes.inherit(session, case, sender, actor=actor, cause=cause)
+    elif rule_set:
+        case_attributes.choose_rule_set(session, case, str(rule_set), actor=actor, reason=rule_set_reason)
     run = CaseRun(session, case, actor=actor, rules=rules, workflow=workflow, hops=hops, cause=cause)
     run.step()
     if message is not None:
@@ -337,6 +362,7 @@ def complete_task(session: Session, *, task_id: str, data: object, user: UserVie
         raise TaskNotOpen(f"task {task_id} is no longer waiting for completion")
     # a form's date rules may refer to what the task already holds (a date an earlier step recorded)
     checked = validate_data(form, data, case_data={**(case.data or {}), **task.data})
+    case_attributes.check_form_fields(session, form, checked, run.rules)  # staff and rule set fields
     cleaned = attachments.check_form_files(session, case_id=case.id, form=form, data=checked)
     task.data.update(deepcopy(cleaned))
     run.guarded(task.run)
@@ -345,6 +371,9 @@ def complete_task(session: Session, *, task_id: str, data: object, user: UserVie
     row.assignee = row.assignee or user.username
     audit.record(session, case, "task_completed", actor=user.username, element_id=row.element_id,
                  task_id=row.id, details={"data": cleaned})
+    if case_attributes.apply_form_fields(session, case, form, cleaned, actor=user.username,
+                                         element_id=row.element_id, task_id=row.id):
+        run.follow_rule_set()  # the tasks this completion leads to get the chosen rule set's figures
     run.step()
     run.save()
     return row, case

@@ -14,7 +14,7 @@ Pure; no database.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 # What an element, attribute or expression tag is called in the Danish text.
 WORDS = {
@@ -39,7 +39,7 @@ class _Parts(Mapping):
             return WORDS.get(value, value)
         return self.match[name] or ""
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self.match.groupdict())
 
     def __len__(self) -> int:
@@ -53,6 +53,24 @@ def _rule(pattern: str, danish_text: str) -> tuple[re.Pattern, str]:
 USE_EXTERNAL = "vælg Implementation »External« og angiv et emne (topic)"
 
 RULES: list[tuple[re.Pattern, str]] = [
+    # decision tables (engine.validation.check_dmn)
+    _rule(r"hit policy (?P<policy>.*) is not supported \(use UNIQUE, FIRST or COLLECT\)",
+          "Beslutningstabellens hit policy »{policy}« understøttes ikke. Brug UNIQUE (én regel passer), "
+          "FIRST (den første regel, der passer) eller COLLECT (alle regler, der passer)."),
+    _rule(r"COLLECT with aggregation (?P<agg>.*) is not supported; collect the list and sum it in a script task",
+          "COLLECT med sammenlægning ({agg}) understøttes ikke. Vælg COLLECT uden sammenlægning, og læg "
+          "resultaterne sammen i en scriptopgave."),
+    _rule(r"'-' is FEEL for 'any'; leave the cell empty instead",
+          "»-« betyder »hvad som helst« i FEEL, som tabellerne her ikke bruger. Lad cellen være tom i stedet."),
+    _rule(r"cell '(?P<text>.*)' is not a Python expression \(DMN cells here are Python, not FEEL: .*\)",
+          "Cellen »{text}« kan ikke læses. Cellerne skrives som Python-udtryk, fx \"jobparat\", < 8, "
+          "in [1, 2] eller True (tekst i anførselstegn)."),
+    _rule(r"input '(?P<label>.*)' has no expression: name the case's field it reads",
+          "Inputtet »{label}« mangler sit udtryk. Skriv navnet på det felt i sagen, som kolonnen læser."),
+    _rule(r"input expression '(?P<text>.*)' is not a Python expression",
+          "Inputtets udtryk »{text}« kan ikke læses. Skriv et feltnavn fra sagen eller et Python-udtryk."),
+    _rule(r"output '(?P<label>.*)' has no name: the case's field the result is stored in",
+          "Outputtet »{label}« mangler et navn. Navnet er det felt i sagen, som resultatet gemmes i."),
     # lanes, tasks, ids and references (engine.validation)
     _rule(r"lane '(?P<name>.*)' does not name a unit \(known units: (?P<known>.*)\)",
           "Svømmebanen »{name}« er ikke en enhed. Giv banen en af enhederne: {known}."),

@@ -15,9 +15,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import access, attachments, handover
+from . import access, attachments, case_attributes, handover
 from .accounts import UserView
 from .bundles import task_form
+from .case_rules import CaseRules
 from .cases import get_case
 from .errors import Forbidden, Invalid
 from .forms import Form
@@ -42,14 +43,17 @@ class TaskRead:
     attachments: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        """GET /api/tasks/{id}: the Task, its form and its context (CONTRACT.md)."""
+        """GET /api/tasks/{id}: the Task, its form and its context (CONTRACT.md); also the case's rule set
+        and koordinerende sagsbehandler, which every unit working on the case sees."""
         return {**task_view(self.task), "form": self.form.as_dict() if self.form is not None else None,
-                "context": [r.item() for r in self.context]}
+                "context": [r.item() for r in self.context], "rule_set": self.case_view.get("rule_set"),
+                "coordinator": self.case_view.get("coordinator")}
 
 
 def read_task(session: Session, task_id: str, user: UserView, *, forms_dir: Path,
-              strict_form: bool = True) -> TaskRead:
-    """The task as `user` may see it. `strict_form`: a broken form is an error (API), else a note (page)."""
+              strict_form: bool = True, rules: CaseRules | None = None) -> TaskRead:
+    """The task as `user` may see it. `strict_form`: a broken form is an error (API), else a note (page).
+    `rules`: where a `rule_set` field's choices come from (a `staff` field's come from the database)."""
     row = get_task(session, task_id, user)
     case = get_case(session, row.case_id, user, action="task_view")
     try:
@@ -58,6 +62,7 @@ def read_task(session: Session, task_id: str, user: UserView, *, forms_dir: Path
         if strict_form:
             raise
         form, problem = None, exc.message
+    form = case_attributes.with_choices(session, form, rules)
     may = permissions(user, row)
     members = unit_members(session, row.unit) if may["assign"] and row.unit else []
     if row.audience == "teamlead":

@@ -253,13 +253,21 @@ def named_forms(process: etree._Element) -> list[tuple[str, etree._Element]]:
     return found
 
 
-def _check_forms(src: SourceFile, process: etree._Element, forms: FormSources, problems: list) -> None:
-    """Each form a process names must be found (upload, folders, forms dir) and valid: it goes into the version."""
+def _check_forms(src: SourceFile, process: etree._Element, forms: FormSources, problems: list,
+                 unit_keys: set[str] | None = None) -> None:
+    """Each form a process names must be found (upload, folders, forms dir) and valid: it goes into the version.
+    A `staff` field must name a unit that exists (its choices are that unit's staff)."""
     for form_key, node in named_forms(process):
         try:
-            forms.load(form_key)
+            form = forms.load(form_key)
         except Invalid as exc:
             problems.append(problem(src.name, node.get("id"), node.sourceline, exc.message))
+            continue
+        for fld in getattr(form, "fields", ()):
+            if fld.type == "staff" and unit_keys is not None and fld.unit not in unit_keys:
+                problems.append(problem(src.name, node.get("id"), node.sourceline,
+                                        f"form '{form_key}': staff field '{fld.name}' names unit '{fld.unit}', "
+                                        f"which does not exist (known units: {', '.join(sorted(unit_keys))})"))
 
 
 def _check_user_tasks(src: SourceFile, process: etree._Element, unit_keys: set[str], problems: list) -> None:
@@ -432,7 +440,7 @@ def check_bpmn(src: SourceFile, *, unit_keys: set[str], forms: FormSources, name
     _check_service_tasks(src, problems)
     for process in executable_processes(src):
         _check_user_tasks(src, process, unit_keys, problems)
-        _check_forms(src, process, forms, problems)
+        _check_forms(src, process, forms, problems, unit_keys)
 
 
 def _check_camunda_extensions(src: SourceFile, problems: list) -> None:
@@ -509,6 +517,8 @@ def check_dmn(src: SourceFile, problems: list) -> None:
     Hit policies: UNIQUE (checked at run time: two matching rules are an
     error, see engine.bpmn.patches), FIRST and COLLECT without aggregation. Cells are
     Python expressions, not FEEL: each must compile, alone or after an input.
+    Every input names the field it reads (a Python expression) and every
+    output the field its result is stored in.
     """
     ns = etree.QName(src.root).namespace
     for table in src.root.iter(f"{{{ns}}}decisionTable"):
@@ -521,6 +531,20 @@ def check_dmn(src: SourceFile, problems: list) -> None:
             problems.append(problem(src.name, owner, table.sourceline,
                                     f"COLLECT with aggregation {table.get('aggregation')} is not supported; "
                                     "collect the list and sum it in a script task"))
+        for column in table.findall(f"{{{ns}}}input"):
+            expression = column.find(f"{{{ns}}}inputExpression/{{{ns}}}text")
+            if expression is None or not (expression.text or "").strip():
+                problems.append(problem(src.name, column.get("id") or owner, column.sourceline,
+                                        f"input '{column.get('label') or column.get('id')}' has no expression: "
+                                        "name the case's field it reads"))
+            elif not _compiles(expression.text.strip()):
+                problems.append(problem(src.name, column.get("id") or owner, column.sourceline,
+                                        f"input expression '{expression.text.strip()}' is not a Python expression"))
+        for column in table.findall(f"{{{ns}}}output"):
+            if not (column.get("name") or "").strip():
+                problems.append(problem(src.name, column.get("id") or owner, column.sourceline,
+                                        f"output '{column.get('label') or column.get('id')}' has no name: "
+                                        "the case's field the result is stored in"))
         for entry in table.iter(f"{{{ns}}}inputEntry", f"{{{ns}}}outputEntry"):
             text_node = entry.find(f"{{{ns}}}text")
             text = (text_node.text or "").strip() if text_node is not None else ""

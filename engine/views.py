@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from . import cpr as cpr_rules
 from .clock import as_utc
-from .models import Case, Citizen, HumanTask, Wait
+from .models import Case, Citizen, HumanTask, User, Wait
 from .statuses import OPEN_TASK_STATES
 
 
@@ -51,7 +51,13 @@ def case_view(session: Session, case: Case, *, data: dict | None = None) -> dict
         "cancel_reason": case.cancel_reason,
         "open_tasks": [task_view(t) for t in tasks], "waiting": [wait_view(w) for w in waits],
         "data": (case.data or {}) if data is None else data, "access": "full",
+        # engine.case_attributes: the rule set its deadlines follow, the koordinerende sagsbehandler
+        "rule_set": case.rule_set, "coordinator": _username(session, case.coordinator_id),
     }
+
+
+def _username(session: Session, user_id: str | None) -> str | None:
+    return session.scalar(select(User.username).where(User.id == user_id)) if user_id else None
 
 
 def case_status_view(session: Session, case: Case) -> dict:
@@ -62,5 +68,5 @@ def case_status_view(session: Session, case: Case) -> dict:
         "status": case.status,
         "cpr_masked": cpr_rules.mask(citizen.cpr), "created_at": _iso(case.created_at),
         "completed_at": _iso(case.completed_at), "open_tasks": [], "waiting": [], "data": {},
-        "access": "status",
+        "access": "status", "rule_set": None, "coordinator": None,
     }

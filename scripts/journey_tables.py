@@ -16,7 +16,9 @@ A table sits between the markers
 Steps are listed in flow order (breadth-first from the start events, event
 subprocesses last). Reminder tasks (those with `audience` = `teamlead`)
 are not rows of their own: they show in the "Ved overskridelse" column of
-the task they watch.
+the task they watch. Where a rule set of config/deadlines.toml (a trial,
+`[rule_sets.<name>]`) replaces a step's named deadline, the Frist column
+shows the trial's figure too, on a line of its own after the ordinary one.
 
 Usage: python -m scripts.journey_tables [--check] [docs/journeys.md]
 Reads files only; writes only docs/journeys.md (never with --check).
@@ -27,11 +29,13 @@ import argparse
 import re
 import sys
 from collections import deque
+from dataclasses import replace
 from pathlib import Path
 
 from lxml import etree
 
-from engine.deadlines import DeadlineError, Rule, load_rules, parse_rule
+from engine.deadlines import DeadlineError, Rule, deadline_file, load_rules, parse_rule
+from engine.rule_sets import RuleSet
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -97,6 +101,17 @@ def _describe(rule: Rule) -> str:
     return f"{text} (`{rule.name}`)" if rule.name else text
 
 
+def _with_trials(text: str, rule: Rule | None, rule_sets: dict[str, RuleSet]) -> str:
+    """The ordinary deadline, then each rule set's own figure for it (a trial's cadence)."""
+    if rule is None or rule.name is None:
+        return text
+    for name, rule_set in sorted(rule_sets.items()):
+        override = rule_set.overrides.get(rule.name)
+        if override is not None:
+            text += f"<br>regelsæt `{name}`: {_describe(replace(override, name=None))}"
+    return text
+
+
 def _rule(text: str, named: dict[str, Rule]) -> Rule | None:
     try:
         return parse_rule(text, named)
@@ -140,7 +155,7 @@ def _escalations(process) -> dict[str, str]:
     return found
 
 
-def _row(node, lanes, named, escalations) -> list[str] | None:
+def _row(node, lanes, named, escalations, rule_sets) -> list[str] | None:
     tag = etree.QName(node).localname
     props = _properties(node)
     if tag not in STEP_TAGS or props.get("audience") == "teamlead":
@@ -150,7 +165,7 @@ def _row(node, lanes, named, escalations) -> list[str] | None:
     if tag in ("startEvent", "intermediateCatchEvent"):
         if node.find(_q("timerEventDefinition")) is not None:
             text, rule = _timer_rule(node, named)
-            name, deadline = f"⏱ {name}", _describe(rule) if rule else f"`{text}`"
+            name, deadline = f"⏱ {name}", _with_trials(_describe(rule), rule, rule_sets) if rule else f"`{text}`"
             source = (rule.source or "") if rule else ""
         elif node.find(_q("messageEventDefinition")) is not None:
             name = f"✉ {name}"
@@ -162,7 +177,7 @@ def _row(node, lanes, named, escalations) -> list[str] | None:
         name = f"⚙ {name}"
     if "deadline" in props:
         rule = _rule(props["deadline"], named)
-        deadline = _describe(rule) if rule else f"`{props['deadline']}`"
+        deadline = _with_trials(_describe(rule), rule, rule_sets) if rule else f"`{props['deadline']}`"
         source = (rule.source or "") if rule else ""
     unit = lanes.get(node.get("id")) or _enclosing_lane(node, lanes)
     return [name, unit or "", deadline, escalations.get(node.get("id"), ""), source]
@@ -177,20 +192,21 @@ def _enclosing_lane(node, lanes) -> str | None:
     return None
 
 
-def table(path: Path, named: dict[str, Rule]) -> str:
+def table(path: Path, named: dict[str, Rule], rule_sets: dict[str, RuleSet] | None = None) -> str:
     root = etree.parse(str(path)).getroot()
     lines = ["| # | Trin | Enhed | Frist | Ved overskridelse | Kilde |", "|---|---|---|---|---|---|"]
     for process in root.iter(_q("process")):
         lanes, escalations = _lanes(process), _escalations(process)
-        rows = [r for r in (_row(n, lanes, named, escalations) for n in _flow_order(process)) if r]
+        rows = [r for r in (_row(n, lanes, named, escalations, rule_sets or {}) for n in _flow_order(process))
+                if r]
         for number, row in enumerate(rows, 1):
             cells = [c.replace("|", "\\|") for c in row]
             lines.append(f"| {number} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
-def render(doc: str, named: dict[str, Rule]) -> str:
-    return MARKER.sub(lambda m: m.group(1) + table(ROOT / m.group("path"), named) + m.group(4), doc)
+def render(doc: str, named: dict[str, Rule], rule_sets: dict[str, RuleSet] | None = None) -> str:
+    return MARKER.sub(lambda m: m.group(1) + table(ROOT / m.group("path"), named, rule_sets) + m.group(4), doc)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -201,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     doc_path = Path(args.doc)
     doc = doc_path.read_text(encoding="utf-8")
-    new = render(doc, load_rules(Path(args.deadlines)))
+    new = render(doc, load_rules(Path(args.deadlines)), deadline_file(Path(args.deadlines)).rule_sets)
     if args.check:
         if new != doc:
             print(f"{doc_path}: the step tables are out of date; run `make diagrams`", file=sys.stderr)

@@ -1,12 +1,13 @@
-"""Cases: start, read, list, cancel, audit trail."""
+"""Cases: start, read, list, cancel, audit trail; the rule set and the coordinator a case carries."""
 from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine import audit, handover, runtime
+from engine import audit, case_attributes, handover, runtime
 from engine.access import READ_ALL, STARTERS, check_can_cancel, require_role
 from engine.cases import case_for, get_case, list_case_views, view_for
+from engine.rule_sets import known
 
 from ..deps import CurrentUser, RulesDep, SessionDep
 from ..responses import BODY, ErrorMessage, FieldsRejected, ProcessFailed, RequestInvalid, errors
@@ -21,6 +22,20 @@ class StartCase(BaseModel):
     version: int | None = Field(None, ge=1)
     cpr: Text = Field(max_length=20)
     data: JsonObject = Field(default_factory=dict)
+    # the rule set the case runs under (config/deadlines.toml [rule_sets.*]); null: the ordinary rules
+    rule_set: Text | None = Field(None, max_length=64)
+    rule_set_reason: Text | None = Field(None, max_length=2000)
+
+
+class ChooseRuleSet(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    rule_set: Text = Field(min_length=1, max_length=64)
+    reason: Text | None = Field(None, max_length=2000)
+
+
+class ChooseCoordinator(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    username: Text = Field(min_length=1, max_length=100)
 
 
 class CancelCase(BaseModel):
@@ -43,7 +58,8 @@ class CaseSearch(BaseModel):
 def start(body: StartCase, user: CurrentUser, session: SessionDep, rules: RulesDep) -> dict:
     require_role(user, STARTERS, "start cases")
     case = runtime.start_case(session, process_key=body.process_key, version=body.version, cpr=body.cpr,
-                              data=body.data, actor=user, rules=rules)
+                              data=body.data, actor=user, rules=rules, rule_set=body.rule_set,
+                              rule_set_reason=body.rule_set_reason)
     view = view_for(session, user, case)  # a starter who takes no part gets the status view
     session.commit()
     return view
@@ -97,3 +113,34 @@ def audit_trail(case_id: str, user: CurrentUser, session: SessionDep, limit: Lim
         events = [{**view, "details": details(row)} for view, row in zip(events, rows, strict=True)]
     session.commit()
     return {"case_id": case.id, "total": case.audit_seq, "events": events}
+
+
+@router.post("/cases/{case_id}/rule-set", response_model=None, responses=errors(
+    *BODY, 401, 403, 404, 409, 422, unprocessable=(RequestInvalid, FieldsRejected, ErrorMessage)))
+def choose_rule_set(case_id: str, body: ChooseRuleSet, user: CurrentUser, session: SessionDep,
+                    rules: RulesDep) -> dict:
+    """A team lead or an admin switches the case's rule set; tasks created from then on get its figures."""
+    case = case_attributes.change_rule_set(session, case_id=case_id, rule_set=body.rule_set, reason=body.reason,
+                                           user=user, rules=rules)
+    view = view_for(session, user, case)
+    session.commit()
+    return view
+
+
+@router.post("/cases/{case_id}/coordinator", response_model=None, responses=errors(
+    *BODY, 401, 403, 404, 409, 422, unprocessable=(RequestInvalid, FieldsRejected, ErrorMessage)))
+def choose_coordinator(case_id: str, body: ChooseCoordinator, user: CurrentUser, session: SessionDep) -> dict:
+    """A jobcenter team lead or an admin names the koordinerende sagsbehandler (a jobcenter member)."""
+    case = case_attributes.change_coordinator(session, case_id=case_id, username=body.username, user=user)
+    view = view_for(session, user, case)
+    session.commit()
+    return view
+
+
+@router.get("/rule-sets", response_model=None, responses=errors(401))
+def rule_sets(user: CurrentUser, rules: RulesDep) -> list[dict]:
+    """The rule sets a case may run under, and the deadlines each replaces (config/deadlines.toml)."""
+    return [{"name": s.name, "label": s.label, "source": s.source,
+             "deadlines": {name: {"rule": rule.describe(), "source": rule.source}
+                           for name, rule in sorted(s.overrides.items())}}
+            for s in known(rules.rule_sets())]

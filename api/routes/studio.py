@@ -12,8 +12,10 @@ from typing import Annotated, Union
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine import catalog as definitions
 from engine import drafts, studio, studio_catalog
 from engine.access import DEPLOYERS, require_role
+from engine.errors import NotFound
 from engine.validation import MAX_FILE_BYTES
 
 from ..deps import CurrentUser, RulesDep, SessionDep, SettingsDep
@@ -30,6 +32,7 @@ class StudioProblem(BaseModel):
     line: Union[int, None]
     message: str = Field(description="in Danish, for a process owner")
     severity: str = Field(description="error (stops publishing) or warning")
+    file: Union[str, None] = Field(None, description="the decision table (.dmn) the problem is in; null: the diagram")
 
 
 class PublishRefusedBody(BaseModel):
@@ -42,6 +45,10 @@ class Draft(BaseModel):
     forms: dict[str, Text] = Field(default_factory=dict, max_length=drafts.MAX_FORMS,
                                    description='form files changed or added: {"<form key>.json": text}')
     revision: Union[int, None] = Field(description="the revision read; null for a new draft")
+    decisions: Union[dict[str, Text], None] = Field(
+        None, max_length=drafts.MAX_DECISIONS,
+        description='decision tables edited with the draft: {"<folder>/<name>.dmn": DMN text}; '
+                    "left out or null: the draft's edited tables are kept as they are")
 
 
 class CheckBody(BaseModel):
@@ -50,6 +57,8 @@ class CheckBody(BaseModel):
     forms: dict[str, Text] = Field(default_factory=dict, max_length=drafts.MAX_FORMS)
     key: Union[str, None] = Field(None, max_length=200,
                                   description="the journey's key, if known: its process must carry it")
+    decisions: dict[str, Text] = Field(default_factory=dict, max_length=drafts.MAX_DECISIONS,
+                                       description="edited decision tables, as in a draft")
 
 
 class PublishBody(BaseModel):
@@ -84,7 +93,8 @@ def save_draft(key: str, body: Draft, user: CurrentUser, session: SessionDep, ru
     """Save over `revision` (null: a new draft): 409 when the draft changed meanwhile, and nothing is overwritten."""
     _allowed(user)
     view, _ = studio.save(session, key, bpmn=body.bpmn, forms=body.forms, revision=body.revision,
-                          actor=user.username, rules=rules, processes_dir=settings.processes_dir)
+                          actor=user.username, rules=rules, processes_dir=settings.processes_dir,
+                          decisions=body.decisions)
     session.commit()
     return view.as_dict()
 
@@ -105,8 +115,23 @@ def check(body: CheckBody, user: CurrentUser, session: SessionDep, rules: RulesD
     """The deploy's checks on a draft, in Danish, with element and line; stores nothing."""
     _allowed(user)
     problems = studio.check(session, key=body.key, bpmn=body.bpmn, forms=body.forms, rules=rules,
-                            processes_dir=settings.processes_dir)
+                            processes_dir=settings.processes_dir, decisions=body.decisions)
     return {"problems": [p.as_dict() for p in problems]}
+
+
+@router.get("/decisions/{key}", responses=READ)
+def decisions(key: str, user: CurrentUser, session: SessionDep, settings: SettingsDep):
+    """The decision tables the journey's draft (else its latest version) names, as publishing would use them."""
+    _allowed(user)
+    drafts.check_key(key)
+    draft = drafts.find_draft(session, key)
+    latest = definitions.latest_definition(session, key)
+    if draft is None and latest is None:
+        raise NotFound(f"process '{key}' is neither deployed nor drafted")
+    bpmn = draft.bpmn if draft is not None else latest.bpmn_xml  # type: ignore[union-attr]  # one is there
+    found = studio.journey_decisions(session, key, bpmn, draft=draft.decisions if draft else None,
+                                     processes_dir=settings.processes_dir)
+    return {"decisions": found, "edited": sorted(draft.decisions) if draft else []}
 
 
 @router.post("/drafts/{key}/publish-preview", responses=READ)

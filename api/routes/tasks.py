@@ -42,9 +42,9 @@ def inbox(user: CurrentUser, session: SessionDep, unit: str | None = None, assig
 
 @router.get("/tasks/{task_id}", response_model=None, responses=errors(
     401, 403, 404, 422, unprocessable=(ErrorMessage,)))
-def show(task_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> dict:
+def show(task_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep, rules: RulesDep) -> dict:
     # the one read the task page uses too: the case's own version's form, what was handed over to it
-    view = read_task(session, task_id, user, forms_dir=settings.forms_dir).as_dict()
+    view = read_task(session, task_id, user, forms_dir=settings.forms_dir, rules=rules).as_dict()
     session.commit()  # the access log
     return view
 

@@ -13,11 +13,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from engine import filetypes, outside_steps, runtime
+from engine import case_attributes, filetypes, outside_steps, runtime
 from engine.access import FULL, STARTERS, case_access, check_can_cancel, require_role
 from engine.accounts import UserView
 from engine.bundles import start_form as version_start_form
-from engine.case_rules import CaseRules
+from engine.case_rules import CaseRules, rules_from_settings
 from engine.cases import get_case
 from engine.catalog import get_definition
 from engine.errors import Conflict, Forbidden, Invalid, NotFound
@@ -44,7 +44,10 @@ def _start_context(session: Session, settings: Settings, process_key: str) -> di
     if process_key in journeys:
         definition = get_definition(session, process_key)
         form = version_start_form(session, definition, forms_dir=settings.forms_dir)
-    return {"journeys": journeys, "process_key": process_key if process_key in journeys else "", "form": form}
+        form = case_attributes.with_choices(session, form, rules_from_settings(settings))
+    return {"journeys": journeys, "process_key": process_key if process_key in journeys else "", "form": form,
+            # the ordinary rules and the configured trials (config/deadlines.toml [rule_sets.*])
+            "rule_sets": case_attributes.rule_set_choices(rules_from_settings(settings))}
 
 
 @router.get("/sager/ny")
@@ -52,8 +55,8 @@ def start_form(request: Request, session: SessionDep, settings: SettingsDep, for
     user = current_user(request, session)
     require_role(user, STARTERS, "start cases")
     context = _start_context(session, settings, forloeb)
-    return page(request, "start.html", {**context, "values": {}, "errors": {}, "general": [], "cpr": ""},
-                user=user)
+    return page(request, "start.html", {**context, "values": {}, "errors": {}, "general": [], "cpr": "",
+                                        "rule_set": "", "rule_set_reason": ""}, user=user)
 
 
 @router.post("/sager/ny")
@@ -70,18 +73,24 @@ def _start(request: Request, posted: FormData, session: Session, settings: Setti
     context = _start_context(session, settings, process_key)
     cpr = str(posted.get("cpr") or "")[:20]
     raw = formdata.raw_values(context["form"], posted)
+    rule_set = str(posted.get("regelsaet") or "").strip()[:64]
+    reason = str(posted.get("regelsaet_begrundelse") or "").strip()[:2000]
     try:
         if not context["process_key"]:
             raise Invalid("no journey", [{"field": "forloeb", "message": "Vælg et forløb."}])
         case = runtime.start_case(session, process_key=process_key, cpr=cpr,
-                                  data=formdata.to_data(context["form"], raw), actor=user, rules=rules)
-    except Invalid as exc:  # CPR, start form (FormRejected) or journey: the page comes back, all kept
+                                  data=formdata.to_data(context["form"], raw), actor=user, rules=rules,
+                                  rule_set=rule_set or None, rule_set_reason=reason or None)
+    except Invalid as exc:  # CPR, rule set, start form (FormRejected) or journey: the page comes back, all kept
         session.rollback()
         errors, general = formdata.field_errors(exc.detail)
         if "cpr" in errors:
             errors["cpr"] = CPR_IMPOSSIBLE_DATE if "valid date" in errors["cpr"] else CPR_FORMAT
+        if "rule_set" in errors:
+            errors["regelsaet"] = f"Regelsæt: {errors.pop('rule_set')}"
         return page(request, "start.html", {**context, "values": raw, "errors": errors, "general": general,
-                                            "cpr": cpr}, status=422, user=user)
+                                            "cpr": cpr, "rule_set": rule_set, "rule_set_reason": reason},
+                    status=422, user=user)
     full = case_access(session, user, case) == FULL
     session.commit()
     if not full:  # another unit's journey: starting it gives no read of what that unit adds
@@ -109,7 +118,18 @@ def _case_context(session: Session, settings: Settings, user: UserView, case: Ca
         "diagram": case_extras.diagram_svg(session, case.id, user),
         "chain": case_audit.chain(session, case), "access_log": case_audit.access_log(session, case, user),
         "may_cancel": _may_cancel(session, user, case), "cancel_error": None, "cancel_reason": "",
+        "rule_set_label": case_attributes.rule_set_label(rules_from_settings(settings), case.rule_set),
+        "may_coordinate": _may_coordinate(user, case), "coordinator_error": None, "coordinator_value": None,
+        "coordinator_choices": case_attributes.staff_of(session, case_attributes.COORDINATOR_UNIT)
+        if _may_coordinate(user, case) else [],
     }
+
+
+def _may_coordinate(user: UserView, case: Case) -> bool:
+    """A team lead of the coordinating unit (or an admin) names the koordinerende sagsbehandler."""
+    if case.status != CaseStatus.RUNNING:
+        return False
+    return user.role == "admin" or (user.role == "teamlead" and case_attributes.COORDINATOR_UNIT in user.units)
 
 
 @router.get("/sager/{case_id}")
@@ -154,6 +174,32 @@ def _cancel(request: Request, case_id: str, posted: FormData, session: Session, 
         return page(request, "case.html", context, status=422 if not reason else 409, user=user)
     session.commit()
     return redirect(request, f"/sager/{case.id}", flash="Sagen er annulleret.")
+
+
+@router.post("/sager/{case_id}/koordinator")
+async def coordinator(request: Request, case_id: str, session: SessionDep, settings: SettingsDep) -> Response:
+    posted = await request.form()
+    check_csrf(request, posted)
+    return await run_in_threadpool(_coordinator, request, case_id, posted, session, settings)
+
+
+def _coordinator(request: Request, case_id: str, posted: FormData, session: Session,
+                 settings: Settings) -> Response:
+    """The same engine call as POST /api/cases/{id}/coordinator; a refusal comes back at the field."""
+    user = current_user(request, session)
+    username = str(posted.get("koordinator") or "").strip()[:100]
+    try:
+        case_attributes.change_coordinator(session, case_id=case_id, username=username, user=user)
+    except (Invalid, Conflict) as exc:
+        session.rollback()
+        error = exc.message if isinstance(exc, Invalid) else "Sagen er afsluttet eller annulleret."
+        case = get_case(session, case_id, user)
+        context = {**_case_context(session, settings, user, case), "coordinator_error": error,
+                   "coordinator_value": username}
+        session.commit()
+        return page(request, "case.html", context, status=409 if isinstance(exc, Conflict) else 422, user=user)
+    session.commit()
+    return redirect(request, f"/sager/{case_id}", flash=f"Koordinerende sagsbehandler er nu {username}.")
 
 
 @router.get("/sager/{case_id}/bilag/{attachment_id}")

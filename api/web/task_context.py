@@ -16,6 +16,8 @@ from starlette.datastructures import FormData
 
 from engine import bundles
 from engine.accounts import UserView
+from engine.case_attributes import rule_set_label
+from engine.case_rules import rules_from_settings
 from engine.errors import EngineError, Invalid, TooLarge, UnsupportedType
 from engine.formats import tal
 from engine.forms import Form
@@ -36,7 +38,8 @@ def task_form(session: Session, settings: Settings, row: HumanTask) -> Form | No
 
 
 def build(session: Session, user: UserView, row: HumanTask, settings: Settings) -> dict:
-    read = read_task(session, row.id, user, forms_dir=settings.forms_dir, strict_form=False)
+    read = read_task(session, row.id, user, forms_dir=settings.forms_dir, strict_form=False,
+                     rules=rules_from_settings(settings))
     steps = timeline.build(session, read.case, settings.forms_dir, viewer=user)
     return {
         "prefill": prefill(session, read.form, read.case, row, read.context),
@@ -46,6 +49,7 @@ def build(session: Session, user: UserView, row: HumanTask, settings: Settings) 
         # the unit's own earlier decisions; what other units decided reaches it only as the handover above
         "decisions": [s for s in steps if s.kind == "task_completed" and s.unit == row.unit],
         "units": queries.unit_names(session), "max_upload": settings.max_upload_bytes,
+        "rule_set_label": rule_set_label(rules_from_settings(settings), read.case.rule_set),
     }
 
 

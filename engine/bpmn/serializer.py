@@ -110,6 +110,11 @@ def _reconnect_triggered_subprocesses(workflow: BpmnWorkflow) -> None:
             spec.connect(workflow.spec.end)
 
 
+def use_script_context(workflow: BpmnWorkflow, script_context: ScriptContext) -> None:
+    """Give a loaded workflow other helpers' settings (a case whose rule set changed mid-run)."""
+    workflow.script_engine = make_script_engine(script_context)
+
+
 def new_workflow(spec_json: str, script_context: ScriptContext | None = None) -> BpmnWorkflow:
     require_applied()
     specs = json.loads(spec_json)

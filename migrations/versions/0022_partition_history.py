@@ -26,7 +26,7 @@ million events on the bench machine's disks; plan the upgrade accordingly.
 SQLite (development, small trials) is left as it is.
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-02
 """
 from datetime import date, datetime, timezone
@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

@@ -55,6 +55,7 @@ export function makeApi(csrf) {
     catalog: () => call('GET', '/api/studio/catalog'),
     getDraft: (key) => call('GET', `/api/studio/drafts/${encodeURIComponent(key)}`),
     saveDraft: (key, body) => call('PUT', `/api/studio/drafts/${encodeURIComponent(key)}`, body),
+    decisions: (key) => call('GET', `/api/studio/decisions/${encodeURIComponent(key)}`),
     check: (body) => call('POST', '/api/studio/check', body),
     preview: (key) => call('POST', `/api/studio/drafts/${encodeURIComponent(key)}/publish-preview`),
     publish: (key, revision) => call('POST', `/api/studio/drafts/${encodeURIComponent(key)}/publish`, { revision }),

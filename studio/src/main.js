@@ -3,7 +3,9 @@
  * panel and Tovholder's properties, the draft loaded and saved through /api/studio/drafts
  * (optimistic: a stale revision is refused, never overwritten), the server's deploy checks
  * run on every change (debounced) and shown as markers and a list, and publishing after a
- * confirmation that shows the diff and the running cases affected.
+ * confirmation that shows the diff and the running cases affected. The decision tables the
+ * diagram names are edited beside it (./decisions.js, dmn-js) and saved, checked and published
+ * with the draft.
  *
  * The page's server part (api/web/studio_edit.py) hands over a JSON config: the key, the
  * deployed version's BPMN to start from, and the session's CSRF token.
@@ -13,6 +15,7 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js
 import camundaModdle from 'camunda-bpmn-moddle/resources/camunda.json';
 
 import { ApiError, makeApi } from './api';
+import { DecisionTables } from './decisions';
 import { KeepSubprocessLanesModule } from './lanes';
 import { lintProblems } from './lint';
 import { createProblemView } from './problems';
@@ -27,6 +30,7 @@ const STALE = 'Udkastet er ændret i en anden fane eller af en kollega, siden du
   + 'eller hent dit diagram som fil først.';
 
 const $ = (id) => document.getElementById(id);
+const FORM_NAME = /^[A-Za-z0-9_-]{1,200}$/;  // engine/drafts.py FORM_FILE: <form key>.json
 
 function readConfig() {
   return JSON.parse($('studio-config').textContent);
@@ -62,13 +66,17 @@ class Studio {
     this.revision = null;  // null: no draft on the server yet
     this.baseVersion = config.latest_version || null;
     this.forms = {};
+    this.tables = null;  // DecisionTables, once the journey's tables are known
     this.dirty = false;
     this.changes = 0;
     this.saving = null;
     this.problems = [];
     this.checkSeq = 0;
     this.checkTimer = null;
-    this.catalog = { units: [], forms: [], deadlines: [], processes: [], messages: [], draftForms: {} };
+    this.catalog = { units: [], forms: [], deadlines: [], processes: [], messages: [], draftForms: {},
+      newForm: (element) => this.askNewForm(element) };
+    this.savedXml = null;   // the diagram as last saved (or loaded from the draft)
+    this.frameSave = null;  // a save posted by the form editor in this tab: { from: revision }
   }
 
   status(text) { $('studio-status').textContent = text; }
@@ -115,7 +123,62 @@ class Studio {
       this.showNewForm();
     } else {
       await this.loadInitial();
+      await this.loadDecisions();
     }
+  }
+
+  /** The decision tables the journey names, with the draft's edited ones. */
+  async loadDecisions() {
+    let answer;
+    try {
+      answer = await this.api.decisions(this.key);
+    } catch (err) {
+      if (err.status !== 404) this.alert(`Beslutningstabellerne kunne ikke hentes: ${err.message}`);
+      return;
+    }
+    const names = Object.keys(answer.decisions || {});
+    if (!names.length) return;
+    if (!this.tables) {
+      this.tables = new DecisionTables($('studio-dmn-canvas'), () => this.changed());
+      window.tovholderDecisions = this.tables;  // for the browser tests: dmn-js' API
+    }
+    const edited = {};
+    for (const name of answer.edited || []) {
+      if (name in (answer.decisions || {})) edited[name] = answer.decisions[name];
+    }
+    this.tables.load(answer.decisions, edited);
+    const select = $('studio-dmn');
+    select.replaceChildren(...this.tables.names().map((name) => {
+      const option = document.createElement('option');
+      option.value = name;
+      option.textContent = name;
+      return option;
+    }));
+    $('studio-dmn-choice').hidden = false;
+  }
+
+  async openDecision(name, element) {
+    if (!this.tables || !(await this.tables.open(name))) {
+      this.alert(`Beslutningstabellen ${name} findes ikke i forløbet.`);
+      return;
+    }
+    $('studio-dmn').value = name;
+    $('studio-dmn-h').textContent = `Beslutningstabel: ${name}`;
+    $('studio-dmn-section').hidden = false;
+    document.querySelector('.studio-work').hidden = true;
+    this.tables.mark(this.problems);
+    if (!element || !this.tables.focus(element)) $('studio-dmn-close').focus();
+  }
+
+  closeDecision() {
+    $('studio-dmn-section').hidden = true;
+    document.querySelector('.studio-work').hidden = false;
+    this.modeler.get('canvas').resized();
+    $('studio-dmn-open').focus();
+  }
+
+  decisionsEdited() {
+    return this.tables ? { ...this.tables.edited } : {};
   }
 
   wireControls() {
@@ -127,6 +190,16 @@ class Studio {
     $('studio-diagram').addEventListener('change', (event) => this.openDiagram(event.target.value));
     $('studio-dialog-cancel').addEventListener('click', () => $('studio-dialog').close());
     $('studio-dialog-confirm').addEventListener('click', () => this.publish());
+    $('studio-dmn-open').addEventListener('click', () => this.openDecision($('studio-dmn').value));
+    $('studio-newform-cancel').addEventListener('click', () => $('studio-newform').close());
+    $('studio-newform').addEventListener('close', () => {  // the panel's list shows the element's form again
+      if (this.newFormFor) this.modeler.get('eventBus').fire('elements.changed', { elements: [this.newFormFor] });
+    });
+    $('studio-newform-form').addEventListener('submit', (event) => { event.preventDefault(); this.createForm(); });
+    $('studio-formeditor-close').addEventListener('click', () => $('studio-formeditor').close());
+    $('studio-formeditor').addEventListener('close', () => this.formEditorClosed());
+    $('studio-formeditor-frame').addEventListener('load', () => this.formEditorLoaded());
+    $('studio-dmn-close').addEventListener('click', () => this.closeDecision());
     window.addEventListener('beforeunload', (event) => {
       if (this.dirty) { event.preventDefault(); event.returnValue = ''; }
     });
@@ -156,6 +229,7 @@ class Studio {
     if (draft) this.takeDraft(draft);
     if (draft && !requested) {
       await this.importXml(draft.bpmn);
+      this.savedXml = draft.bpmn;
       this.status(`Udkast åbnet (gemt ${draft.updated_by ? `af ${draft.updated_by} ` : ''}`
         + `${draft.updated_at ? new Date(draft.updated_at).toLocaleString('da-DK') : ''}, revision ${draft.revision}).`);
     } else if (this.config.bpmn) {
@@ -177,6 +251,7 @@ class Studio {
     this.baseVersion = draft.base_version ?? this.baseVersion;
     this.forms = draft.forms || {};
     this.catalog.draftForms = this.forms;
+    if (this.tables && draft.decisions) this.tables.edited = { ...draft.decisions };
     if (draft.problems) this.problems = draft.problems;
   }
 
@@ -252,7 +327,7 @@ class Studio {
     let problems;
     try {
       const bpmn = await this.xml();
-      const answer = await this.api.check({ bpmn, forms: this.forms });
+      const answer = await this.api.check({ bpmn, forms: this.forms, decisions: this.decisionsEdited() });
       problems = [...(answer.problems || []), ...(await lintProblems(this.modeler))];
     } catch (err) {
       if (seq === this.checkSeq) {
@@ -267,7 +342,9 @@ class Studio {
       const element = p.element && registry.get(p.element);
       return { ...p, name: (element && element.businessObject.name) || p.name || '' };
     });
-    this.problemView.render(this.problems, (diagram) => this.openDiagram(diagram.id));
+    this.problemView.render(this.problems, (diagram) => this.openDiagram(diagram.id),
+      (file, element) => this.openDecision(file, element));
+    if (this.tables) this.tables.mark(this.problems);
     $('studio-problems-region').setAttribute('aria-busy', 'false');
     this.setEnabled();
   }
@@ -293,8 +370,11 @@ class Studio {
     const changesAtStart = this.changes;
     try {
       const bpmn = await this.xml();
-      const draft = await this.api.saveDraft(this.key, { bpmn, forms: this.forms, revision: this.revision });
+      const draft = await this.api.saveDraft(this.key, {
+        bpmn, forms: this.forms, revision: this.revision, decisions: this.decisionsEdited(),
+      });
       this.takeDraft(draft);
+      this.savedXml = bpmn;
       this.dirty = this.changes !== changesAtStart;  // changed while the save was under way
       this.alert('');
       this.status(`Udkastet er gemt (revision ${draft.revision})${this.dirty ? '; dine seneste ændringer er endnu ikke gemt' : ''}.`);
@@ -323,6 +403,7 @@ class Studio {
       const draft = await this.api.getDraft(this.key);
       this.takeDraft(draft);
       await this.importXml(draft.bpmn);
+      await this.loadDecisions();
       this.alert('');
       this.status(`Nyeste udkast hentet (revision ${draft.revision}).`);
     } catch (err) {
@@ -403,7 +484,97 @@ class Studio {
     } catch (err) {
       if (err.status === 404) this.revision = null;  // publishing used the draft up
     }
+    await this.loadDecisions();  // the published tables are now the version's
     this.setEnabled();
+  }
+
+  /** "Ny formular …" in the panel: ask for the name (in a dialog), checked as the server checks it. */
+  askNewForm(element) {
+    this.newFormFor = element;
+    $('studio-newform-name').value = '';
+    $('studio-newform-error').textContent = '';
+    $('studio-newform').showModal();
+    $('studio-newform-name').focus();
+  }
+
+  formNames() {
+    return new Set([...(this.catalog.forms || []), ...Object.keys(this.forms).filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -5))]);
+  }
+
+  /** Create the form file in the draft, set the element's form key, save, and open the form editor. */
+  async createForm() {
+    const name = $('studio-newform-name').value.trim();
+    const error = $('studio-newform-error');
+    if (!FORM_NAME.test(name)) {
+      error.textContent = 'Navnet må kun have bogstaver (a–z, A–Z), tal, _ og - (ingen mellemrum eller æ, ø, å).';
+      $('studio-newform-name').focus();
+      return;
+    }
+    if (this.formNames().has(name)) {
+      error.textContent = `Formularen ${name} findes allerede. Vælg den i listen, eller giv den nye et andet navn.`;
+      $('studio-newform-name').focus();
+      return;
+    }
+    if (!this.key) {
+      error.textContent = 'Opret forløbet først (med en nøgle), før det får formularer.';
+      return;
+    }
+    const element = this.newFormFor;
+    this.forms = { ...this.forms, [`${name}.json`]: `${JSON.stringify({ title: name, fields: [] }, null, 2)}\n` };
+    this.catalog.draftForms = this.forms;
+    this.modeler.get('modeling').updateProperties(element, { 'camunda:formKey': name });
+    $('studio-newform').close();
+    if (!(await this.save())) return;  // the draft must hold the form (and the key) before the editor saves it
+    this.openFormEditor(name);
+  }
+
+  openFormEditor(name) {
+    $('studio-formeditor-h').textContent = `Formular: ${name}`;
+    const frame = $('studio-formeditor-frame');
+    frame.title = `Formulareditor: ${name}`;
+    this.frameSave = null;
+    frame.src = `/studio/${encodeURIComponent(this.key)}/forms/${encodeURIComponent(name)}`;
+    $('studio-formeditor').showModal();
+    $('studio-formeditor-close').focus();
+  }
+
+  /**
+   * The form editor's page loaded in this tab's frame. It saves the form into the draft over
+   * the revision it read, which was this modeler's; a save it made is this tab's own, so the
+   * modeler takes that revision and the draft's forms (its diagram stays as drawn) instead of
+   * being refused as stale at its next save. Saves from anywhere else are not taken: another
+   * tab or a colleague still gets, and causes, the 409.
+   */
+  async formEditorLoaded() {
+    const frame = $('studio-formeditor-frame');
+    let doc;
+    try { doc = frame.contentDocument; } catch (err) { return; }
+    if (!doc || !doc.getElementById('editor')) return;
+    const posted = this.frameSave;
+    this.frameSave = null;
+    doc.getElementById('editor').addEventListener('submit', (event) => {
+      const action = event.submitter ? event.submitter.value : '';
+      if (action === 'gem' || action === 'fortryd') {
+        this.frameSave = { from: Number(doc.querySelector('input[name=revision]').value) || null };
+      }
+    });
+    if (!posted || posted.from !== this.revision) return;
+    const saved = [...doc.querySelectorAll('.flash')].some((f) => /gemt i udkastet|er fjernet/.test(f.textContent));
+    if (!saved) return;
+    let draft;
+    try { draft = await this.api.getDraft(this.key); } catch (err) { return; }
+    if (draft.revision !== posted.from + 1 || draft.bpmn !== this.savedXml) return;  // someone else's save too
+    this.revision = draft.revision;
+    this.forms = draft.forms || {};
+    this.catalog.draftForms = this.forms;
+    this.status(`Formularen er gemt i udkastet (revision ${draft.revision}).`);
+  }
+
+  formEditorClosed() {
+    $('studio-formeditor-frame').src = 'about:blank';
+    this.setEnabled();
+    this.scheduleCheck(0);  // the draft's forms may have changed
   }
 
   showNewForm() {

@@ -2,7 +2,8 @@
  * Problems found by the server's deploy checks (and bpmnlint) on the draft: a marker with a
  * badge on each element concerned (shape outline plus a "!" or "?" badge, so not by colour
  * alone), and a list where each line is a button that selects its element. Elements in
- * another diagram of the file (a second process) are opened first.
+ * another diagram of the file (a second process) are opened first; a finding in a decision
+ * table (it names its .dmn file) opens that table at its cell.
  */
 const MARKERS = { error: 'tov-problem', warning: 'tov-warning' };
 
@@ -28,7 +29,7 @@ export function createProblemView(modeler, list, summary) {
     const overlays = modeler.get('overlays');
     const byElement = new Map();
     for (const p of problems) {
-      if (p.element && registry.get(p.element)) {
+      if (p.element && !p.file && registry.get(p.element)) {
         const list = byElement.get(p.element) || [];
         list.push(p);
         byElement.set(p.element, list);
@@ -72,7 +73,7 @@ export function createProblemView(modeler, list, summary) {
     return true;
   }
 
-  function render(problems, onOpenDiagram) {
+  function render(problems, onOpenDiagram, onOpenDecision) {
     list.replaceChildren();
     const errors = problems.filter((p) => p.severity !== 'warning').length;
     const warnings = problems.length - errors;
@@ -90,8 +91,18 @@ export function createProblemView(modeler, list, summary) {
       const kind = document.createElement('span');
       kind.className = 'tov-kind';
       kind.textContent = p.severity === 'warning' ? 'Advarsel' : 'Fejl';
-      const where = p.element ? (p.name ? `${p.name} (${p.element})` : p.element) : 'Hele diagrammet';
-      if (p.element) {
+      const where = p.file ? `Beslutningstabellen ${p.file}${p.element ? `, ${p.element}` : ''}${p.line ? ` (linje ${p.line})` : ''}`
+        : (p.element ? (p.name ? `${p.name} (${p.element})` : p.element) : 'Hele diagrammet');
+      if (p.file && onOpenDecision) {
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'tov-problem-link';
+        button.setAttribute('data-file', p.file);
+        if (p.element) button.setAttribute('data-dmn-element', p.element);
+        button.append(kind, document.createTextNode(` ${where}: ${p.message}`));
+        button.addEventListener('click', () => onOpenDecision(p.file, p.element));
+        item.append(button);
+      } else if (p.element) {
         const button = document.createElement('button');
         button.type = 'button';
         button.className = 'tov-problem-link';

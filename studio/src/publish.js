@@ -54,6 +54,7 @@ export function renderPreview(body, preview) {
     section('Ændret', diff.changed, (e) => elementLine(e, e.attributes && e.attributes.length
       ? `: ${e.attributes.join(', ')}` : '')),
     section('Ændrede formularer', diff.forms_changed, (f) => el('li', {}, f)),
+    section('Ændrede beslutningstabeller', preview.decisions_changed, (f) => el('li', {}, f)),
   ].filter(Boolean);
   if (parts.length) body.append(...parts);
   else body.append(el('p', {}, 'Ingen ændringer i forhold til den seneste version.'));

@@ -1,6 +1,6 @@
 /**
- * Danish for the modeler's own words: palette, context pad, replace menu and the general
- * groups of the properties panel. A `translate` service as diagram-js expects it
+ * Danish for the modeler's own words: palette, context pad, replace menu, the general
+ * groups of the properties panel, and the decision table editor's (dmn-js) main words. A `translate` service as diagram-js expects it
  * (template with {placeholders}); words without a translation stay in English.
  */
 const DA = {
@@ -87,6 +87,22 @@ const DA = {
   'Inline script': 'Script i diagrammet',
   Compensation: 'Kompensation',
   'Called element': 'Kaldt forløb',
+  // decision tables (dmn-js)
+  When: 'Når', And: 'Og', Then: 'Så', Annotations: 'Bemærkninger', Annotation: 'Bemærkning',
+  'Hit policy': 'Hit policy', 'Hit policy:': 'Hit policy:', 'Decision name': 'Beslutningens navn',
+  'Add rule': 'Tilføj regel', 'Add rule above': 'Tilføj regel ovenfor', 'Add rule below': 'Tilføj regel nedenfor',
+  'Remove rule': 'Fjern regel', 'Copy rule': 'Kopiér regel', 'Cut rule': 'Klip regel',
+  'Paste rule above': 'Indsæt regel ovenfor', 'Paste rule below': 'Indsæt regel nedenfor',
+  'Add input': 'Tilføj input', 'Add output': 'Tilføj output',
+  'Add input column left': 'Tilføj inputkolonne til venstre', 'Add input column right': 'Tilføj inputkolonne til højre',
+  'Add output column left': 'Tilføj outputkolonne til venstre', 'Add output column right': 'Tilføj outputkolonne til højre',
+  'Remove input column': 'Fjern inputkolonne', 'Remove output column': 'Fjern outputkolonne',
+  Input: 'Input', Output: 'Output', 'Edit input': 'Redigér input', 'Edit output': 'Redigér output',
+  'Input label': 'Inputtets overskrift', 'Input expression': 'Inputtets udtryk (feltet i sagen)',
+  'Output label': 'Outputtets overskrift', 'Output name': 'Outputtets navn (feltet i sagen)',
+  'Input type': 'Inputtets type', 'Output type': 'Outputtets type',
+  'Enter expression': 'Skriv et udtryk', 'Strings must be in double quotes': 'Tekst skal stå i anførselstegn',
+  Yes: 'Ja', No: 'Nej', Values: 'Værdier',
 };
 
 export default function translate(template, replacements) {

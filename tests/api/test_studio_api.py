@@ -187,7 +187,8 @@ def test_the_preview_shows_the_diff_and_the_cases_standing_on_what_changed(api, 
     body = owner.post("/studio/drafts/intake/publish-preview")
     assert body.status_code == 200, body.text
     preview = body.json()
-    assert set(preview) == {"problems", "diff", "affected_cases", "affected_by_element"}
+    assert set(preview) == {"problems", "diff", "affected_cases", "affected_by_element", "decisions_changed"}
+    assert preview["decisions_changed"] == []  # intake names no decision table
     assert preview["affected_cases"] == 2 and preview["affected_by_element"] == {"visitation": 2}
     [changed] = [c for c in preview["diff"]["changed"] if c["element_id"] == "visitation"]
     assert any("Visitation (ny)" in a for a in changed["attributes"])

@@ -16,5 +16,7 @@ if __name__ == "__main__":
                  "tests/browser/test_studio_browser.py::"
                  "test_a_process_owner_compares_versions_and_moves_the_cases_with_a_dry_run_first",
                  "tests/browser/test_web_dashboard.py::test_a_team_lead_opens_the_dashboard_from_the_header_in_a_browser",
-                 "tests/browser/test_studio_browser.py::test_the_form_preview_follows_the_editor_as_the_owner_types"]
+                 "tests/browser/test_studio_browser.py::test_the_form_preview_follows_the_editor_as_the_owner_types",
+                 "tests/browser/test_studio_decisions.py::"
+                 "test_a_process_owner_edits_a_rule_sees_a_bad_entry_fixes_it_publishes_and_cases_decide_by_it"]
     sys.exit(pytest.main(["-q", *SCENARIOS]))

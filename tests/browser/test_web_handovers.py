@@ -48,7 +48,8 @@ def to_application(j) -> str:
     j.do("jc", "tilmelding", {"tilmeldingsdato": "2026-09-07", "jobnet_tilmeldt": True}, at(date(2026, 9, 7)))
     j.do("jc", "visitation", {"visitationsdato": "2026-09-09", "til_raadighed": True, "kategori": "aktivitetsparat",
                               "problemer_ud_over_ledighed": True, "problemomraader": "bolig, misbrug",
-                              "cv_frist": "2026-09-28", "vurdering": "Står til rådighed"}, at(date(2026, 9, 9)))
+                              "koordinerende_sagsbehandler": "jc", "cv_frist": "2026-09-28",
+                              "vurdering": "Står til rådighed"}, at(date(2026, 9, 9)))
     j.do("jc", "cv_paa_jobnet", {"cv_paa_jobnet_dato": "2026-09-09"}, at(date(2026, 9, 9), 11))  # version 2's CV step
     assert "ansoegning_modtaget" in j.waits()
     return j.case_id

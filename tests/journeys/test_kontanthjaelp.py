@@ -149,7 +149,8 @@ class Journey:
         self.do("jc", "visitation", {
             "visitationsdato": visit_day.isoformat(), "til_raadighed": True, "kategori": kategori,
             "problemer_ud_over_ledighed": problemer, "cv_frist": (monday + timedelta(weeks=3)).isoformat(),
-            "vurdering": "Står til rådighed", **({"problemomraader": "bolig, misbrug"} if problemer else {})},
+            "vurdering": "Står til rådighed", **({"problemomraader": "bolig, misbrug"} if problemer else {}),
+            **({"koordinerende_sagsbehandler": "jc"} if kategori == "aktivitetsparat" else {})},
             at(visit_day))
         if self.V1:
             assert self.open() == []

@@ -23,6 +23,7 @@ CONTEXT_KEYS = {"label", "value", "from_unit", "element_id", "at"}
 # what a person does is theirs; everything the engine runs after it is the system's, with the person as cause
 PERSONAL = {"case_started", "task_completed", "task_claimed", "task_released", "task_assigned", "case_cancelled",
             "attachment_added"}
+CHOSEN = {"coordinator_set", "rule_set_chosen"}  # by a person; taken over from the sender's case: the system
 
 
 @pytest.fixture
@@ -155,7 +156,7 @@ def test_every_audit_event_of_a_kontanthjaelp_walk_credits_the_right_actor(journ
                 assert event.actor == "jc", what
             elif event.type == "task_completed":
                 assert event.actor == done_by[event.task_id] and event.actor in people, what
-            elif event.type in PERSONAL - {"case_started"}:
+            elif event.type in PERSONAL - {"case_started"} or (event.type in CHOSEN and "from_case" not in details):
                 assert event.actor in people, what
             elif event.type == "message_received" and "from_case" not in details:
                 assert event.actor == "system" and "cause" not in details, what    # the integration sent it

@@ -19,6 +19,7 @@ import {
 
 const CUSTOM = '__egen';
 const NEW_MESSAGE = '__ny';
+const NEW_FORM = '__ny_formular';
 
 function withCurrent(options, current, unknownLabel) {
   if (current && !options.some((o) => o.value === current)) {
@@ -32,7 +33,8 @@ function formOptions(catalog, current) {
     .filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5))]);
   const options = [{ value: '', label: '(ingen formular)' },
     ...[...names].sort().map((n) => ({ value: n, label: n }))];
-  return withCurrent(options, current, 'findes ikke');
+  const all = withCurrent(options, current, 'findes ikke');
+  return catalog.newForm ? [...all, { value: NEW_FORM, label: 'Ny formular …' }] : all;
 }
 
 function UnitEntry({ element, id }) {
@@ -54,7 +56,10 @@ function FormEntry({ element, id, label, description }) {
   const value = () => getBusinessObject(element).get('camunda:formKey') || '';
   return <SelectEntry id={id} element={element} label={label || 'Formular'} description={description}
     getValue={value}
-    setValue={(v) => setAttribute(injector, element, 'camunda:formKey', v)}
+    setValue={(v) => {
+      if (v === NEW_FORM) catalog.newForm(element);  // asks for the name, then sets the form key itself
+      else setAttribute(injector, element, 'camunda:formKey', v);
+    }}
     getOptions={() => formOptions(catalog, value())} />;
 }
 
