@@ -158,6 +158,16 @@ def _escalations(process) -> dict[str, str]:
 def _row(node, lanes, named, escalations, rule_sets) -> list[str] | None:
     tag = etree.QName(node).localname
     props = _properties(node)
+    if tag == "boundaryEvent":
+        # an interrupting timer on an activity is a step of its own (the agreed end of a placement);
+        # a non-interrupting one is the activity's reminder, shown in its row
+        if node.get("cancelActivity") == "false" or node.find(_q("timerEventDefinition")) is None:
+            return None
+        text, rule = _timer_rule(node, named)
+        name = (node.get("name") or node.get("id")).replace("\n", " ")
+        unit = lanes.get(node.get("id")) or _enclosing_lane(node, lanes)
+        return [f"⏱ {name}", unit or "", _describe(rule) if rule else f"`{text}`",
+                f"afbryder `{node.get('attachedToRef')}`", (rule.source or "") if rule else ""]
     if tag not in STEP_TAGS or props.get("audience") == "teamlead":
         return None
     name = (node.get("name") or node.get("id")).replace("\n", " ")

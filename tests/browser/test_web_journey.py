@@ -29,7 +29,9 @@ ROOT = f.ROOT
 # The answers that take the case the way the web UI scenario goes: jobparat, granted, an offer at an employer, a job.
 ANSWERS = {"kategori": "jobparat", "problemer_ud_over_ledighed": "nej", "afgoerelse": "bevilget",
            "jobsamtale_udfald": "tilbud", "tilbud": "praktik", "placering_udfald": "ordinaert_job",
-           "cvr": "12345678", "ansoegning_kanal": "papir", "virksomhed_accepterer": "ja"}
+           "cvr": "12345678", "ansoegning_kanal": "papir", "virksomhed_accepterer": "ja",
+           # virksomhedsplacering v2: a mentor sought needs its reasons (required_when) and a grant step
+           "mentor_soeges": "nej"}
 
 
 def _valid_values(form: dict) -> dict:

@@ -29,7 +29,8 @@ SECRET = "cli-test-secret-key-0123456789abcdef0123456789"
 DEMO_UNITS = {"jobcenter", "ydelsesservice", "sof", "virksomhedsservice", "rehabiliteringsteam"}
 DEMO_PASSWORD = "tovholder-demo"
 JOURNEYS = {"demo_forloeb", "kontanthjaelp", "virksomhedsplacering", "sof_vurdering", "sygedagpenge",
-            "rehabiliteringsteam", "langvarig_aktivitetsparat"}
+            "rehabiliteringsteam", "langvarig_aktivitetsparat",
+            "kontrol"}  # issue 14: Ydelsesservice's control cases (processes/kontrol)
 
 
 def assert_one_line_error(result: Result, *needles: str) -> str:

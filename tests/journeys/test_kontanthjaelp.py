@@ -184,9 +184,13 @@ class Journey:
     def agree(self, when: date, virksomhed="Byggefirma A/S", cvr="12345678"):
         self.do("vs", "match", {"virksomhed": virksomhed, "cvr": cvr, "kontaktperson": "Mette",
                                 "match_begrundelse": "Erfaring fra byggeri"}, at(when))
+        # virksomhedsplacering v2: the length is checked against the praktik's frame (4 weeks, 13 by agreement),
+        # the mentor is a grant step of its own (tests/journeys/test_virksomhedsplacering.py), and the start
+        # (two days on: the first weekly visit falls a week after the start) anchors the placement's clocks.
         self.do("vs", "aftale", {"virksomhed": virksomhed, "cvr": cvr, "tilbudstype": "virksomhedspraktik",
-                                 "startdato": (when + timedelta(days=7)).isoformat(), "laengde_uger": 4,
-                                 "mentor": True, "mentor_navn": "Jens"}, at(when, 11))
+                                 "aftale_dato": when.isoformat(), "startdato": (when + timedelta(days=2)).isoformat(),
+                                 "praktik_ramme": "standard", "praktik_uger": 4, "mentor_soeges": False},
+                at(when, 11))
 
     def follow_up(self, udfald, when: date, **extra):
         self.do("vs", "opfoelgning", {"besoegsdato": when.isoformat(), "placering_udfald": udfald,
@@ -232,7 +236,7 @@ def test_happy_path_jobparat_to_an_ordinary_job(journey):
     assert danish_day(j.task("opfoelgning").due_at) == date(2026, 11, 5)        # weekly
     j.follow_up("fortsaetter", date(2026, 11, 5))
     assert danish_day(j.task("opfoelgning").due_at) == date(2026, 11, 12)
-    j.follow_up("ordinaert_job", date(2026, 11, 12), scorecard=4)
+    j.follow_up("ordinaert_job", date(2026, 11, 12))  # v2: the scorecard is a monthly step, not a field here
     assert [(t.element_id, t.unit) for t in j.tasks()] == [("stop_ydelse", "ydelsesservice")]
     j.do("ys", "stop_ydelse", {"ophoersdato": "2026-11-30", "ophoersaarsag": "ordinaert_job"}, at(date(2026, 11, 13)))
 
@@ -252,7 +256,7 @@ def test_happy_path_jobparat_to_an_ordinary_job(journey):
                  ("sof_gw", ["ingen_sof_henvisning"]), ("kategori_gw", ["jobsamtale_samlet"]),
                  ("naeste_samtale_gw", ["jobsamtale_1"]), ("naeste_samtale_gw", ["jobsamtale_2"]),
                  ("tre_maaneder_gw", ["jobsamtale_samlet"]),
-                 ("jobsamtale_gw", ["placering_samlet"]), ("bekraeftet_gw", ["opfoelgning_samlet"]),
+                 ("jobsamtale_gw", ["placering_samlet"]), ("bekraeftet_gw", ["aftaleperiode"]),  # placement v2
                  ("opfoelgning_gw", ["placering_job"]), ("placering_gw", ["afslutning_samlet"])]:
         assert step in gateways, step
     assert [e.element_id for e in j.events("message_received")] == ["ansoegning_modtaget", "virksomhed_bekraeftelse"]

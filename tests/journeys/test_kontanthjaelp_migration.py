@@ -276,6 +276,6 @@ def _complaint_period_ends(c: Cases) -> None:
 
 
 def _job_found(c: Cases, day: date) -> None:
-    c.follow_up("ordinaert_job", day, scorecard=4)
+    c.follow_up("ordinaert_job", day)  # virksomhedsplacering v2: the scorecard is a monthly step, not a field
     c.do("ys", "stop_ydelse", {"ophoersdato": "2026-09-30", "ophoersaarsag": "ordinaert_job"}, at(day, 11))
     assert c.events("case_completed")[0].element_id == "sag_afsluttet"

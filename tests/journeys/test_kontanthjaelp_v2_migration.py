@@ -136,7 +136,7 @@ def test_the_plan_moves_version_1_cases_to_version_2_and_they_finish_there(db, s
     assert c.open() == ["bevilg_mentor", "match"]
 
     c.on("placering").message("virksomhed_bekraeftelse", {"virksomhed_accepterer": True}, at(date(2026, 9, 17)))
-    c.follow_up("ordinaert_job", date(2026, 9, 24), scorecard=4)
+    c.follow_up("ordinaert_job", date(2026, 9, 24))  # placement v2: no scorecard field on the visit
     c.do("ys", "stop_ydelse", {"ophoersdato": "2026-09-30", "ophoersaarsag": "ordinaert_job"}, at(date(2026, 9, 25)))
     assert c.case().status == "completed"
 
