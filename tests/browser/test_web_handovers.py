@@ -174,7 +174,9 @@ def test_the_case_history_says_which_way_a_gateway_went_in_danish_words(journey,
 
 
 def test_a_sygedagpenge_case_started_from_opret_sag_does_not_wait_for_the_report_it_took(journey, web, session):
-    f.deploy_files(session, f.ROOT / "processes" / "sygedagpenge", rules=RULES)
+    # sygedagpenge (version 2) calls the rehabiliteringsteam journey: deployed with it
+    f.deploy_files(session, f.ROOT / "processes" / "sygedagpenge", f.ROOT / "processes" / "rehabiliteringsteam",
+                   rules=RULES)
     ys = web("ys")
     start = ys.get("/sager/ny?forloeb=sygedagpenge")
     assert start.status_code == 200 and "Første fraværsdag" in start.text
