@@ -36,7 +36,7 @@ SCHEMA = "tovholder_bench_migration"
 CASES = 10_000
 RULES = CaseRules(forms_dir=ROOT / "forms", deadlines_file=ROOT / "config" / "deadlines.toml")
 PROCESSES = [ROOT / "processes" / "shared" / "virksomhedsplacering.bpmn", ROOT / "processes" / "sof" / "sof_vurdering.bpmn",
-             ROOT / "processes" / "kontanthjaelp" / "kontanthjaelp.bpmn"]
+             ROOT / "tests" / "data" / "kontanthjaelp_v1.bpmn"]  # version 1 as saved (tests/journeys/kh_v1.py)
 UNITS = ("jobcenter", "ydelsesservice", "sof", "virksomhedsservice")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

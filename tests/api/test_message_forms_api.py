@@ -46,8 +46,8 @@ def snapshot(session, case_id: str) -> tuple:
 def to_company_answer(j) -> str:
     """A granted jobparat case with an agreement sent to the company: waits for `virksomhed_bekraeftelse`."""
     j.grant(j.to_decision(date(2026, 9, 7)))
-    j.do("jc", "jobsamtale", {"samtaledato": "2026-09-21", "samtale_referat": "Praktik",
-                              "jobsamtale_udfald": "tilbud"}, at(date(2026, 9, 21)))
+    j.do("jc", "jobsamtale_1", {"samtaledato": "2026-09-21", "samtale_referat": "Praktik",
+                                "jobsamtale_udfald": "tilbud"}, at(date(2026, 9, 21)))  # version 2: the first of six
     j.agree(date(2026, 9, 22))
     assert "virksomhed_bekraeftelse" in j.waits()
     return j.case_id

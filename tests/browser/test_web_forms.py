@@ -50,7 +50,7 @@ def test_complete_without_the_date_comes_back_in_danish_with_the_input_kept(jour
     assert 'value="ja" checked' in r.text and "Lønsedler &lt;3 mdr." in r.text
     assert not [w for w in ENGLISH if w in shown]
     session.expire_all()
-    assert journey.open() == ["kontroller_ansoegning"] and refused_types(journey, task_id) == []
+    assert journey.open_of("ydelsesservice") == ["kontroller_ansoegning"] and refused_types(journey, task_id) == []
 
 
 @pytest.mark.parametrize(("typed", "said"), [
@@ -67,7 +67,7 @@ def test_a_date_rule_of_the_form_says_what_is_wrong_in_danish(journey, web, sess
     ok = ys.post(f"/opgaver/{task_id}", data={"csrf_token": csrf_of(page.text), "f.ansoegning_komplet": "ja",
                                               "f.ansoegning_komplet_dato": "2026-09-10"})
     assert ok.status_code == 303, text_of(ok.text)
-    assert journey.open() == ["ydelsesafgoerelse"]
+    assert journey.open_of("ydelsesservice") == ["ydelsesafgoerelse"]  # the contact course runs beside (v2)
 
 
 def test_403_and_404_pages_speak_danish(journey, web):
@@ -112,7 +112,7 @@ def test_a_refused_form_in_the_browser_focuses_the_danish_summary_and_keeps_the_
         pytest.skip(f"axe-core not found at {AXE} (make install brings it from npm)")
     assert _axe(page) == []
     session.expire_all()
-    assert journey.open() == ["kontroller_ansoegning"] and refused_types(journey, task_id) == []
+    assert journey.open_of("ydelsesservice") == ["kontroller_ansoegning"] and refused_types(journey, task_id) == []
 
 
 def test_opret_sag_says_an_impossible_cpr_date_and_every_other_field_error_at_once(journey, web, session):
@@ -168,7 +168,7 @@ def test_the_api_refuses_what_the_form_rules_refuse_per_field_and_nothing_change
     rules = {f["name"]: f for f in api.get(f"/api/tasks/{task_id}", headers=auth).json()["form"]["fields"]}
     assert rules["ansoegning_komplet_dato"]["required_when"] == {"field": "ansoegning_komplet", "in": [True]}
     session.expire_all()
-    assert journey.open() == ["kontroller_ansoegning"] and refused_types(journey, task_id) == []
+    assert journey.open_of("ydelsesservice") == ["kontroller_ansoegning"] and refused_types(journey, task_id) == []
     r = api.post(f"/api/tasks/{task_id}/complete", json={"data": {"ansoegning_komplet": True,
                                                                   "ansoegning_komplet_dato": "2026-09-11"}},
                  headers=auth)

@@ -50,6 +50,7 @@ def to_application(j) -> str:
                               "problemer_ud_over_ledighed": True, "problemomraader": "bolig, misbrug",
                               "koordinerende_sagsbehandler": "jc", "cv_frist": "2026-09-28",
                               "vurdering": "Står til rådighed"}, at(date(2026, 9, 9)))
+    j.do("jc", "cv_paa_jobnet", {"cv_paa_jobnet_dato": "2026-09-09"}, at(date(2026, 9, 9), 11))  # version 2's CV step
     assert "ansoegning_modtaget" in j.waits()
     return j.case_id
 
@@ -61,8 +62,12 @@ def to_plan(j) -> str:
     j.do("ys", "kontroller_ansoegning", {"ansoegning_komplet": True, "ansoegning_komplet_dato": "2026-09-11"},
          at(date(2026, 9, 11)))
     j.grant(date(2026, 9, 11))
-    j.do("jc", "tilbudsplan", {"tilbud": "praktik", "mentor_behov": True, "koordinerende_sagsbehandler": "Hanne",
-                               "plan": "Praktik med mentor"}, at(date(2026, 9, 11), 11))
+    j.do("jc", "tilbudsplan", {"aktivitetsparat_forloeb": "tilbud", "tilbud": "praktik", "mentor_behov": True,
+                               "koordinerende_sagsbehandler": "Hanne", "plan": "Praktik med mentor"},
+         at(date(2026, 9, 11), 11))
+    # version 2 (issue 14): a mentor when needed is a step of its own
+    j.do("jc", "bevilg_mentor", {"mentor_navn": "Jens", "mentor_fra": "2026-09-14", "mentor_timer_pr_uge": 3,
+                                 "mentor_formaal": "Støtte i praktikken"}, at(date(2026, 9, 11), 12))
     return case_id
 
 
@@ -83,11 +88,12 @@ def test_ydelsesservice_registers_a_paper_application_from_its_inbox_and_the_cas
     assert "Ansøgningen er modtaget den: skal udfyldes" in refused.text and "(required)" not in refused.text
     assert "Kom med posten &lt;b&gt;i dag&lt;/b&gt;" in refused.text and 'value="papir" selected' in refused.text
     session.expire_all()
-    assert "ansoegning_modtaget" in journey.waits() and journey.open() == []
+    # version 2: the jobcenter's plan (contact course) is open beside Ydelsesservice's wait
+    assert "ansoegning_modtaget" in journey.waits() and journey.open_of("ydelsesservice") == []
     # registered: the case moves on to Ydelsesservice's check, and the audit names the caseworker
     r = ys.post(link, data={**typed, "f.ansoegning_modtaget_dato": "2026-09-11"})
     assert r.status_code == 303 and r.headers["location"] == "/", r.text
-    assert journey.open() == ["kontroller_ansoegning"] and "ansoegning_modtaget" not in journey.waits()
+    assert journey.open_of("ydelsesservice") == ["kontroller_ansoegning"] and "ansoegning_modtaget" not in journey.waits()
     [received] = journey.events("message_received")
     assert received.actor == "ys" and received.details["from_unit"] == "ydelsesservice"
     assert received.details["data"] == {"ansoegning_modtaget_dato": "2026-09-11", "ansoegning_kanal": "papir",

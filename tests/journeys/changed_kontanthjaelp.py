@@ -1,4 +1,4 @@
-"""Version 2 of kontanthjælp, made from the real diagram for the migration tests.
+"""A version 2 of kontanthjælp, made from the saved version 1 (tests/journeys/kh_v1.py) for the migration tests.
 
 What a process owner might change in a year: a new step after the visitation
 (`cv_kontrol`), a renamed step (`kontroller_ansoegning` → `kontrol_af_ansoegning`,
@@ -13,7 +13,7 @@ from lxml import etree
 
 from tests import factories as f
 
-SOURCE = f.ROOT / "processes" / "kontanthjaelp" / "kontanthjaelp.bpmn"
+SOURCE = f.DATA / "kontanthjaelp_v1.bpmn"  # version 1 as saved (tests/journeys/kh_v1.py)
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 RENAMED = {"kontroller_ansoegning": "kontrol_af_ansoegning"}

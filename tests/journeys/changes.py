@@ -1,6 +1,6 @@
 """A changed kontanthjælp, as a process owner would deploy it next year (shared by the version tests).
 
-Against processes/kontanthjaelp/kontanthjaelp.bpmn and forms/ as they are:
+Against version 1 (tests/data/kontanthjaelp_v1.bpmn, see tests/journeys/kh_v1.py) and forms/ as they are:
 a new step after visitation (`opfoelgende_samtale`, with a new form), a
 renamed step (`jobsamtale`), a changed deadline on another step
 (`tilbudsplan`: P30D instead of the named `aktivitetsparat_tilbud`) and a
@@ -14,7 +14,7 @@ import json
 
 from tests import factories as f
 
-KONTANTHJAELP = f.ROOT / "processes" / "kontanthjaelp" / "kontanthjaelp.bpmn"
+KONTANTHJAELP = f.DATA / "kontanthjaelp_v1.bpmn"  # version 1 as saved (tests/journeys/kh_v1.py)
 NEW_STEP = "opfoelgende_samtale"
 NEW_FORM = {"title": "Opfølgende samtale", "fields": [
     {"name": "samtale_notat", "label": "Notat fra samtalen", "type": "textarea", "required": True}]}

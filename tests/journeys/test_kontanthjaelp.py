@@ -23,11 +23,15 @@ ROOT = f.ROOT
 RULES = CaseRules(forms_dir=ROOT / "forms", deadlines_file=ROOT / "config" / "deadlines.toml")
 PROCESSES = (ROOT / "processes" / "shared" / "virksomhedsplacering.bpmn",
              ROOT / "processes" / "sof" / "sof_vurdering.bpmn",
+             ROOT / "processes" / "rehabiliteringsteam" / "rehabiliteringsteam.bpmn",
+             ROOT / "processes" / "langvarig_aktivitetsparat" / "langvarig_aktivitetsparat.bpmn",
              ROOT / "processes" / "kontanthjaelp" / "kontanthjaelp.bpmn")
 
 
-TIMER_EVENTS = {"klagefrist_udloebet", "ansoegning_ikke_modtaget", "ingen_bekraeftelse", "hoeringsfrist_udloebet",
-                "visitation_frist", "ydelsesafgoerelse_frist", "opfoelgning_frist", "match_frist"}
+TIMER_EVENTS = {"klagefrist_udloebet", "klagefrist_fra_modtagelsen", "ansoegning_ikke_modtaget", "ingen_bekraeftelse",
+                "hoeringsfrist_udloebet", "visitation_frist", "ydelsesafgoerelse_frist", "opfoelgning_frist", "match_frist",
+                "dokumentation_udeblevet"}
+REFUSAL_SENT = {"afslag_forsendelse": "digital_post"}  # with afslag_sendt_dato: the receipt the complaint counts from
 
 
 def at(day: date, hour: int = 9) -> datetime:
@@ -51,7 +55,9 @@ def users(seed, session):
 
 
 class Journey:
-    """One citizen's kontanthjælp case, worked the way the units would."""
+    """One citizen's kontanthjælp case, worked the way the units would (version 2 of the journey)."""
+
+    V1 = False  # tests/journeys/kh_v1.py drives the saved version 1 (no CV step, SOF after the decision)
 
     def __init__(self, db, session, users):  # `users` (the fixture) has deployed PROCESSES
         self.db, self.session, self.users = db, session, users
@@ -72,6 +78,10 @@ class Journey:
 
     def open(self, case_id=None) -> list[str]:
         return sorted(t.element_id for t in self.tasks(case_id))
+
+    def open_of(self, unit: str, case_id=None) -> list[str]:
+        """One unit's open tasks: in version 2 the jobcenter's contact course runs beside Ydelsesservice's work."""
+        return sorted(t.element_id for t in self.tasks(case_id) if t.unit == unit)
 
     def task(self, element, case_id=None) -> HumanTask:
         [row] = [t for t in self.tasks(case_id) if t.element_id == element]
@@ -142,7 +152,13 @@ class Journey:
             "vurdering": "Står til rådighed", **({"problemomraader": "bolig, misbrug"} if problemer else {}),
             **({"koordinerende_sagsbehandler": "jc"} if kategori == "aktivitetsparat" else {})},
             at(visit_day))
-        assert self.open() == []
+        if self.V1:
+            assert self.open() == []
+        else:  # the CV on Jobnet (3 weeks from the henvendelse) and the contact course start at the visitation
+            first = "jobsamtale_1" if kategori == "jobparat" else "tilbudsplan"
+            assert self.open() == sorted(["cv_paa_jobnet", first])
+            assert danish_day(self.task("cv_paa_jobnet").due_at) == monday + timedelta(weeks=3)
+            self.do("jc", "cv_paa_jobnet", {"cv_paa_jobnet_dato": visit_day.isoformat()}, at(visit_day, 11))
         waits = self.waits()
         assert waits["ansoegning_modtaget"].kind == "message"
         assert danish_day(waits["ansoegning_ikke_modtaget"].due_at) == visit_day + timedelta(days=7)
@@ -152,6 +168,13 @@ class Journey:
                                                 "ansoegning_komplet_dato": application_day.isoformat()},
                 at(application_day))
         return application_day
+
+    def refuse(self, when: date, element="ydelsesafgoerelse", **extra):
+        data = {"afgoerelsesdato": when.isoformat(), "begrundelse": "Formue over grænsen",
+                "afslag_sendt_dato": when.isoformat(), **REFUSAL_SENT, **extra}
+        if element == "ydelsesafgoerelse":
+            data["afgoerelse"] = "afslag"
+        self.do("ys", element, data, at(when))
 
     def grant(self, when: date):
         self.do("ys", "ydelsesafgoerelse", {"afgoerelse": "bevilget", "sats": 12_000, "ydelse_fra": when.isoformat(),
@@ -189,15 +212,19 @@ def test_happy_path_jobparat_to_an_ordinary_job(journey):
     # 14 working days from the complete application: 14, 15, …, 30 September, 1 October
     assert danish_day(j.task("ydelsesafgoerelse").due_at) == date(2026, 10, 1)
     assert j.task("ydelsesafgoerelse").deadline_rule == "ydelsesafgoerelse"
+    # the contact course began at the visitation, beside Ydelsesservice: the first job conversation is due
+    # six weeks after the henvendelse (7 September), not six weeks after the grant
+    assert j.open() == ["jobsamtale_1", "ydelsesafgoerelse"]
     j.grant(complete_day + timedelta(days=3))                                    # Monday 14 September
-    assert j.open() == ["jobsamtale"]
-    assert danish_day(j.task("jobsamtale").due_at) == date(2026, 9, 14) + timedelta(weeks=6)
+    assert j.open() == ["jobsamtale_1"]
+    assert danish_day(j.task("jobsamtale_1").due_at) == monday + timedelta(weeks=6)
     assert "sof_tilbagemelding" not in j.waits()  # no SOF referral without problems beyond unemployment
 
-    j.do("jc", "jobsamtale", {"samtaledato": "2026-09-21", "samtale_referat": "Søger bredt",
-                              "jobsamtale_udfald": "ny_samtale"}, at(date(2026, 9, 21)))
-    j.do("jc", "jobsamtale", {"samtaledato": "2026-10-26", "samtale_referat": "Praktik aftalt",
-                              "jobsamtale_udfald": "tilbud"}, at(date(2026, 10, 26)))
+    j.do("jc", "jobsamtale_1", {"samtaledato": "2026-09-21", "samtale_referat": "Søger bredt",
+                                "jobsamtale_udfald": "ny_samtale"}, at(date(2026, 9, 21)))
+    assert danish_day(j.task("jobsamtale_2").due_at) == date(2026, 12, 7)       # 3 months from the henvendelse
+    j.do("jc", "jobsamtale_2", {"samtaledato": "2026-10-26", "samtale_referat": "Praktik aftalt",
+                                "jobsamtale_udfald": "tilbud"}, at(date(2026, 10, 26)))
     assert [(t.element_id, t.unit) for t in j.tasks()] == [("match", "virksomhedsservice")]
     j.agree(date(2026, 10, 27))
     waits = j.waits()
@@ -216,17 +243,20 @@ def test_happy_path_jobparat_to_an_ordinary_job(journey):
     assert j.case().status == "completed"
     assert j.events("case_completed")[0].element_id == "sag_afsluttet"
     assert j.done_by() == [
-        ("tilmelding", "jobcenter", "jc"), ("visitation", "jobcenter", "jc"),
+        ("tilmelding", "jobcenter", "jc"), ("visitation", "jobcenter", "jc"), ("cv_paa_jobnet", "jobcenter", "jc"),
         ("kontroller_ansoegning", "ydelsesservice", "ys"), ("ydelsesafgoerelse", "ydelsesservice", "ys"),
-        ("jobsamtale", "jobcenter", "jc"), ("jobsamtale", "jobcenter", "jc"),
+        ("jobsamtale_1", "jobcenter", "jc"), ("jobsamtale_2", "jobcenter", "jc"),
         ("match", "virksomhedsservice", "vs"), ("aftale", "virksomhedsservice", "vs"),
         ("opfoelgning", "virksomhedsservice", "vs"), ("opfoelgning", "virksomhedsservice", "vs"),
         ("stop_ydelse", "ydelsesservice", "ys")]
     gateways = j.gateways()
     for step in [("forsikret_gw", ["tilmelding"]), ("raadighed_gw", ["overdraget_til_ydelsesservice"]),
-                 ("komplet_gw", ["ydelsesafgoerelse"]), ("afgoerelse_gw", ["sof_gw"]),
-                 ("sof_gw", ["kontaktforloeb_samlet"]), ("kategori_gw", ["jobsamtale_samlet"]),
-                 ("jobsamtale_gw", ["placering_samlet"]), ("bekraeftet_gw", ["aftaleperiode"]),  # v2
+                 ("komplet_gw", ["ydelsesafgoerelse"]), ("afgoerelse_gw", ["bevilget_kontaktforloeb"]),
+                 ("sen_start_gw", ["ydelse_bevilget"]),
+                 ("sof_gw", ["ingen_sof_henvisning"]), ("kategori_gw", ["jobsamtale_samlet"]),
+                 ("naeste_samtale_gw", ["jobsamtale_1"]), ("naeste_samtale_gw", ["jobsamtale_2"]),
+                 ("tre_maaneder_gw", ["jobsamtale_samlet"]),
+                 ("jobsamtale_gw", ["placering_samlet"]), ("bekraeftet_gw", ["aftaleperiode"]),  # placement v2
                  ("opfoelgning_gw", ["placering_job"]), ("placering_gw", ["afslutning_samlet"])]:
         assert step in gateways, step
     assert [e.element_id for e in j.events("message_received")] == ["ansoegning_modtaget", "virksomhed_bekraeftelse"]
@@ -243,22 +273,26 @@ def test_not_available_is_refused_by_ydelsesservice_with_four_weeks_to_complain(
     j.do("jc", "visitation", {"visitationsdato": "2026-06-03", "til_raadighed": False, "kategori": "jobparat",
                               "problemer_ud_over_ledighed": False, "cv_frist": "2026-06-22",
                               "vurdering": "Afviser at tage imod arbejde"}, at(date(2026, 6, 3)))
+    j.do("jc", "cv_paa_jobnet", {"cv_paa_jobnet_dato": "2026-06-03"}, at(date(2026, 6, 3), 11))
     refusal = j.task("afslag_raadighed")
     assert refusal.unit == "ydelsesservice"
     # 14 working days from 3 June: Grundlovsdag (5 June) is a closing day -> 4, 8-12, 15-19, 22, 23, 24
     assert danish_day(refusal.due_at) == date(2026, 6, 24)
     j.do("ys", "afslag_raadighed", {"afgoerelsesdato": "2026-06-10", "begrundelse": "Ikke til rådighed",
-                                    "klagevejledning_sendt": True}, at(date(2026, 6, 10)))
+                                    "klagevejledning_sendt": True, "afslag_sendt_dato": "2026-06-10",
+                                    **REFUSAL_SENT}, at(date(2026, 6, 10)))
     [complaint] = [w for w in j.waits().values() if w.kind == "timer"]
-    assert complaint.element_id == "klagefrist_udloebet" and danish_day(complaint.due_at) == date(2026, 7, 8)
+    # four weeks from the day the citizen received it: by Digital Post, the day it was sent
+    assert complaint.element_id == "klagefrist_fra_modtagelsen" and danish_day(complaint.due_at) == date(2026, 7, 8)
+    assert j.case().data["afslag_modtaget_dato"] == "2026-06-10"
     assert j.fire(clock.as_utc(complaint.due_at) - timedelta(hours=1)) == 0
     assert j.fire(clock.as_utc(complaint.due_at) + timedelta(seconds=1)) == 1
     assert j.case().status == "completed"
     assert j.events("case_completed")[0].element_id == "afslag_endeligt"
     assert j.done_by() == [("tilmelding", "jobcenter", "jc"), ("visitation", "jobcenter", "jc"),
-                           ("afslag_raadighed", "ydelsesservice", "ys")]
+                           ("cv_paa_jobnet", "jobcenter", "jc"), ("afslag_raadighed", "ydelsesservice", "ys")]
     assert ("raadighed_gw", ["afslag_raadighed"]) in j.gateways()
-    assert j.timers_passed() == ["klagefrist_udloebet"]
+    assert j.timers_passed() == ["klagefrist_fra_modtagelsen"]
     assert "ydelsesafgoerelse" not in [e.element_id for e in j.events("task_created")]
 
 
@@ -278,9 +312,14 @@ def test_insured_citizen_is_referred_to_the_a_kasse(journey):
 def test_aktivitetsparat_with_a_sof_referral_beside_the_jobcenter(journey, session):
     j = journey
     complete_day = j.to_decision(date(2026, 9, 7), kategori="aktivitetsparat", problemer=True)
-    j.grant(complete_day)
+    # the referral left at the visitation (Wednesday 9 September), before Ydelsesservice decided
     sof_case = session.scalar(select(Case).where(Case.process_key == "sof_vurdering"))
     assert sof_case is not None and sof_case.citizen_id == j.case().citizen_id
+    assert j.open() == ["tilbudsplan", "ydelsesafgoerelse"]
+    sof_task = j.task("socialfaglig_vurdering", sof_case.id)
+    assert sof_task.unit == "sof" and danish_day(sof_task.created_at) == date(2026, 9, 9)
+    assert danish_day(sof_task.due_at) == date(2026, 9, 9) + timedelta(weeks=4)
+    j.grant(complete_day)
     assert sof_case.data["problemomraader"] == "bolig, misbrug"  # SOF gets the jobcenter's assessment
     # ... and only what the referral's `payload` names: not the benefit decision or the rate
     referral = j.events("case_started", sof_case.id)[0].details["message_data"]
@@ -289,18 +328,19 @@ def test_aktivitetsparat_with_a_sof_referral_beside_the_jobcenter(journey, sessi
     assert "sats" not in sof_case.data and "begrundelse" not in sof_case.data
     [sent] = j.events("message_sent")
     assert sent.details == {"name": "sof_henvisning", "element_name": "Henvis til SOF", "to_case": sof_case.id,
-                            "started": True, "cause": "ys"}  # the system sent it, after ys's decision
+                            "started": True, "cause": "jc"}  # sent by the system, caused by jc's visitation
     assert sent.actor == "system:engine" and sent.element_id == "henvis_sof"
     # the jobcenter carries on: the offer is due six months after the visitation (9 September)
     plan = j.task("tilbudsplan")
     assert plan.unit == "jobcenter" and danish_day(plan.due_at) == date(2027, 3, 9)
     assert "sof_tilbagemelding" in j.waits()
-    sof_task = j.task("socialfaglig_vurdering", sof_case.id)
-    assert sof_task.unit == "sof" and danish_day(sof_task.due_at) == complete_day + timedelta(weeks=4)
 
-    j.do("jc", "tilbudsplan", {"tilbud": "praktik", "mentor_behov": True, "koordinerende_sagsbehandler": "Hanne",
-                               "plan": "Praktik med mentor"}, at(date(2026, 9, 16)))
-    assert j.open() == ["match"]
+    j.do("jc", "tilbudsplan", {"aktivitetsparat_forloeb": "tilbud", "tilbud": "praktik", "mentor_behov": True,
+                               "koordinerende_sagsbehandler": "Hanne", "plan": "Praktik med mentor"},
+         at(date(2026, 9, 16)))
+    assert j.open() == ["bevilg_mentor", "match"]                                # mentor when needed, beside
+    j.do("jc", "bevilg_mentor", {"mentor_navn": "Jens", "mentor_fra": "2026-09-21", "mentor_timer_pr_uge": 3,
+                                 "mentor_formaal": "Støtte i praktikken"}, at(date(2026, 9, 17)))
     j.do("sof", "socialfaglig_vurdering", {"sof_vurderingsdato": "2026-09-21", "sof_vurdering": "Boligproblem",
                                            "sof_indsats": "Bostøtte", "sof_enkeltydelse_behov": True},
          at(date(2026, 9, 21)), case_id=sof_case.id)
@@ -320,17 +360,18 @@ def test_aktivitetsparat_with_a_sof_referral_beside_the_jobcenter(journey, sessi
     assert danish_day(j.task("laes_sof_tilbagemelding").due_at) == date(2026, 9, 29)  # 5 working days
     j.do("jc", "laes_sof_tilbagemelding", {"plan_tilpasning": "Bostøtte indgår"}, at(date(2026, 9, 23)))
     assert j.done_by(sof_case.id) == [("socialfaglig_vurdering", "sof", "sofie"), ("enkeltydelse", "sof", "sofie")]
-    assert ("sof_gw", ["kontaktforloeb_samlet", "henvis_sof"]) in j.gateways() or \
-        ("sof_gw", ["henvis_sof", "kontaktforloeb_samlet"]) in j.gateways()
+    assert ("sof_gw", ["henvis_sof"]) in j.gateways()
     assert ("kategori_gw", ["tilbudsplan"]) in j.gateways() and ("tilbud_gw", ["placering_samlet"]) in j.gateways()
+    assert ("mentor_gw", ["bevilg_mentor", "forloeb_gw"]) in j.gateways() or \
+        ("mentor_gw", ["forloeb_gw", "bevilg_mentor"]) in j.gateways()
     assert j.case().status == "running" and j.open() == ["match"]
 
 
 def test_employer_declines_and_virksomhedsservice_makes_a_new_match(journey):
     j = journey
     j.grant(j.to_decision(date(2026, 9, 7)))
-    j.do("jc", "jobsamtale", {"samtaledato": "2026-09-21", "samtale_referat": "Praktik",
-                              "jobsamtale_udfald": "tilbud"}, at(date(2026, 9, 21)))
+    j.do("jc", "jobsamtale_1", {"samtaledato": "2026-09-21", "samtale_referat": "Praktik",
+                                "jobsamtale_udfald": "tilbud"}, at(date(2026, 9, 21)))
     j.agree(date(2026, 9, 22))
     j.message("virksomhed_bekraeftelse", {"virksomhed_accepterer": False}, at(date(2026, 9, 23)))
     assert [(t.element_id, t.unit) for t in j.tasks()] == [("match", "virksomhedsservice")]
@@ -351,8 +392,8 @@ def test_employer_declines_and_virksomhedsservice_makes_a_new_match(journey):
 def test_employer_never_answers_and_virksomhedsservice_gets_a_reminder(journey):
     j = journey
     j.grant(j.to_decision(date(2026, 9, 7)))
-    j.do("jc", "jobsamtale", {"samtaledato": "2026-09-21", "samtale_referat": "Praktik",
-                              "jobsamtale_udfald": "tilbud"}, at(date(2026, 9, 21)))
+    j.do("jc", "jobsamtale_1", {"samtaledato": "2026-09-21", "samtale_referat": "Praktik",
+                                "jobsamtale_udfald": "tilbud"}, at(date(2026, 9, 21)))
     j.agree(date(2026, 9, 22))                                                   # Tuesday
     due = clock.as_utc(j.waits()["ingen_bekraeftelse"].due_at)
     assert danish_day(due) == date(2026, 9, 29)                                  # 5 working days
@@ -373,8 +414,8 @@ def test_employer_never_answers_and_virksomhedsservice_gets_a_reminder(journey):
 def test_absence_leads_to_a_sanction_decided_after_partshoering(journey):
     j = journey
     j.grant(j.to_decision(date(2026, 9, 7)))
-    j.do("jc", "jobsamtale", {"samtaledato": "2026-09-21", "samtale_referat": "Praktik",
-                              "jobsamtale_udfald": "tilbud"}, at(date(2026, 9, 21)))
+    j.do("jc", "jobsamtale_1", {"samtaledato": "2026-09-21", "samtale_referat": "Praktik",
+                                "jobsamtale_udfald": "tilbud"}, at(date(2026, 9, 21)))
     j.agree(date(2026, 9, 22))
     j.message("virksomhed_bekraeftelse", {"virksomhed_accepterer": True}, at(date(2026, 9, 23)))
     j.follow_up("fortsaetter", date(2026, 9, 30))
@@ -444,21 +485,27 @@ def test_deadlines_across_a_weekend_and_easter_and_the_escalations(journey):
     assert j.open() == ["visitation", "visitation_paamindelse"]                 # the visitation goes on
     j.do("jclead", "visitation_paamindelse", {"handling": "Omfordelt til jc"}, at(date(2026, 4, 7)))
     assert "visitation_paamindelse_frist" not in j.waits()                      # no further escalation
-    j.do("jc", "visitation", {"visitationsdato": "2026-03-26", "til_raadighed": True, "kategori": "jobparat",
+    j.do("jc", "visitation", {"visitationsdato": "2026-04-07", "til_raadighed": True, "kategori": "jobparat",
                               "problemer_ud_over_ledighed": False, "cv_frist": "2026-04-17",
                               "vurdering": "Til rådighed"}, at(date(2026, 4, 7), 11))
-    # no application within a week: Ydelsesservice reminds the citizen, then waits again
+    j.do("jc", "cv_paa_jobnet", {"cv_paa_jobnet_dato": "2026-04-07"}, at(date(2026, 4, 7), 12))
+    # no application within a week of the visitation: Ydelsesservice reminds the citizen, then waits again
     no_application = clock.as_utc(j.waits()["ansoegning_ikke_modtaget"].due_at)
     assert danish_day(no_application) == date(2026, 4, 14)
     assert j.fire(no_application + timedelta(seconds=1)) == 1
-    assert [(t.element_id, t.unit) for t in j.tasks()] == [("rykker_ansoegning", "ydelsesservice")]
+    assert [(t.element_id, t.unit) for t in j.tasks()] == [("jobsamtale_1", "jobcenter"),
+                                                           ("rykker_ansoegning", "ydelsesservice")]
     j.do("ys", "rykker_ansoegning", {"rykker_sendt_dato": "2026-04-15"}, at(date(2026, 4, 15)))
-    assert "ansoegning_modtaget" in j.waits()
+    # the final deadline counts from the visitation too (two weeks: 21 April), not from the reminder
+    assert danish_day(j.waits()["dokumentation_udeblevet"].due_at) == date(2026, 4, 21)
+    assert "dokumentation_modtaget" in j.waits()
     j.message("ansoegning_modtaget", {"ansoegning_modtaget_dato": "2026-04-16"}, at(date(2026, 4, 16)))
-    # an incomplete application goes back to waiting for the documentation
+    # an incomplete application: the citizen is reminded again, and the final deadline stays where it was
     j.do("ys", "kontroller_ansoegning", {"ansoegning_komplet": False, "manglende_dokumentation": "Kontoudtog"},
          at(date(2026, 4, 16)))
-    assert j.open() == [] and "ansoegning_modtaget" in j.waits()
+    j.do("ys", "rykker_ansoegning", {"rykker_sendt_dato": "2026-04-16", "rykker_note": "Kontoudtog"},
+         at(date(2026, 4, 16), 11))
+    assert danish_day(j.waits()["dokumentation_udeblevet"].due_at) == date(2026, 4, 21)
     j.message("ansoegning_modtaget", {"ansoegning_modtaget_dato": "2026-04-17"}, at(date(2026, 4, 17)))
     # the decision is due 14 working days after the complete application, here dated back to
     # Friday 27 March: 30, 31 March, 1 April, (Easter 2-6 April), 7-10, 13-17, 20, 21 April
@@ -472,15 +519,19 @@ def test_deadlines_across_a_weekend_and_easter_and_the_escalations(journey):
     ys_reminder = j.task("ydelsesafgoerelse_paamindelse")
     assert ys_reminder.unit == "ydelsesservice" and danish_day(ys_reminder.due_at) == date(2026, 4, 24)
     j.do("yslead", "ydelsesafgoerelse_paamindelse", {"handling": "Prioriteret"}, at(date(2026, 4, 22)))
+    # sent on paper: received 5 working days later (Wednesday 29 April), four weeks from then
     j.do("ys", "ydelsesafgoerelse", {"afgoerelse": "afslag", "afgoerelsesdato": "2026-04-22",
-                                     "begrundelse": "Formue over grænsen"}, at(date(2026, 4, 22), 11))
-    [complaint] = [w for w in j.waits().values() if w.kind == "timer"]
-    assert complaint.element_id == "klagefrist_udloebet" and danish_day(complaint.due_at) == date(2026, 5, 20)
+                                     "begrundelse": "Formue over grænsen", "afslag_sendt_dato": "2026-04-22",
+                                     "afslag_forsendelse": "papirpost"}, at(date(2026, 4, 22), 11))
+    complaint = j.waits()["klagefrist_fra_modtagelsen"]
+    assert j.case().data["afslag_modtaget_dato"] == "2026-04-29"
+    assert danish_day(complaint.due_at) == date(2026, 5, 27)
     assert j.timers_passed() == ["visitation_frist", "ansoegning_ikke_modtaget", "ydelsesafgoerelse_frist"]
-    assert ("komplet_gw", ["afvent_ansoegning_samlet"]) in j.gateways()
+    assert ("komplet_gw", ["rykker_samlet"]) in j.gateways()
     assert ("afgoerelse_gw", ["afslag_samlet"]) in j.gateways()
     assert [(e, u) for e, u, _ in j.done_by()] == [
         ("tilmelding", "jobcenter"), ("visitation_paamindelse", "jobcenter"), ("visitation", "jobcenter"),
-        ("rykker_ansoegning", "ydelsesservice"), ("kontroller_ansoegning", "ydelsesservice"),
+        ("cv_paa_jobnet", "jobcenter"), ("rykker_ansoegning", "ydelsesservice"),
+        ("kontroller_ansoegning", "ydelsesservice"), ("rykker_ansoegning", "ydelsesservice"),
         ("kontroller_ansoegning", "ydelsesservice"), ("ydelsesafgoerelse_paamindelse", "ydelsesservice"),
         ("ydelsesafgoerelse", "ydelsesservice")]

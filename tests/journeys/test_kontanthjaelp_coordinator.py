@@ -77,17 +77,23 @@ def test_a_trial_case_passes_its_rule_set_to_the_case_it_starts(journey, session
 
 def test_a_frikommune_case_gets_the_trials_job_conversation_cadence_and_an_ordinary_case_the_ordinary(journey,
                                                                                                      session):
-    """config/deadlines.toml: kh_jobsamtale is about every 6 weeks; [rule_sets.frikommune] makes it 3 months."""
+    """config/deadlines.toml: kh_jobsamtale_1 is 6 weeks from the henvendelse; [rule_sets.frikommune] makes it 3 months.
+
+    Version 2 of kontanthjælp (issue 14) starts the contact course at the visitation, so the rule set is
+    chosen before it (a trial case is chosen at the start or the visitation); the conversation counts from
+    the henvendelse either way."""
     j = journey
-    grant_day = date(2026, 9, 14)
     due = {}
     for rule_set in (None, "frikommune"):  # two cases of one citizen
-        j.to_decision(MONDAY)
+        j.start(at(MONDAY), henvendelsesdato=MONDAY.isoformat(), forsikret=False)
+        j.do("jc", "tilmelding", {"tilmeldingsdato": MONDAY.isoformat(), "jobnet_tilmeldt": True}, at(MONDAY))
         if rule_set:  # switched while the case runs: the conversations created from now on follow the trial
             case_attributes.change_rule_set(session, case_id=j.case_id, rule_set=rule_set, reason=None,
                                             user=j.users["jclead"], rules=RULES)
             session.commit()
-        j.grant(grant_day)
-        due[rule_set] = j.task("jobsamtale").due_at
-    assert danish_day(due[None]) == grant_day + timedelta(weeks=6)
-    assert danish_day(due["frikommune"]) == date(2026, 12, 14)  # three months
+        j.do("jc", "visitation", {"visitationsdato": "2026-09-09", "til_raadighed": True, "kategori": "jobparat",
+                                  "problemer_ud_over_ledighed": False, "cv_frist": "2026-09-28",
+                                  "vurdering": "Står til rådighed"}, at(date(2026, 9, 9)))
+        due[rule_set] = j.task("jobsamtale_1").due_at
+    assert danish_day(due[None]) == MONDAY + timedelta(weeks=6)
+    assert danish_day(due["frikommune"]) == date(2026, 12, 7)  # three months from the henvendelse

@@ -51,8 +51,12 @@ def to_sof_and_placement(j):
     """Aktivitetsparat with problems beyond unemployment: granted, SOF referred, a placement offered."""
     complete_day = j.to_decision(date(2026, 9, 7), kategori="aktivitetsparat", problemer=True)
     j.grant(complete_day)
-    j.do("jc", "tilbudsplan", {"tilbud": "praktik", "mentor_behov": True, "koordinerende_sagsbehandler": "Hanne",
-                               "plan": "Praktik med mentor"}, at(date(2026, 9, 16)))
+    j.do("jc", "tilbudsplan", {"aktivitetsparat_forloeb": "tilbud", "tilbud": "praktik", "mentor_behov": True,
+                               "koordinerende_sagsbehandler": "Hanne", "plan": "Praktik med mentor"},
+         at(date(2026, 9, 16)))
+    # version 2: a mentor when needed is a step of its own (issue 14)
+    j.do("jc", "bevilg_mentor", {"mentor_navn": "Jens", "mentor_fra": "2026-09-21", "mentor_timer_pr_uge": 3,
+                                 "mentor_formaal": "Støtte i praktikken"}, at(date(2026, 9, 16), 11))
     return j.session.scalar(select(Case).where(Case.process_key == "sof_vurdering")).id
 
 
@@ -162,12 +166,13 @@ def test_every_audit_event_of_a_kontanthjaelp_walk_credits_the_right_actor(journ
                 assert event.actor == "system:engine" and details.get("cause") in people, what
             seen.add((event.type, event.actor if event.actor.startswith("system:") else "person"))
     kategori = [e for e in j.events("gateway_taken") if e.element_id == "kategori_gw"]
-    assert [(e.actor, e.details["cause"]) for e in kategori] == [("system:engine", "ys")]  # after ys's decision
+    # version 2: the contact course and the SOF referral start at jc's visitation, not after ys's decision
+    assert [(e.actor, e.details["cause"]) for e in kategori] == [("system:engine", "jc")]
     referral = [e for e in j.events("message_sent") if e.element_id == "henvis_sof"]
-    assert [(e.actor, e.details["cause"]) for e in referral] == [("system:engine", "ys")]
+    assert [(e.actor, e.details["cause"]) for e in referral] == [("system:engine", "jc")]
     [sof_started] = j.events("case_started", sof_case)
     assert (sof_started.actor, sof_started.details["cause"], sof_started.details["from_case"]) == \
-        ("system:engine", "ys", j.case_id)
+        ("system:engine", "jc", j.case_id)
     reminder = [e for e in j.events("task_created") if e.element_id == "match_paamindelse"]
     assert [e.actor for e in reminder] == ["system:timer"]
     assert {("timer_fired", "system:timer"), ("element_passed", "system:timer")} & seen

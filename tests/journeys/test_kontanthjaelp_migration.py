@@ -1,6 +1,6 @@
 """Running kontanthjælp cases move to a changed version of the journey and finish there.
 
-Version 1 is the real diagram in processes/; version 2 (tests/journeys/changed_kontanthjaelp.py)
+Version 1 is the saved diagram tests/data/kontanthjaelp_v1.bpmn (tests/journeys/kh_v1.py); version 2 (tests/journeys/changed_kontanthjaelp.py)
 adds a step after the visitation, renames `kontroller_ansoegning`, gives `ydelsesafgoerelse`
 a shorter deadline and removes the a-kasse referral task. Ten cases stand spread over the
 journey when version 2 is deployed: at user tasks with deadline timers, waiting for a
@@ -22,7 +22,9 @@ from engine.models import Case, HumanTask
 from tests import factories as f
 from tests.case_rows import case_rows
 from tests.journeys.changed_kontanthjaelp import NEW_DEADLINE, RENAMED, changed_kontanthjaelp
-from tests.journeys.test_kontanthjaelp import PROCESSES, RULES, Journey, at, danish_day
+from tests.journeys.kh_v1 import PROCESSES_V1 as PROCESSES
+from tests.journeys.kh_v1 import JourneyV1 as Journey
+from tests.journeys.test_kontanthjaelp import REFUSAL_SENT, RULES, at, danish_day
 
 MOVED_AT = at(date(2026, 9, 10), 12)  # Thursday 10 September, noon: version 2 is deployed and the cases moved
 MAPPING = dict(RENAMED)
@@ -67,7 +69,8 @@ class Cases(Journey):
 
     def refuse(self, element: str, day: date, **extra) -> None:
         self.do("ys", element, {"afgoerelse": "afslag", "afgoerelsesdato": day.isoformat(),
-                                "begrundelse": "Formue over grænsen", **extra}, at(day))
+                                "begrundelse": "Formue over grænsen", "afslag_sendt_dato": day.isoformat(),
+                                **REFUSAL_SENT, **extra}, at(day))
 
     def positions(self) -> dict:
         """What a migration must keep: open tasks (id, element, unit, assignee, created, due) and waits."""
@@ -117,7 +120,8 @@ def cases(db, session, users) -> Cases:
                               "problemer_ud_over_ledighed": False, "cv_frist": "2026-09-28",
                               "vurdering": "Afviser arbejde"}, at(date(2026, 9, 8)))
     c.do("ys", "afslag_raadighed", {"afgoerelsesdato": "2026-09-09", "begrundelse": "Ikke til rådighed",
-                                    "klagevejledning_sendt": True}, at(date(2026, 9, 9)))
+                                    "klagevejledning_sendt": True,
+                                    "afslag_sendt_dato": "2026-09-09", **REFUSAL_SENT}, at(date(2026, 9, 9)))
     with clock.at(MOVED_AT):
         files = [(p.name, p.read_bytes()) for p in PROCESSES[:2]] + [("kontanthjaelp.bpmn", changed_kontanthjaelp())]
         [version] = [d.version for d in catalog.deploy(session, files, rules=RULES, actor="owner")
@@ -208,7 +212,8 @@ def _finish_every_case(c: Cases) -> None:
     assert c.open() == ["cv_kontrol"]                                                # the new step
     c.do("jc", "cv_kontrol", {"handling": "CV tjekket"}, at(date(2026, 9, 11), 11))
     c.do("ys", "afslag_raadighed", {"afgoerelsesdato": "2026-09-14", "begrundelse": "Ikke til rådighed",
-                                    "klagevejledning_sendt": True}, at(date(2026, 9, 14)))
+                                    "klagevejledning_sendt": True,
+                                    "afslag_sendt_dato": "2026-09-14", **REFUSAL_SENT}, at(date(2026, 9, 14)))
     _complaint_period_ends(c)
 
     c.on("visitation").visit(date(2026, 9, 11), til_raadighed=False)
@@ -216,7 +221,8 @@ def _finish_every_case(c: Cases) -> None:
     assert danish_day(c.task("cv_kontrol").due_at) == date(2026, 9, 15)          # P2D working from Friday
     c.do("jc", "cv_kontrol", {"handling": "CV tjekket"}, at(date(2026, 9, 11), 11))
     c.do("ys", "afslag_raadighed", {"afgoerelsesdato": "2026-09-14", "begrundelse": "Ikke til rådighed",
-                                    "klagevejledning_sendt": True}, at(date(2026, 9, 14)))
+                                    "klagevejledning_sendt": True,
+                                    "afslag_sendt_dato": "2026-09-14", **REFUSAL_SENT}, at(date(2026, 9, 14)))
     _complaint_period_ends(c)
 
     c.on("ansoegning").message("ansoegning_modtaget", {"ansoegning_modtaget_dato": "2026-09-11"}, at(date(2026, 9, 11)))  # before its timer (16 Sept)

@@ -1,6 +1,6 @@
 """A changed kontanthjælp deployed beside running cases: the diff, where the cases stand, forms that hold.
 
-Cases of version 1 stand on its steps (tilmelding, visitation, waiting for the
+Cases of version 1 (tests/journeys/kh_v1.py) stand on its steps (tilmelding, visitation, waiting for the
 application message, jobsamtale, tilbudsplan, and inside the placement call
 activity); then tests/journeys/changes.py's version 2 is deployed with its
 forms in the upload.
@@ -15,7 +15,9 @@ from engine import bundles, catalog, clock, diff, versions
 from engine.errors import FormRejected
 from tests import factories as f
 from tests.journeys import changes
-from tests.journeys.test_kontanthjaelp import RULES, Journey, at, users  # noqa: F401 - users is a fixture
+from tests.journeys.kh_v1 import PROCESSES_V1
+from tests.journeys.kh_v1 import JourneyV1 as Journey
+from tests.journeys.test_kontanthjaelp import RULES, at
 
 MONDAY = date(2026, 9, 7)
 VISITATION = {"visitationsdato": "2026-09-09", "til_raadighed": True, "kategori": "jobparat",
@@ -39,7 +41,16 @@ class Cases(Journey):
 
 
 @pytest.fixture
-def spread(db, session, users):  # noqa: F811 - the fixture imported above
+def users(seed, session):
+    """The standard users, with version 1 of kontanthjælp deployed (tests/journeys/kh_v1.py)."""
+    return seed(*PROCESSES_V1, rules=RULES) | {
+        "vs": f.add_user(session, "vs", "caseworker", ["virksomhedsservice"]),
+        "sof": f.add_user(session, "sofie", "caseworker", ["sof"]),
+    }
+
+
+@pytest.fixture
+def spread(db, session, users):
     """One v1 case on each of six places; returns the driver and {place: case id}."""
     j = Cases(db, session, users)
     placed = {}
@@ -57,7 +68,7 @@ def spread(db, session, users):  # noqa: F811 - the fixture imported above
         j.cpr = cpr
         j.grant(j.to_decision(MONDAY, kategori=kategori))
         if place == "placering":
-            j.do("jc", "tilbudsplan", {"tilbud": "praktik", "mentor_behov": False,
+            j.do("jc", "tilbudsplan", {"aktivitetsparat_forloeb": "tilbud", "tilbud": "praktik", "mentor_behov": False,
                                        "koordinerende_sagsbehandler": "Hanne", "plan": "Praktik"},
                  at(date(2026, 9, 16)))
         placed[place] = j.case_id

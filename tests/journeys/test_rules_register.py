@@ -15,7 +15,7 @@ from lxml import etree
 from tests import factories as f
 
 ROOT = f.ROOT
-SECTIONS = ("Virksomhedsrettet forløb", "Kontrol")  # the registers this file was written with (issue 14)
+SECTIONS = ("Virksomhedsrettet forløb", "Kontrol", "Kontanthjælp")  # the registers of issue 14
 
 
 def _rows(section: str) -> list[list[str]]:
