@@ -362,8 +362,8 @@ def test_aktivitetsparat_with_a_sof_referral_beside_the_jobcenter(journey, sessi
     assert j.done_by(sof_case.id) == [("socialfaglig_vurdering", "sof", "sofie"), ("enkeltydelse", "sof", "sofie")]
     assert ("sof_gw", ["henvis_sof"]) in j.gateways()
     assert ("kategori_gw", ["tilbudsplan"]) in j.gateways() and ("tilbud_gw", ["placering_samlet"]) in j.gateways()
-    assert ("mentor_gw", ["bevilg_mentor", "forloeb_gw"]) in j.gateways() or \
-        ("mentor_gw", ["forloeb_gw", "bevilg_mentor"]) in j.gateways()
+    assert ("kh_mentor_gw", ["bevilg_mentor", "forloeb_gw"]) in j.gateways() or \
+        ("kh_mentor_gw", ["forloeb_gw", "bevilg_mentor"]) in j.gateways()
     assert j.case().status == "running" and j.open() == ["match"]
 
 

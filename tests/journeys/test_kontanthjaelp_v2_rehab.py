@@ -52,7 +52,7 @@ def test_complex_problems_go_to_the_rehabiliteringsteam_and_a_ressourceforloeb_e
     assert j.case().data["rehab_henvisning"] == "aktivitetsparat"
     assert "forbered_sag" in j.open() and "sof" in {t.unit for t in j.tasks()}
     prepare_and_meet(j, "ressourceforloeb")
-    assert ("rehab_gw", ["afslutning_samlet"]) in j.gateways()
+    assert ("kh_rehab_gw", ["afslutning_samlet"]) in j.gateways()
     assert j.open() == ["stop_ydelse"]
     j.do("ys", "stop_ydelse", {"ophoersdato": "2026-10-31", "ophoersaarsag": "anden_ydelse"}, at(date(2026, 10, 12)))
     assert j.case().status == "completed"
@@ -62,7 +62,7 @@ def test_back_to_the_ordinary_course_the_offer_chosen_in_the_plan_follows(journe
     j = journey
     to_the_team(j)
     prepare_and_meet(j, "ordinaert_forloeb")
-    assert ("rehab_gw", ["tilbud_gw"]) in j.gateways()
+    assert ("kh_rehab_gw", ["tilbud_gw"]) in j.gateways()
     assert j.open() == ["opfoelgning_opkvalificering"]
 
 

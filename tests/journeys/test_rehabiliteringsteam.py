@@ -159,7 +159,7 @@ def test_every_indstilling_reaches_the_callers_branch_through_the_municipalitys_
     assert case.status == CaseStatus.COMPLETED
     assert (case.data["rehab_indstilling"], case.data["rehab_afgoerelse"]) == (indstilling, indstilling)
     taken = team.gateways()
-    assert taken["afgoerelse_gw"] == [f"slut_{indstilling}"] and taken["efter_rehab"] == [f"end_{indstilling}"]
+    assert taken["rehab_afgoerelse_gw"] == [f"slut_{indstilling}"] and taken["efter_rehab"] == [f"end_{indstilling}"]
 
 
 def test_the_caller_follows_the_municipalitys_decision_not_the_teams_indstilling(team):

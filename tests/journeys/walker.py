@@ -90,6 +90,7 @@ class Diagram:
     calls: set[str] = field(default_factory=set)                # processes its call activities run
     throws: set[str] = field(default_factory=set)               # message names it throws
     message_start: str | None = None                            # the message its case starts with
+    start_form: str | None = None                               # its none start event's form, if any
     boundaries: dict[str, list[str]] = field(default_factory=dict)  # activity id -> its boundary events
     defaults: dict[str, str] = field(default_factory=dict)          # gateway id -> its default flow
     thrower_of: dict[str, str] = field(default_factory=dict)        # throw event id -> its message
@@ -136,15 +137,19 @@ def read_diagrams(root: Path) -> dict[str, Diagram]:
                     diagram.thrower_of[ident] = name
                 if name and tag == "startEvent" and element in list(process):
                     diagram.message_start = name
+                if not name and tag == "startEvent" and element in list(process):
+                    diagram.start_form = element.get(f"{CAMUNDA}formKey")
             diagrams[diagram.process] = diagram
     return diagrams
 
 
 def top_level(diagrams: dict[str, Diagram]) -> list[str]:
-    """Processes no other process calls or starts with a message: where a walk begins."""
+    """Where a walk begins: processes no other process calls or starts with a message, and called ones that
+    staff can also start on their own (a start form: langvarig_aktivitetsparat, as *Opret sag* offers it)."""
     called = {c for d in diagrams.values() for c in d.calls}
     thrown = {m for d in diagrams.values() for m in d.throws}
-    return sorted(p for p, d in diagrams.items() if p not in called and d.message_start not in thrown)
+    return sorted(p for p, d in diagrams.items()
+                  if (p not in called or d.start_form) and (d.message_start is None or d.message_start not in thrown))
 
 
 def runs_with(diagrams: dict[str, Diagram], process: str) -> list[str]:
