@@ -52,7 +52,8 @@ def kontanthjaelp(seed, session, settings, live):
     """Units and users, kontanthjælp (with the process it calls) deployed from processes/, two running cases."""
     settings.forms_dir = ROOT / "forms"
     settings.deadlines_file = ROOT / "config" / "deadlines.toml"
-    users = seed(ROOT / "processes" / "shared", ROOT / "processes" / "kontanthjaelp", rules=KH_RULES)
+    users = seed(*(ROOT / "processes" / name for name in ("shared", "kontanthjaelp", "rehabiliteringsteam",
+                                                          "langvarig_aktivitetsparat")), rules=KH_RULES)
     for cpr in ("010190-1234", "020290-2345"):
         f.start_case(session, "kontanthjaelp", actor=users["jc"], cpr=cpr, rules=KH_RULES,
                      data={"henvendelsesdato": "2026-11-23", "forsikret": False})
