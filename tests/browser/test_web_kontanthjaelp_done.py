@@ -78,12 +78,14 @@ def complete(page, name: str, values: dict) -> None:
     assert page.get_by_role("status").inner_text() == f"Opgaven »{name}« er udført.", name
 
 
-def register(page, name: str, values: dict) -> None:
-    """What the case waits for from outside, registered from the unit's inbox with the message's form."""
+def register(page, name: str, values: dict, *, axe: bool = False) -> None:
+    """What the case waits for from outside, registered from the unit's inbox with the message's form
+    (`axe`: axe-core checks the page it is registered on)."""
     page.goto("/")
     page.get_by_role("region", name="Sager der venter på noget udefra") \
         .get_by_role("link", name=f"Registrér »{name}«").click()
     assert page.get_by_role("heading", level=1).inner_text() == f"Registrér: {name}"
+    assert not axe or _axe(page) == []
     fill(page, values)
     page.get_by_role("button", name="Registrér").click()
     page.wait_for_url(re.compile(r"/$"))
@@ -136,7 +138,7 @@ def test_four_units_take_a_kontanthjaelp_case_from_henvendelse_to_job_in_the_bro
     # -- Ydelsesservice: the paper application, the check, the decision on the jobcenter's assessment ----------
     move_to(date(2026, 9, 11))
     register(ys, "Ansøgning modtaget", {"ansoegning_modtaget_dato": "2026-09-11", "ansoegning_kanal": "papir",
-                                        "ansoegning_bemaerkning": "Afleveret i borgerservice"})
+                                        "ansoegning_bemaerkning": "Afleveret i borgerservice"}, axe=True)
     handed = open_task(ys, "Kontrollér ansøgning og dokumentation")
     assert "Afleveret i borgerservice" in handed                       # what was registered ...
     assert "vil gerne arbejde med hænderne" in handed                 # ... and the jobcenter's assessment
