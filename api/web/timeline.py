@@ -94,6 +94,7 @@ def build(session: Session, case: Case, forms_dir: Path, viewer: UserView | None
     for rec in recs:
         by_seq.setdefault(rec.seq, []).append(rec)
     allowed = _allowed(session, case, viewer, recs, rows)
+    hidden_files = handover.withheld_files(recs, allowed) if allowed is not None else set()
     elements = version_index(session, case.definition_id).elements
     journeys = dict(session.execute(select(ProcessDefinition.key, ProcessDefinition.name)).all())
     steps = []
@@ -126,6 +127,8 @@ def build(session: Session, case: Case, forms_dir: Path, viewer: UserView | None
                 step.details = [("Årsag", REASONS.get(reason, "Beskeden kunne ikke leveres."))]
         elif event.type == "task_assigned":
             step.details = [("Tildelt", str(details.get("assignee") or "—"))]
+        elif event.type == "attachment_added" and details.get("attachment_id") in hidden_files:
+            step.withheld = True  # another unit's document: that it came, not what it is
         elif event.type == "attachment_added":
             step.details = [("Fil", str(details.get("filename") or "—"))]
         elif event.type == "case_cancelled" and details.get("reason"):
