@@ -1,5 +1,6 @@
 """GET /api/tasks/{id}'s `context` over HTTP (CONTRACT.md, "Handovers"): what the receiving unit is handed,
-and that Virksomhedsservice reads the benefit rate through none of the API's doors.
+and that Virksomhedsservice reads the benefit rate through none of the API's doors; and GET
+/api/cases/{id}/audit of a kontanthjælp walk to a job credits every event to the right actor.
 
 The real kontanthjælp journey (processes/, forms/), worked through the engine up to Virksomhedsservice's
 match (tests/journeys/test_kontanthjaelp_handovers.py's to_sof_and_placement: granted at 12.000 kr.).
@@ -13,8 +14,10 @@ import pytest
 from tests.journeys.test_kontanthjaelp import Journey
 from tests.journeys.test_kontanthjaelp_handovers import (  # noqa: F401 - journey is a fixture
     CONTEXT_KEYS,
+    assert_credited,
     journey,
     to_sof_and_placement,
+    walk_to_job,
 )
 
 RATE = 12_000  # what Journey.grant decides; Ydelsesservice's alone
@@ -55,3 +58,18 @@ def test_virksomhedsservice_reads_the_rate_through_no_door_of_the_api(api, walke
         assert str(RATE) not in r.text and '"sats"' not in r.text, r.request.url
     ydelse = next(e for e in j.events("task_completed") if e.element_id == "ydelsesafgoerelse")
     assert vs.get(f"/tasks/{ydelse.task_id}").status_code == 403  # Ydelsesservice's own task
+
+
+def test_the_audit_trail_of_a_walk_to_a_job_credits_every_event_over_the_api(api, journey, live):  # noqa: F811
+    j: Journey = journey
+    sof_case = walk_to_job(j)
+    auditor = api("auditor")
+    trails = {}
+    for case_id in (j.case_id, sof_case):
+        r = auditor.get(f"/cases/{case_id}/audit")
+        assert r.status_code == 200, r.text
+        trails[case_id] = r.json()["events"]
+    seen = assert_credited(j.session, (j.case_id, sof_case), people={u.username for u in j.users.values()},
+                           starter="jc", outside={"system"}, trails=trails)
+    assert {("task_created", "system:timer"), ("gateway_taken", "system:engine"), ("task_completed", "person"),
+            ("message_received", "person"), ("message_received", "system:engine")} <= seen, seen
