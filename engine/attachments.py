@@ -13,7 +13,10 @@ Rules: the content decides the type (engine/filetypes.py sniffs magic bytes;
 a declared type that disagrees is refused, 415); over the size limit is 413;
 the file name is reduced to a safe base name. Whoever may read the case in
 full (engine.access.check_case_visible) may list and download its
-attachments, and every such read is logged as an access to the case;
+attachments, except a file another unit's step took in a form field that
+never crosses to the reader's units (engine.handover.withheld_files:
+Ydelsesservice's documentation of the citizen's means is not
+Virksomhedsservice's); every such read is logged as an access to the case;
 caseworkers, team leads, admins and integration users who may see a running
 case, also only its status as its starter (engine.access.case_access), may
 add one: a portal that started a case can send documents to it without
@@ -42,12 +45,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, clock, filetypes
-from .access import case_access
+from .access import READ_ALL, case_access
 from .accounts import UserView
 from .cases import get_case
 from .errors import Conflict, Forbidden, FormRejected, Invalid, NotFound, TooLarge, UnsupportedType
 from .locking import lock_case, read_case
-from .models import Attachment, HumanTask
+from .models import Attachment, Case, HumanTask
 
 if TYPE_CHECKING:  # forms builds on this module
     from .forms import Form
@@ -162,7 +165,16 @@ def list_attachments(session: Session, *, case_id: str, user: UserView) -> list[
     case = get_case(session, case_id, user, action="attachments")
     rows = session.scalars(select(Attachment).where(Attachment.case_id == case.id)
                            .order_by(Attachment.uploaded_at, Attachment.id))
-    return [_view(r) for r in rows]
+    hidden = _withheld(session, case, user)
+    return [_view(r) for r in rows if r.id not in hidden]
+
+
+def _withheld(session: Session, case: Case, user: UserView) -> set[str]:
+    """The files of the case another unit's step took and that never crossed to the user's units."""
+    if user.role in READ_ALL:
+        return set()
+    from . import handover  # here: handover reads forms, and forms import this module
+    return handover.unit_withheld_files(session, case, user.units)
 
 
 def open_attachment(session: Session, *, attachment_id: str, user: UserView) -> tuple[AttachmentView, bytes]:
@@ -171,7 +183,9 @@ def open_attachment(session: Session, *, attachment_id: str, user: UserView) -> 
         else None
     if row is None:
         raise NotFound(f"attachment {attachment_id} not found")
-    get_case(session, row.case_id, user, action="attachment_download")
+    case = get_case(session, row.case_id, user, action="attachment_download")
+    if row.id in _withheld(session, case, user):
+        raise Forbidden(f"attachment {attachment_id} was taken by another unit's step and does not cross to yours")
     return _view(row), row.content
 
 

@@ -22,8 +22,9 @@ Nothing else: a unit that needs what another unit wrote in a form gets it
 only when its task lists the field (docs/modelling.md).
 
 The same rule decides what a unit's member reads of a case anywhere
-(`readable`): the case page's timeline, the API's case data (`unit_data`) and
-its audit trail (`unit_event_details`). A value is readable by a unit when one
+(`readable`): the case page's timeline, the API's case data (`unit_data`),
+its audit trail (`unit_event_details`) and the files a form took (`withheld_files`:
+attachment lists and downloads). A value is readable by a unit when one
 of its tasks recorded it, when it arrived in its lane, or when it crossed to
 one of its tasks. Auditors and admins read everything. Read-only.
 """
@@ -251,6 +252,20 @@ def _withheld_fields(session: Session, case: Case, units: Collection[str]) -> tu
     by_tasks = {(r.seq, r.field) for r in recs if r.task_id is not None and (r.seq, r.field) not in allowed}
     reached = {field for _, field in allowed}
     return {field for _, field in by_tasks if field not in reached}, by_tasks
+
+
+def withheld_files(recs: list[Recording], allowed: set[tuple[int, str]]) -> set[str]:
+    """Ids of the files another unit's task took in a `file` field that never crossed to the reader
+    (`allowed`: what `readable` gives): the citizen's bank statements stay with the benefit decision."""
+    return {r.value["attachment_id"] for r in recs
+            if r.task_id is not None and (r.seq, r.field) not in allowed
+            and isinstance(r.value, dict) and isinstance(r.value.get("attachment_id"), str)}
+
+
+def unit_withheld_files(session: Session, case: Case, units: Collection[str]) -> set[str]:
+    """`withheld_files` for members of `units`: what the attachment lists and downloads leave out."""
+    recs = recordings(session, case, forms_dir=None)
+    return withheld_files(recs, readable(session, case, units, recs, _case_tasks(session, case)))
 
 
 def unit_data(session: Session, case: Case, units: Collection[str]) -> dict:

@@ -110,15 +110,17 @@ def _may_cancel(session: Session, user: UserView, case: Case) -> bool:
 
 
 def _case_context(session: Session, settings: Settings, user: UserView, case: Case) -> dict:
+    rules = rules_from_settings(settings)
     return {
-        "case": case_view(session, case), "steps": timeline.build(session, case, settings.forms_dir, viewer=user),
+        "case": case_view(session, case), "steps": timeline.build(session, case, settings.forms_dir, viewer=user,
+                                                                  rules=rules),
         "register": {s.element_id: s for s in outside_steps.case_steps(session, user, case)},
         "journey": queries.journey_names(session).get(case.process_key, case.process_key),
         "units": queries.unit_names(session), "attachments": case_extras.attachments(session, case.id, user),
         "diagram": case_extras.diagram_svg(session, case.id, user),
         "chain": case_audit.chain(session, case), "access_log": case_audit.access_log(session, case, user),
         "may_cancel": _may_cancel(session, user, case), "cancel_error": None, "cancel_reason": "",
-        "rule_set_label": case_attributes.rule_set_label(rules_from_settings(settings), case.rule_set),
+        "rule_set_label": case_attributes.rule_set_label(rules, case.rule_set),
         "may_coordinate": _may_coordinate(user, case), "coordinator_error": None, "coordinator_value": None,
         "coordinator_choices": case_attributes.staff_of(session, case_attributes.COORDINATOR_UNIT)
         if _may_coordinate(user, case) else [],

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from engine import audit, handover
 from engine.access import READ_ALL
 from engine.accounts import UserView
+from engine.case_attributes import COORDINATOR_SET, RULE_SET_CHOSEN, rule_set_label
+from engine.case_rules import CaseRules
 from engine.handover import Recording
 from engine.message_forms import version_index
 from engine.models import AuditEvent, Case, HumanTask, ProcessDefinition
@@ -38,6 +40,9 @@ TITLES = {
     "case_migrated": "Sagen er flyttet til en ny version af forløbet",
     "assignee_not_applied": "Opgaven kunne ikke tildeles som diagrammet siger",
     "task_attribute_error": "Fejl i opgavens oplysninger fra diagrammet",
+    COORDINATOR_SET: "Koordinerende sagsbehandler valgt", RULE_SET_CHOSEN: "Regelsæt valgt",
+    "citizen_letter_sent": "Brev sendt til borgeren om fristen",
+    "citizen_letter_not_sent": "Brev til borgeren kunne ikke sendes",
 }
 # bookkeeping, not steps; a message's catch event repeats its `message_received`
 HIDDEN = {"task_created", "task_claimed", "task_released", "message_caught"}
@@ -45,6 +50,8 @@ SYSTEM_ACTORS = {
     "system:engine": "Systemet", "system:timer": "Systemet (en frist udløb)",
     "system:deadlines": "Systemet (fristovervågning)", "system:worker": "Systemet (driftsjob)",
 }
+# engine.citizen_letters says why in English (no usable borger_email); the page says what to do
+LETTER_NOT_SENT = "Sagen har ingen brugbar e-mailadresse til borgeren: send brevet på papir."
 REASONS = {  # engine.runtime's reasons a message between cases was not delivered
     "no case of the citizen waits for it and no process starts with it":
         "Ingen af borgerens sager venter på den, og intet forløb begynder med den.",
@@ -77,7 +84,9 @@ def who(actor: str | None, cause: str | None = None) -> str:
     return f"{name}, efter {cause}" if cause and not cause.startswith(("system:", "case:", "worker:")) else name
 
 
-def build(session: Session, case: Case, forms_dir: Path, viewer: UserView | None = None) -> list[Step]:
+def build(session: Session, case: Case, forms_dir: Path, viewer: UserView | None = None,
+          rules: CaseRules | None = None) -> list[Step]:
+    """`rules`: where a rule set's label comes from (without them a choice shows the rule set's name)."""
     events = [e for e in audit.events(session, case.id) if _shown(e)]
     rows = {t.id: t for t in session.scalars(select(HumanTask).where(HumanTask.case_id == case.id))}
     recs = handover.recordings(session, case, forms_dir=forms_dir)
@@ -85,6 +94,7 @@ def build(session: Session, case: Case, forms_dir: Path, viewer: UserView | None
     for rec in recs:
         by_seq.setdefault(rec.seq, []).append(rec)
     allowed = _allowed(session, case, viewer, recs, rows)
+    hidden_files = handover.withheld_files(recs, allowed) if allowed is not None else set()
     elements = version_index(session, case.definition_id).elements
     journeys = dict(session.execute(select(ProcessDefinition.key, ProcessDefinition.name)).all())
     steps = []
@@ -117,10 +127,19 @@ def build(session: Session, case: Case, forms_dir: Path, viewer: UserView | None
                 step.details = [("Årsag", REASONS.get(reason, "Beskeden kunne ikke leveres."))]
         elif event.type == "task_assigned":
             step.details = [("Tildelt", str(details.get("assignee") or "—"))]
+        elif event.type == "attachment_added" and details.get("attachment_id") in hidden_files:
+            step.withheld = True  # another unit's document: that it came, not what it is
         elif event.type == "attachment_added":
             step.details = [("Fil", str(details.get("filename") or "—"))]
         elif event.type == "case_cancelled" and details.get("reason"):
             step.details = [("Begrundelse", str(details["reason"]))]
+        elif event.type == COORDINATOR_SET:
+            step.what = str(details.get("to") or "ingen")
+        elif event.type == RULE_SET_CHOSEN:
+            step.what = rule_set_label(rules, details.get("to")) if rules else str(details.get("to") or "")
+            step.details = [("Begrundelse", str(details["reason"]))] if details.get("reason") else []
+        elif event.type == "citizen_letter_not_sent":
+            step.details = [("Årsag", LETTER_NOT_SENT)]
         steps.append(step)
     return steps
 

@@ -96,3 +96,17 @@ def test_an_auditor_finds_a_closed_case_and_sees_who_read_it(web_users, session,
     assert page.locator("#revisionsspor").inner_text().startswith("Verificeret")
     log = page.locator("table.access-log tbody tr").all_inner_texts()
     assert any("jc" in row and "Åbnede sagen" in row for row in log)
+
+
+def test_staff_find_their_units_closed_cases_by_status_and_journey(web_users, web, session):
+    closed = _closed_case(session, web_users)
+    f.deploy_data(session, "intake.bpmn")
+    other_journey = f.start_case(session, "intake", actor=web_users["jc"], cpr="020285-4321", data={})
+    jc = web("jc")
+    cancelled = jc.get("/sager", params={"status": "cancelled"}).text
+    assert f'href="/sager/{closed.id}"' in cancelled and f'href="/sager/{other_journey.id}"' not in cancelled
+    intake = jc.get("/sager", params={"forloeb": "intake"}).text
+    assert f'href="/sager/{other_journey.id}"' in intake and f'href="/sager/{closed.id}"' not in intake
+    both = jc.get("/sager", params={"forloeb": "web_intake", "status": "cancelled"}).text
+    assert f'href="/sager/{closed.id}"' in both and closed.number in both
+    assert f'href="/sager/{closed.id}"' not in web("ys").get("/sager", params={"status": "cancelled"}).text

@@ -15,6 +15,7 @@ from tests import factories as f
 from tests.conftest import DATA, TEST_SECRET
 
 from .conftest import csrf_of
+from .test_web_handovers import text_of
 
 
 @pytest.fixture
@@ -78,6 +79,19 @@ def test_the_visitation_form_chooses_the_coordinator_every_unit_then_sees(trial_
     sof_task = _task(session, case_id, "sof_vurdering")
     sof_page = web("sofcw").get(f"/opgaver/{sof_task.id}").text
     assert '<dd id="koordinator">jc2</dd>' in sof_page and '<dd id="regelsaet">Testforsøg</dd>' in sof_page
+
+
+def test_the_case_history_names_the_rule_set_and_the_coordinator_chosen_in_danish(trial_users, web, session):
+    jc, r = _start(web, "forsoeg", "Med i forsøget")
+    case_id = r.headers["location"].rsplit("/", 1)[1]
+    task = _task(session, case_id, "visitation")
+    r = jc.post(f"/opgaver/{task.id}", data={"csrf_token": csrf_of(jc.get(f"/opgaver/{task.id}").text),
+                                             "f.kategori": "aktivitetsparat", "f.koordinerende_sagsbehandler": "jc2"})
+    assert r.status_code == 303, r.text
+    history = text_of(jc.get(f"/sager/{case_id}").text).split("Forløbet indtil nu", 1)[1]
+    assert "Regelsæt valgt: Testforsøg" in history and "Begrundelse Med i forsøget" in history
+    assert "Koordinerende sagsbehandler valgt: jc2" in history
+    assert "Hændelse" not in history and "forsoeg" not in history  # a Danish title, the rule set's label
 
 
 def test_a_jobcenter_team_lead_changes_the_coordinator_on_the_case_page(trial_users, web, session):

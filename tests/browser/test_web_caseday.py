@@ -18,10 +18,9 @@ from tests.journeys.test_kontanthjaelp import at
 
 from .test_studio_browser import AXE, _axe
 from .test_web_browser import _login
-from .test_web_handovers import journey, to_application  # noqa: F401 - journey is a fixture
+from .test_web_handovers import PDF, journey, to_application  # noqa: F401 - journey is a fixture
 
 OTHER_CPR = "020285-4321"
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 def _needs_axe() -> None:

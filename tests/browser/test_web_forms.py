@@ -225,3 +225,15 @@ def test_the_company_chosen_in_the_match_is_prefilled_on_the_agreement(journey, 
     page = web("vs").get(f"/opgaver/{j.task('aftale').id}").text
     assert 'name="f.virksomhed" value="Byggefirma A/S"' in page and 'name="f.cvr" value="12345678"' in page
     assert 'name="f.startdato" value=""' in page
+
+
+def test_a_field_the_process_owner_keeps_from_prefill_stays_empty(journey, web, session):
+    """vp_opfoelgning says `"prefill": false` for the visit's date and outcome: each weekly visit is new."""
+    j = journey
+    to_plan(j)
+    j.agree(date(2026, 9, 14))
+    j.message("virksomhed_bekraeftelse", {"virksomhed_accepterer": True}, at(date(2026, 9, 15)))
+    j.follow_up("fortsaetter", date(2026, 9, 18))
+    page = web("vs").get(f"/opgaver/{j.task('opfoelgning').id}").text
+    assert "Besøg på arbejdspladsen</textarea>" in page  # the unit's own last note: prefilled
+    assert 'name="f.besoegsdato" value=""' in page and 'value="fortsaetter" selected' not in page

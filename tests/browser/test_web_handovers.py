@@ -14,13 +14,14 @@ import pytest
 from sqlalchemy import select
 
 from engine import accounts, clock, escalations
-from engine.models import AuditEvent, Case, Wait
+from engine.models import Attachment, AuditEvent, Case, Wait
 from tests import factories as f
 from tests.journeys.test_kontanthjaelp import PROCESSES, RULES, Journey, at
 
 from .conftest import csrf_of
 from .test_web_browser import _login
 
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 RAW_KEYS = ("system:engine", "system:timer", "case:", "reminder_sent", "escalated", "sof_henvisning",
             "ansoegning_modtaget_dato", "virksomhed_bekraeftelse", "gateway_taken", "message_received")
 
@@ -55,12 +56,16 @@ def to_application(j) -> str:
     return j.case_id
 
 
-def to_plan(j) -> str:
-    """`to_application`, then the application received, checked and granted, and the jobcenter's plan made."""
+def to_plan(j, check=None) -> str:
+    """`to_application`, then the application received, checked and granted, and the jobcenter's plan made.
+    `check(task)`: how Ydelsesservice checks the application (by default through the engine)."""
     case_id = to_application(j)
     j.message("ansoegning_modtaget", {"ansoegning_modtaget_dato": "2026-09-11"}, at(date(2026, 9, 11)))
-    j.do("ys", "kontroller_ansoegning", {"ansoegning_komplet": True, "ansoegning_komplet_dato": "2026-09-11"},
-         at(date(2026, 9, 11)))
+    if check is None:
+        j.do("ys", "kontroller_ansoegning", {"ansoegning_komplet": True, "ansoegning_komplet_dato": "2026-09-11"},
+             at(date(2026, 9, 11)))
+    else:
+        check(j.task("kontroller_ansoegning"))
     j.grant(date(2026, 9, 11))
     j.do("jc", "tilbudsplan", {"aktivitetsparat_forloeb": "tilbud", "tilbud": "praktik", "mentor_behov": True,
                                "koordinerende_sagsbehandler": "Hanne", "plan": "Praktik med mentor"},
@@ -148,6 +153,31 @@ def test_sof_sees_the_referral_and_virksomhedsservice_not_the_rate(journey, web,
     assert "kun for den enhed, der udførte det" in case_page
     # the auditor reads everything
     assert "12.000" in text_of(web("auditor").get(f"/sager/{j.case_id}").text)
+
+
+def test_the_citizens_documents_for_the_benefit_stay_with_ydelsesservice(journey, web, session, live):
+    ys = web("ys")
+
+    def check_with_a_bank_statement(task):
+        page = ys.get(f"/opgaver/{task.id}")
+        r = ys.post(f"/opgaver/{task.id}", data={"csrf_token": csrf_of(page.text), "f.ansoegning_komplet": "ja",
+                                                 "f.ansoegning_komplet_dato": "2026-09-11"},
+                    files={"f.dokumentation": ("kontoudtog.pdf", PDF, "application/pdf")})
+        assert r.status_code == 303, r.text
+
+    case_id = to_plan(journey, check=check_with_a_bank_statement)
+    session.expire_all()
+    [statement] = session.scalars(select(Attachment).where(Attachment.case_id == case_id)).all()
+    download = f"/sager/{case_id}/bilag/{statement.id}"
+    assert "kontoudtog.pdf" in ys.get(f"/sager/{case_id}").text and ys.get(download).content == PDF
+    vs = web("vs")  # Virksomhedsservice works on the case (the match), but the benefit's documents are not theirs
+    assert "kontoudtog.pdf" not in vs.get(f"/sager/{case_id}").text
+    assert "kontoudtog.pdf" not in vs.get(f"/opgaver/{journey.task('match').id}").text
+    assert vs.get(download).status_code == 403
+    with f.client(live, "vs") as api:
+        assert "kontoudtog.pdf" not in api.get(f"/cases/{case_id}/attachments").text
+        assert api.get(f"/attachments/{statement.id}").status_code == 403
+    assert "kontoudtog.pdf" in web("auditor").get(f"/sager/{case_id}").text  # the auditor reads everything
 
 
 def test_the_case_history_says_which_way_a_gateway_went_in_danish_words(journey, web, session):

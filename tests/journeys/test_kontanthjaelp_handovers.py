@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import clock
-from engine.models import Case, HumanTask
+from engine.models import AuditEvent, Case, HumanTask
 from engine.task_read import read_task
 from tests import factories as f
 
@@ -128,8 +128,9 @@ def test_a_completed_task_keeps_what_it_was_handed_then(journey):
     assert after == before  # its own decision and what came later are not its handover
 
 
-def test_every_audit_event_of_a_kontanthjaelp_walk_credits_the_right_actor(journey):
-    j = journey
+def walk_to_job(j) -> str:
+    """`to_sof_and_placement`, then a boundary timer, SOF, the team lead's reminder, the company's yes and a
+    job: every kind of actor, through to the end of the case. Returns the SOF case's id."""
     sof_case = to_sof_and_placement(j)
     visitation_late = j.task("match")
     assert j.fire(clock.as_utc(visitation_late.due_at) + timedelta(seconds=1)) >= 1  # a boundary timer fires
@@ -143,28 +144,14 @@ def test_every_audit_event_of_a_kontanthjaelp_walk_credits_the_right_actor(journ
     assert j.open() == ["stop_ydelse"], j.open()
     j.do("ys", "stop_ydelse", {"ophoersdato": "2026-10-31", "ophoersaarsag": "ordinaert_job"}, at(date(2026, 10, 9)))
     assert j.case().status == "completed"
-    people = {u.username for u in j.users.values()}
-    done_by = {r.id: r.completed_by for r in j.session.scalars(
-        select(HumanTask).where(HumanTask.case_id.in_((j.case_id, sof_case)), HumanTask.status == "completed"))}
-    seen = set()
-    for case_id in (j.case_id, sof_case):
-        for event in j.events(case_id=case_id):
-            details = event.details or {}
-            what = (case_id == sof_case, event.seq, event.type, event.element_id, event.actor, details.get("cause"))
-            assert not (event.actor or "").startswith("case:"), what
-            if event.type == "case_started" and "from_case" not in details:
-                assert event.actor == "jc", what
-            elif event.type == "task_completed":
-                assert event.actor == done_by[event.task_id] and event.actor in people, what
-            elif event.type in PERSONAL - {"case_started"} or (event.type in CHOSEN and "from_case" not in details):
-                assert event.actor in people, what
-            elif event.type == "message_received" and "from_case" not in details:
-                assert event.actor == "system" and "cause" not in details, what    # the integration sent it
-            elif event.actor == "system:timer":
-                assert "cause" not in details, what
-            else:  # the engine's own steps, and deliveries between cases: the system's, with the person who caused it
-                assert event.actor == "system:engine" and details.get("cause") in people, what
-            seen.add((event.type, event.actor if event.actor.startswith("system:") else "person"))
+    return sof_case
+
+
+def test_every_audit_event_of_a_kontanthjaelp_walk_credits_the_right_actor(journey):
+    j = journey
+    sof_case = walk_to_job(j)
+    seen = assert_credited(j.session, (j.case_id, sof_case), people={u.username for u in j.users.values()},
+                           starter="jc", outside={"system"})  # the integration user sends the messages here
     kategori = [e for e in j.events("gateway_taken") if e.element_id == "kategori_gw"]
     # version 2: the contact course and the SOF referral start at jc's visitation, not after ys's decision
     assert [(e.actor, e.details["cause"]) for e in kategori] == [("system:engine", "jc")]
@@ -177,3 +164,41 @@ def test_every_audit_event_of_a_kontanthjaelp_walk_credits_the_right_actor(journ
     assert [e.actor for e in reminder] == ["system:timer"]
     assert {("timer_fired", "system:timer"), ("element_passed", "system:timer")} & seen
     assert ("message_received", "system:engine") in seen and ("task_created", "system:engine") in seen
+
+
+def assert_credited(session, case_ids, *, people: set[str], starter: str, outside: set[str],
+                    trails: dict[str, list[dict]] | None = None) -> set[tuple[str, str]]:
+    """Every audit event of these cases credits the right actor: a person what they did (`starter` the
+    case they opened, whoever completed a task its completion, `outside` a message from outside that they
+    sent or registered), `system:timer` a timer, and the engine's own steps and deliveries between cases
+    `system:engine` with the person who caused them. `trails`: each case's events as GET
+    /api/cases/{id}/audit answers them (else the rows). Returns the (type, system actor or "person") seen."""
+    session.expire_all()
+    done_by = {r.id: r.completed_by for r in session.scalars(
+        select(HumanTask).where(HumanTask.case_id.in_(case_ids), HumanTask.status == "completed"))}
+    if trails is None:
+        trails = {case_id: [{"seq": e.seq, "type": e.type, "actor": e.actor, "element_id": e.element_id,
+                             "task_id": e.task_id, "details": e.details}
+                            for e in session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
+                                                     .order_by(AuditEvent.seq))] for case_id in case_ids}
+    seen = set()
+    for case_id in case_ids:
+        assert trails[case_id], case_id
+        for event in trails[case_id]:
+            kind, actor, details = event["type"], event["actor"] or "", event["details"] or {}
+            what = (case_id, event["seq"], kind, event["element_id"], actor, details.get("cause"))
+            assert not actor.startswith("case:"), what
+            if kind == "case_started" and "from_case" not in details:
+                assert actor == starter, what
+            elif kind == "task_completed":
+                assert actor == done_by[event["task_id"]] and actor in people, what
+            elif kind in PERSONAL - {"case_started"} or (kind in CHOSEN and "from_case" not in details):
+                assert actor in people, what
+            elif kind == "message_received" and "from_case" not in details:
+                assert actor in outside and "cause" not in details, what
+            elif actor == "system:timer":
+                assert "cause" not in details, what
+            else:  # the engine's own steps, and deliveries between cases: the system's, with the person who caused it
+                assert actor == "system:engine" and details.get("cause") in people, what
+            seen.add((kind, actor if actor.startswith("system:") else "person"))
+    return seen

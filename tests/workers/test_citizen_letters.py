@@ -109,3 +109,18 @@ def test_a_warning_that_cannot_be_counted_is_refused(tmp_path, warning):
     path.write_text(f'[afgoerelse]\nduration = "P10D"\ncitizen_letter = {warning}\n', encoding="utf-8")
     with pytest.raises(DeadlineError, match=r"\[afgoerelse\] citizen_letter"):
         deadline_file(path)
+
+
+def test_the_case_history_says_in_danish_whether_the_letter_went(session, users):
+    from api.web import timeline  # the case page's history, read from the audit trail
+    sent, _ = start(session, {"borger_email": "borger@example.dk"})
+    unsent, _ = start(session, {})
+    assert sorted(step(session, LETTER)) == ["not_sent", "sent"]
+    shown = {case.id: [(s.title, s.what, s.who, s.details) for s in timeline.build(session, case, RULES.forms_dir)
+                       if s.kind.startswith("citizen_letter")] for case in (sent, unsent)}
+    assert shown[sent.id] == [("Brev sendt til borgeren om fristen", "Afgørelse om hjælp",
+                               "Systemet (fristovervågning)", [])]
+    [(title, what, who, details)] = shown[unsent.id]
+    assert (title, what, who) == ("Brev til borgeren kunne ikke sendes", "Afgørelse om hjælp",
+                                  "Systemet (fristovervågning)")
+    assert details == [("Årsag", "Sagen har ingen brugbar e-mailadresse til borgeren: send brevet på papir.")]
