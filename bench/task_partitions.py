@@ -15,8 +15,8 @@ partition per month (the upgrade itself is timed too, and the downgrade):
 
 Open tasks: one in five of the last 60 days' tasks, one in two thousand of the
 older ones (a years-long case's step). Rows are written in one INSERT … SELECT
-with the foreign-key triggers off (no cases are made: the case number reads as
-empty). Not part of `make bench`: run it by hand when the partitioning changes.
+with the foreign-key triggers off (one case row per eight tasks, with no
+process definition behind it). Not part of `make bench`: run it by hand when the partitioning changes.
 Transaction rule: each timed call runs in a session that only reads.
 """
 from __future__ import annotations
@@ -43,6 +43,13 @@ UNITS = ("sdp", "jobcenter", "ydelsesservice", "sof", "virksomhedsservice")
 CASEWORKER = UserView(id="probe", username="probe-cw", role="caseworker", units=frozenset({"sdp"}))
 REPEAT = 200
 
+CASES = """
+INSERT INTO cases (id, definition_id, process_key, version, citizen_id, status, state_json, data, lock_version,
+                   audit_seq, created_at, updated_at, started_by)
+SELECT 'ca5e0000-0000-4000-8000-' || lpad(to_hex(c), 12, '0'), 'probe', 'probe', 1, 'probe', 'running', '{}', '{}', 0, 0,
+       :now, :now, 'probe'
+FROM generate_series(0, :n / 8) c
+"""
 FILL = """
 INSERT INTO human_tasks (id, case_id, process_key, process_version, element_id, name, unit, status,
                          created_at, due_at, completed_at, completed_by)
@@ -63,6 +70,7 @@ def fill(factory, tasks: int, months: int) -> None:
     with factory() as session:
         session.execute(text("SET LOCAL session_replication_role = replica"))
         session.execute(text("SELECT setseed(0.16)"))
+        session.execute(text(CASES), {"now": NOW, "n": tasks})
         session.execute(text(FILL), {"units": list(UNITS), "now": NOW, "n": tasks, "months": months})
         session.commit()
     analyze(factory)

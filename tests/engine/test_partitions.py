@@ -197,12 +197,17 @@ def test_partition_names_are_recognised_and_nothing_else():
         assert not partitions.is_partition_name(other)
 
 
+def _recipe(number: int, year: str) -> str:
+    """The `number`th SQL block of docs/operations.md's month-partition recipe, for March of `year`."""
+    doc = (f.ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    recipe = doc.split("**Month partitions (PostgreSQL).**", 1)[1].split("```sql")[number + 1].split("```", 1)[0]
+    return recipe.replace("2027-03", f"{year}-03").replace("2027_03", f"{year}_03").replace("2027-04", f"{year}-04")
+
+
 def test_the_operations_recipe_moves_a_default_month_into_its_own_partition(db, session, users):
     """docs/operations.md's SQL, run as written (with a month no other test uses): the rows move, chains hold."""
     _postgres(db)
-    doc = (f.ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
-    recipe = doc.split("**Month partitions (PostgreSQL).**", 1)[1].split("```sql", 1)[1].split("```", 1)[0]
-    recipe = recipe.replace("2027-03", "2036-03").replace("2027_03", "2036_03").replace("2027-04", "2036-04")
+    recipe = _recipe(0, "2036")
     when = datetime(2036, 3, 9, 9, tzinfo=timezone.utc)
     case = _start(session, users, when)
     assert _where(session, AuditEvent, case_id=case.id) == {"audit_events_default"}
@@ -319,3 +324,22 @@ def test_down_past_0024_and_up_again_keeps_every_task_notice_and_letter(db, sess
             s.commit()
         [after] = _open_tasks(s, cases[0].id)
         assert _where(s, HumanTask, id=after.id) == {"human_tasks_2038_06"}
+
+
+def test_the_operations_recipe_moves_a_default_month_of_tasks_with_their_notices(db, session, users):
+    """The task table's block of the same recipe, run as written: the rows move, a notice still names its task."""
+    _postgres(db)
+    when = datetime(2039, 3, 9, 9, tzinfo=timezone.utc)
+    case = _start(session, users, when)
+    [task] = _open_tasks(session, case.id)
+    session.add(TaskDeadlineNotice(task_id=task.id, case_id=case.id, overdue_at=when))
+    session.commit()
+    assert _where(session, HumanTask, id=task.id) == {"human_tasks_default"}
+    session.close()
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql(_recipe(1, "2039"))
+    with db.session() as s:
+        assert _where(s, HumanTask, id=task.id) == {"human_tasks_2039_03"}
+        assert s.get(TaskDeadlineNotice, task.id) is not None
+        with pytest.raises(IntegrityError):  # the trigger is back on
+            s.execute(text("DELETE FROM human_tasks WHERE id = :t"), {"t": task.id})
