@@ -14,8 +14,15 @@ an operator can move them with docs/operations.md's recipe.
 
 On SQLite, and on a PostgreSQL schema that is not partitioned, nothing happens.
 
-Transaction rule: the caller's connection, one transaction; a transaction-level
-advisory lock keeps two workers from creating the same partition at once.
+Creating a partition locks its parent table exclusively; `ensure_months` waits
+at most `LOCK_TIMEOUT` for that lock, so a long transaction on the table
+(a report, a connection idle in a transaction) defers the month to the next
+pass (`Ensured.deferred`) instead of stalling every query queued behind the
+waiting DDL.
+
+Transaction rule: the caller's connection, one transaction (a savepoint per
+partition); a transaction-level advisory lock keeps two workers from creating
+the same partition at once.
 """
 from __future__ import annotations
 
@@ -24,16 +31,20 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 # table: the column it is partitioned by
 TABLES: dict[str, str] = {"audit_events": "at", "case_access_log": "at", "human_tasks": "created_at"}
 ADVISORY_LOCK = 0x70617274  # "part": one key for every partition maintenance
+LOCK_TIMEOUT = "2s"  # the longest a partition's DDL waits for its table (see _create_waiting_briefly)
+LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a lock_timeout that ran out
 
 
 @dataclass
 class Ensured:
     created: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # DEFAULT already holds rows of that month
+    deferred: list[str] = field(default_factory=list)  # its table's lock not had within LOCK_TIMEOUT: next pass
 
 
 def month_starts(today: date, ahead: int) -> list[date]:
@@ -84,9 +95,33 @@ def ensure_months(conn: Connection, *, today: date, ahead: int = 3) -> Ensured:
                             {"lo": lower, "hi": upper}).first():
                 done.skipped.append(name)
                 continue
-            conn.execute(text(create_month_sql(table, first)))
-            done.created.append(name)
+            if _create_waiting_briefly(conn, create_month_sql(table, first)):
+                done.created.append(name)
+            else:
+                done.deferred.append(name)
     return done
+
+
+def _create_waiting_briefly(conn: Connection, ddl: str) -> bool:
+    """Run the DDL in a savepoint, waiting at most LOCK_TIMEOUT for its lock; False when that ran out.
+
+    CREATE TABLE … PARTITION OF takes an ACCESS EXCLUSIVE lock on the parent table. Waiting for it behind
+    a long transaction (a report, a connection left idle in a transaction) would queue every later read
+    and write of the table behind the waiting DDL: the inbox and every mutation would stall. Giving up
+    after a moment costs nothing: the month is made three months ahead and the worker tries every hour.
+    """
+    previous = conn.execute(text("SELECT current_setting('lock_timeout')")).scalar_one()
+    try:
+        with conn.begin_nested():
+            conn.execute(text("SELECT set_config('lock_timeout', :t, true)"), {"t": LOCK_TIMEOUT})
+            conn.execute(text(ddl))
+        return True
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        return False
+    finally:
+        conn.execute(text("SELECT set_config('lock_timeout', :t, true)"), {"t": previous})
 
 
 def create_month_sql(table: str, first: date) -> str:

@@ -9,6 +9,7 @@ references (deadline notices, § 3 letters) hold on both.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -343,3 +344,25 @@ def test_the_operations_recipe_moves_a_default_month_of_tasks_with_their_notices
         assert s.get(TaskDeadlineNotice, task.id) is not None
         with pytest.raises(IntegrityError):  # the trigger is back on
             s.execute(text("DELETE FROM human_tasks WHERE id = :t"), {"t": task.id})
+
+
+def test_a_long_transaction_on_a_table_defers_its_new_month_instead_of_stalling_it(db, users):
+    """CREATE TABLE … PARTITION OF waits for an exclusive lock on the parent; queued behind a reader it would
+    hold up every later query on the table. It gives up after LOCK_TIMEOUT, and the next pass makes it."""
+    _postgres(db)
+    with db.engine.connect() as reader:
+        reader.execute(text("SELECT count(*) FROM human_tasks"))  # a report, say: its transaction stays open
+        started = time.monotonic()
+        with db.engine.begin() as conn:
+            done = partitions.ensure_months(conn, today=date(2040, 1, 10), ahead=0)
+            assert conn.execute(text("SELECT current_setting('lock_timeout')")).scalar_one() == "0"
+        assert time.monotonic() - started < 20
+        assert done.deferred == ["human_tasks_2040_01"]
+        assert {"audit_events_2040_01", "case_access_log_2040_01"} <= set(done.created)
+        # meanwhile the table answers: the waiting DDL gave up, nothing is queued behind it
+        with db.engine.connect() as other:
+            assert other.execute(text("SELECT count(*) FROM human_tasks")).scalar_one() >= 0
+        reader.rollback()
+    with db.engine.begin() as conn:
+        again = partitions.ensure_months(conn, today=date(2040, 1, 10), ahead=0)
+    assert again.created == ["human_tasks_2040_01"] and again.deferred == []
