@@ -17,7 +17,8 @@ What changes with it, because PostgreSQL requires every unique constraint of
 a partitioned table to include the partition key:
 - the primary key becomes (id, created_at). The id is still the SpiffWorkflow
   task's UUID, looked up alone (engine.inbox.get_task): the key's index
-  starts with it, so a lookup is one index probe per partition. Two rows with
+  starts with it, so a lookup is one index probe per partition (what that
+  costs at ten years' partitions: docs/scale.md, measured). Two rows with
   one id are not refused by the database any more; the engine never inserts a
   task id that exists (engine.projections reads it first, under the case lock).
 - `task_deadline_notices.task_id` and `deadline_letters.task_id` can no longer
