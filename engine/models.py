@@ -191,7 +191,10 @@ class HumanTask(Base):
         Index("ix_tasks_open_queue", "unit", text("(due_at IS NULL)"), "due_at", "created_at", "id",
               postgresql_where=text(OPEN_TASKS_SQL), sqlite_where=text(OPEN_TASKS_SQL)),
     )
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the SpiffWorkflow task id
+    # the SpiffWorkflow task id. On PostgreSQL the table is partitioned by month of created_at and its
+    # primary key is (id, created_at) (migration 0024); the mapper keeps id alone: the engine never inserts an
+    # id that exists (engine.projections reads it first, under the case lock)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
     process_key: Mapped[str] = mapped_column(String(200))
     process_version: Mapped[int] = mapped_column(Integer)
@@ -200,7 +203,7 @@ class HumanTask(Base):
     unit: Mapped[str | None] = mapped_column(String(64), nullable=True)
     assignee: Mapped[str | None] = mapped_column(String(100), nullable=True)
     status: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(TS)
+    created_at: Mapped[datetime] = mapped_column(TS)  # set once: the partition key on PostgreSQL (0024)
     due_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
     completed_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
     completed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
@@ -379,6 +382,7 @@ class TaskDeadlineNotice(Base):
 
     __tablename__ = "task_deadline_notices"
     __table_args__ = (Index("ix_deadline_notices_escalate", "escalated_at", "escalate_at"),)
+    # a foreign key on SQLite; on PostgreSQL, where human_tasks is partitioned, triggers that act as one (0024)
     task_id: Mapped[str] = mapped_column(ForeignKey("human_tasks.id"), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
     overdue_at: Mapped[datetime] = mapped_column(TS)  # when the worker flagged it
@@ -393,6 +397,7 @@ class DeadlineLetter(Base):
     One row per task, written with the outbox message (or the reason there is none) and its audit event."""
 
     __tablename__ = "deadline_letters"
+    # as TaskDeadlineNotice.task_id: triggers in place of the foreign key on PostgreSQL (migration 0024)
     task_id: Mapped[str] = mapped_column(ForeignKey("human_tasks.id"), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
     at: Mapped[datetime] = mapped_column(TS)

@@ -1,7 +1,9 @@
-"""Monthly partitions of the history tables on PostgreSQL, created ahead of time (migration 0022).
+"""Monthly partitions of the history and task tables on PostgreSQL, created ahead of time (migrations 0022, 0024).
 
 `audit_events` and `case_access_log` are partitioned by month of `at` (UTC),
-with a DEFAULT partition that catches any row no month partition takes.
+`human_tasks` by month of `created_at` (UTC; set once when the task is made,
+so no UPDATE moves a row between partitions), each with a DEFAULT partition
+that catches any row no month partition takes.
 `ensure_months` creates the partitions of this month and the next `ahead`
 months that are missing; the worker calls it once an hour (workers.jobs), so
 the DEFAULT partition stays empty in a running installation. Creating a
@@ -12,8 +14,15 @@ an operator can move them with docs/operations.md's recipe.
 
 On SQLite, and on a PostgreSQL schema that is not partitioned, nothing happens.
 
-Transaction rule: the caller's connection, one transaction; a transaction-level
-advisory lock keeps two workers from creating the same partition at once.
+Creating a partition locks its parent table exclusively; `ensure_months` waits
+at most `LOCK_TIMEOUT` for that lock, so a long transaction on the table
+(a report, a connection idle in a transaction) defers the month to the next
+pass (`Ensured.deferred`) instead of stalling every query queued behind the
+waiting DDL.
+
+Transaction rule: the caller's connection, one transaction (a savepoint per
+partition); a transaction-level advisory lock keeps two workers from creating
+the same partition at once.
 """
 from __future__ import annotations
 
@@ -22,15 +31,20 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
-TABLES = ("audit_events", "case_access_log")
+# table: the column it is partitioned by
+TABLES: dict[str, str] = {"audit_events": "at", "case_access_log": "at", "human_tasks": "created_at"}
 ADVISORY_LOCK = 0x70617274  # "part": one key for every partition maintenance
+LOCK_TIMEOUT = "2s"  # the longest a partition's DDL waits for its table (see _create_waiting_briefly)
+LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a lock_timeout that ran out
 
 
 @dataclass
 class Ensured:
     created: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # DEFAULT already holds rows of that month
+    deferred: list[str] = field(default_factory=list)  # its table's lock not had within LOCK_TIMEOUT: next pass
 
 
 def month_starts(today: date, ahead: int) -> list[date]:
@@ -63,7 +77,7 @@ def partitions(conn: Connection, table: str) -> list[str]:
 
 
 def ensure_months(conn: Connection, *, today: date, ahead: int = 3) -> Ensured:
-    """Create the missing month partitions from this month to `ahead` months on, for every history table."""
+    """Create the missing month partitions from this month to `ahead` months on, for every partitioned table."""
     done = Ensured()
     tables = [t for t in TABLES if is_partitioned(conn, t)]
     if not tables:
@@ -75,26 +89,57 @@ def ensure_months(conn: Connection, *, today: date, ahead: int = 3) -> Ensured:
             name = partition_name(table, first)
             if name in have:
                 continue
-            lower, upper = _bounds(first)
-            if conn.execute(text(f"SELECT 1 FROM {table}_default WHERE at >= :lo AND at < :hi LIMIT 1"),
+            lower, upper = bounds(first)
+            key = TABLES[table]
+            if conn.execute(text(f"SELECT 1 FROM {table}_default WHERE {key} >= :lo AND {key} < :hi LIMIT 1"),
                             {"lo": lower, "hi": upper}).first():
                 done.skipped.append(name)
                 continue
-            # names come from TABLES and a date, never from input
-            conn.execute(text(f"CREATE TABLE {name} PARTITION OF {table} "
-                              f"FOR VALUES FROM ('{lower.isoformat()}') TO ('{upper.isoformat()}')"))
-            done.created.append(name)
+            if _create_waiting_briefly(conn, create_month_sql(table, first)):
+                done.created.append(name)
+            else:
+                done.deferred.append(name)
     return done
 
 
-def _bounds(first: date) -> tuple[datetime, datetime]:
+def _create_waiting_briefly(conn: Connection, ddl: str) -> bool:
+    """Run the DDL in a savepoint, waiting at most LOCK_TIMEOUT for its lock; False when that ran out.
+
+    CREATE TABLE … PARTITION OF takes an ACCESS EXCLUSIVE lock on the parent table. Waiting for it behind
+    a long transaction (a report, a connection left idle in a transaction) would queue every later read
+    and write of the table behind the waiting DDL: the inbox and every mutation would stall. Giving up
+    after a moment costs nothing: the month is made three months ahead and the worker tries every hour.
+    """
+    previous = conn.execute(text("SELECT current_setting('lock_timeout')")).scalar_one()
+    try:
+        with conn.begin_nested():
+            conn.execute(text("SELECT set_config('lock_timeout', :t, true)"), {"t": LOCK_TIMEOUT})
+            conn.execute(text(ddl))
+        return True
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        return False
+    finally:
+        conn.execute(text("SELECT set_config('lock_timeout', :t, true)"), {"t": previous})
+
+
+def create_month_sql(table: str, first: date) -> str:
+    """The DDL of one month's partition (names come from TABLES and a date, never from input)."""
+    lower, upper = bounds(first)
+    return (f"CREATE TABLE {partition_name(table, first)} PARTITION OF {table} "
+            f"FOR VALUES FROM ('{lower.isoformat()}') TO ('{upper.isoformat()}')")
+
+
+def bounds(first: date) -> tuple[datetime, datetime]:
+    """The month starting at `first` as [lower, upper) in UTC."""
     nxt = date(first.year + 1, 1, 1) if first.month == 12 else date(first.year, first.month + 1, 1)
     return (datetime(first.year, first.month, 1, tzinfo=timezone.utc),
             datetime(nxt.year, nxt.month, 1, tzinfo=timezone.utc))
 
 
 def is_partition_name(name: str | None) -> bool:
-    """A month or DEFAULT partition of a history table: not in the models (schema comparisons skip it)."""
+    """A month or DEFAULT partition of a partitioned table: not in the models (schema comparisons skip it)."""
     if not name:
         return False
     for table in TABLES:

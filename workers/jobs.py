@@ -1,5 +1,5 @@
 """The worker's jobs: timers, deadlines (reminders, escalations, the § 3 letter), service tasks, the outbox sender,
-and (hourly) the history tables' month partitions on PostgreSQL.
+and (hourly) the month partitions of the history and task tables on PostgreSQL.
 
 JOBS lists them in the order a pass runs them (workers.loop): deadlines and
 service tasks queue mail, and the outbox job sends it in the same pass.
@@ -123,7 +123,8 @@ PARTITIONS_EVERY = timedelta(hours=1)
 
 
 def partitions_job(ctx: WorkerContext) -> bool:
-    """Once an hour: the history tables' month partitions for this month and the next three (PostgreSQL)."""
+    """Once an hour: the month partitions of the history and task tables, this month and the next three
+    (PostgreSQL)."""
     now = clock.now()
     if ctx.partitions_checked_at is not None and now - ctx.partitions_checked_at < PARTITIONS_EVERY:
         return False
@@ -134,6 +135,10 @@ def partitions_job(ctx: WorkerContext) -> bool:
     if done.created:
         log.info("partitions created: %s", ", ".join(done.created),
                  extra={"event": "partitions_created", "partitions": done.created})
+    if done.deferred:
+        log.warning("partitions not created yet, a long transaction held their table for over %s: %s "
+                    "(tried again next hour)", partitions.LOCK_TIMEOUT, ", ".join(done.deferred),
+                    extra={"event": "partitions_deferred", "partitions": done.deferred})
     if done.skipped:
         log.warning("partitions not created, the default partition holds rows of those months: %s",
                     ", ".join(done.skipped), extra={"event": "partitions_skipped", "partitions": done.skipped})

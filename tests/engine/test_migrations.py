@@ -11,7 +11,7 @@ from tests.conftest import audit_key_for_tests
 
 
 def _not_a_partition(name, type_, parent_names):
-    # PostgreSQL's month partitions of the history tables (migration 0022) are not models of their own
+    # PostgreSQL's month partitions (migrations 0022 and 0024) are not models of their own
     return not (type_ == "table" and partitions.is_partition_name(name))
 
 
@@ -25,12 +25,24 @@ def _partition_key_in_the_unique(change) -> bool:
     return columns == (["case_id", "seq", "at"] if kind == "remove_constraint" else ["case_id", "seq"])
 
 
+def _task_reference_by_trigger(change) -> bool:
+    """PostgreSQL cannot point a foreign key at human_tasks.id once the table is partitioned (migration 0024):
+    the two task references are triggers there, and only those two foreign keys are missing."""
+    kind, constraint = change[0], change[1] if len(change) > 1 else None
+    if kind != "add_fk":
+        return False
+    return (constraint.parent.name in ("task_deadline_notices", "deadline_letters")
+            and [c.name for c in constraint.columns] == ["task_id"]
+            and constraint.referred_table.name == "human_tasks")
+
+
 def test_models_match_the_migrated_schema(db):
     with db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"include_name": _not_a_partition})
         diff = compare_metadata(context, Base.metadata)
     if db.engine.dialect.name == "postgresql":
-        diff = [change for change in diff if not _partition_key_in_the_unique(change)]
+        diff = [change for change in diff
+                if not _partition_key_in_the_unique(change) and not _task_reference_by_trigger(change)]
     assert diff == [], diff
 
 

@@ -1,21 +1,24 @@
-"""The history tables' month partitions on PostgreSQL (migration 0022, engine.partitions, the worker's hourly job).
+"""The month partitions on PostgreSQL: the history tables (migration 0022) and the task table (migration 0024),
+engine.partitions and the worker's hourly job.
 
-Real cases are started through the engine with the clock moved, so their audit events and access-log rows
-land where the database puts them; which partition holds a row is read from PostgreSQL (`tableoid`). On
-SQLite nothing is partitioned and the maintenance does nothing (the last test).
+Real cases are started and worked through the engine with the clock moved, so their audit events,
+access-log rows and tasks land where the database puts them; which partition holds a row is read from
+PostgreSQL (`tableoid`). On SQLite nothing is partitioned and the maintenance does nothing; the task
+references (deadline notices, § 3 letters) hold on both.
 """
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from engine import audit, audit_chain, clock, migrate, partitions
+from engine import audit, audit_chain, clock, inbox, migrate, partitions, runtime
 from engine.case_rules import rules_from_settings
-from engine.models import AuditEvent, Case, CaseAccess
+from engine.models import AuditEvent, Case, CaseAccess, DeadlineLetter, HumanTask, TaskDeadlineNotice
 from engine.retry_policy import RetryPolicy
 from engine.settings import load_settings
 from tests import factories as f
@@ -26,6 +29,7 @@ from workers.ops import WorkerMetrics
 # Months beyond any the migration created; each test has its own, because partitions outlive the rows
 # that the suite deletes between tests.
 FAR = datetime(2031, 5, 14, 9, tzinfo=timezone.utc)
+REGISTRERING = {"forsikret": False, "henvendelsesdato": "2026-11-23"}  # intake's first form
 
 
 def _postgres(db):
@@ -63,7 +67,7 @@ def users(seed):
     return seed("intake.bpmn")
 
 
-def test_the_migration_partitions_both_history_tables_by_month_with_a_default(db, session, users):
+def test_the_migrations_partition_history_and_tasks_by_month_with_a_default(db, session, users):
     _postgres(db)
     conn = session.connection()
     this_month = date.today().replace(day=1)
@@ -145,6 +149,7 @@ def test_the_worker_creates_the_months_ahead_once_an_hour(db, users):
     with db.engine.connect() as conn:
         assert "audit_events_2033_07" in set(partitions.partitions(conn, "audit_events"))
         assert "case_access_log_2033_07" in set(partitions.partitions(conn, "case_access_log"))
+        assert "human_tasks_2033_07" in set(partitions.partitions(conn, "human_tasks"))
 
 
 def test_down_past_0022_and_up_again_keeps_every_row_and_chain(db, session, users):
@@ -187,16 +192,23 @@ def test_on_sqlite_nothing_is_partitioned_and_the_maintenance_does_nothing(db, s
 def test_partition_names_are_recognised_and_nothing_else():
     assert partitions.is_partition_name("audit_events_2026_12")
     assert partitions.is_partition_name("case_access_log_default")
-    for other in ("audit_events", "human_tasks_2026_12", "audit_events_2026_1x", "audit_events_12_2026x", None):
+    assert partitions.is_partition_name("human_tasks_2026_12")
+    for other in ("audit_events", "human_tasks", "waits_2026_12", "audit_events_2026_1x", "audit_events_12_2026x",
+                  None):
         assert not partitions.is_partition_name(other)
+
+
+def _recipe(number: int, year: str) -> str:
+    """The `number`th SQL block of docs/operations.md's month-partition recipe, for March of `year`."""
+    doc = (f.ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    recipe = doc.split("**Month partitions (PostgreSQL).**", 1)[1].split("```sql")[number + 1].split("```", 1)[0]
+    return recipe.replace("2027-03", f"{year}-03").replace("2027_03", f"{year}_03").replace("2027-04", f"{year}-04")
 
 
 def test_the_operations_recipe_moves_a_default_month_into_its_own_partition(db, session, users):
     """docs/operations.md's SQL, run as written (with a month no other test uses): the rows move, chains hold."""
     _postgres(db)
-    doc = (f.ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
-    recipe = doc.split("**Month partitions (PostgreSQL).**", 1)[1].split("```sql", 1)[1].split("```", 1)[0]
-    recipe = recipe.replace("2027-03", "2036-03").replace("2027_03", "2036_03").replace("2027-04", "2036-04")
+    recipe = _recipe(0, "2036")
     when = datetime(2036, 3, 9, 9, tzinfo=timezone.utc)
     case = _start(session, users, when)
     assert _where(session, AuditEvent, case_id=case.id) == {"audit_events_default"}
@@ -208,3 +220,149 @@ def test_the_operations_recipe_moves_a_default_month_into_its_own_partition(db, 
         assert audit_chain.verify_case(s, s.get(Case, case.id)).ok
         with pytest.raises(DBAPIError, match="append-only"):  # the trigger is back on
             s.execute(text("DELETE FROM audit_events WHERE case_id = :c"), {"c": case.id})
+
+
+def _open_tasks(session, case_id) -> list[HumanTask]:
+    return list(session.scalars(select(HumanTask).where(HumanTask.case_id == case_id,
+                                                        HumanTask.status.in_(("open", "claimed")))))
+
+
+def test_a_task_lands_in_its_creation_month_and_stays_there_while_it_is_worked(db, session, users):
+    """created_at is the key and never changes: claiming and completing in a later month moves nothing."""
+    _postgres(db)
+    when = datetime(2037, 1, 30, 9, tzinfo=timezone.utc)
+    partitions.ensure_months(session.connection(), today=when.date(), ahead=1)
+    session.commit()
+    case = _start(session, users, when)
+    [first] = _open_tasks(session, case.id)
+    assert _where(session, HumanTask, id=first.id) == {"human_tasks_2037_01"}
+    with clock.at(when + timedelta(days=3)):  # February
+        inbox.claim(session, task_id=first.id, user=users["jc"])
+        session.commit()
+        runtime.complete_task(session, task_id=first.id, data=REGISTRERING, user=users["jc"], rules=f.RULES)
+        session.commit()
+    [second] = _open_tasks(session, case.id)
+    assert _where(session, HumanTask, id=first.id) == {"human_tasks_2037_01"}
+    assert _where(session, HumanTask, id=second.id) == {"human_tasks_2037_02"}
+    # the engine reads the partitions as one table: by id, in the inbox, by case
+    session.expire_all()
+    assert inbox.get_task(session, first.id, users["jc"]).status == "completed"
+    listed = inbox.list_tasks(session, users["jc"], case_id=case.id)
+    assert {t.id for t in listed} == {first.id, second.id}
+    assert [t.id for t in inbox.list_tasks(session, users["jc"], case_id=case.id, open_only=True)] == [second.id]
+
+
+def test_a_deadline_notice_or_letter_must_name_a_task_that_exists_and_keeps_it(db, session, users):
+    """Foreign keys on SQLite, migration 0024's triggers on PostgreSQL: the same IntegrityError either way."""
+    case = f.start_case(session, "intake", actor=users["jc"])
+    session.commit()
+    [task] = _open_tasks(session, case.id)
+    now = clock.now()
+    for dangling in (TaskDeadlineNotice(task_id="no-such-task", case_id=case.id, overdue_at=now),
+                     DeadlineLetter(task_id="no-such-task", case_id=case.id, at=now, reason="test")):
+        session.add(dangling)
+        with pytest.raises(IntegrityError):
+            session.flush()
+        session.rollback()
+    session.add(TaskDeadlineNotice(task_id=task.id, case_id=case.id, overdue_at=now))
+    session.commit()
+    for statement in ("DELETE FROM human_tasks WHERE id = :t",
+                      "UPDATE task_deadline_notices SET task_id = 'no-such-task' WHERE task_id = :t"):
+        with pytest.raises(IntegrityError):
+            session.execute(text(statement), {"t": task.id})
+        session.rollback()
+    assert session.get(HumanTask, task.id) is not None
+    # once nothing names it, a task may go (retention deletes a case's notices and letters first)
+    session.execute(text("DELETE FROM task_deadline_notices WHERE task_id = :t"), {"t": task.id})
+    session.execute(text("DELETE FROM human_tasks WHERE id = :t"), {"t": task.id})
+    session.rollback()
+
+
+def _task_rows(conn) -> list[tuple]:
+    return [tuple(r) for r in conn.execute(text("SELECT * FROM human_tasks ORDER BY id"))]
+
+
+def _task_references(conn) -> list[str]:
+    """The tables with a foreign key to human_tasks."""
+    return sorted(r.split(".")[-1] for r in conn.execute(text(
+        "SELECT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f' "
+        "AND confrelid = to_regclass('human_tasks')")).scalars())
+
+
+def test_down_past_0024_and_up_again_keeps_every_task_notice_and_letter(db, session, users):
+    _postgres(db)
+    old, new = datetime(2026, 8, 4, 9, tzinfo=timezone.utc), datetime(2038, 6, 5, 9, tzinfo=timezone.utc)
+    cases = [_start(session, users, when) for when in (old, new)]
+    [task] = _open_tasks(session, cases[0].id)
+    session.add_all([TaskDeadlineNotice(task_id=task.id, case_id=cases[0].id, overdue_at=old),
+                     DeadlineLetter(task_id=task.id, case_id=cases[0].id, at=old, reason="test")])
+    session.commit()
+    with db.engine.connect() as conn:
+        rows = _task_rows(conn)
+    assert len(rows) == 2
+    session.close()
+    db.engine.dispose()
+    migrate.downgrade(db.url, _below("0024"))
+    with db.engine.connect() as conn:
+        assert not partitions.is_partitioned(conn, "human_tasks")
+        assert _task_rows(conn) == rows
+        assert _task_references(conn) == ["deadline_letters", "task_deadline_notices"]  # the foreign keys again
+    db.engine.dispose()
+    migrate.upgrade(db.url)
+    db.engine.dispose()
+    with db.session() as s:
+        conn = s.connection()
+        assert partitions.is_partitioned(conn, "human_tasks")
+        assert {"human_tasks_2026_08", "human_tasks_2038_06"} <= set(partitions.partitions(conn, "human_tasks"))
+        assert s.scalar(text("SELECT count(*) FROM human_tasks_default")) == 0
+        assert _task_rows(conn) == rows
+        assert _task_references(conn) == []  # triggers instead
+        assert (s.scalar(select(func.count()).select_from(TaskDeadlineNotice)),
+                s.scalar(select(func.count()).select_from(DeadlineLetter))) == (1, 1)
+        assert _where(s, HumanTask, id=task.id) == {"human_tasks_2026_08"}
+        with clock.at(new):  # and the engine works on: the next task lands in June 2038's partition
+            runtime.complete_task(s, task_id=task.id, data=REGISTRERING, user=users["jc"], rules=f.RULES)
+            s.commit()
+        [after] = _open_tasks(s, cases[0].id)
+        assert _where(s, HumanTask, id=after.id) == {"human_tasks_2038_06"}
+
+
+def test_the_operations_recipe_moves_a_default_month_of_tasks_with_their_notices(db, session, users):
+    """The task table's block of the same recipe, run as written: the rows move, a notice still names its task."""
+    _postgres(db)
+    when = datetime(2039, 3, 9, 9, tzinfo=timezone.utc)
+    case = _start(session, users, when)
+    [task] = _open_tasks(session, case.id)
+    session.add(TaskDeadlineNotice(task_id=task.id, case_id=case.id, overdue_at=when))
+    session.commit()
+    assert _where(session, HumanTask, id=task.id) == {"human_tasks_default"}
+    session.close()
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql(_recipe(1, "2039"))
+    with db.session() as s:
+        assert _where(s, HumanTask, id=task.id) == {"human_tasks_2039_03"}
+        assert s.get(TaskDeadlineNotice, task.id) is not None
+        with pytest.raises(IntegrityError):  # the trigger is back on
+            s.execute(text("DELETE FROM human_tasks WHERE id = :t"), {"t": task.id})
+
+
+def test_a_long_transaction_on_a_table_defers_its_new_month_instead_of_stalling_it(db, users):
+    """CREATE TABLE … PARTITION OF waits for an exclusive lock on the parent; queued behind a reader it would
+    hold up every later query on the table. It gives up after LOCK_TIMEOUT, and the next pass makes it."""
+    _postgres(db)
+    with db.engine.connect() as reader:
+        reader.execute(text("SELECT count(*) FROM human_tasks"))  # a report, say: its transaction stays open
+        started = time.monotonic()
+        with db.engine.begin() as conn:
+            done = partitions.ensure_months(conn, today=date(2040, 1, 10), ahead=0)
+            assert conn.execute(text("SELECT current_setting('lock_timeout')")).scalar_one() == "0"
+        assert time.monotonic() - started < 20
+        assert done.deferred == ["human_tasks_2040_01"]
+        assert {"audit_events_2040_01", "case_access_log_2040_01"} <= set(done.created)
+        # meanwhile the table answers: the waiting DDL gave up, nothing is queued behind it
+        with db.engine.connect() as other:
+            assert other.execute(text("SELECT count(*) FROM human_tasks")).scalar_one() >= 0
+        reader.rollback()
+    with db.engine.begin() as conn:
+        again = partitions.ensure_months(conn, today=date(2040, 1, 10), ahead=0)
+    assert again.created == ["human_tasks_2040_01"] and again.deferred == []

@@ -34,3 +34,20 @@ def test_generator_and_bench_calls_on_a_tiny_history(db):
         assert volume_rows.inbox_count(session, users["caseworker"]) >= len(page)
         for key, call in volume_rows.report_calls(session, users).items():
             assert call(), key
+
+
+def test_the_task_partition_probe_on_a_tiny_table(db):
+    """bench/task_partitions.py's filler and timed calls (docs/scale.md's table), so they cannot rot."""
+    from bench import task_partitions
+    if not db.is_postgres:
+        pytest.skip("the probe measures PostgreSQL's partitions")
+    task_partitions.fill(db.session, 400, 3)
+    rows, open_rows, parts = task_partitions.counts(db.session)
+    assert rows == 400 and 0 < open_rows < rows and parts >= 5  # this month, three ahead, DEFAULT
+    timings = task_partitions.measure(db.session, repeat=5)
+    assert list(timings) == ["task by id", "task id that does not exist", "a case's open tasks",
+                             "inbox page of 50, one unit"]
+    assert all(ms > 0 for ms in timings.values())
+    with db.session() as session:  # the inbox page it times lists the unit's open tasks
+        page = task_partitions._page(session, None)
+        assert page and all(t.unit == "sdp" and t.status == "open" for t in page)
