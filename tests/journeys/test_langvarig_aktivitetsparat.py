@@ -221,6 +221,32 @@ def test_weekly_contact_switches_to_monthly_in_praktik_and_back_to_weekly_when_i
     assert case.status == CaseStatus.COMPLETED and case.data["la_udfald"] == "selvforsoergende"
 
 
+def test_weekly_contact_after_a_placement_ends_counts_from_the_day_the_end_is_registered(forloeb):
+    """Issue 14 (walk finding): after a placement ended, the weekly contact was due a week after the monthly
+    contact that reported it; that contact may be dated up to a month back (the monthly deadline allows it),
+    so the weekly contact was born overdue. It is now due a week after the end is registered."""
+    start(forloeb)
+    forloeb.samtale()
+    forloeb.stepup("afklaringsforloeb")
+    forloeb.tilknyt()
+    on = forloeb.due("ugentlig_kontakt")
+    forloeb.uge("praktik", start=on)
+    forloeb.do("opfoelgningsplan", {"opfoelgningsplan": "Mål: 10 timer om ugen", "la_virksomhed": "Brugsen"},
+               forloeb.due("opfoelgningsplan"))
+    contact = forloeb.maaned()
+    registered = forloeb.due("maanedlig_kontakt")                  # the last day the monthly deadline allows
+    held = contact + timedelta(days=5)                             # the contact itself, more than 3 weeks back
+    forloeb.do("maanedlig_kontakt", {"kontaktdato": held.isoformat(), "kontaktform": "telefon",
+                                     "kontakt_referat": "Praktikken stoppede", "placering_status": "ophoert",
+                                     "placering_slutdato": (held - timedelta(days=1)).isoformat()}, registered)
+    weekly = forloeb.open()["ugentlig_kontakt"]                    # (Forloeb.do: nothing was born overdue)
+    assert danish_day(weekly.due_at) == registered + timedelta(weeks=1)
+    assert danish_day(forloeb.waits()["ingen_placering"].due_at) == held - timedelta(days=1) + relativedelta(months=6)
+    # and from then on weekly after each contact, as before the placement
+    contact = forloeb.uge()
+    assert forloeb.due("ugentlig_kontakt") == contact + timedelta(weeks=1)
+
+
 def test_paid_hours_also_switch_to_monthly_and_a_job_in_the_monthly_phase_ends_the_case(forloeb):
     start(forloeb)
     forloeb.samtale()

@@ -122,6 +122,7 @@ def test_running_placements_move_from_version_1_to_2_and_finish_there(db, sessio
     c.agree(date(2026, 9, 28), date(2026, 10, 5))                                    # version 2's form
     c.confirm(date(2026, 9, 29))
     assert c.case().data["aftale_slutdato"] == "2026-11-01"
+    c.begins(date(2026, 10, 5))
     c.visit(date(2026, 10, 9), udfald="ordinaert_job")
     assert c.case().status == "completed" and c.events("case_completed")[0].element_id == "placering_job"
 
@@ -129,12 +130,14 @@ def test_running_placements_move_from_version_1_to_2_and_finish_there(db, sessio
     assert c.open() == ["mentorbevilling"]                                           # the new step
     c.grant_mentor(date(2026, 9, 28), date(2026, 10, 5))
     c.confirm(date(2026, 9, 29))
+    c.begins(date(2026, 10, 5))
     c.visit(date(2026, 10, 9), udfald="frafald")
     assert c.open() == ["match"]
 
     # agreed on version 1's form: the agreed end is read from its one length field
     c.on("bekraeftelse").confirm(date(2026, 9, 25))
     assert c.case().data["aftale_slutdato"] == "2026-11-01" and c.case().data["aftale_uger"] == 4
+    c.begins(date(2026, 10, 5))
     assert danish_day(c.task("opfoelgning").due_at) == date(2026, 10, 12)
     c.visit(date(2026, 10, 12))
     c.visit(date(2026, 10, 19))
@@ -145,6 +148,7 @@ def test_running_placements_move_from_version_1_to_2_and_finish_there(db, sessio
 
     c.on("rykker").do("rykker_virksomhed", {"rykket_dato": "2026-09-24"}, at(date(2026, 9, 24), 13))
     c.confirm(date(2026, 9, 25))
+    c.begins(date(2026, 9, 28))                                                      # agreed start: 28 September
     assert c.open() == ["opfoelgning"] and c.case().data["aftale_slutdato"] == "2026-10-25"
 
     # -- the refused case goes on on version 1 ----------------------------------------------------------
