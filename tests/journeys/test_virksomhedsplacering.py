@@ -236,7 +236,6 @@ def test_the_weekly_visits_begin_at_the_agreed_start_and_not_before(placement):
     p.confirm(date(2026, 9, 23))                                                 # 12 days before the start
     assert p.open() == []
     assert {"besoeg_fra_start", "scorecard_maaned", "kompetencekort_klar", "aftale_udloeber"} <= set(p.waits())
-    assert ("startet_gw", ["besoeg_fra_start"]) in p.gateways()
     p.fire(at(date(2026, 10, 4), 23))                                            # the evening before: still nothing
     assert p.open() == []
     p.begins(start)
@@ -246,11 +245,11 @@ def test_the_weekly_visits_begin_at_the_agreed_start_and_not_before(placement):
     # a visit on the very first day is a valid visit; the next is due a week after it
     p.visit(start)
     assert danish_day(p.task("opfoelgning").due_at) == start + timedelta(weeks=1)
-    # an agreement confirmed on or after its start day opens the visit at once (no wait)
+    # an agreement confirmed on or after its start day opens the visit at once (the timer has passed)
     p.visit(date(2026, 10, 9), udfald="forlaengelse")
     p.agree(date(2026, 10, 12), date(2026, 10, 12))
     p.confirm(date(2026, 10, 13))
-    assert p.open() == ["opfoelgning"] and ("startet_gw", ["opfoelgning_samlet"]) in p.gateways()
+    assert p.open() == ["opfoelgning"]
     assert danish_day(p.task("opfoelgning").due_at) == date(2026, 10, 19)
 
 
