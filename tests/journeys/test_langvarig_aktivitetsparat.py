@@ -14,7 +14,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 
 from api.web import queries
-from engine import clock, runtime
+from engine import case_attributes, clock, runtime
 from engine.case_rules import CaseRules
 from engine.errors import EngineError
 from engine.models import AuditEvent, Case, HumanTask, Wait
@@ -319,6 +319,27 @@ def test_a_trial_rule_set_changes_the_weekly_cadence_by_name(forloeb, tmp_path):
     forloeb.tilknyt()
     contact = forloeb.uge(rules=trial)
     assert forloeb.due("ugentlig_kontakt") == contact + timedelta(weeks=2)
+
+
+def test_a_case_on_the_frikommune_rule_set_gets_the_trials_contact_cadence_and_another_the_ordinary(forloeb,
+                                                                                                   session):
+    """config/deadlines.toml [rule_sets.frikommune]: contact every 2 weeks until praktik (ordinary: weekly) and
+    every 2 months during it (ordinary: monthly), for the case whose rule set is the trial's only."""
+    for rule_set, weeks, months in ((None, 1, 1), ("frikommune", 2, 2)):
+        start(forloeb)
+        if rule_set:  # chosen by the team lead while the case runs: what is created from now on follows it
+            case_attributes.change_rule_set(session, case_id=forloeb.case_id, rule_set=rule_set,
+                                            reason="Forsøgsborger", user=forloeb.users["jclead"], rules=RULES)
+            session.commit()
+        forloeb.samtale()
+        forloeb.stepup("afklaringsforloeb")
+        tilknyttet = forloeb.tilknyt()
+        assert forloeb.due("ugentlig_kontakt") == tilknyttet + timedelta(weeks=weeks), rule_set
+        placed = forloeb.uge("praktik", start=forloeb.due("ugentlig_kontakt"))
+        forloeb.do("opfoelgningsplan", {"opfoelgningsplan": "10 timer om ugen", "la_virksomhed": "Brugsen"},
+                   forloeb.due("opfoelgningsplan"))
+        assert forloeb.due("maanedlig_kontakt") == placed + relativedelta(months=months), rule_set
+        assert forloeb.case().rule_set == (rule_set or "ordinaer")
 
 
 def test_startable_from_opret_sag_although_called_while_the_team_is_not(forloeb, session):
