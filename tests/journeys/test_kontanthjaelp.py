@@ -379,6 +379,8 @@ def test_employer_declines_and_virksomhedsservice_makes_a_new_match(journey):
     assert ("bekraeftet_gw", ["match_samlet"]) in j.gateways()
     j.agree(date(2026, 9, 24), virksomhed="Plejehjemmet Solgården", cvr="87654321")
     j.message("virksomhed_bekraeftelse", {"virksomhed_accepterer": True}, at(date(2026, 9, 25)))
+    assert j.open() == [] and "besoeg_fra_start" in j.waits()                  # the weekly visits begin at the start
+    j.fire(at(date(2026, 9, 26), 8))                                             # agreed start: 26 September
     assert j.open() == ["opfoelgning"]
     agreements = [e.details["data"] for e in j.events("task_completed") if e.element_id == "aftale"]
     assert [a["cvr"] for a in agreements] == ["12345678", "87654321"]
@@ -418,6 +420,7 @@ def test_absence_leads_to_a_sanction_decided_after_partshoering(journey):
                                 "jobsamtale_udfald": "tilbud"}, at(date(2026, 9, 21)))
     j.agree(date(2026, 9, 22))
     j.message("virksomhed_bekraeftelse", {"virksomhed_accepterer": True}, at(date(2026, 9, 23)))
+    j.fire(at(date(2026, 9, 24), 8))                                             # the agreed start: visits begin
     j.follow_up("fortsaetter", date(2026, 9, 30))
     # the employer reports absence; the placement goes on while the sanction is handled
     j.message("fravaer", {"fravaer_meldt_af": "Byggefirma A/S"}, at(date(2026, 10, 5)))  # Monday

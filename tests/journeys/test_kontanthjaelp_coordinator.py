@@ -77,7 +77,9 @@ def test_a_trial_case_passes_its_rule_set_to_the_case_it_starts(journey, session
 
 def test_a_frikommune_case_gets_the_trials_job_conversation_cadence_and_an_ordinary_case_the_ordinary(journey,
                                                                                                      session):
-    """config/deadlines.toml: kh_jobsamtale_1 is 6 weeks from the henvendelse; [rule_sets.frikommune] makes it 3 months.
+    """config/deadlines.toml: the six conversations fall due 6 weeks, 3, 5, 7, 9 and 12 months from the henvendelse;
+    [rule_sets.frikommune] makes them 3, 3, 6, 8, 10 and 12 months (the offer after the second stays at 3 months
+    and 14 days: it is not part of the trial). Each step is done on its last day; none is born overdue.
 
     Version 2 of kontanthjælp (issue 14) starts the contact course at the visitation, so the rule set is
     chosen before it (a trial case is chosen at the start or the visitation); the conversation counts from
@@ -94,6 +96,26 @@ def test_a_frikommune_case_gets_the_trials_job_conversation_cadence_and_an_ordin
         j.do("jc", "visitation", {"visitationsdato": "2026-09-09", "til_raadighed": True, "kategori": "jobparat",
                                   "problemer_ud_over_ledighed": False, "cv_frist": "2026-09-28",
                                   "vurdering": "Står til rådighed"}, at(date(2026, 9, 9)))
-        due[rule_set] = j.task("jobsamtale_1").due_at
-    assert danish_day(due[None]) == MONDAY + timedelta(weeks=6)
-    assert danish_day(due["frikommune"]) == date(2026, 12, 7)  # three months from the henvendelse
+        due[rule_set] = {"jobsamtale_1": j.task("jobsamtale_1").due_at}
+        # each conversation on its last day, then the next one's due date under the case's rule set
+        for element, after in (("jobsamtale_1", "jobsamtale_2"), ("jobsamtale_2", "jobparat_tilbud"),
+                               ("jobparat_tilbud", "jobsamtale_3"), ("jobsamtale_3", "jobsamtale_4"),
+                               ("jobsamtale_4", "jobsamtale_5"), ("jobsamtale_5", "jobsamtale_6")):
+            day = danish_day(j.task(element).due_at)
+            data = ({"jobparat_tilbud_valg": "nytteindsats", "jobparat_tilbud_start": day.isoformat(),
+                     "jobparat_tilbud_note": "Nytteindsats"}
+                    if element == "jobparat_tilbud" else
+                    {"samtaledato": day.isoformat(), "samtale_referat": "Søger", "jobsamtale_udfald": "ny_samtale"})
+            j.do("jc", element, data, at(day, 15))
+            due[rule_set][after] = j.task(after).due_at
+            assert danish_day(due[rule_set][after]) >= day, (rule_set, after)  # none is born overdue
+    days = {rule_set: {e: danish_day(d) for e, d in dues.items()} for rule_set, dues in due.items()}
+    # months from the henvendelse (7 September 2026): ordinary 6 weeks, 3, 5, 7, 9, 12; the trial 3, 3, 6, 8, 10, 12
+    assert days[None] == {"jobsamtale_1": MONDAY + timedelta(weeks=6), "jobsamtale_2": date(2026, 12, 7),
+                          "jobparat_tilbud": date(2026, 12, 21), "jobsamtale_3": date(2027, 2, 7),
+                          "jobsamtale_4": date(2027, 4, 7), "jobsamtale_5": date(2027, 6, 7),
+                          "jobsamtale_6": date(2027, 9, 7)}
+    assert days["frikommune"] == {"jobsamtale_1": date(2026, 12, 7), "jobsamtale_2": date(2026, 12, 7),
+                                  "jobparat_tilbud": date(2026, 12, 21), "jobsamtale_3": date(2027, 3, 7),
+                                  "jobsamtale_4": date(2027, 5, 7), "jobsamtale_5": date(2027, 7, 7),
+                                  "jobsamtale_6": date(2027, 9, 7)}

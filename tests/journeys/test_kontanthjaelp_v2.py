@@ -19,7 +19,7 @@ from tests.journeys.test_kontanthjaelp import REFUSAL_SENT, at, danish_day, jour
 MONDAY = date(2026, 9, 7)
 # the deadlines the law sets (config/deadlines.toml marks them "Lov"): none may be born overdue
 LEGAL = {"kh_tilmelding", "visitation", "cv_paa_jobnet", "ydelsesafgoerelse", "kh_jobsamtale_2", "kh_jobsamtale_6",
-         "kh_jobparat_tilbud", "aktivitetsparat_tilbud", "kh_genvurdering", "kh_oversend_ankestyrelsen"}
+         "kh_jobparat_tilbud", "aktivitetsparat_tilbud", "kh_nyt_tilbud", "kh_genvurdering", "kh_oversend_ankestyrelsen"}
 
 
 def last_minute(day: date):
@@ -147,10 +147,12 @@ def test_an_offer_from_the_first_conversation_and_back_the_course_goes_on_where_
     conversation(j, "jobsamtale_1", date(2026, 9, 21), udfald="tilbud")
     j.agree(date(2026, 9, 22))
     j.message("virksomhed_bekraeftelse", {"virksomhed_accepterer": True}, at(date(2026, 9, 23)))
+    j.fire(at(date(2026, 9, 24), 8))                                             # the agreed start: visits begin
     j.follow_up("afbrudt", date(2026, 9, 30))
     # back in the contact course: the second conversation, still due 3 months from the henvendelse
     assert j.open() == ["jobsamtale_2"] and danish_day(j.task("jobsamtale_2").due_at) == date(2026, 12, 7)
-    assert ("placering_gw", ["kontaktforloeb_samlet"]) in j.gateways()
+    assert ("placering_gw", ["tilbud_afsluttet"]) in j.gateways()
+    assert ("nyt_tilbud_gw", ["kontaktforloeb_samlet"]) in j.gateways()              # jobparat: no new plan
 
 
 def test_the_cv_deadline_reminds_the_team_lead_when_it_passes(journey):
@@ -177,6 +179,35 @@ def test_aktivitetsparat_offer_within_six_months_and_follow_up_not_every_third_m
     assert j.open() == ["opfoelgning_opkvalificering"]                                 # no mentor step: not needed
     assert follow_up.deadline_rule == "kh_aktivitetsparat_opfoelgning"
     assert danish_day(follow_up.due_at) == date(2027, 3, 16)                           # 6 months, not 3
+
+
+def test_a_new_offer_after_a_placement_ends_is_due_six_months_from_its_end_not_from_the_visitation(journey):
+    """Issue 14 (walk finding): a placement that ended without a job led back to the plan, still due six months
+    after the first visitation, so with the first plan made on its last day the second was born overdue. The
+    new plan is a step of its own, due six months after the day the previous offer ended."""
+    j = journey
+    j.grant(j.to_decision(MONDAY, kategori="aktivitetsparat"))
+    assert danish_day(j.task("tilbudsplan").due_at) == date(2027, 3, 9)                 # 6 months from the visitation
+    j.do("jc", "tilbudsplan", {"aktivitetsparat_forloeb": "tilbud", "tilbud": "praktik", "mentor_behov": False,
+                               "koordinerende_sagsbehandler": "Hanne", "plan": "Praktik"}, last_minute(date(2027, 3, 9)))
+    j.agree(date(2027, 3, 10))                                                         # start Friday 12 March
+    j.message("virksomhed_bekraeftelse", {"virksomhed_accepterer": True}, at(date(2027, 3, 11)))
+    j.fire(at(date(2027, 3, 12), 8))
+    j.follow_up("fortsaetter", date(2027, 3, 19))
+    j.follow_up("afbrudt", date(2027, 3, 24))                                          # ended at this visit
+    assert "tilbudsplan" not in j.open()
+    plan = j.task("nyt_tilbud")
+    assert plan.unit == "jobcenter" and plan.deadline_rule == "kh_nyt_tilbud"
+    assert j.case().data["tilbud_afsluttet_dato"] == "2027-03-24"
+    assert danish_day(plan.due_at) == date(2027, 9, 24)                                # 6 months from the end
+    assert ("nyt_tilbud_gw", ["nyt_tilbud"]) in j.gateways()
+    born_in_time(j)
+    # the new plan leads on like the first: here to vejledning and opkvalificering
+    j.do("jc", "nyt_tilbud", {"aktivitetsparat_forloeb": "tilbud", "tilbud": "vejledning_opkvalificering",
+                              "mentor_behov": False, "koordinerende_sagsbehandler": "Hanne", "plan": "Kursus"},
+         last_minute(date(2027, 9, 24)))
+    assert "opfoelgning_opkvalificering" in j.open()
+    born_in_time(j)
 
 
 # -- the application, its documentation and the decision deadline ----------------------------------------------

@@ -14,7 +14,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 
 from api.web import queries
-from engine import clock, runtime
+from engine import case_attributes, clock, runtime
 from engine.case_rules import CaseRules
 from engine.errors import EngineError
 from engine.models import AuditEvent, Case, HumanTask, Wait
@@ -221,6 +221,32 @@ def test_weekly_contact_switches_to_monthly_in_praktik_and_back_to_weekly_when_i
     assert case.status == CaseStatus.COMPLETED and case.data["la_udfald"] == "selvforsoergende"
 
 
+def test_weekly_contact_after_a_placement_ends_counts_from_the_day_the_end_is_registered(forloeb):
+    """Issue 14 (walk finding): after a placement ended, the weekly contact was due a week after the monthly
+    contact that reported it; that contact may be dated up to a month back (the monthly deadline allows it),
+    so the weekly contact was born overdue. It is now due a week after the end is registered."""
+    start(forloeb)
+    forloeb.samtale()
+    forloeb.stepup("afklaringsforloeb")
+    forloeb.tilknyt()
+    on = forloeb.due("ugentlig_kontakt")
+    forloeb.uge("praktik", start=on)
+    forloeb.do("opfoelgningsplan", {"opfoelgningsplan": "Mål: 10 timer om ugen", "la_virksomhed": "Brugsen"},
+               forloeb.due("opfoelgningsplan"))
+    contact = forloeb.maaned()
+    registered = forloeb.due("maanedlig_kontakt")                  # the last day the monthly deadline allows
+    held = contact + timedelta(days=5)                             # the contact itself, more than 3 weeks back
+    forloeb.do("maanedlig_kontakt", {"kontaktdato": held.isoformat(), "kontaktform": "telefon",
+                                     "kontakt_referat": "Praktikken stoppede", "placering_status": "ophoert",
+                                     "placering_slutdato": (held - timedelta(days=1)).isoformat()}, registered)
+    weekly = forloeb.open()["ugentlig_kontakt"]                    # (Forloeb.do: nothing was born overdue)
+    assert danish_day(weekly.due_at) == registered + timedelta(weeks=1)
+    assert danish_day(forloeb.waits()["ingen_placering"].due_at) == held - timedelta(days=1) + relativedelta(months=6)
+    # and from then on weekly after each contact, as before the placement
+    contact = forloeb.uge()
+    assert forloeb.due("ugentlig_kontakt") == contact + timedelta(weeks=1)
+
+
 def test_paid_hours_also_switch_to_monthly_and_a_job_in_the_monthly_phase_ends_the_case(forloeb):
     start(forloeb)
     forloeb.samtale()
@@ -293,6 +319,27 @@ def test_a_trial_rule_set_changes_the_weekly_cadence_by_name(forloeb, tmp_path):
     forloeb.tilknyt()
     contact = forloeb.uge(rules=trial)
     assert forloeb.due("ugentlig_kontakt") == contact + timedelta(weeks=2)
+
+
+def test_a_case_on_the_frikommune_rule_set_gets_the_trials_contact_cadence_and_another_the_ordinary(forloeb,
+                                                                                                   session):
+    """config/deadlines.toml [rule_sets.frikommune]: contact every 2 weeks until praktik (ordinary: weekly) and
+    every 2 months during it (ordinary: monthly), for the case whose rule set is the trial's only."""
+    for rule_set, weeks, months in ((None, 1, 1), ("frikommune", 2, 2)):
+        start(forloeb)
+        if rule_set:  # chosen by the team lead while the case runs: what is created from now on follows it
+            case_attributes.change_rule_set(session, case_id=forloeb.case_id, rule_set=rule_set,
+                                            reason="Forsøgsborger", user=forloeb.users["jclead"], rules=RULES)
+            session.commit()
+        forloeb.samtale()
+        forloeb.stepup("afklaringsforloeb")
+        tilknyttet = forloeb.tilknyt()
+        assert forloeb.due("ugentlig_kontakt") == tilknyttet + timedelta(weeks=weeks), rule_set
+        placed = forloeb.uge("praktik", start=forloeb.due("ugentlig_kontakt"))
+        forloeb.do("opfoelgningsplan", {"opfoelgningsplan": "10 timer om ugen", "la_virksomhed": "Brugsen"},
+                   forloeb.due("opfoelgningsplan"))
+        assert forloeb.due("maanedlig_kontakt") == placed + relativedelta(months=months), rule_set
+        assert forloeb.case().rule_set == (rule_set or "ordinaer")
 
 
 def test_startable_from_opret_sag_although_called_while_the_team_is_not(forloeb, session):

@@ -292,6 +292,26 @@ def test_the_revurdering_counts_weeks_paid_within_the_last_9_months(j):
     assert j.born_overdue() == []
 
 
+def test_earlier_weeks_that_fill_the_22_start_the_revurdering_at_once_with_time_to_hold_it(j):
+    """Issue 14 (walk finding): with 21 weeks paid within the last 9 months, the limit (5 January - 21 weeks
+    + 153 days = 11 January) lay before the entitlement decision that recorded those weeks, so the revurdering
+    was born overdue. It now starts at once and is due 2 weeks after that decision (sdp_revurdering_straks)."""
+    through_visitation(j, uger=30, afklaret=True, problemer=False, kategori="2", tidligere_uger=21)
+    data = j.case().data
+    assert (data["varighed_regnes_fra"], data["varighed_kendt_fra"]) == ("2025-08-11", "2026-01-16")
+    # the limit's last week began on 5 January, before the decision: the wait for it passes at once
+    assert "vent_revurdering" not in j.timers() and "revurderingsfrist" in j.passed()
+    revurdering = j.open()["revurdering"]
+    assert revurdering.deadline_rule == "sdp_varighed_revurdering"
+    assert danish_day(revurdering.created_at) == date(2026, 1, 16) and j.due("revurdering") == date(2026, 1, 30)
+    assert j.case().data["revurdering_senest"] == "2026-01-30"      # not the limit of 11 January
+    assert j.born_overdue() == []
+    j.do("jc", "revurdering", {"revurderingsdato": "2026-01-30", "revurdering_udfald": "forlaengelse",
+                               "forlaengelsesgrundlag": "behandling", "revurdering_begrundelse": "Operation planlagt"},
+         date(2026, 1, 30))
+    assert "revurdering" not in j.open()
+
+
 def test_week_22_jobafklaring_goes_through_the_rehabiliteringsteam(j):
     through_visitation(j, uger=30, afklaret=True, problemer=False, kategori="2")
     j.do("jc", "foerste_opfoelgning", samtale(date(2026, 2, 23)), date(2026, 2, 23))

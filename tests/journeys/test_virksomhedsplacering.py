@@ -136,13 +136,22 @@ class Placement:
         self.message("virksomhed_bekraeftelse", {"virksomhed_accepterer": accepts}, at(day))
 
     def placed(self, start: date, *, mentor=False, **offer):
-        """Match and agreement the week before `start` (a Monday), confirmed on the Wednesday."""
+        """Match and agreement the week before `start` (a Monday), confirmed on the Wednesday; the citizen
+        starts on `start` (the timer at the agreed start fires)."""
         self.start(at(start - timedelta(days=14)))
         self.match(start - timedelta(days=14))
         self.agree(start - timedelta(days=7), start, mentor=mentor, **offer)
         if mentor:
             self.grant_mentor(start - timedelta(days=6), start)
         self.confirm(start - timedelta(days=5))
+        self.begins(start)
+
+    def begins(self, start: date) -> None:
+        """The agreed start comes: nothing to visit before it, the weekly visit from its first moment."""
+        assert "opfoelgning" not in self.open()
+        due = self.fire_wait("besoeg_fra_start")       # the moment the day before the start ends
+        assert due.astimezone(DANISH_TIME) == datetime.combine(start - timedelta(days=1), time(23, 59, 59),
+                                                               tzinfo=DANISH_TIME)
 
     def grant_mentor(self, day: date, start: date, granted=True):
         data = {"mentor_bevilget": granted, "mentor_afgoerelsesdato": day.isoformat(),
@@ -215,6 +224,54 @@ def test_praktik_of_four_weeks_ends_by_its_timer(placement):
     assert p.case().data["slut_scorecard"] == 4
 
 
+def test_the_weekly_visits_begin_at_the_agreed_start_and_not_before(placement):
+    """Issue 14 (walk finding): the weekly follow-up was open from the employer's confirmation, before the
+    start, and its visit date may lie neither before the start nor in the future: nothing could complete it.
+    Now the visits wait for the start; the placement's other clocks run from the start as before."""
+    p = placement
+    start = date(2026, 10, 5)                                                    # a Monday
+    p.start(at(date(2026, 9, 14)))
+    p.match(date(2026, 9, 14))
+    p.agree(date(2026, 9, 21), start)
+    p.confirm(date(2026, 9, 23))                                                 # 12 days before the start
+    assert p.open() == []
+    assert {"besoeg_fra_start", "scorecard_maaned", "kompetencekort_klar", "aftale_udloeber"} <= set(p.waits())
+    p.fire(at(date(2026, 10, 4), 23))                                            # the evening before: still nothing
+    assert p.open() == []
+    p.begins(start)
+    visit = p.task("opfoelgning")
+    assert danish_day(visit.created_at) == start and danish_day(visit.due_at) == start + timedelta(weeks=1)
+    assert clock.as_utc(visit.created_at) <= clock.as_utc(visit.due_at)
+    # a visit on the very first day is a valid visit; the next is due a week after it
+    p.visit(start)
+    assert danish_day(p.task("opfoelgning").due_at) == start + timedelta(weeks=1)
+    # an agreement confirmed on or after its start day opens the visit at once (the timer has passed)
+    p.visit(date(2026, 10, 9), udfald="forlaengelse")
+    p.agree(date(2026, 10, 12), date(2026, 10, 12))
+    p.confirm(date(2026, 10, 13))
+    assert p.open() == ["opfoelgning"]
+    assert danish_day(p.task("opfoelgning").due_at) == date(2026, 10, 19)
+
+
+def test_the_day_the_offer_ended_is_left_for_the_caller(placement):
+    """The caller's next offer counts from the day this one ended (kontanthjælp's nyt_tilbud): the agreed last
+    day when the agreement runs out, the visit's date when a visit ends it earlier."""
+    p = placement
+    start = date(2026, 10, 5)
+    p.placed(start)
+    for day in (date(2026, 10, 12), date(2026, 10, 19), date(2026, 10, 26)):
+        p.visit(day)
+    p.fire_wait("aftale_udloeber")
+    assert p.case().data["placering_ophoert_dato"] == "2026-11-01"              # the agreed last day
+    p.finish(date(2026, 11, 4), udfald="frafald")
+    p.match(date(2026, 11, 5))
+    p.agree(date(2026, 11, 6), date(2026, 11, 9))
+    p.confirm(date(2026, 11, 6))
+    p.begins(date(2026, 11, 9))
+    p.visit(date(2026, 11, 12), udfald="afbrudt")                                # ended at a visit
+    assert p.case().status == "completed" and p.case().data["placering_ophoert_dato"] == "2026-11-12"
+
+
 def test_praktik_of_thirteen_weeks_by_agreement_has_monthly_scorecards_and_the_competence_card(placement):
     p = placement
     start = date(2026, 10, 5)
@@ -266,6 +323,7 @@ def test_loentilskud_up_to_a_year_with_a_scorecard_every_month(placement):
     p.agree(date(2026, 12, 21), start, tilbudstype="loentilskud", loentilskud_uger=52)
     p.confirm(date(2026, 12, 22))
     assert p.case().data["aftale_slutdato"] == "2028-01-02"                      # 52 weeks: 364 days
+    p.begins(start)
     done = p.live()
     assert p.open() == ["afslutning"]
     # a scorecard each month, due a week after the month: 11 Feb 2027 ... 11 Dec 2027
@@ -301,7 +359,7 @@ def test_mentor_is_a_grant_by_virksomhedsservice_with_who_hours_and_period(place
     data = p.case().data
     assert (data["mentor_bevilget"], data["mentor_navn"], data["mentor_timer_pr_uge"]) == (True, "Jens Hansen", 3)
     p.confirm(date(2026, 9, 30))
-    assert p.open() == ["opfoelgning"]
+    assert p.open() == [] and "besoeg_fra_start" in p.waits()                  # the visits begin at the start
 
 
 def test_a_mentor_can_be_refused_and_no_mentor_means_no_grant_step(placement):
@@ -331,13 +389,14 @@ def test_drop_out_ends_the_placement_and_a_new_match_follows(placement):
     assert p.open() == ["match"]
     # the placement's clocks are gone with it: no end, no scorecard, no competence card is left waiting
     assert not {"aftale_udloeber", "scorecard_maaned", "kompetencekort_klar"} & set(p.waits())
-    assert ("besoeg_gw", ["forloeb_slut"]) in p.gateways() and ("opfoelgning_gw", ["match_samlet"]) in p.gateways()
+    assert ("besoeg_gw", ["ophoert_foer_aftalt"]) in p.gateways() and ("opfoelgning_gw", ["match_samlet"]) in p.gateways()
     assert set(p.waits()) == {"match_frist"}                                     # only the new match's reminder
     # the new match starts a new agreement with its own dates
     p.match(date(2026, 10, 20), virksomhed="Plejehjemmet Solgården", cvr="87654321")
     p.agree(date(2026, 10, 21), date(2026, 10, 26))
     p.confirm(date(2026, 10, 22))
     assert p.case().data["aftale_slutdato"] == "2026-11-22"
+    p.begins(date(2026, 10, 26))
     assert danish_day(p.task("opfoelgning").due_at) == date(2026, 11, 2)
     p.visit(date(2026, 10, 30), udfald="ordinaert_job")                          # hired before the end
     assert p.case().status == "completed" and p.events("case_completed")[0].element_id == "placering_job"
@@ -363,6 +422,7 @@ def test_the_employer_who_does_not_answer_is_reminded(placement):
     assert p.open() == ["rykker_virksomhed"] and "virksomhed_bekraeftelse" not in p.waits()
     p.do("rykker_virksomhed", {"rykket_dato": "2026-09-30"}, at(date(2026, 9, 30)))
     p.confirm(date(2026, 10, 1))
+    p.begins(date(2026, 10, 5))
     assert p.open() == ["opfoelgning"]
 
 
@@ -387,6 +447,7 @@ def test_a_caller_reads_placering_udfald_after_the_call(db, session, seed, udfal
     p.match(date(2026, 9, 21))
     p.agree(date(2026, 9, 28), start)
     p.confirm(date(2026, 9, 30))
+    p.begins(start)
     for day in (date(2026, 10, 12), date(2026, 10, 19), date(2026, 10, 26)):
         p.visit(day)
     p.fire_wait("aftale_udloeber")

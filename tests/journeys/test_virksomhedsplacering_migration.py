@@ -13,9 +13,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from engine import catalog, clock, runtime
+from engine.catch_up import catch_up, mapping_files
+from engine.migration import element_ids
 from engine.migration_batch import run_batch
+from engine.models import ProcessDefinition
 from tests import factories as f
 from tests.case_rows import case_rows
 from tests.journeys.test_virksomhedsplacering import PLACERING, RULES, Placement, at, danish_day
@@ -122,6 +126,7 @@ def test_running_placements_move_from_version_1_to_2_and_finish_there(db, sessio
     c.agree(date(2026, 9, 28), date(2026, 10, 5))                                    # version 2's form
     c.confirm(date(2026, 9, 29))
     assert c.case().data["aftale_slutdato"] == "2026-11-01"
+    c.begins(date(2026, 10, 5))
     c.visit(date(2026, 10, 9), udfald="ordinaert_job")
     assert c.case().status == "completed" and c.events("case_completed")[0].element_id == "placering_job"
 
@@ -129,12 +134,14 @@ def test_running_placements_move_from_version_1_to_2_and_finish_there(db, sessio
     assert c.open() == ["mentorbevilling"]                                           # the new step
     c.grant_mentor(date(2026, 9, 28), date(2026, 10, 5))
     c.confirm(date(2026, 9, 29))
+    c.begins(date(2026, 10, 5))
     c.visit(date(2026, 10, 9), udfald="frafald")
     assert c.open() == ["match"]
 
     # agreed on version 1's form: the agreed end is read from its one length field
     c.on("bekraeftelse").confirm(date(2026, 9, 25))
     assert c.case().data["aftale_slutdato"] == "2026-11-01" and c.case().data["aftale_uger"] == 4
+    c.begins(date(2026, 10, 5))
     assert danish_day(c.task("opfoelgning").due_at) == date(2026, 10, 12)
     c.visit(date(2026, 10, 12))
     c.visit(date(2026, 10, 19))
@@ -145,6 +152,7 @@ def test_running_placements_move_from_version_1_to_2_and_finish_there(db, sessio
 
     c.on("rykker").do("rykker_virksomhed", {"rykket_dato": "2026-09-24"}, at(date(2026, 9, 24), 13))
     c.confirm(date(2026, 9, 25))
+    c.begins(date(2026, 9, 28))                                                      # agreed start: 28 September
     assert c.open() == ["opfoelgning"] and c.case().data["aftale_slutdato"] == "2026-10-25"
 
     # -- the refused case goes on on version 1 ----------------------------------------------------------
@@ -153,3 +161,26 @@ def test_running_placements_move_from_version_1_to_2_and_finish_there(db, sessio
     c.do("opfoelgning", {"besoegsdato": "2026-09-24", "placering_udfald": "ordinaert_job", "scorecard": 4,
                          "opfoelgning_notat": "Ansat"}, at(date(2026, 9, 24), 13))         # version 1's form
     assert c.case().status == "completed" and c.events("case_completed")[0].element_id == "placering_job"
+
+
+def test_the_deploy_moves_them_without_a_migration_file_and_no_mapping_could_move_the_follow_up(db, session, cases):
+    """`tovholder demo` / `deploy --migrate-running` (engine.catch_up) move the same cases with no
+    virksomhedsplacering.migration.toml: every element of version 1 keeps its id in version 2. The case in
+    version 1's weekly follow-up stays refused whatever a file would map: version 2 has that step only inside
+    the subprocess, and a step a case stands on cannot become the subprocess (another kind of element)."""
+    assert "virksomhedsplacering" not in mapping_files([f.ROOT / "processes"])
+    specs = {d.version: d.spec_json for d in session.scalars(
+        select(ProcessDefinition).where(ProcessDefinition.key == "virksomhedsplacering"))}
+    assert element_ids(specs[1]) <= element_ids(specs[2])                            # nothing of v1 to map
+    names = {case_id: name for name, case_id in cases.ids.items()}
+    with clock.at(MOVED_AT):
+        done = catch_up(db.session_factory, process_key="virksomhedsplacering", actor="owner", rules=RULES)
+    [(version, result)] = done.batches
+    assert version == 1 and sorted(names[i] for i in result.migrated) == ["aftale", "bekraeftelse", "match", "rykker"]
+    [refused] = result.refused
+    assert names[refused["case_id"]] == "opfoelgning" and "stands on 'opfoelgning'" in refused["reason"]
+    # mapping it to the subprocess that holds version 2's follow-up is refused too: the kind differs
+    with clock.at(MOVED_AT):
+        tried = migrate(db, mapping={"opfoelgning": "forloeb"}, dry_run=True)
+    [refused] = tried.refused
+    assert names[refused["case_id"]] == "opfoelgning" and "forloeb" in refused["reason"], refused

@@ -61,21 +61,7 @@ UNREACHABLE: dict[tuple[str, str], str] = {
 #   overdue: (process, element, deadline) -> why;
 # - a case left running with nothing anyone can do: ("still running", process, its waits) -> why;
 # - a form field no value can fill in the case as it stands: ("no valid value", "form.field") -> why.
-KNOWN: dict[tuple, str] = {
-    ("no valid value", "vp_opfoelgning.besoegsdato"):
-        "the weekly follow-up is open before an agreed placement starts, and its visit date must be after the "
-        "start date and not in the future: until the start nothing can complete it",
-    ("kontanthjaelp", "tilbudsplan", "aktivitetsparat_tilbud"):
-        "a placement that ends (afbrudt) or an opkvalificering that goes on leads back to a new tilbudsplan, "
-        "still due six months after the first visitation: the second plan is born overdue",
-    ("langvarig_aktivitetsparat", "ugentlig_kontakt", "la_ugentlig_kontakt"):
-        "after a placement ends, the weekly contact is due a week after the last contact (la_seneste_kontakt); "
-        "a monthly contact done within its month but dated more than a week back makes it born overdue",
-    ("sygedagpenge", "revurdering", "sdp_varighed_revurdering"):
-        "the 22 weeks within 9 months count earlier sick weeks (varighed_regnes_fra); when those the forms "
-        "record already fill most of the 22 weeks, the revurdering is due before the case reaches it "
-        "(sygedagpenge version 2; for its owner: give it a time to act, or start it at once)",
-}
+KNOWN: dict[tuple, str] = {}
 
 
 # A process whose start form the generic filler cannot fill realistically gets its own generator here
