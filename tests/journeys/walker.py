@@ -735,7 +735,8 @@ class Walker:
         for row in rows:
             key = ("task", row.id)
             live[key] = state.plans.get(key) or self._plan_task(row, state)
-        self._reminders_first(rows, live)
+        if not state.punctual:  # a punctual walk does each task in its time, its reminder or not
+            self._reminders_first(rows, live)
         waits = list(self.session.scalars(select(Wait).where(Wait.case_id.in_(running))
                                           .order_by(Wait.element_id, Wait.id)))
         order = {cid: i for i, cid in enumerate(state.cases)}
