@@ -14,8 +14,13 @@ escalation timers fire), every outside message a planned arrival, every timer it
 walk takes the earliest, moves the clock there and does it. It stops when nothing is left to do
 or after a step limit.
 
-Which sequence flows were taken is read from the case's audit trail (the record the engine keeps
-anyway): a completed element took all its outgoing flows, a gateway the flows to the elements its
+The random choices are guided toward coverage (Lookahead, Walker._pull): each walk aims at one flow
+no walk has taken yet, and a choice's value, a task's lateness and a message's moment are drawn
+preferring what brings that flow (then any untaken flow) nearer, reading the diagrams' graph ahead
+with the data so far; still seeded, still only values the forms accept.
+
+Which sequence flows were taken is read from the case's audit trail as the walk goes (the record the
+engine keeps anyway): a completed element took all its outgoing flows, a gateway the flows to the elements its
 `gateway_taken` event names. Elements are attributed to the process they are drawn in; an element id
 drawn in two processes one case runs cannot be attributed and is reported as ambiguous.
 
@@ -32,7 +37,8 @@ from __future__ import annotations
 import random
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -50,7 +56,7 @@ from engine.bundles import start_form, task_form
 from engine.case_rules import CaseRules
 from engine.catalog import get_definition
 from engine.errors import FormRejected
-from engine.forms import Form, FormField
+from engine.forms import Form, FormField, load_form
 from engine.models import AuditEvent, Case, HumanTask, ProcessDefinition, Wait
 from engine.workdays import DANISH_TIME
 from workers.timers import fire_due_timers
@@ -94,9 +100,22 @@ class Diagram:
     boundaries: dict[str, list[str]] = field(default_factory=dict)  # activity id -> its boundary events
     defaults: dict[str, str] = field(default_factory=dict)          # gateway id -> its default flow
     thrower_of: dict[str, str] = field(default_factory=dict)        # throw event id -> its message
+    parent: dict[str, str] = field(default_factory=dict)            # element id -> its enclosing subProcess
+    called: dict[str, str] = field(default_factory=dict)            # call activity id -> the process it runs
+    scripts: dict[str, str] = field(default_factory=dict)           # script task id -> its script
+    form_of: dict[str, str] = field(default_factory=dict)           # task or event id -> its form key
+    starts: list[str] = field(default_factory=list)                 # none start events (of the process or a
+    #                                                                 subProcess; see parent)
+    terminates: set[str] = field(default_factory=set)               # terminate end events
+    side: set[str] = field(default_factory=set)  # elements on the branch of a non-interrupting boundary event
+    #                                              (a reminder): its end does not end the process
+    _out: dict[str, list[Flow]] = field(default_factory=dict, repr=False)
 
     def outgoing(self, element: str) -> list[Flow]:
-        return [f for f in self.flows.values() if f.source == element]
+        if not self._out and self.flows:
+            for flow in self.flows.values():
+                self._out.setdefault(flow.source, []).append(flow)
+        return self._out.get(element, [])
 
     def is_gateway(self, element: str) -> bool:
         return self.elements.get(element, "").endswith("Gateway")
@@ -128,8 +147,22 @@ def read_diagrams(root: Path) -> dict[str, Diagram]:
                 diagram.elements[ident] = tag
                 if tag == "boundaryEvent" and element.get("attachedToRef"):
                     diagram.boundaries.setdefault(element.get("attachedToRef") or "", []).append(ident)
+                    if element.get("cancelActivity") == "false":
+                        diagram.side.add(ident)
                 if tag == "callActivity" and element.get("calledElement"):
                     diagram.calls.add(element.get("calledElement") or "")
+                    diagram.called[ident] = element.get("calledElement") or ""
+                if tag == "subProcess":  # document order: an inner subProcess's elements are claimed after
+                    for inner in element.iter():
+                        if inner is not element and inner.get("id"):
+                            diagram.parent[inner.get("id") or ""] = ident
+                if tag == "endEvent" and element.find(f"{BPMN}terminateEventDefinition") is not None:
+                    diagram.terminates.add(ident)
+                if tag == "scriptTask":
+                    script = element.find(f"{BPMN}script")
+                    diagram.scripts[ident] = (script.text or "") if script is not None else ""
+                if element.get(f"{CAMUNDA}formKey"):
+                    diagram.form_of[ident] = element.get(f"{CAMUNDA}formKey") or ""
                 definition = element.find(f"{BPMN}messageEventDefinition")
                 name = messages.get(definition.get("messageRef")) if definition is not None else None
                 if name and tag in ("intermediateThrowEvent", "endEvent", "sendTask"):
@@ -139,6 +172,14 @@ def read_diagrams(root: Path) -> dict[str, Diagram]:
                     diagram.message_start = name
                 if not name and tag == "startEvent" and element in list(process):
                     diagram.start_form = element.get(f"{CAMUNDA}formKey")
+                if not name and tag == "startEvent":
+                    diagram.starts.append(ident)
+            todo = [f.target for b in diagram.side for f in diagram.outgoing(b)]
+            while todo:
+                ident = todo.pop()
+                if ident not in diagram.side:
+                    diagram.side.add(ident)
+                    todo += [f.target for f in diagram.outgoing(ident)]
             diagrams[diagram.process] = diagram
     return diagrams
 
@@ -152,8 +193,9 @@ def top_level(diagrams: dict[str, Diagram]) -> list[str]:
                   if (p not in called or d.start_form) and (d.message_start is None or d.message_start not in thrown))
 
 
-def runs_with(diagrams: dict[str, Diagram], process: str) -> list[str]:
-    """The process and those its call activities run, transitively: what one case's elements can be."""
+def reachable(diagrams: dict[str, Diagram], process: str, *, by_message: bool = False) -> list[str]:
+    """The process and those its call activities run, transitively: what one case's elements can be; with
+    `by_message`, also those its messages start (and theirs): every process a walk from `process` reaches."""
     found, todo = [], [process]
     while todo:
         name = todo.pop(0)
@@ -161,19 +203,8 @@ def runs_with(diagrams: dict[str, Diagram], process: str) -> list[str]:
             continue
         found.append(name)
         todo.extend(sorted(diagrams[name].calls))
-    return found
-
-
-def family(diagrams: dict[str, Diagram], process: str) -> list[str]:
-    """Every process a walk from `process` can reach: called ones, and those its messages start."""
-    found, todo = [], [process]
-    while todo:
-        name = todo.pop(0)
-        if name in found or name not in diagrams:
-            continue
-        found.append(name)
-        todo.extend(sorted(diagrams[name].calls))
-        todo.extend(sorted(p for p, d in diagrams.items() if d.message_start in diagrams[name].throws))
+        if by_message:
+            todo.extend(sorted(p for p, d in diagrams.items() if d.message_start in diagrams[name].throws))
     return found
 
 
@@ -247,7 +278,7 @@ class NoValidValue(Exception):
     """A form field no value can fill (its rules contradict each other, or the case data)."""
 
 
-Choose = Callable[[FormField, list], object]
+Choose = Callable[[FormField, list, dict], object]  # (field, its values, the form's data so far) -> a value
 Upload = Callable[[FormField], dict]
 
 
@@ -287,7 +318,7 @@ def fill_form(rng: random.Random, form: Form | None, *, created: date, today: da
                 values = options(fld) if options is not None else [f"walk_{fld.type}"]
                 if not values:
                     raise NoValidValue(f"{form.key}.{fld.name}: no {fld.type} to choose")
-            data[fld.name] = choose(fld, values) if choose is not None else rng.choice(values)
+            data[fld.name] = choose(fld, values, data) if choose is not None else rng.choice(values)
             continue
         data[fld.name] = _value(rng, fld, data, known, created - timedelta(days=past_days), today, form.key)
     return data
@@ -301,7 +332,12 @@ def _value(rng: random.Random, fld: FormField, data: dict, known: dict, created:
     if fld.type == "number":
         low = fld.min if fld.min is not None else 0
         high = fld.max if fld.max is not None else low + 100_000
-        if float(low).is_integer() and float(high).is_integer():
+        whole = float(low).is_integer() and float(high).is_integer()
+        edge = rng.random()  # the limits themselves a tenth of the time each (the longest placement, the least)
+        if edge < 0.2:
+            value = low if edge < 0.1 else high
+            return int(value) if whole else value
+        if whole:
             return rng.randint(int(low), int(high))
         return round(rng.uniform(low, high), 2)
     if fld.type in ("text", "textarea"):
@@ -325,14 +361,6 @@ def _value(rng: random.Random, fld: FormField, data: dict, known: dict, created:
     raise NoValidValue(f"{key}.{fld.name}: the walker has no value for type {fld.type}")
 
 
-def _holds(condition: str, data: dict) -> bool | None:
-    """A flow's condition read with the data; None when it cannot be (guidance only: the engine decides)."""
-    try:
-        return bool(eval(condition, {"__builtins__": {}, "str": str, "int": int, "len": len}, dict(data)))  # noqa: S307
-    except Exception:  # noqa: BLE001 - a field not there yet
-        return None
-
-
 def _a_date(value) -> date | None:
     if isinstance(value, datetime):
         return value.date()
@@ -342,6 +370,192 @@ def _a_date(value) -> date | None:
         except ValueError:
             return None
     return None
+
+
+def _ancestors(diagram: Diagram, element: str) -> Iterator[str]:
+    """The subProcesses around `element`, innermost first."""
+    while element in diagram.parent:
+        element = diagram.parent[element]
+        yield element
+
+
+# -- guidance: what lies ahead of an element ---------------------------------------------------------
+
+INFINITE = float("inf")
+DECAY = 0.5      # an untaken flow d flows ahead counts DECAY ** d
+UNIFORM = 0.1    # the share of choices made uniformly, whatever lies ahead
+HORIZON = 80     # how many flows ahead the lookahead reads
+BUDGET = 2000    # how many (flow, values) the lookahead goes on from, at most
+# what the diagrams' conditions and scripts may use when the walker reads them (guidance only: the engine decides)
+_BUILTINS = {"str": str, "int": int, "float": float, "len": len, "round": round, "min": min, "max": max,
+             "abs": abs, "bool": bool, "list": list, "dict": dict, "set": set, "tuple": tuple, "sorted": sorted,
+             "any": any, "all": all, "range": range, "isinstance": isinstance, "Exception": Exception,
+             "NameError": NameError, "KeyError": KeyError, "TypeError": TypeError, "ValueError": ValueError}
+_ASSIGNED = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:[-+*/]?=)(?!=)", re.M)
+
+
+class Lookahead:
+    """The flows that lie ahead of an element in a case of a process, each with how many flows away it is.
+
+    Read from the diagrams alone, with the data the case would carry: a gateway whose conditions the data
+    answers goes the way they say (every way when one cannot be read yet), a script task is run on a copy
+    of the data (what it assigns becomes unknown when it cannot run here), a task or event with a form
+    forgets the fields its form will set again; the way goes on into a called process or a subProcess, back
+    out of it at its end events, to a task's boundary events (a timer may fire), and into the process a
+    thrown message starts. Only the processes the case runs are followed (Lookahead.owners)."""
+
+    def __init__(self, diagrams: dict[str, Diagram], form_fields: Callable[[str], set[str]]):
+        self.diagrams, self.form_fields = diagrams, form_fields
+        self._code: dict[str, object] = {}
+        self._scope: dict[str, set[str]] = {}
+        self._owners: dict[str, dict[str, list[str]]] = {}
+        self._memo: dict[tuple, dict[tuple[str, str], int]] = {}
+        self.callers: dict[str, list[tuple[str, str]]] = {}    # process -> (caller, call activity id)
+        for d in diagrams.values():
+            for activity, called in d.called.items():
+                self.callers.setdefault(called, []).append((d.process, activity))
+        # the names the gateways' conditions read: what makes going on from a flow again worth it
+        self.read = sorted({name for d in diagrams.values() for f in d.flows.values() if f.condition
+                            for name in getattr(self._compiled(f.condition, "eval"), "co_names", ())}
+                           - set(_BUILTINS))
+
+    def owners(self, process: str) -> dict[str, list[str]]:
+        """element id -> the processes a case of `process` runs (itself and what it calls) that draw it."""
+        if process not in self._owners:
+            owner: dict[str, list[str]] = {}
+            for name in reachable(self.diagrams, process):
+                for element in self.diagrams[name].elements:
+                    owner.setdefault(element, []).append(name)
+            self._owners[process] = owner
+        return self._owners[process]
+
+    def depths(self, process: str, diagram: Diagram, element: str, data: dict) -> dict[tuple[str, str], int]:
+        """(process, flow id) -> how many flows ahead, for a case of `process` that has just done `element`."""
+        memo = (process, diagram.process, element, tuple(repr(data.get(n)) for n in self.read))
+        if memo not in self._memo:  # what lies ahead depends on what the conditions read (and the scripts ahead)
+            self._memo[memo] = self._depths(process, diagram, element, data)
+        return self._memo[memo]
+
+    def _depths(self, process: str, diagram: Diagram, element: str, data: dict) -> dict[tuple[str, str], int]:
+        scope = self._scope.setdefault(process, set(reachable(self.diagrams, process)))
+        found: dict[tuple[str, str], int] = {}
+        seen: set[tuple] = set()
+        marks: dict[int, tuple] = {}  # id(data) -> what the conditions read in it (data changes at scripts, forms)
+        frontier = [(f, data) for f in self._route(diagram, element, data)]
+        for depth in range(HORIZON):
+            following: list[tuple[Flow, dict]] = []
+            for flow, known in frontier:
+                # a flow is gone on from again with other values of what the conditions read (a loop that
+                # counts its rounds: the 1st … 6th job conversation), within a budget
+                mark = marks.get(id(known))
+                if mark is None:
+                    mark = marks[id(known)] = (known, tuple(repr(known.get(n)) for n in self.read))
+                key = (flow.process, flow.id, mark[1])
+                if key not in seen and len(seen) < BUDGET:
+                    seen.add(key)
+                    found.setdefault((flow.process, flow.id), depth)
+                    following += self._arrive(self.diagrams[flow.process], flow.target, known, scope)
+            if not following:
+                break
+            frontier = following
+        return found
+
+    def ends(self, diagram: Diagram, element: str, data: dict) -> set[str | None]:
+        """What going on from `element` (just done, with `data`) ends at once, before anything waits: the
+        subProcess (its id) or the process (None) of `diagram` whose terminate end event it reaches."""
+        ended: set[str | None] = set()
+        todo, seen = [(f, data) for f in self._route(diagram, element, data)], set()
+        while todo:
+            flow, known = todo.pop()
+            target = flow.target
+            if flow.id in seen:
+                continue
+            seen.add(flow.id)
+            kind = diagram.elements.get(target, "")
+            if target in diagram.terminates:
+                ended.add(diagram.parent.get(target))
+            elif kind.endswith("Gateway") and kind != "eventBasedGateway" or kind in ("scriptTask",
+                                                                                        "intermediateThrowEvent"):
+                known = self._run(diagram.scripts.get(target, ""), known) if kind == "scriptTask" else known
+                todo += [(f, known) for f in self._route(diagram, target, known)]
+        return ended
+
+    def _arrive(self, diagram: Diagram, element: str, data: dict, scope: set[str]) -> list[tuple[Flow, dict]]:
+        """The flows a token that arrives at `element` may go on by, each with the data it carries."""
+        kind = diagram.elements.get(element, "")
+        if kind == "scriptTask":
+            data = self._run(diagram.scripts.get(element, ""), data)
+        elif element in diagram.form_of:
+            fields = self.form_fields(diagram.form_of[element])
+            data = {k: v for k, v in data.items() if k not in fields}
+        flows: list[Flow] = []
+        if kind == "callActivity" and diagram.called.get(element) in scope:
+            called = self.diagrams[diagram.called[element]]
+            flows += [f for s in called.starts if s not in called.parent for f in called.outgoing(s)]
+        elif kind == "subProcess":
+            flows += [f for s in diagram.starts if diagram.parent.get(s) == element for f in diagram.outgoing(s)]
+        else:
+            flows += self._route(diagram, element, data)
+        if kind == "endEvent":
+            inside = diagram.parent.get(element)
+            if inside is not None:
+                flows += diagram.outgoing(inside)
+            elif element not in diagram.side:
+                flows += [f for caller, activity in self.callers.get(diagram.process, []) if caller in scope
+                          for f in self.diagrams[caller].outgoing(activity)]
+        for boundary in diagram.boundaries.get(element, []):
+            flows += diagram.outgoing(boundary)
+        out = [(f, data) for f in flows]
+        message = diagram.thrower_of.get(element)
+        if message is not None:  # a message that starts another case: its way lies ahead too
+            for started in self.diagrams.values():
+                if started.message_start == message:
+                    out += [(f, {}) for f in started.flows.values()
+                            if started.elements.get(f.source) == "startEvent" and f.source not in started.parent]
+        return out
+
+    def _route(self, diagram: Diagram, element: str, data: dict) -> list[Flow]:
+        """The flows out of `element` that `data` may take (a gateway's conditions read with it, if they can be)."""
+        flows = diagram.outgoing(element)
+        kind = diagram.elements.get(element, "")
+        if kind not in ("exclusiveGateway", "inclusiveGateway"):
+            return flows
+        default = diagram.defaults.get(element)
+        answers = [self._holds(f.condition, data) if f.condition else f.id != default for f in flows]
+        if any(a is None for a in answers):
+            return flows  # a condition on something not known yet: every way stays open
+        chosen = [f for f, a in zip(flows, answers, strict=True) if a]
+        if kind == "exclusiveGateway":
+            chosen = chosen[:1]
+        return chosen or [f for f in flows if f.id == default]
+
+    def _compiled(self, text: str, mode: str):
+        key = mode + text
+        if key not in self._code:
+            try:
+                self._code[key] = compile(text, "<diagram>", mode)
+            except SyntaxError:
+                self._code[key] = None
+        return self._code[key]
+
+    def _holds(self, condition: str, data: dict) -> bool | None:
+        """A flow's condition read with the data; None when it cannot be (a field not there yet)."""
+        code = self._compiled(condition, "eval")
+        try:
+            return bool(eval(code, {"__builtins__": _BUILTINS}, dict(data)))  # type: ignore[arg-type]  # noqa: S307
+        except Exception:  # noqa: BLE001 - a field not there yet, a function of the engine's script context
+            return None
+
+    def _run(self, script: str, data: dict) -> dict:
+        """The data after the script task: run on a copy here, or what it assigns forgotten when it cannot be."""
+        code = self._compiled(script, "exec")
+        env = deepcopy(data)
+        try:
+            exec(code, {"__builtins__": _BUILTINS}, env)  # type: ignore[arg-type]  # noqa: S102
+            return env
+        except Exception:  # noqa: BLE001 - a function of the engine's script context (add_days, deadline)
+            assigned = set(_ASSIGNED.findall(script))
+            return {k: v for k, v in data.items() if k not in assigned}
 
 
 # -- one walk ------------------------------------------------------------------------------------
@@ -407,6 +621,12 @@ class Walker:
         self.seen_cases: set[str] = set()
         self.taken: set[tuple[str, str]] = set()         # every flow taken so far, by all walks
         self.used: dict[tuple[str, str, str], dict] = {}  # (process, element, field) -> {value: times chosen}
+        self.wanted: set[tuple[str, str]] = set()        # the flows the walks are to take (walk_until_covered)
+        self.skip: set[tuple[str, str]] = set()          # those no walk can take (allowed untaken)
+        self.target: tuple[str, str] | None = None       # the untaken flow the walk aims at
+        self.punctual = False                            # the walk's
+        self.ahead = Lookahead(diagrams, self._form_fields)
+        self._fields: dict[str, set[str]] = {}
         deadlines = rules.named_deadlines()
         self.legal = {name for name, rule in deadlines.items()
                       if not (rule.source or "").strip().lower().startswith("lokalt")}
@@ -430,10 +650,15 @@ class Walker:
     def walk(self, process: str, seed: int, result: WalkResult) -> None:
         self.taken = result.taken
         rng = random.Random(f"{process}:{seed}")
-        punctual = seed % 2 == 0
+        # every other walk is punctual, unless all that is left to take lies on an escalation's branch
+        left = self._open()
+        punctual = seed % 2 == 0 and not (left and all(self._escalation(k) for k in left))
         state = _WalkState(seed=seed, rng=rng, punctual=punctual,
                            now=BASE + timedelta(days=rng.randint(0, 364), minutes=rng.randint(0, 600)))
         result.walks += 1
+        self.target = None  # each walk aims anew
+        self.punctual = punctual
+        self._aim(rng)
         try:
             case = self._start(process, state, result)
         except Exception as exc:  # noqa: BLE001 - the walk reports whatever broke
@@ -441,6 +666,7 @@ class Walker:
             result.findings.append(Finding(seed, 0, "start failed", f"{type(exc).__name__}: {exc}"))
             return
         state.cases.append(case.id)
+        state.process_of[case.id] = case.process_key
         self.seen_cases.add(case.id)
         self._check(state, result)
         for step in range(1, self.step_limit + 1):
@@ -463,7 +689,7 @@ class Walker:
             self._check(state, result)
         else:
             result.notes.append(Finding(seed, state.step, "step limit", f"stopped after {self.step_limit} steps"))
-        self._finish(state, result)
+        self._finish(state)
 
     def _stuck(self, state: _WalkState, result: WalkResult) -> None:
         """Cases still running when nothing is left to do, with what they wait for: a case nobody can move
@@ -505,9 +731,12 @@ class Walker:
         tasks = self.session.scalars(select(HumanTask).where(HumanTask.case_id.in_(running),
                                                               HumanTask.status.in_(("open", "claimed")))
                                      .order_by(HumanTask.created_at, HumanTask.element_id, HumanTask.id))
-        for row in tasks:
+        rows = list(tasks)
+        for row in rows:
             key = ("task", row.id)
             live[key] = state.plans.get(key) or self._plan_task(row, state)
+        if not state.punctual:  # a punctual walk does each task in its time, its reminder or not
+            self._reminders_first(rows, live)
         waits = list(self.session.scalars(select(Wait).where(Wait.case_id.in_(running))
                                           .order_by(Wait.element_id, Wait.id)))
         order = {cid: i for i, cid in enumerate(state.cases)}
@@ -532,6 +761,22 @@ class Walker:
             return None
         return min(live.values(), key=lambda p: (p.at, p.order))
 
+    def _reminders_first(self, rows: list[HumanTask], live: dict[tuple, Planned]) -> None:
+        """A task whose reminder is open and not walked to its end yet waits until the reminder is done: the
+        engine closes a task's open reminder when the task is completed."""
+        by_case: dict[tuple[str, str], Planned] = {(r.case_id, r.element_id): live[("task", r.id)] for r in rows}
+        for row in rows:
+            diagram = self._diagram(row.process_key, row.element_id)
+            if diagram is None:
+                continue
+            plan = live[("task", row.id)]
+            for boundary in diagram.boundaries.get(row.element_id, []):
+                for flow in diagram.outgoing(boundary):
+                    reminder = by_case.get((row.case_id, flow.target))
+                    fresh = any(f not in self.taken for f in self._flows_from(diagram, flow.target))
+                    if reminder is not None and fresh and plan.at <= reminder.at:
+                        plan.at = reminder.at + timedelta(minutes=1)
+
     def _standing(self, running: Iterable[str]) -> set[tuple[str, str]]:
         found = set()
         for case in self.session.scalars(select(Case).where(Case.id.in_(list(running)))):
@@ -546,6 +791,7 @@ class Walker:
         for case in new:
             self.seen_cases.add(case.id)
             state.cases.append(case.id)
+            state.process_of[case.id] = case.process_key
 
     def _plan_task(self, row: HumanTask, state: _WalkState) -> Planned:
         rng = state.rng
@@ -553,9 +799,13 @@ class Walker:
         due = clock.as_utc(row.due_at) if row.due_at is not None else None
         late = False
         diagram = self._diagram(row.process_key, row.element_id)
-        boundary_flows = [f for b in (diagram.boundaries.get(row.element_id, []) if diagram else [])
-                          for f in self._flows_from(diagram, b)]
+        boundaries = diagram.boundaries.get(row.element_id, []) if diagram else []
+        boundary_flows = [f for b in boundaries for f in self._flows_from(diagram, b)]  # type: ignore[arg-type]
         wanted = any(f not in self.taken for f in boundary_flows)  # its escalation has not been walked yet
+        if boundaries and not wanted and not state.punctual:  # or the walk's target lies nearer beyond it
+            known = dict(self.session.get_one(Case, row.case_id).data or {})
+            wanted = min(self._pull(row.process_key, b, known)[0] for b in boundaries) \
+                < self._pull(row.process_key, row.element_id, known)[0]
         # a task whose own way on has not been walked yet (a reminder's way to its end) is done in time
         own = diagram is not None and any(f not in self.taken for f in self._flows_from(diagram, row.element_id))
         share = 0.8 if wanted else 0.0 if own else self.tardy_share
@@ -591,34 +841,31 @@ class Walker:
         diagram = self._diagram(case.process_key, wait.element_id)
         after = self._flows_from(diagram, wait.element_id) if diagram else []
         fresh = any(f not in self.taken for f in after)  # what follows the message has not been walked yet
-        if standing:  # an event subprocess that may start any time (a raskmelding, an absence)
-            if rng.random() >= (0.7 if fresh else 0.35):
+        pull = self._pull(case.process_key, wait.element_id, dict(case.data or {}))
+        if standing:  # an event subprocess that may start any time (a raskmelding, an absence); once walked, it
+            #           comes seldom, so that the cases live on to their later steps
+            if rng.random() >= (0.7 if fresh or pull[0] < INFINITE else 0.2):
                 return None
             return Planned(state.now + timedelta(days=rng.uniform(0, 300)), where, "message", key)
         if timer is not None and timer > state.now:  # a race with a timer: each wins about half the time,
-            span = timer - state.now                 # the side not walked yet more often
-            timer_side = [f for f in self._timer_flows(case, wait) if f not in self.taken]
-            first = 0.8 if fresh and not timer_side else 0.2 if timer_side and not fresh else 0.5
+            span = timer - state.now                 # the side worth more to coverage (_pull) more often
+            rival = min((self._pull(case.process_key, e, dict(case.data or {})) for e in self._rivals(wait)),
+                        default=(INFINITE, 0.0))
+            first = 0.8 if pull < rival else 0.2 if rival < pull else 0.5
             if rng.random() < first:
                 return Planned(state.now + span * rng.random(), where, "message", key)
             return Planned(timer + span * rng.random() + timedelta(seconds=2), where, "message", key)
         return Planned(state.now + timedelta(days=21) * rng.random(), where, "message", key)
 
-    def _timer_flows(self, case: Case, wait: Wait) -> list[tuple[str, str]]:
-        """The flows after the timer that races this message (the other branch of its event-based gateway)."""
-        self.session.expire_all()
-        rivals = self.session.scalars(select(Wait).where(Wait.case_id == wait.case_id, Wait.kind == "timer",
-                                                         Wait.spiff_task_id == wait.spiff_task_id)).all()
-        found: list[tuple[str, str]] = []
-        for rival in rivals:
-            diagram = self._diagram(case.process_key, rival.element_id)
-            found += self._flows_from(diagram, rival.element_id) if diagram else []
-        return found
+    def _rivals(self, wait: Wait) -> list[str]:
+        """The timers that race this message (the other branches of its event-based gateway)."""
+        return list(self.session.scalars(select(Wait.element_id).where(
+            Wait.case_id == wait.case_id, Wait.kind == "timer", Wait.spiff_task_id == wait.spiff_task_id)))
 
     def _diagram(self, process_key: str, element: str) -> Diagram | None:
         """The diagram of the processes a case of `process_key` runs that draws `element` (None: not one)."""
-        found = [self.diagrams[p] for p in runs_with(self.diagrams, process_key) if element in self.diagrams[p].elements]
-        return found[0] if len(found) == 1 else None
+        found = self.ahead.owners(process_key).get(element, [])
+        return self.diagrams[found[0]] if len(found) == 1 else None
 
     @staticmethod
     def _flows_from(diagram: Diagram, element: str) -> list[tuple[str, str]]:
@@ -626,65 +873,86 @@ class Walker:
         flows = diagram.outgoing(element)
         return [(f.process, f.id) for f in flows] + [(g.process, g.id) for f in flows for g in diagram.outgoing(f.target)]
 
-    def _chooser(self, process_key: str, element: str, rng: random.Random, known: dict) -> Choose:
-        """Pick a choice's or boolean's value. A third of the time uniformly; otherwise the value whose way through
-        the gateways right after `element` (its conditions read with the data so far) leads to the most flows
-        no walk has taken yet, among equals the one this element was given least often."""
+    def _pull(self, process_key: str, element: str, data: dict, alive: list[tuple[float, str, str]] | None = None
+              ) -> tuple[float, float]:
+        """How much going on from `element` (just done, with `data`) is worth to coverage, smaller is better:
+        how far the walk's target flow is, then how many flows no walk has taken lie ahead, nearer ones
+        counting more (Lookahead.depths). `alive` (from _alive) are the case's other tokens the target lies
+        ahead of: as far as they are, when the way on from `element` does not end them."""
         diagram = self._diagram(process_key, element)
+        if diagram is None:
+            return (INFINITE, 0.0)
+        depths = self.ahead.depths(process_key, diagram, element, data)
+        target = depths.get(self.target, INFINITE) if self.target is not None else INFINITE
+        if alive:
+            ended = self.ahead.ends(diagram, element, data)
+            for far, process, token in alive:
+                owner = self.diagrams[process]
+                scopes = {None} | set(_ancestors(owner, token))
+                if process != diagram.process or not ended & scopes:
+                    target = min(target, far)
+        gain = sum(DECAY ** d for k, d in depths.items() if k not in self.taken and k not in self.skip)
+        return (target, -gain)
 
-        def choose(fld: FormField, options: list) -> object:
+    def _alive(self, case_id: str, process_key: str, element: str) -> list[tuple[float, str, str]]:
+        """The case's other tokens (what it waits for, its other open tasks) the walk's target lies ahead of:
+        (how far, the process drawing it, its element)."""
+        if self.target is None:
+            return []
+        known = dict(self.session.get_one(Case, case_id).data or {})
+        tokens = {w.element_id for w in self.session.scalars(select(Wait).where(Wait.case_id == case_id))}
+        tokens |= set(self.session.scalars(select(HumanTask.element_id).where(
+            HumanTask.case_id == case_id, HumanTask.status.in_(("open", "claimed")))))
+        found = []
+        for token in sorted(tokens - {element}):
+            diagram = self._diagram(process_key, token)
+            if diagram is not None:
+                far = self.ahead.depths(process_key, diagram, token, known).get(self.target)
+                if far is not None:
+                    found.append((float(far), diagram.process, token))
+        return found
+
+    def _chooser(self, process_key: str, element: str, rng: random.Random, known: dict,
+                 case_id: str | None = None) -> Choose:
+        """Pick a choice's or boolean's value. Sometimes (UNIFORM) uniformly; otherwise the value the way on from
+        `element` is worth most for (_pull: toward the walk's target flow, also through the case's other
+        tokens it does not end, then toward flows not taken yet, the data so far read by the gateways and
+        scripts ahead), among equals the one this element was given least often, and among those at random."""
+        alive: list | None = None
+
+        def choose(fld: FormField, options: list, data: dict) -> object:
+            nonlocal alive
             counts = self.used.setdefault((process_key, element, fld.name), {})
-            if rng.random() < 0.3 or diagram is None:
+            self._aim(rng)
+            if rng.random() < UNIFORM:
                 value = rng.choice(options)
             else:
-                scored = [(-self._promise(diagram, element, {**known, fld.name: o}), counts.get(repr(o), 0), i)
-                          for i, o in enumerate(options)]
-                best = min(scored)[:2]
-                value = rng.choice([options[i] for a, b, i in scored if (a, b) == best])
+                if alive is None:
+                    alive = self._alive(case_id, process_key, element) if case_id is not None else []
+                scored = [(*self._pull(process_key, element, {**known, **data, fld.name: o}, alive),
+                           counts.get(repr(o), 0), i) for i, o in enumerate(options)]
+                best = min(scored)[:3]
+                value = rng.choice([options[x[3]] for x in scored if x[:3] == best])
             counts[repr(value)] = counts.get(repr(value), 0) + 1
             return value
         return choose
 
-    def _promise(self, diagram: Diagram, element: str, data: dict) -> int:
-        """How many flows no walk has taken lie ahead of `element` on the ways the data leaves open: each
-        gateway ahead whose conditions the data answers goes one way, the others every way."""
-        first = self._route(diagram, element, data)
-        reach: set[tuple[str, str]] = set()
-        todo = list(first)
-        while todo:
-            flow = todo.pop()
-            key = (flow.process, flow.id)
-            if key in reach or len(reach) > 400:
-                continue
-            reach.add(key)
-            where = self.diagrams[flow.process]
-            todo.extend(self._route(where, flow.target, data))
-            if where.elements.get(flow.target) == "callActivity":
-                for called in (self.diagrams[c] for c in sorted(where.calls) if c in self.diagrams):
-                    todo.extend(called.flows.values())
-            message = where.thrower_of.get(flow.target)
-            if message is not None:  # a message that starts another process: its flows lie ahead too
-                for started in self.diagrams.values():
-                    if started.message_start == message:
-                        todo.extend(started.flows.values())
-        return len([k for k in reach if k not in self.taken]) + 5 * len(
-            [f for f in first if (f.process, f.id) not in self.taken])
+    def _aim(self, rng: random.Random) -> None:
+        """A new target for the walk when it has none or its target is taken: a flow no walk has taken (in a
+        punctual walk, one off an escalation's branch when there is one: no task of it goes late)."""
+        if self.target is not None and self.target not in self.taken:
+            return
+        left = self._open()
+        fit = [k for k in left if not (self.punctual and self._escalation(k))]
+        self.target = rng.choice(fit or left) if left else None
 
-    @staticmethod
-    def _route(diagram: Diagram, element: str, data: dict) -> list[Flow]:
-        """The flows out of `element` that `data` may take (a gateway's conditions read with it, if they can be)."""
-        flows = diagram.outgoing(element)
-        kind = diagram.elements.get(element, "")
-        if kind not in ("exclusiveGateway", "inclusiveGateway"):
-            return flows
-        default = diagram.defaults.get(element)
-        answers = [_holds(f.condition, data) if f.condition else f.id != default for f in flows]
-        if any(a is None for a in answers):
-            return flows  # a condition on something not known yet: every way stays open
-        chosen = [f for f, a in zip(flows, answers, strict=True) if a]
-        if kind == "exclusiveGateway":
-            chosen = chosen[:1]
-        return chosen or [f for f in flows if f.id == default]
+    def _open(self) -> list[tuple[str, str]]:
+        return sorted(k for k in self.wanted if k not in self.taken and k not in self.skip)
+
+    def _escalation(self, key: tuple[str, str]) -> bool:
+        """The flow lies on the branch of a non-interrupting boundary event (a reminder): only a late task takes it."""
+        diagram = self.diagrams[key[0]]
+        return diagram.flows[key[1]].source in diagram.side
 
     # -- the actions -----------------------------------------------------------------------------
 
@@ -710,7 +978,10 @@ class Walker:
         case = self.session.get_one(Case, row.case_id)
         form = task_form(self.session, row, forms_dir=self.rules.forms_dir)
         known = dict(case.data or {})
-        if form is not None and any(f.rules.after or f.rules.not_before for f in form.fields):
+        own = {f.name for f in form.fields} if form is not None else set()
+        refs = {r.field for f in (form.fields if form is not None else []) for r in (f.rules.after, f.rules.not_before)
+                if r is not None} - own
+        if refs:  # dates the form is checked against that the task holds (the task's data, not the case's)
             known.update(self._task_data(case, row))
         user = self._worker(row)
 
@@ -720,7 +991,7 @@ class Walker:
                                       filename="bilag.pdf", content_type="application/pdf", data=PDF,
                                       task_id=row.id).field_value()
         data = fill_form(state.rng, form, created=danish_day(row.created_at), today=danish_day(state.now),
-                         known=known, choose=self._chooser(row.process_key, row.element_id, state.rng, known),
+                         known=known, choose=self._chooser(row.process_key, row.element_id, state.rng, known, case.id),
                          upload=upload, options=self._options)
         with clock.at(state.now):
             try:
@@ -733,6 +1004,15 @@ class Walker:
         if fld.type == "staff":
             return [name for name, _role in case_attributes.staff_of(self.session, fld.unit or "")]
         return [name for name, _label in case_attributes.rule_set_choices(self.rules)]
+
+    def _form_fields(self, key: str) -> set[str]:
+        """The fields a form sets (what a task or event with it gives the case again)."""
+        if key not in self._fields:
+            try:
+                self._fields[key] = {f.name for f in load_form(self.rules.forms_dir, key).fields}
+            except Exception:  # noqa: BLE001 - a form the walker cannot read: it forgets nothing
+                self._fields[key] = set()
+        return self._fields[key]
 
     def _task_data(self, case: Case, row: HumanTask) -> dict:
         """What the task holds (the engine checks a form's date rules against it), read from the state."""
@@ -754,7 +1034,7 @@ class Walker:
         catch = message_forms.catch_for(self.session, case.definition_id, element_id=element_id, name=name)
         form = message_forms.catch_form(self.session, case.definition_id, catch, forms_dir=self.rules.forms_dir)
         data = fill_form(state.rng, form, created=danish_day(began), today=danish_day(state.now), known={},
-                         choose=self._chooser(case.process_key, element_id, state.rng, dict(case.data or {})),
+                         choose=self._chooser(case.process_key, element_id, state.rng, dict(case.data or {}), case_id),
                          options=self._options)
         with clock.at(state.now):
             try:
@@ -777,7 +1057,9 @@ class Walker:
                 .order_by(AuditEvent.seq)).all()
         for event in events:
             state.last_seq[event.case_id] = max(event.seq, state.last_seq.get(event.case_id, 0))
-            if event.type in ERROR_EVENTS:
+            if event.type in DONE_EVENTS:
+                self._took(state.process_of[event.case_id], event, result)
+            elif event.type in ERROR_EVENTS:
                 result.findings.append(Finding(state.seed, state.step, event.type,
                                                f"{event.element_id}: {event.details}"))
             elif event.type == "message_not_delivered":
@@ -799,34 +1081,27 @@ class Walker:
                 legal = row.deadline_rule in self.legal  # a local service target's is worth a note only
                 (result.findings if legal and state.punctual and not state.went_late else result.notes).append(finding)
 
-    def _finish(self, state: _WalkState, result: WalkResult) -> None:
-        """Read the flows the walk's cases took, and cancel what still runs (the next walk starts clean)."""
+    def _took(self, process_key: str, event: AuditEvent, result: WalkResult) -> None:
+        """The flows an element's completion took (read as the walk goes, so the guidance knows them)."""
+        processes = self.ahead.owners(process_key).get(event.element_id or "", [])
+        if len(processes) != 1:
+            if len(processes) > 1:
+                result.ambiguous.add(f"{event.element_id} (in {', '.join(processes)})")
+            return
+        diagram = self.diagrams[processes[0]]
+        flows = diagram.outgoing(event.element_id or "")
+        if event.type == "gateway_taken":
+            taken = set(event.details.get("taken") or [])
+            flows = [f for f in flows if f.target in taken]
+        result.taken.update((f.process, f.id) for f in flows)
+
+    def _finish(self, state: _WalkState) -> None:
+        """Cancel what still runs (the next walk starts clean)."""
         self.session.expire_all()
-        cases = {c.id: c for c in self.session.scalars(select(Case).where(Case.id.in_(state.cases)))}
-        for case_id in state.cases:
-            case = cases[case_id]
-            names = runs_with(self.diagrams, case.process_key)
-            owner: dict[str, list[str]] = {}
-            for name in names:
-                for element in self.diagrams[name].elements:
-                    owner.setdefault(element, []).append(name)
-            for event in self.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id,
-                                                                       AuditEvent.type.in_(DONE_EVENTS))
-                                              .order_by(AuditEvent.seq)):
-                processes = owner.get(event.element_id or "", [])
-                if len(processes) != 1:
-                    if len(processes) > 1:
-                        result.ambiguous.add(f"{event.element_id} (in {', '.join(processes)})")
-                    continue
-                diagram = self.diagrams[processes[0]]
-                flows = diagram.outgoing(event.element_id or "")
-                if event.type == "gateway_taken":
-                    taken = set(event.details.get("taken") or [])
-                    flows = [f for f in flows if f.target in taken]
-                result.taken.update((f.process, f.id) for f in flows)
+        for case in self.session.scalars(select(Case).where(Case.id.in_(state.cases))):
             if case.status == "running":
                 with clock.at(state.now):
-                    runtime.cancel_case(self.session, case_id=case_id, reason="Tilfældig gennemgang slut",
+                    runtime.cancel_case(self.session, case_id=case.id, reason="Tilfældig gennemgang slut",
                                         actor="walker", rules=self.rules)
                 self.session.commit()
 
@@ -844,17 +1119,22 @@ class _WalkState:
     first_seen: dict[tuple[str, str], datetime] = field(default_factory=dict)
     last_seq: dict[str, int] = field(default_factory=dict)
     tasks_seen: set[str] = field(default_factory=set)
+    process_of: dict[str, str] = field(default_factory=dict)  # case id -> its process
 
 
 def walk_until_covered(walker: Walker, process: str, *, max_walks: int, allowed: Iterable[tuple[str, str]] = (),
                        known: Iterable[tuple] = ()) -> tuple[WalkResult, list[Flow]]:
     """Walk seeds 0, 1, 2, … until every flow of the process's family is taken (or allowed), at most
     `max_walks`, or until a finding that is not `known` (a born-overdue key); returns what the walks saw
-    and the flows none of them took."""
+    and the flows none of them took. A process of the family that is walked from its own start too
+    (top_level: langvarig_aktivitetsparat, which kontanthjælp calls) is left to those walks."""
     known = set(known)
     result = WalkResult()
-    wanted = [flow for name in family(walker.diagrams, process) for flow in walker.diagrams[name].flows.values()]
+    own = set(top_level(walker.diagrams)) - {process}
+    wanted = [flow for name in reachable(walker.diagrams, process, by_message=True) if name not in own
+              for flow in walker.diagrams[name].flows.values()]
     skip = set(allowed)
+    walker.wanted, walker.skip, walker.target = {(f.process, f.id) for f in wanted}, skip, None
     for seed in range(max_walks):
         walker.walk(process, seed, result)
         if any(f.key is None or f.key not in known for f in result.findings):
