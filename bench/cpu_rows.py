@@ -331,7 +331,13 @@ def shapes_table(rows: list[CpuRow]) -> str:
 
 
 if __name__ == "__main__":
+    import logging
+
+    from engine.bpmn import patches as bpmn_patches
+
     from .machine import describe
+    bpmn_patches.apply()
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     machine = describe()
     started = time.perf_counter()
     result = run()
