@@ -246,14 +246,14 @@ def _case_tasks(session: Session, case: Case) -> dict[str, HumanTask]:
 
 def _withheld_fields(session: Session, case: Case, units: Collection[str]) -> tuple[set[str], set[tuple[int, str]]]:
     """(fields, (seq, field)s) that other units' tasks recorded and that never reached `units`."""
-    rows = _case_tasks(session, case)
-    if all(row.unit in units for row in rows.values()):
+    task_units = set(session.scalars(select(HumanTask.unit).where(HumanTask.case_id == case.id).distinct()))
+    if task_units <= set(units):
         # Only a task of another unit can withhold a value, so when every task is these units' own
-        # nothing is withheld: the answer without reading the audit trail (every completion's answer
-        # asks this, docs/performance.md).
+        # nothing is withheld: the answer without reading the audit trail or the task rows (every
+        # completion's answer asks this, docs/performance.md).
         return set(), set()
     recs = recordings(session, case, forms_dir=None)
-    allowed = readable(session, case, units, recs, rows)
+    allowed = readable(session, case, units, recs, _case_tasks(session, case))
     by_tasks = {(r.seq, r.field) for r in recs if r.task_id is not None and (r.seq, r.field) not in allowed}
     reached = {field for _, field in allowed}
     return {field for _, field in by_tasks if field not in reached}, by_tasks
