@@ -7,9 +7,10 @@ they can be compared between rows and between runs. The same completion as rows 
 bench/data/loop.bpmn with one open user task, completed with again=false, which ends the case):
 
 - the floor (rows b0/b5): `engine.runtime.complete_task` and a commit in this process, no HTTP.
-  Its CPU is this process's (`time.process_time`); once as the service runs it and once with the
-  report rollup's flush listener (engine/report_rollup.py) taken off, so the difference is the
-  rollup's share (CPU here and in PostgreSQL, statements).
+  Its CPU is this process's (`time.process_time`); as the service runs it and with the report
+  rollup's flush listener (engine/report_rollup.py) taken off, in alternating chunks of CHUNK
+  completions on one database, so the difference is the rollup's share (CPU here and in
+  PostgreSQL, statements) under the same load.
 - HTTP: `tovholder serve` in a subprocess, as rows b and h start it; its CPU is the utime + stime
   of its process tree (/proc/<pid>/stat: uvicorn's process and, with --workers 2, its worker
   processes) over the timed completions. The client's is this process's CPU (all its threads)
@@ -65,6 +66,7 @@ from .report import grid
 N = 200           # timed completions per row
 STATEMENT_N = 40  # completions whose statements are counted over HTTP
 CLIENTS = 8       # as rows h
+CHUNK = 20        # the floor's completions with and without the rollup alternate in chunks this long
 SERVER_APP = "tovholder_bench_server"
 FLOOR_APP = "tovholder_bench_floor"
 
@@ -168,29 +170,49 @@ def _named(url: str, app_name: str) -> str:
 
 # -- rows -----------------------------------------------------------------------------------------
 
-def floor_row(key: str, label: str, url: str, *, rollup: bool = True) -> CpuRow:
-    """The floor in this process; with `rollup` False the rollup's flush listener is taken off."""
+def floor_rows(keys: tuple[str, str], label: str, url: str) -> list[CpuRow]:
+    """The floor in this process, with the rollup's flush listener and without it, in alternating chunks
+    of CHUNK completions on one database (so both see the same machine; the order flips each chunk)."""
     pg = url.startswith("postgresql")
     db_engine, factory, user = prepare_database(_named(url, FLOOR_APP))
     meter = Statements(db_engine)
-    if not rollup:
-        event.remove(factory, "before_flush", report_rollup._before_flush)
-    task_ids = _start_cases(factory, user, WARMUP + N)
+    task_ids = _start_cases(factory, user, WARMUP + 2 * N)
     _in_process(factory, user, task_ids[:WARMUP])
+    todo = task_ids[WARMUP:]
+    totals = {mode: {"cpu": 0.0, "db": 0.0, "n": 0, "wall": 0.0, "statements": 0, "checkouts": 0, "shapes": Counter()}
+              for mode in (True, False)}
     db = DbCpu(FLOOR_APP if pg else None)
-    db.start()
-    meter.reset()
-    cpu0 = time.process_time()
-    timings, wall = _in_process(factory, user, task_ids[WARMUP:])
-    cpu = time.process_time() - cpu0
-    db_used = db.used()
+    for chunk in range(len(todo) // (2 * CHUNK)):
+        for mode in ((True, False) if chunk % 2 == 0 else (False, True)):
+            ids, todo = todo[:CHUNK], todo[CHUNK:]
+            if not mode:
+                event.remove(factory, "before_flush", report_rollup._before_flush)
+            db.start()
+            meter.reset()
+            cpu0 = time.process_time()
+            timings, wall = _in_process(factory, user, ids)
+            total = totals[mode]
+            total["cpu"] += time.process_time() - cpu0
+            total["db"] += db.used() or 0.0
+            total["n"] += len(timings)
+            total["wall"] += wall
+            total["statements"] += meter.count
+            total["checkouts"] += meter.checkouts
+            total["shapes"].update(meter.shapes)
+            if not mode:
+                event.listen(factory, "before_flush", report_rollup._before_flush)
     db_engine.dispose()
-    what = f"in-process complete + commit, {label} (the floor)" + ("" if rollup else ", without the rollup")
-    return CpuRow(key, what, len(timings), server_ms=1000 * cpu / len(timings),
-                  db_ms=None if db_used is None else 1000 * db_used / len(timings),
-                  statements=meter.count / len(timings), checkouts=meter.checkouts / len(timings),
-                  per_s=len(timings) / wall, note="CPU of this process" if rollup else "rollup listener off",
-                  shapes=Counter({k: v / len(timings) for k, v in meter.shapes.items()}))
+    rows = []
+    for key, mode in zip(keys, (True, False), strict=True):
+        t = totals[mode]
+        n = t["n"]
+        rows.append(CpuRow(
+            key, f"in-process complete + commit, {label} (the floor)" + ("" if mode else ", without the rollup"), n,
+            server_ms=1000 * t["cpu"] / n, db_ms=1000 * t["db"] / n if pg else None, statements=t["statements"] / n,
+            checkouts=t["checkouts"] / n, per_s=n / t["wall"],
+            note="CPU of this process" if mode else f"rollup listener off; chunks of {CHUNK} alternate with the row above",
+            shapes=Counter({k: v / n for k, v in t["shapes"].items()})))
+    return rows
 
 
 class _ThreadServer(uvicorn.Server):
@@ -266,7 +288,7 @@ def http_row(key: str, what: str, url: str, workdir: Path, *, clients: int, work
 def measure(label: str, fresh: Callable[[], str], keys: str, workdir: Path, concurrency: bool) -> list[CpuRow]:
     """Rows for one database; `fresh()` gives an empty one; `keys` is the rows' letter (s: SQLite, p: PostgreSQL)."""
     progress(f"{label}: the floor, with and without the rollup ...")
-    rows = [floor_row(f"{keys}0", label, fresh()), floor_row(f"{keys}1", label, fresh(), rollup=False)]
+    rows = floor_rows((f"{keys}0", f"{keys}1"), label, fresh())
     progress(f"{label}: statements per HTTP completion ...")
     statements, checkouts, shapes = http_statements(fresh())
     url = fresh()
