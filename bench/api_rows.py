@@ -1,8 +1,11 @@
 """Rows (b): task completions per second through the HTTP API, on SQLite and PostgreSQL.
 
 The server is the real one (`python -m tovholder serve`, uvicorn, one process)
-in a subprocess on 127.0.0.1 and a free port; the client is httpx with a real
-bearer token from POST /api/auth/token. Cases of bench/data/loop.bpmn are
+in a subprocess on 127.0.0.1 and a free port; the client (`Connection`) keeps
+one HTTP/1.1 connection per client thread and sends a real bearer token from
+POST /api/auth/token; it reads every answer in full but parses only its status
+line and Content-Length (its CPU per completion, against httpx's, is measured
+by bench.cpu_rows). Cases of bench/data/loop.bpmn are
 started through the engine beforehand; each case has one open user task, and
 completing it with again=false finishes the case. Only the POST
 /api/tasks/{id}/complete calls are timed: first one client after another
@@ -12,6 +15,7 @@ engine.runtime.complete_task with a commit each (rows b0 and b5: the floor).
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -22,6 +26,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg
@@ -149,39 +154,133 @@ class Server:
         self._log.close()
 
 
-def _client(base: str) -> httpx.Client:
+def _token(base: str) -> str:
     r = httpx.post(f"{base}/api/auth/token", data={"username": USERNAME, "password": PASSWORD}, timeout=30)
     r.raise_for_status()
-    return httpx.Client(base_url=f"{base}/api", timeout=60,
-                        headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+    return r.json()["access_token"]
 
 
+class _Closed(ConnectionError):
+    """The server closed a kept-alive connection before answering (its keep-alive timeout)."""
+
+
+class Connection:
+    """One kept-alive HTTP/1.1 connection that POSTs JSON with a bearer token and reads each answer.
+
+    The timed client of rows b and h: on two shared cores the client's CPU is taken from the servers
+    it measures, so it does as little as an honest client can. The request is real HTTP/1.1 over TCP
+    with the headers httpx sent (Host, Authorization, Content-Type, Content-Length); the answer is
+    read in full (status line, headers, the Content-Length bytes of its body) and its status counted,
+    but its JSON is not parsed, as httpx's was not either. A request on a kept-alive connection the
+    server closed before answering is sent again once on a new one; anything else is an error."""
+
+    def __init__(self, base: str, token: str):
+        parts = urlsplit(base)
+        self.address = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self.headers = (f"Host: {parts.netloc}\r\nAuthorization: Bearer {token}\r\n"
+                        "Content-Type: application/json\r\n").encode()
+        self.sock: socket.socket | None = None
+        self.pending = b""
+
+    def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        request = (b"POST " + path.encode() + b" HTTP/1.1\r\n" + self.headers
+                   + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        reused = self.sock is not None
+        try:
+            self._send(request)
+            return self._answer()
+        except (_Closed, BrokenPipeError, ConnectionResetError):
+            if not reused:
+                raise
+            self.close()
+            self._send(request)
+            return self._answer()
+
+    def _send(self, request: bytes) -> None:
+        if self.sock is None:
+            self.sock = socket.create_connection(self.address, timeout=60)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.pending = b""
+        self.sock.sendall(request)
+
+    def _read(self) -> bytes:
+        assert self.sock is not None
+        return self.sock.recv(65536)
+
+    def _answer(self) -> tuple[int, bytes]:
+        buffer = self.pending
+        while (end := buffer.find(b"\r\n\r\n")) < 0:
+            chunk = self._read()
+            if not chunk:
+                if buffer:
+                    raise ConnectionError("the server closed the connection in the middle of an answer")
+                raise _Closed("closed before answering")
+            buffer += chunk
+        head, rest = buffer[:end].lower(), buffer[end + 4:]
+        status = int(head[9:12])
+        at = head.find(b"\r\ncontent-length:")
+        if at < 0:
+            raise ConnectionError("an answer without Content-Length (chunked?) is not what the API sends")
+        line_end = head.find(b"\r\n", at + 2)
+        length = int(head[at + 17:line_end if line_end >= 0 else len(head)])
+        while len(rest) < length:
+            chunk = self._read()
+            if not chunk:
+                raise ConnectionError("the server closed the connection in the middle of an answer")
+            rest += chunk
+        self.pending = rest[length:]
+        if b"\r\nconnection: close" in head:
+            self.close()
+        return status, rest[:length]
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.sock, self.pending = None, b""
+
+
+class HttpxConnection:
+    """The client rows b and h used before Connection: httpx, its CPU measured beside it (bench.cpu_rows)."""
+
+    def __init__(self, base: str, token: str):
+        self.client = httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"})
+
+    def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        r = self.client.post(path, content=body, headers={"Content-Type": "application/json"})
+        return r.status_code, r.content
+
+    def close(self) -> None:
+        self.client.close()
+
+
+CLIENT_KINDS = {"raw": Connection, "httpx": HttpxConnection}
 _STATUS_LOCK = threading.Lock()
+COMPLETE_BODY = json.dumps({"data": {"again": False, "note": "bench"}}).encode()
 
 
-def _complete(client: httpx.Client, task_id: str, timings: list[float], statuses: Counter) -> None:
+def _complete(client, task_id: str, timings: list[float], statuses: Counter) -> None:
     t0 = time.perf_counter()
-    r = client.post(f"/tasks/{task_id}/complete", json={"data": {"again": False, "note": "bench"}})
+    try:
+        status, _body = client.post(f"/api/tasks/{task_id}/complete", COMPLETE_BODY)
+    except OSError:  # no answer at all: counted as status 0, and the next request opens a new connection
+        client.close()
+        status = 0
     timings.append(time.perf_counter() - t0)
     with _STATUS_LOCK:
-        statuses[r.status_code] += 1
+        statuses[status] += 1
 
 
-def _sequential(base: str, task_ids: list[str]) -> tuple[list[float], float, Counter]:
+def _sequential(base: str, task_ids: list[str], kind: str = "raw") -> tuple[list[float], float, Counter]:
+    return _concurrent(base, task_ids, 1, kind)
+
+
+def _concurrent(base: str, task_ids: list[str], clients_n: int = CLIENTS,
+                kind: str = "raw") -> tuple[list[float], float, Counter]:
+    """`clients_n` threads, each with its own kept-alive connection, completing their share of the tasks."""
     timings: list[float] = []
     statuses: Counter = Counter()
-    with _client(base) as client:
-        t0 = time.perf_counter()
-        for task_id in task_ids:
-            _complete(client, task_id, timings, statuses)
-        wall = time.perf_counter() - t0
-    return timings, wall, statuses
-
-
-def _concurrent(base: str, task_ids: list[str], clients_n: int = CLIENTS) -> tuple[list[float], float, Counter]:
-    timings: list[float] = []
-    statuses: Counter = Counter()
-    clients = [_client(base) for _ in range(clients_n)]
+    token = _token(base)
+    clients = [CLIENT_KINDS[kind](base, token) for _ in range(clients_n)]
     shares = [task_ids[i::clients_n] for i in range(clients_n)]
     threads = [threading.Thread(target=lambda c=c, s=s: [_complete(c, t, timings, statuses) for t in s])
                for c, s in zip(clients, shares, strict=False)]

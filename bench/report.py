@@ -30,9 +30,13 @@ def _cells(row: Row) -> tuple[str, ...]:
 
 
 def table(rows: list[Row]) -> str:
-    lines = [tuple(HEADER)] + [_cells(r) for r in rows]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(HEADER))]
-    right = {2, 3, 4, 5, 6, 7}
+    return grid(HEADER, [_cells(r) for r in rows], right={2, 3, 4, 5, 6, 7})
+
+
+def grid(header: tuple[str, ...], cells: list[tuple[str, ...]], *, right: set[int]) -> str:
+    """A Markdown table, its columns padded; the `right` columns (numbers) aligned right."""
+    lines = [tuple(header)] + cells
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
 
     def fmt(cells):
         return "| " + " | ".join(c.rjust(w) if i in right else c.ljust(w)

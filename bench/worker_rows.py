@@ -29,7 +29,7 @@ from engine import accounts, catalog, clock, runtime
 from engine.models import AuditEvent, Case, Wait, new_id
 
 from .api_rows import PG_BASE, SECRET, migrated_pg_schema, postgres_problem
-from .common import CPR, DATA, FORMS, ROOT, RULES, UNIT, Row
+from .common import CPR, DATA, FORMS, ROOT, RULES, UNIT, Row, cpu_seconds
 
 SCHEMA = "tovholder_bench_worker"
 URL = f"{PG_BASE}?options=-csearch_path%3D{SCHEMA}"
@@ -117,11 +117,6 @@ def lag_row(key: str, workers: int, progress) -> Row:
     return Row(key, what, lags, wall=lags[-1] if lags else None, note=note)
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
 def idle_row(key: str, progress) -> Row:
     what = f"worker CPU while nothing is due, {IDLE_SECONDS} s (PostgreSQL, default 5 s interval)"
     db_engine, _factory = _fresh_schema()
@@ -129,9 +124,9 @@ def idle_row(key: str, progress) -> Row:
         [proc] = _workers(1, _env(), Path(tmp))
         try:
             time.sleep(5)  # imports and the first pass
-            before, t0 = _cpu_seconds(proc.pid), time.monotonic()
+            before, t0 = cpu_seconds(proc.pid), time.monotonic()
             time.sleep(IDLE_SECONDS)
-            used, elapsed = _cpu_seconds(proc.pid) - before, time.monotonic() - t0
+            used, elapsed = cpu_seconds(proc.pid) - before, time.monotonic() - t0
         finally:
             _stop([proc])
     db_engine.dispose()

@@ -82,11 +82,12 @@ def start_form(session: Session, definition: ProcessDefinition, *, forms_dir: Pa
     return version_form(session, definition.id, definition.start_form_key, forms_dir=forms_dir)
 
 
-def task_form(session: Session, row: HumanTask, *, forms_dir: Path) -> Form | None:
-    """The form of a human task as its case's version has it."""
+def task_form(session: Session, row: HumanTask, *, forms_dir: Path, case: Case | None = None) -> Form | None:
+    """The form of a human task as its case's version has it (`case`: the task's case, when the caller has it)."""
     if not row.form_key:
         return None
-    definition_id = session.scalar(select(Case.definition_id).where(Case.id == row.case_id))
+    definition_id = (case.definition_id if case is not None and case.id == row.case_id
+                     else session.scalar(select(Case.definition_id).where(Case.id == row.case_id)))
     if definition_id is None:
         raise Invalid(f"the case of task {row.id} is gone")
     return version_form(session, definition_id, row.form_key, forms_dir=forms_dir)

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from . import audit, case_numbers
 from . import cpr as cpr_rules
-from .access import FULL, READ_ALL, STARTERS, case_access, case_read_filters, check_case_visible
+from .access import FULL, READ_ALL, STARTERS, UNIT_MEMBERS, case_access, case_read_filters, check_case_visible
 from .accounts import UserView
 from .errors import Forbidden, Invalid
 from .locking import read_case
-from .models import Case, Citizen
+from .models import Case, Citizen, HumanTask
 from .views import case_status_view, case_view
 
 CASE_STATUSES = ("running", "completed", "cancelled")
@@ -44,9 +44,14 @@ def _full_view(session: Session, user: UserView, case: Case) -> dict:
     return case_view(session, case, data=handover.unit_data(session, case, user.units))
 
 
-def view_for(session: Session, user: UserView, case: Case) -> dict:
-    """A case the user just started or changed, in the view they may have (no access-log entry)."""
-    full = case_access(session, user, case) == FULL
+def view_for(session: Session, user: UserView, case: Case, *, worked: HumanTask | None = None) -> dict:
+    """A case the user just started or changed, in the view they may have (no access-log entry).
+
+    `worked`: a task of the case the user just worked. A unit member's task in their unit is what
+    engine.access.case_access asks the database for (their unit takes part), so it is not asked again."""
+    takes_part = (worked is not None and worked.case_id == case.id and user.role in UNIT_MEMBERS
+                  and worked.unit in user.units)
+    full = takes_part or case_access(session, user, case) == FULL
     return _full_view(session, user, case) if full else case_status_view(session, case)
 
 

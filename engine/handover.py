@@ -247,6 +247,12 @@ def _case_tasks(session: Session, case: Case) -> dict[str, HumanTask]:
 
 def _withheld_fields(session: Session, case: Case, units: Collection[str]) -> tuple[set[str], set[tuple[int, str]]]:
     """(fields, (seq, field)s) that other units' tasks recorded and that never reached `units`."""
+    task_units = set(session.scalars(select(HumanTask.unit).where(HumanTask.case_id == case.id).distinct()))
+    if task_units <= set(units):
+        # Only a task of another unit can withhold a value, so when every task is these units' own
+        # nothing is withheld: the answer without reading the audit trail or the task rows (every
+        # completion's answer asks this, docs/performance.md).
+        return set(), set()
     recs = recordings(session, case, forms_dir=None)
     allowed = readable(session, case, units, recs, _case_tasks(session, case))
     by_tasks = {(r.seq, r.field) for r in recs if r.task_id is not None and (r.seq, r.field) not in allowed}

@@ -213,8 +213,9 @@ class HumanTask(Base):
     deadline_rule: Mapped[str | None] = mapped_column(String(300), nullable=True)  # as the diagram says it
     audience: Mapped[str | None] = mapped_column(String(16), nullable=True)  # "teamlead": for the unit's team leads
     # the case's number (engine.case_numbers), read with the task in the same query
+    # (a case's number never changes once given: a flush that updates the task need not read it again)
     case_number: Mapped[str | None] = column_property(
-        select(Case.number).where(Case.id == case_id).correlate_except(Case).scalar_subquery())
+        select(Case.number).where(Case.id == case_id).correlate_except(Case).scalar_subquery(), expire_on_flush=False)
 
 
 class Wait(Base):

@@ -21,7 +21,11 @@ being inserted, changed or deleted and at new `case_completed` audit events,
 computes what each row contributed before (read from the database, as
 committed or flushed so far) and contributes now, and applies the difference:
 counters as one atomic upsert (`x = x + d`), lists read and rewritten under
-the row lock that upsert took. So whichever mutation path moves a task
+the row lock that upsert took. It runs in every flush of every completion,
+so its statements are built once per dialect and only bound per flush, the
+counter-only rows of a flush go in one executemany, and the upsert of a row
+whose lists change gives them back (RETURNING) instead of a second SELECT
+(docs/performance.md, "CPU per completion"). So whichever mutation path moves a task
 (engine.projections creating and cancelling, engine.runtime completing,
 engine.migration moving it to another version's element, unit or deadline),
 the figures follow, or roll back with it. Rows written with plain SQL
@@ -37,6 +41,7 @@ had a task there, which can change after the day it was counted).
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 import sys
 from array import array
@@ -46,7 +51,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, case, delete, event, func, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, case, delete, event, func, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -155,19 +160,22 @@ def _fields(obj: Any, names: tuple[str, ...]) -> dict:
 
 
 def _changed(obj: Any, names: tuple[str, ...]) -> bool:
-    from sqlalchemy import inspect
     state = inspect(obj)
     return any(state.attrs[n].history.has_changes() for n in names)
+
+
+@functools.cache
+def _stored_query(model: Any, names: tuple[str, ...]) -> Any:
+    return select(model.id, *[getattr(model, n) for n in names]).where(model.id.in_(bindparam("ids", expanding=True)))
 
 
 def _stored(session: Session, model: Any, names: tuple[str, ...], ids: list[str]) -> dict[str, dict]:
     """The rows as the database holds them now (before this flush writes them)."""
     if not ids:
         return {}
-    columns = [getattr(model, n) for n in names]
     found = {}
     for chunk in range(0, len(ids), 500):
-        for row in session.connection().execute(select(model.id, *columns).where(model.id.in_(ids[chunk:chunk + 500]))):
+        for row in session.connection().execute(_stored_query(model, names), {"ids": ids[chunk:chunk + 500]}):
             found[row[0]] = dict(zip(names, row[1:], strict=True))
     return found
 
@@ -199,49 +207,87 @@ def install(factory: sessionmaker) -> None:
 
 # -- writing -------------------------------------------------------------------------------------
 
-def _insert(conn: Connection) -> Any:
-    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+def _insert(dialect: str) -> Any:
+    return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
 def _key_columns(kind: str) -> tuple:
     return (("day", "process_key", "element_id", "unit", "name") if kind == "step" else ("day", "process_key"))
 
 
+@dataclass(frozen=True)
+class _Statements:
+    """One kind's statements, built once per dialect: each flush only binds values (no SQL built or compiled)."""
+
+    names: tuple[str, ...]     # the key columns
+    counters: tuple[str, ...]
+    lists: tuple[str, ...]     # the packed lists, and for cases the outcomes (JSON)
+    upsert: Any                # insert the row or add the counters to it
+    upsert_lists: Any          # the same, giving back the row's lists (RETURNING): they are locked now
+    write_lists: Any           # the merged lists back
+
+
+@functools.cache
+def _statements(dialect: str, kind: str) -> _Statements:
+    table = STEP_TABLE if kind == "step" else CASE_TABLE
+    names = _key_columns(kind)
+    counters = STEP_COUNTERS if kind == "step" else CASE_COUNTERS
+    lists = STEP_LISTS if kind == "step" else ("lengths", "outcomes")
+    insert = _insert(dialect)(table).values({c: bindparam(c) for c in (*names, *counters, *lists)})
+    upsert = insert.on_conflict_do_update(index_elements=list(names),
+                                          set_={c: table.c[c] + insert.excluded[c] for c in counters})
+    write = (update(table).where(*[table.c[n] == bindparam(f"key_{n}") for n in names])
+             .values({n: bindparam(f"new_{n}") for n in lists}))
+    return _Statements(names, counters, lists, upsert, upsert.returning(*[table.c[n] for n in lists]), write)
+
+
 def apply(conn: Connection, deltas: Deltas) -> None:
-    """Add the deltas to the rollup rows, in key order (two transactions lock the rows they share alike)."""
+    """Add the deltas to the rollup rows, in key order (two transactions lock the rows they share alike).
+
+    Consecutive keys that only move counters go in one executemany of the upsert; a key whose
+    lists change is upserted alone, the upsert giving back its stored lists (the row is locked by
+    it until commit, so this read-modify-write cannot interleave), and the merged lists are written."""
+    batch: list[dict] = []
+    batch_kind = ""
+
+    def send() -> None:
+        if batch:
+            conn.execute(_statements(conn.dialect.name, batch_kind).upsert, list(batch))
+            batch.clear()
+
     for key in sorted(deltas, key=lambda k: (k[0], k[1].isoformat(), *k[2:])):
         delta = deltas[key]
         if delta.empty():
             continue
         kind = key[0]
-        table = STEP_TABLE if kind == "step" else CASE_TABLE
-        names = _key_columns(kind)
-        ident = dict(zip(names, key[1:], strict=True))
-        counters = STEP_COUNTERS if kind == "step" else CASE_COUNTERS
-        lists = STEP_LISTS if kind == "step" else ("lengths",)
-        values = {**ident, **{c: delta.counters.get(c, 0) for c in counters}, **{n: b"" for n in lists}}
+        sql = _statements(conn.dialect.name, kind)
+        values = {**dict(zip(sql.names, key[1:], strict=True)), **{c: delta.counters.get(c, 0) for c in sql.counters},
+                  **{n: b"" for n in sql.lists}}
         if kind == "case":
             values["outcomes"] = "{}"
-        stmt = _insert(conn)(table).values(**values)
-        conn.execute(stmt.on_conflict_do_update(index_elements=list(names), set_={
-            c: table.c[c] + stmt.excluded[c] for c in counters}))
-        where = [table.c[n] == v for n, v in ident.items()]
-        if any(delta.added.values()) or any(delta.removed.values()) or any(delta.outcomes.values()):
-            # the upsert above holds the row lock until commit: this read-modify-write cannot interleave
-            stored = conn.execute(select(*[table.c[n] for n in lists],
-                                         *([table.c.outcomes] if kind == "case" else [])).where(*where)).one()
-            changes: dict[str, object] = {}
-            for i, name in enumerate(lists):
-                if delta.added.get(name) or delta.removed.get(name):
-                    changes[name] = pack(_merged(unpack(stored[i]), delta.added.get(name, []),
-                                                 delta.removed.get(name, [])))
-            if kind == "case" and any(delta.outcomes.values()):
-                outcomes = json.loads(stored[-1])
+        if not (any(delta.added.values()) or any(delta.removed.values()) or any(delta.outcomes.values())):
+            if kind != batch_kind:
+                send()
+                batch_kind = kind
+            batch.append(values)
+            continue
+        send()
+        stored = conn.execute(sql.upsert_lists, values).one()
+        changes: dict[str, object] = {f"key_{n}": values[n] for n in sql.names}
+        for i, name in enumerate(sql.lists):
+            if name == "outcomes":
+                outcomes = json.loads(stored[i])
                 for end, n in delta.outcomes.items():
                     outcomes[end] = outcomes.get(end, 0) + n
-                changes["outcomes"] = json.dumps({k: v for k, v in sorted(outcomes.items()) if v},
-                                                 separators=(",", ":"))
-            conn.execute(update(table).where(*where).values(**changes))
+                changes["new_outcomes"] = json.dumps({k: v for k, v in sorted(outcomes.items()) if v},
+                                                     separators=(",", ":"))
+            elif delta.added.get(name) or delta.removed.get(name):
+                changes[f"new_{name}"] = pack(_merged(unpack(stored[i]), delta.added.get(name, []),
+                                                      delta.removed.get(name, [])))
+            else:
+                changes[f"new_{name}"] = stored[i]  # unchanged: written back as it is
+        conn.execute(sql.write_lists, changes)
+    send()
 
 
 def _merged(values: array, added: list[float], removed: list[float]) -> array:

@@ -358,7 +358,7 @@ def complete_task(session: Session, *, task_id: str, data: object, user: UserVie
         raise TaskNotOpen(f"task {task_id} is {row.status}")
     if row.status == TaskStatus.CLAIMED and row.assignee != user.username:
         raise Conflict(f"task {task_id} is claimed by {row.assignee}")
-    form = task_form(session, row, forms_dir=rules.forms_dir)  # as the case's version has it
+    form = task_form(session, row, forms_dir=rules.forms_dir, case=case)  # as the case's version has it
     run = CaseRun(session, case, actor=user.username, rules=rules)
     task = run.workflow.get_task_from_id(UUID(row.id))
     if task is None or task.state != TaskState.READY:

@@ -75,6 +75,6 @@ def assign(task_id: str, body: Assign, user: CurrentUser, session: SessionDep) -
     *BODY, 401, 403, 404, 409, 422, unprocessable=(RequestInvalid, FieldsRejected, ProcessFailed, ErrorMessage)))
 def complete(task_id: str, body: Complete, user: CurrentUser, session: SessionDep, rules: RulesDep) -> dict:
     row, case = runtime.complete_task(session, task_id=task_id, data=body.data, user=user, rules=rules)
-    result = {"task": task_view(row), "case": view_for(session, user, case)}  # a unit's share of the data
+    result = {"task": task_view(row), "case": view_for(session, user, case, worked=row)}  # a unit's share of the data
     session.commit()
     return result

@@ -15,7 +15,7 @@ import time_machine
 
 from engine import case_numbers
 
-from .helpers import CPR_A, CPR_B, assert_error, start, task_id
+from .helpers import CPR_A, CPR_B, REGISTRERING, assert_error, complete, start, task_id
 
 NUMBER = re.compile(r"^\d{4}-\d{6}$")
 
@@ -30,6 +30,10 @@ def test_a_started_case_has_a_number_in_the_case_and_its_tasks(api, users):
     assert jc.get(f"/tasks/{task['id']}").json()["case_number"] == case["number"]
     assert [t["case_number"] for t in jc.get("/tasks", params={"case_id": case["id"]}).json()] == [case["number"]]
     assert jc.get(f"/cases/{case['id']}").json()["number"] == case["number"]
+    # the completion's answer: the task it updated and the task it created carry the number too
+    done = complete(jc, task["id"], REGISTRERING)
+    assert done["task"]["case_number"] == case["number"] and done["task"]["status"] == "completed"
+    assert [t["case_number"] for t in done["case"]["open_tasks"]] == [case["number"]]
 
 
 def test_numbers_follow_each_other_within_a_year_and_start_again_each_year(api, users):

@@ -341,3 +341,23 @@ def test_list_endpoints_default_to_50_and_page_with_offset(api, users, session):
     assert len(tasks) == 102
     assert ids(auditor.get("/tasks")) == tasks[:50]
     assert ids(auditor.get("/tasks", params={"offset": 100})) == tasks[100:]
+
+
+def test_a_completion_answers_the_case_data_as_the_units_of_the_user_may_read_it(api, users, session):
+    """Members of every unit the case's tasks belong to read all of it; one unit's member not what another
+    unit's task recorded for itself (engine.handover: without reading the trail when nothing can be withheld)."""
+    f.add_user(session, "jcys", "caseworker", ["jobcenter", "ydelsesservice"])
+    jc, ys, both, auditor = api("jc"), api("ys"), api("jcys"), api("auditor")
+    cid = start(jc)["id"]
+    first = complete(both, task_id(jc, cid, "registrering"), REGISTRERING)["case"]
+    assert first["data"] == get_case(auditor, cid)["data"] and REGISTRERING.items() <= first["data"].items()
+    complete(jc, task_id(jc, cid, "visitation"), VISITATION)
+    assert api("system").post("/messages", json={"name": "ansoegning_modtaget", "correlation_key": cid,
+                                                 "data": {"ansoegning_id": "A-17"}}).status_code == 200
+    answered = complete(ys, task_id(ys, cid, "afgoerelse"), AFGOERELSE)["case"]
+    everything = get_case(auditor, cid)["data"]
+    assert AFGOERELSE.items() <= everything.items() and VISITATION.items() <= everything.items()
+    assert get_case(both, cid)["data"] == everything
+    assert AFGOERELSE.items() <= answered["data"].items() and answered["data"] != everything  # the jobcenter's own
+    jobcenter = get_case(jc, cid)["data"]
+    assert not set(AFGOERELSE) & set(jobcenter) and VISITATION.items() <= jobcenter.items()

@@ -10,13 +10,14 @@ from the rows.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 
 from engine import clock, inbox, report_rollup, reports, runtime
-from engine.models import HumanTask, ReportCaseDay, ReportStepDay
+from engine.models import Case, HumanTask, ReportCaseDay, ReportStepDay, new_id
 from tests import factories as f
 
 START = datetime(2026, 1, 3, 7, 0, tzinfo=timezone.utc)
@@ -145,3 +146,37 @@ def test_a_rolled_back_change_leaves_the_rollup_as_it_was(session):
         assert _snapshot(session) != before
         session.rollback()
     assert _snapshot(session) == before
+
+
+def test_one_flush_moving_many_rows_at_once_keeps_the_rollup_exact(session):
+    """One flush that touches many days and steps (counter-only keys batched, list keys between them,
+    new, changed and completed rows of tasks and cases) leaves what a rebuild from the rows gives."""
+    users = f.standard_users(session)
+    _drive(session, users, random.Random(5), cases=14)
+    tasks = list(session.scalars(select(HumanTask).order_by(HumanTask.id)))
+    cases = list(session.scalars(select(Case).order_by(Case.id)))
+    moved: Counter = Counter()
+    with session.no_autoflush:
+        for i, row in enumerate(tasks):
+            if row.status == "completed":
+                row.completed_at = row.completed_at + timedelta(days=i % 3, minutes=7)  # lists and days move
+                moved["completed"] += 1
+            elif row.status in ("open", "claimed") and i % 2:
+                row.status, row.completed_at = "completed", row.created_at + timedelta(days=2, hours=i)
+                moved["completing"] += 1
+            elif row.due_at is not None:
+                row.due_at = row.due_at + timedelta(days=4)  # overdue days only: a counter-only key
+                moved["due"] += 1
+        for i, row in enumerate(tasks[:8]):  # new rows on their own days: counter-only keys beside list keys
+            session.add(HumanTask(id=new_id(), case_id=row.case_id, process_key=row.process_key,
+                                  process_version=row.process_version, element_id=row.element_id, name=row.name,
+                                  unit=row.unit, status="open", created_at=row.created_at + timedelta(days=30 + i),
+                                  due_at=row.due_at))
+        for case in cases:
+            if case.status == "running" and case.created_at.day % 2:
+                case.created_at = case.created_at - timedelta(days=1)  # a started count moves a day
+    session.flush()
+    assert min(moved.values()) > 0 and len(moved) == 3, moved
+    kept = _snapshot(session)
+    report_rollup.rebuild(session.connection())
+    assert _snapshot(session) == kept
