@@ -233,7 +233,8 @@ def test_a_field_the_process_owner_keeps_from_prefill_stays_empty(journey, web, 
     to_plan(j)
     j.agree(date(2026, 9, 14))
     j.message("virksomhed_bekraeftelse", {"virksomhed_accepterer": True}, at(date(2026, 9, 15)))
-    j.follow_up("fortsaetter", date(2026, 9, 18))
+    j.fire(at(date(2026, 9, 30), 8))  # past the agreed start: the weekly visits have begun
+    j.follow_up("fortsaetter", date(2026, 10, 2))
     page = web("vs").get(f"/opgaver/{j.task('opfoelgning').id}").text
     assert "Besøg på arbejdspladsen</textarea>" in page  # the unit's own last note: prefilled
     assert 'name="f.besoegsdato" value=""' in page and 'value="fortsaetter" selected' not in page
