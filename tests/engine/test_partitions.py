@@ -67,6 +67,13 @@ def users(seed):
     return seed("intake.bpmn")
 
 
+def _start_in_its_month(session, users, when: datetime, ahead: int):
+    """The month partitions of `when` (and `ahead` more) made, then a case started at `when`."""
+    partitions.ensure_months(session.connection(), today=when.date(), ahead=ahead)
+    session.commit()
+    return _start(session, users, when)
+
+
 def test_the_migrations_partition_history_and_tasks_by_month_with_a_default(db, session, users):
     _postgres(db)
     conn = session.connection()
@@ -98,9 +105,7 @@ def test_rows_land_in_their_month_and_the_default_takes_a_month_not_created(db, 
 def test_the_audit_trail_stays_append_only_in_every_partition(db, session, users):
     _postgres(db)
     when = datetime(2034, 5, 2, 9, tzinfo=timezone.utc)
-    partitions.ensure_months(session.connection(), today=when.date(), ahead=0)
-    session.commit()
-    case = _start(session, users, when)
+    case = _start_in_its_month(session, users, when, ahead=0)
     assert _where(session, AuditEvent, case_id=case.id) == {"audit_events_2034_05"}
     for statement in ("UPDATE audit_events SET actor = 'x' WHERE case_id = :c",
                       "UPDATE audit_events_2034_05 SET actor = 'x' WHERE case_id = :c",
@@ -231,9 +236,7 @@ def test_a_task_lands_in_its_creation_month_and_stays_there_while_it_is_worked(d
     """created_at is the key and never changes: claiming and completing in a later month moves nothing."""
     _postgres(db)
     when = datetime(2037, 1, 30, 9, tzinfo=timezone.utc)
-    partitions.ensure_months(session.connection(), today=when.date(), ahead=1)
-    session.commit()
-    case = _start(session, users, when)
+    case = _start_in_its_month(session, users, when, ahead=1)
     [first] = _open_tasks(session, case.id)
     assert _where(session, HumanTask, id=first.id) == {"human_tasks_2037_01"}
     with clock.at(when + timedelta(days=3)):  # February

@@ -170,6 +170,15 @@ def start(forloeb, **extra):
     return forloeb.start(START, la_startdato=START.isoformat(), aar_paa_kontanthjaelp=9, allerede_i_rehab=False, **extra)
 
 
+def to_job_broker(forloeb) -> date:
+    """Start, the preparatory conversation, an afklaringsforløb from the step-up meeting, and the job broker
+    assigned; returns the day of that assignment (the weekly contact counts from it)."""
+    start(forloeb)
+    forloeb.samtale()
+    forloeb.stepup("afklaringsforloeb")
+    return forloeb.tilknyt()
+
+
 def test_worst_ordinary_case_keeps_every_clock_and_no_task_is_born_overdue(forloeb):
     start(forloeb)
     assert set(forloeb.open()) == {"forberedende_samtale"}
@@ -225,10 +234,7 @@ def test_weekly_contact_after_a_placement_ends_counts_from_the_day_the_end_is_re
     """Issue 14 (walk finding): after a placement ended, the weekly contact was due a week after the monthly
     contact that reported it; that contact may be dated up to a month back (the monthly deadline allows it),
     so the weekly contact was born overdue. It is now due a week after the end is registered."""
-    start(forloeb)
-    forloeb.samtale()
-    forloeb.stepup("afklaringsforloeb")
-    forloeb.tilknyt()
+    to_job_broker(forloeb)
     on = forloeb.due("ugentlig_kontakt")
     forloeb.uge("praktik", start=on)
     forloeb.do("opfoelgningsplan", {"opfoelgningsplan": "Mål: 10 timer om ugen", "la_virksomhed": "Brugsen"},
@@ -248,10 +254,7 @@ def test_weekly_contact_after_a_placement_ends_counts_from_the_day_the_end_is_re
 
 
 def test_paid_hours_also_switch_to_monthly_and_a_job_in_the_monthly_phase_ends_the_case(forloeb):
-    start(forloeb)
-    forloeb.samtale()
-    forloeb.stepup("afklaringsforloeb")
-    forloeb.tilknyt()
+    to_job_broker(forloeb)
     on = forloeb.due("ugentlig_kontakt")
     forloeb.uge("loennede_timer", start=on)
     forloeb.do("opfoelgningsplan", {"opfoelgningsplan": "8 timer om ugen", "la_virksomhed": "Netto"}, on)
@@ -313,10 +316,7 @@ def test_a_trial_rule_set_changes_the_weekly_cadence_by_name(forloeb, tmp_path):
     trial_file = tmp_path / "deadlines.toml"
     trial_file.write_text(text.replace(marker, '[la_ugentlig_kontakt]\nduration = "P2W"'), encoding="utf-8")
     trial = CaseRules(forms_dir=ROOT / "forms", deadlines_file=trial_file)
-    start(forloeb)
-    forloeb.samtale()
-    forloeb.stepup("afklaringsforloeb")
-    forloeb.tilknyt()
+    to_job_broker(forloeb)
     contact = forloeb.uge(rules=trial)
     assert forloeb.due("ugentlig_kontakt") == contact + timedelta(weeks=2)
 
@@ -370,10 +370,7 @@ def test_a_bad_start_date_from_a_caller_is_refused_clearly(forloeb, session):
 
 
 def test_a_contact_dated_before_the_last_one_is_refused_and_nothing_changes(forloeb, session):
-    start(forloeb)
-    forloeb.samtale()
-    forloeb.stepup("afklaringsforloeb")
-    tilknyttet = forloeb.tilknyt()
+    tilknyttet = to_job_broker(forloeb)
     with pytest.raises(EngineError) as raised:
         forloeb.do("ugentlig_kontakt", {"kontaktdato": (tilknyttet - timedelta(days=1)).isoformat(), "kontaktform": "telefon",
                                         "kontakt_referat": "x", "kontakt_status": "fortsat"}, tilknyttet + timedelta(days=3))
