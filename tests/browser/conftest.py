@@ -63,6 +63,9 @@ def browser():
     if not CHROMIUM.exists():
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium; .ci/run does this)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make install)")
+    # expect() has its own 5 s default, apart from the context's: a draft save that runs the
+    # deploy checks takes longer than that on a loaded CI machine (the CI run of stop 20 failed so)
+    sync_api.expect.set_options(timeout=15_000)
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
