@@ -30,8 +30,9 @@ from .case_rules import CaseRules
 from .deadlines import Rule, parse_duration
 from .errors import Invalid
 from .locking import lock_case
-from .models import Case, DeadlineLetter, HumanTask
+from .models import LIVE_TASK, Case, DeadlineLetter, HumanTask
 from .statuses import OPEN_TASK_STATES
+from .task_archive import find_task, reload_task
 from .workdays import DANISH_TIME, WorkCalendar, local_date
 
 ACTOR = "system:deadlines"
@@ -62,7 +63,7 @@ def candidates(session: Session, *, now: datetime, rules: CaseRules, limit: int)
     for name, warning in rules.citizen_letters().items():
         rows = session.execute(
             select(HumanTask.id, HumanTask.due_at).outerjoin(DeadlineLetter, DeadlineLetter.task_id == HumanTask.id)
-            .where(HumanTask.status.in_(OPEN_TASK_STATES), HumanTask.deadline_rule == name,
+            .where(LIVE_TASK, HumanTask.status.in_(OPEN_TASK_STATES), HumanTask.deadline_rule == name,
                    HumanTask.due_at.is_not(None), HumanTask.due_at <= now + _span(warning),
                    DeadlineLetter.task_id.is_(None))
             .order_by(HumanTask.due_at, HumanTask.id).limit(limit))
@@ -79,11 +80,11 @@ class Outcome:
 
 def handle_task(session: Session, *, task_id: str, now: datetime, rules: CaseRules) -> Outcome:
     """Queue the letter for one decision task (or record why none can go), once, under the case lock."""
-    task = session.get(HumanTask, task_id)
+    task = find_task(session, task_id, live_only=True)  # open decision tasks are live
     if task is None:
         return Outcome(task_id, "nothing")
     case = lock_case(session, task.case_id)
-    session.refresh(task)
+    reload_task(session, task)
     warning = rules.citizen_letters().get(task.deadline_rule or "")
     if (warning is None or task.status not in OPEN_TASK_STATES or task.due_at is None
             or session.get(DeadlineLetter, task_id) is not None

@@ -30,8 +30,9 @@ from . import audit, clock, outbox
 from .case_rules import CaseRules
 from .deadlines import Rule, deadline_file, due_day, parse_grace
 from .locking import lock_case
-from .models import Case, HumanTask, TaskDeadlineNotice, User, UserUnit
+from .models import LIVE_TASK, Case, HumanTask, TaskDeadlineNotice, User, UserUnit
 from .statuses import OPEN_TASK_STATES
+from .task_archive import find_task, reload_task
 from .workdays import end_of_day, local_date
 
 ACTOR = "system:deadlines"
@@ -55,7 +56,7 @@ def candidates(session: Session, *, now: datetime, limit: int) -> list[str]:
     """Open overdue tasks not yet reminded, or reminded and past their grace."""
     notice = TaskDeadlineNotice
     query = (select(HumanTask.id).outerjoin(notice, notice.task_id == HumanTask.id)
-             .where(HumanTask.status.in_(OPEN_TASK_STATES), HumanTask.due_at < now,
+             .where(LIVE_TASK, HumanTask.status.in_(OPEN_TASK_STATES), HumanTask.due_at < now,
                     or_(notice.task_id.is_(None), (notice.escalated_at.is_(None) & (notice.escalate_at <= now))))
              .order_by(HumanTask.due_at, HumanTask.id).limit(limit))
     return list(session.scalars(query))
@@ -72,11 +73,11 @@ def handle_task(session: Session, *, task_id: str, now: datetime, rules: CaseRul
                 default_grace: str, public_url: str | None = None) -> Outcome:
     """Remind or escalate one overdue task (whichever is due), under the case lock. `public_url`: where
     staff open Tovholder (TOVHOLDER_PUBLIC_URL); the mail links to the task's page there."""
-    task = session.get(HumanTask, task_id)
+    task = find_task(session, task_id, live_only=True)  # open overdue tasks are live
     if task is None:
         return Outcome(task_id, "nothing", 0)
     case = lock_case(session, task.case_id)
-    session.refresh(task)
+    reload_task(session, task)
     notice = session.get(TaskDeadlineNotice, task_id, populate_existing=True)
     if task.status not in OPEN_TASK_STATES or task.due_at is None or clock.as_utc(task.due_at) >= now:
         return Outcome(task_id, "nothing", 0)

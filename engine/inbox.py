@@ -19,14 +19,15 @@ from .access import check_task_visible, check_task_workable, visible_units
 from .accounts import UserView, find_user
 from .errors import Conflict, Forbidden, Invalid, NotFound, TaskNotOpen
 from .locking import lock_case
-from .models import Case, HumanTask
+from .models import LIVE_TASK, Case, HumanTask
 from .statuses import OPEN_TASK_STATES
+from .task_archive import find_task, reload_task
 
 TASK_STATUSES = ("open", "claimed", "completed", "cancelled")
 
 
 def get_task(session: Session, task_id: str, user: UserView) -> HumanTask:
-    row = session.get(HumanTask, task_id) if isinstance(task_id, str) and len(task_id) <= 36 else None
+    row = find_task(session, task_id)
     if row is None:
         raise NotFound(f"task {task_id} not found")
     check_task_visible(user, row)
@@ -37,7 +38,7 @@ def _locked_task(session: Session, task_id: str, user: UserView) -> tuple[HumanT
     row = get_task(session, task_id, user)
     check_task_workable(user, row)
     case = lock_case(session, row.case_id)
-    session.refresh(row)
+    reload_task(session, row)
     return row, case
 
 
@@ -153,8 +154,8 @@ def inbox_query(user: UserView, *, unit: str | None = None, assignee: str | None
     """The one query behind every inbox view; the unit rules of engine.access are applied here."""
     units = visible_units(user)
     query = select(HumanTask)
-    if open_only:
-        query = query.where(HumanTask.status.in_(OPEN_TASK_STATES))
+    if open_only:  # open tasks are all live: the query names the live partition (engine.task_archive)
+        query = query.where(LIVE_TASK, HumanTask.status.in_(OPEN_TASK_STATES))
     if process_key is not None:
         query = query.where(HumanTask.process_key == process_key)
     if element_id is not None:

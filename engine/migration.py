@@ -33,7 +33,7 @@ from .catalog import get_definition
 from .deadlines import DeadlineError, due_at, parse_rule
 from .errors import Conflict, Invalid, ProcessError
 from .locking import lock_case
-from .models import Case, HumanTask, ProcessDefinition, ServiceTask, TaskDeadlineNotice
+from .models import LIVE_TASK, Case, HumanTask, ProcessDefinition, ServiceTask, TaskDeadlineNotice
 from .runtime import CaseRun, _definition_spec
 from .statuses import OPEN_TASK_STATES as OPEN_STATES
 
@@ -119,7 +119,7 @@ def migrate_case(session: Session, *, plan: MigrationPlan, case_id: str, actor: 
     case = lock_case(session, case_id)
     _check_case(case, plan)
     rows = {r.id: r for r in session.scalars(select(HumanTask).where(
-        HumanTask.case_id == case.id, HumanTask.status.in_(OPEN_STATES)))}
+        HumanTask.case_id == case.id, LIVE_TASK, HumanTask.status.in_(OPEN_STATES)))}
     try:
         run = CaseRun(session, case, actor=actor, rules=rules)
         moved = move(run.workflow, _definition_spec(session, plan.target_id), plan.mapping,

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     select,
     text,
 )
@@ -191,9 +192,10 @@ class HumanTask(Base):
         Index("ix_tasks_open_queue", "unit", text("(due_at IS NULL)"), "due_at", "created_at", "id",
               postgresql_where=text(OPEN_TASKS_SQL), sqlite_where=text(OPEN_TASKS_SQL)),
     )
-    # the SpiffWorkflow task id. On PostgreSQL the table is partitioned by month of created_at and its
-    # primary key is (id, created_at) (migration 0024); the mapper keeps id alone: the engine never inserts an
-    # id that exists (engine.projections reads it first, under the case lock)
+    # the SpiffWorkflow task id. On PostgreSQL the table is partitioned: the live tasks in one partition, the
+    # archived ones (their case closed long ago, engine.task_archive) by month of created_at (migrations 0024,
+    # 0025); its primary key is (id, archived, created_at). The mapper keeps id alone: the engine never inserts
+    # an id that exists (engine.projections reads it first, under the case lock)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
     process_key: Mapped[str] = mapped_column(String(200))
@@ -216,6 +218,17 @@ class HumanTask(Base):
     # (a case's number never changes once given: a flush that updates the task need not read it again)
     case_number: Mapped[str | None] = column_property(
         select(Case.number).where(Case.id == case_id).correlate_except(Case).scalar_subquery(), expire_on_flush=False)
+    # False while the task is live (open, or its case running or closed less than the archive delay ago);
+    # engine.task_archive sets it, in plain SQL, never the ORM. It is the mapper's version column with the
+    # application's values (no generator): every UPDATE and DELETE the ORM sends says `AND archived = false`,
+    # which on PostgreSQL prunes it to the live partition instead of probing every month's
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+    __mapper_args__ = {"version_id_col": archived, "version_id_generator": False}
+
+
+# the hot reads' condition: only the live partition (open tasks are always live; engine.task_archive)
+LIVE_TASK = HumanTask.archived == false()
 
 
 class Wait(Base):

@@ -1,9 +1,10 @@
 """Monthly partitions of the history and task tables on PostgreSQL, created ahead of time (migrations 0022, 0024).
 
 `audit_events` and `case_access_log` are partitioned by month of `at` (UTC),
-`human_tasks` by month of `created_at` (UTC; set once when the task is made,
-so no UPDATE moves a row between partitions), each with a DEFAULT partition
-that catches any row no month partition takes.
+`human_tasks`' archive by month of `created_at` (UTC; set once when the task
+is made; migration 0025 keeps the live tasks in a partition of their own,
+engine.task_archive, and the months are partitions of `human_tasks_archive`),
+each with a DEFAULT partition that catches any row no month partition takes.
 `ensure_months` creates the partitions of this month and the next `ahead`
 months that are missing; the worker calls it once an hour (workers.jobs), so
 the DEFAULT partition stays empty in a running installation. Creating a
@@ -35,6 +36,10 @@ from sqlalchemy.exc import OperationalError
 
 # table: the column it is partitioned by
 TABLES: dict[str, str] = {"audit_events": "at", "case_access_log": "at", "human_tasks": "created_at"}
+# where a table's month partitions hang, when not under the table itself (migration 0025)
+MONTH_PARENT: dict[str, str] = {"human_tasks": "human_tasks_archive"}
+# partitions that are not months: the task table's two LIST partitions (0025)
+OTHER_PARTITIONS = frozenset({"human_tasks_live", "human_tasks_archive"})
 ADVISORY_LOCK = 0x70617274  # "part": one key for every partition maintenance
 LOCK_TIMEOUT = "2s"  # the longest a partition's DDL waits for its table (see _create_waiting_briefly)
 LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a lock_timeout that ran out
@@ -68,8 +73,13 @@ def is_partitioned(conn: Connection, table: str) -> bool:
         "WHERE c.relname = :t AND c.relnamespace = to_regnamespace(current_schema())::oid"), {"t": table}).first())
 
 
+def month_parent(table: str) -> str:
+    return MONTH_PARENT.get(table, table)
+
+
 def partitions(conn: Connection, table: str) -> list[str]:
-    """The names of the table's partitions in the current schema, sorted."""
+    """The names of the table's month (and DEFAULT) partitions in the current schema, sorted."""
+    table = month_parent(table)
     return sorted(r[0] for r in conn.execute(text(
         "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
         "JOIN pg_class p ON p.oid = i.inhparent "
@@ -127,7 +137,7 @@ def _create_waiting_briefly(conn: Connection, ddl: str) -> bool:
 def create_month_sql(table: str, first: date) -> str:
     """The DDL of one month's partition (names come from TABLES and a date, never from input)."""
     lower, upper = bounds(first)
-    return (f"CREATE TABLE {partition_name(table, first)} PARTITION OF {table} "
+    return (f"CREATE TABLE {partition_name(table, first)} PARTITION OF {month_parent(table)} "
             f"FOR VALUES FROM ('{lower.isoformat()}') TO ('{upper.isoformat()}')")
 
 
@@ -142,6 +152,8 @@ def is_partition_name(name: str | None) -> bool:
     """A month or DEFAULT partition of a partitioned table: not in the models (schema comparisons skip it)."""
     if not name:
         return False
+    if name in OTHER_PARTITIONS:
+        return True
     for table in TABLES:
         rest = name.removeprefix(f"{table}_")
         if rest != name and (rest == "default" or (len(rest) == 7 and rest[4] == "_"

@@ -33,15 +33,16 @@ from .bpmn.workflow_tasks import (
 )
 from .case_rules import CaseRules
 from .deadlines import DeadlineError, due_at, parse_rule
-from .models import Case, HumanTask, Wait
+from .models import LIVE_TASK, Case, HumanTask, Wait
 from .statuses import OPEN_TASK_STATES, CaseStatus, TaskStatus
+from .task_archive import find_task
 
 
 def sync_human_tasks(session: Session, case: Case, workflow: BpmnWorkflow, *, actor: str | None,
                      rules: CaseRules, cause: str | None = None) -> None:
     ready = {str(t.id): t for t in tasks_in(workflow, READY) if is_human(t)}
     rows = {r.id: r for r in session.scalars(
-        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status.in_(OPEN_TASK_STATES)))}
+        select(HumanTask).where(HumanTask.case_id == case.id, LIVE_TASK, HumanTask.status.in_(OPEN_TASK_STATES)))}
     for task_id, row in rows.items():
         if task_id not in ready:
             row.status = TaskStatus.CANCELLED
@@ -49,7 +50,8 @@ def sync_human_tasks(session: Session, case: Case, workflow: BpmnWorkflow, *, ac
             audit.record(session, case, "task_cancelled", actor=actor, cause=cause, element_id=row.element_id,
                          task_id=row.id)
     for task_id, task in ready.items():
-        if task_id in rows or session.get(HumanTask, task_id) is not None:
+        # a running case's tasks are all live (engine.task_archive): the live partition is where an id would be
+        if task_id in rows or find_task(session, task_id, live_only=True) is not None:
             continue
         form = getattr(task.task_spec, "form", None)
         extensions = getattr(task.task_spec, "extensions", None) or {}

@@ -165,17 +165,25 @@ def _changed(obj: Any, names: tuple[str, ...]) -> bool:
 
 
 @functools.cache
+@functools.cache
 def _stored_query(model: Any, names: tuple[str, ...]) -> Any:
-    return select(model.id, *[getattr(model, n) for n in names]).where(model.id.in_(bindparam("ids", expanding=True)))
+    query = select(model.id, *[getattr(model, n) for n in names]).where(model.id.in_(bindparam("ids", expanding=True)))
+    if model is HumanTask:  # name the partitions the objects are in: the live one, on PostgreSQL (task_archive)
+        query = query.where(HumanTask.archived.in_(bindparam("archived", expanding=True)))
+    return query
 
 
-def _stored(session: Session, model: Any, names: tuple[str, ...], ids: list[str]) -> dict[str, dict]:
+def _stored(session: Session, model: Any, names: tuple[str, ...], objects: list[Any]) -> dict[str, dict]:
     """The rows as the database holds them now (before this flush writes them)."""
-    if not ids:
+    if not objects:
         return {}
+    ids = [o.id for o in objects]
+    params: dict[str, Any] = {}
+    if model is HumanTask:
+        params["archived"] = sorted({bool(o.archived) for o in objects})
     found = {}
     for chunk in range(0, len(ids), 500):
-        for row in session.connection().execute(_stored_query(model, names), {"ids": ids[chunk:chunk + 500]}):
+        for row in session.connection().execute(_stored_query(model, names), {"ids": ids[chunk:chunk + 500], **params}):
             found[row[0]] = dict(zip(names, row[1:], strict=True))
     return found
 
@@ -186,7 +194,7 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
         new = [o for o in session.new if isinstance(o, model)]
         dirty = [o for o in session.dirty if isinstance(o, model) and _changed(o, names)]
         gone = [o for o in session.deleted if isinstance(o, model)]
-        before = _stored(session, model, names, [o.id for o in dirty + gone])
+        before = _stored(session, model, names, dirty + gone)
         for obj in new:
             parts(_fields(obj, names), 1, out)
         for obj in dirty + gone:

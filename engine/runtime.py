@@ -52,6 +52,7 @@ from .scripting import ScriptStopped
 from .service_rows import sync_service_tasks
 from .statuses import OPEN_TASK_STATES, CaseStatus, TaskStatus, WaitKind
 from .storable import NotJson, plain_data
+from .task_archive import find_task, reload_task
 
 TIMER_ACTOR = "system:timer"
 # What the engine does after someone's action (gateways, the next task, a message to another case) is
@@ -341,7 +342,7 @@ def _start_element(session: Session, definition: ProcessDefinition, message: Bpm
 
 
 def _task_row(session: Session, task_id: str) -> HumanTask:
-    row = session.get(HumanTask, task_id) if isinstance(task_id, str) and len(task_id) <= 36 else None
+    row = find_task(session, task_id)
     if row is None:
         raise NotFound(f"task {task_id} not found")
     return row
@@ -353,7 +354,7 @@ def complete_task(session: Session, *, task_id: str, data: object, user: UserVie
     row = _task_row(session, task_id)
     check_task_workable(user, row)
     case = lock_case(session, row.case_id)
-    session.refresh(row)
+    reload_task(session, row)
     if row.status not in OPEN_TASK_STATES:
         raise TaskNotOpen(f"task {task_id} is {row.status}")
     if row.status == TaskStatus.CLAIMED and row.assignee != user.username:

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     public_url: str = Field("http://127.0.0.1:8000", validation_alias="TOVHOLDER_PUBLIC_URL")
     # deadlines (engine/escalations.py): reminder when a task is overdue, escalation after this grace
     escalation_grace: str = Field("P2D working", validation_alias="TOVHOLDER_ESCALATION_GRACE")
+    # the task archive (engine/task_archive.py): a closed case's tasks leave the live partition this many days
+    # after the case closed (reads by id, by case and of the open queue then stay on the live tasks)
+    task_archive_after_days: int = Field(90, validation_alias="TOVHOLDER_TASK_ARCHIVE_AFTER_DAYS", ge=1, le=3650)
     # the dashboard (/oversigt): a task is "soon due" when its due time falls within this many working days
     soon_due_working_days: int = Field(3, validation_alias="TOVHOLDER_SOON_DUE_DAYS", ge=0, le=60)
     # service tasks (workers/service_worker.py): how long the worker's own handlers hold a task

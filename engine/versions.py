@@ -24,7 +24,7 @@ from . import bundles
 from .catalog import get_definition
 from .clock import as_utc
 from .errors import NotFound
-from .models import Case, HumanTask, ProcessDefinition, ServiceTask, Wait
+from .models import LIVE_TASK, Case, HumanTask, ProcessDefinition, ServiceTask, Wait
 from .statuses import OPEN_TASK_STATES
 
 SERVICE_WAITING = ("open", "locked", "failed")  # a failed service task still holds its case (an incident)
@@ -77,7 +77,7 @@ class VersionSummary:
 def _positions_query(definition_id: str) -> Subquery:
     running = select(Case.id).where(Case.definition_id == definition_id, Case.status == "running")
     tasks = select(HumanTask.case_id.label("case_id"), HumanTask.element_id.label("element_id"),
-                   HumanTask.name.label("name")).where(HumanTask.status.in_(OPEN_TASK_STATES),
+                   HumanTask.name.label("name")).where(LIVE_TASK, HumanTask.status.in_(OPEN_TASK_STATES),
                                                        HumanTask.case_id.in_(running))
     waits = select(Wait.case_id, Wait.element_id, Wait.name).where(Wait.case_id.in_(running))
     services = select(ServiceTask.case_id, ServiceTask.element_id, ServiceTask.name).where(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from . import cpr as cpr_rules
 from .clock import as_utc
-from .models import Case, Citizen, HumanTask, User, Wait
+from .models import LIVE_TASK, Case, Citizen, HumanTask, User, Wait
 from .statuses import OPEN_TASK_STATES
 
 
@@ -40,7 +40,7 @@ def wait_view(row: Wait) -> dict:
 def case_view(session: Session, case: Case, *, data: dict | None = None) -> dict:
     """The full Case; `data` replaces the case's data (a unit member's share of it, engine.handover)."""
     citizen = session.get_one(Citizen, case.citizen_id)
-    tasks = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status.in_(OPEN_TASK_STATES))
+    tasks = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, LIVE_TASK, HumanTask.status.in_(OPEN_TASK_STATES))
                             .order_by(HumanTask.created_at, HumanTask.id))
     waits = session.scalars(select(Wait).where(Wait.case_id == case.id).order_by(Wait.due_at, Wait.element_id))
     return {

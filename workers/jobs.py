@@ -14,7 +14,7 @@ from datetime import timedelta, timezone
 
 from sqlalchemy.orm import Session
 
-from engine import citizen_letters, clock, escalations, partitions
+from engine import citizen_letters, clock, escalations, partitions, task_archive
 from engine.errors import CaseBusy
 
 from .context import Job, WorkerContext
@@ -124,14 +124,22 @@ PARTITIONS_EVERY = timedelta(hours=1)
 
 def partitions_job(ctx: WorkerContext) -> bool:
     """Once an hour: the month partitions of the history and task tables, this month and the next three
-    (PostgreSQL)."""
+    (PostgreSQL); then the tasks of cases closed long enough ago move to the task archive (engine.task_archive),
+    after the months they go to exist."""
     now = clock.now()
     if ctx.partitions_checked_at is not None and now - ctx.partitions_checked_at < PARTITIONS_EVERY:
         return False
     with ctx.session_factory() as session:
         done = partitions.ensure_months(session.connection(), today=now.astimezone(timezone.utc).date())
         session.commit()
+    with ctx.session_factory() as session:
+        archived = task_archive.archive_closed(session.connection(), now=now,
+                                               after_days=ctx.settings.task_archive_after_days)
+        session.commit()
     ctx.partitions_checked_at = now
+    if archived.tasks:
+        log.info("tasks archived: %d%s", archived.tasks, " (more next hour)" if archived.more else "",
+                 extra={"event": "tasks_archived", "tasks": archived.tasks, "more": archived.more})
     if done.created:
         log.info("partitions created: %s", ", ".join(done.created),
                  extra={"event": "partitions_created", "partitions": done.created})

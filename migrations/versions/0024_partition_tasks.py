@@ -126,8 +126,10 @@ def _rebuild(*, partitioned: bool) -> None:
                f"CONSTRAINT human_tasks_case_id_fkey FOREIGN KEY (case_id) REFERENCES cases (id)){tail}")
     if partitioned:
         months = _months_with_rows() | set(partitions.month_starts(date.today(), AHEAD))
-        for first in sorted(months):
-            op.execute(partitions.create_month_sql("human_tasks", first))
+        for first in sorted(months):  # months under the table itself, as 0024 made them (0025 moved them)
+            lower, upper = partitions.bounds(first)
+            op.execute(f"CREATE TABLE {partitions.partition_name('human_tasks', first)} PARTITION OF human_tasks "
+                       f"FOR VALUES FROM ('{lower.isoformat()}') TO ('{upper.isoformat()}')")
         op.execute("CREATE TABLE human_tasks_default PARTITION OF human_tasks DEFAULT")
     op.execute(f"INSERT INTO human_tasks SELECT * FROM {OLD}")  # LIKE kept the column order
     op.execute(f"DROP TABLE {OLD}")  # with its month partitions, when going down

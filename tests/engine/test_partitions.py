@@ -13,10 +13,10 @@ import time
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from engine import audit, audit_chain, clock, inbox, migrate, partitions, runtime
+from engine import audit, audit_chain, clock, inbox, migrate, partitions, runtime, task_archive
 from engine.case_rules import rules_from_settings
 from engine.models import AuditEvent, Case, CaseAccess, DeadlineLetter, HumanTask, TaskDeadlineNotice
 from engine.retry_policy import RetryPolicy
@@ -198,6 +198,7 @@ def test_partition_names_are_recognised_and_nothing_else():
     assert partitions.is_partition_name("audit_events_2026_12")
     assert partitions.is_partition_name("case_access_log_default")
     assert partitions.is_partition_name("human_tasks_2026_12")
+    assert partitions.is_partition_name("human_tasks_live") and partitions.is_partition_name("human_tasks_archive")
     for other in ("audit_events", "human_tasks", "waits_2026_12", "audit_events_2026_1x", "audit_events_12_2026x",
                   None):
         assert not partitions.is_partition_name(other)
@@ -232,27 +233,117 @@ def _open_tasks(session, case_id) -> list[HumanTask]:
                                                         HumanTask.status.in_(("open", "claimed")))))
 
 
-def test_a_task_lands_in_its_creation_month_and_stays_there_while_it_is_worked(db, session, users):
-    """created_at is the key and never changes: claiming and completing in a later month moves nothing."""
+def test_a_task_is_live_while_its_case_runs_and_goes_to_its_creation_month_after_the_case_closed(db, session,
+                                                                                                  users):
+    """Migration 0025: the live partition holds a running case's tasks, however long it runs; the archive
+    pass moves them to their creation month once the case has been closed for the archive delay."""
     _postgres(db)
     when = datetime(2037, 1, 30, 9, tzinfo=timezone.utc)
     case = _start_in_its_month(session, users, when, ahead=1)
     [first] = _open_tasks(session, case.id)
-    assert _where(session, HumanTask, id=first.id) == {"human_tasks_2037_01"}
+    assert _where(session, HumanTask, id=first.id) == {"human_tasks_live"}
     with clock.at(when + timedelta(days=3)):  # February
         inbox.claim(session, task_id=first.id, user=users["jc"])
         session.commit()
         runtime.complete_task(session, task_id=first.id, data=REGISTRERING, user=users["jc"], rules=f.RULES)
         session.commit()
     [second] = _open_tasks(session, case.id)
+    assert _where(session, HumanTask, id=first.id) == _where(session, HumanTask, id=second.id) == {"human_tasks_live"}
+    closed_at = when + timedelta(days=10)
+    with clock.at(closed_at):
+        runtime.cancel_case(session, case_id=case.id, reason="Flyttet", actor="jc", rules=f.RULES)
+        session.commit()
+    # not before the delay has passed
+    assert task_archive.archive_closed(session.connection(), now=closed_at + timedelta(days=89), after_days=90).tasks == 0
+    done = task_archive.archive_closed(session.connection(), now=closed_at + timedelta(days=91), after_days=90)
+    session.commit()
+    assert done.tasks == 2 and not done.more
     assert _where(session, HumanTask, id=first.id) == {"human_tasks_2037_01"}
     assert _where(session, HumanTask, id=second.id) == {"human_tasks_2037_02"}
-    # the engine reads the partitions as one table: by id, in the inbox, by case
+    # the engine still reads them: by id (the archive after the live partition), in the case's list
     session.expire_all()
     assert inbox.get_task(session, first.id, users["jc"]).status == "completed"
     listed = inbox.list_tasks(session, users["jc"], case_id=case.id)
     assert {t.id for t in listed} == {first.id, second.id}
-    assert [t.id for t in inbox.list_tasks(session, users["jc"], case_id=case.id, open_only=True)] == [second.id]
+    assert inbox.list_tasks(session, users["jc"], case_id=case.id, open_only=True) == []
+
+
+def _plan(session, statement: str, params) -> str:
+    return "\n".join(session.execute(text("EXPLAIN " + statement), params).scalars())
+
+
+def test_a_completion_reads_and_writes_only_the_live_tasks_however_many_months_the_archive_holds(db, session, users):
+    """Every statement on human_tasks that claiming and completing a task sends, planned by PostgreSQL, touches
+    the live partition and no month of the archive (docs/scale.md: at 125 months a lookup by id alone cost
+    27× the plain table's)."""
+    _postgres(db)
+    when = datetime(2041, 2, 3, 9, tzinfo=timezone.utc)
+    case = _start(session, users, when)
+    [task] = _open_tasks(session, case.id)
+    session.expunge_all()  # as a request starts: nothing held, every row read from the database
+    seen: list[tuple[str, object]] = []
+
+    def listen(_conn, _cursor, statement, params, _context, _many):
+        if "human_tasks" in statement and not statement.lstrip().upper().startswith("EXPLAIN"):
+            seen.append((statement, params))
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        with clock.at(when + timedelta(hours=1)):
+            inbox.claim(session, task_id=task.id, user=users["jc"])
+            session.commit()
+            session.expunge_all()
+            runtime.complete_task(session, task_id=task.id, data=REGISTRERING, user=users["jc"], rules=f.RULES)
+            session.commit()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert any(s.lstrip().upper().startswith("UPDATE") for s, _ in seen)
+    raw = session.connection().connection.driver_connection
+    for statement, params in seen:
+        with raw.cursor() as cursor:
+            cursor.execute("EXPLAIN " + statement, params)
+            plan = "\n".join(r[0] for r in cursor.fetchall())
+        assert "human_tasks_20" not in plan and "human_tasks_default" not in plan, (statement, plan)
+    session.rollback()
+
+
+def test_the_archive_pass_sets_the_flag_on_sqlite_too_and_the_worker_runs_it_hourly(db, session, users):
+    """Both databases answer alike: on SQLite nothing is partitioned, the flag is the same."""
+    when = datetime(2026, 10, 5, 9, tzinfo=timezone.utc)
+    with clock.at(when):
+        running = f.start_case(session, "intake", actor=users["jc"])
+        closed = f.start_case(session, "intake", actor=users["jc"])
+        session.commit()
+        runtime.cancel_case(session, case_id=closed.id, reason="Flyttet", actor="jc", rules=f.RULES)
+        session.commit()
+    settings = load_settings(database_url=db.url)
+    ctx = WorkerContext(settings=settings, session_factory=db.session, rules=rules_from_settings(settings),
+                        policy=RetryPolicy(), stop=threading.Event(), metrics=WorkerMetrics())
+    with clock.at(when + timedelta(days=settings.task_archive_after_days + 1)):
+        partitions_job(ctx)
+    session.expire_all()
+    flags = dict(session.execute(select(HumanTask.case_id, HumanTask.archived)).all())
+    assert flags == {running.id: False, closed.id: True}
+    [archived] = session.scalars(select(HumanTask).where(HumanTask.case_id == closed.id))
+    assert task_archive.find_task(session, archived.id) is not None
+    assert task_archive.find_task(session, archived.id, live_only=True) is None
+    assert task_archive.find_task(session, "x" * 37) is None
+
+
+def test_a_batch_limit_leaves_the_rest_for_the_next_pass(db, session, users, monkeypatch):
+    when = datetime(2026, 10, 6, 9, tzinfo=timezone.utc)
+    with clock.at(when):
+        for _ in range(3):
+            case = f.start_case(session, "intake", actor=users["jc"])
+            session.commit()
+            runtime.cancel_case(session, case_id=case.id, reason="Flyttet", actor="jc", rules=f.RULES)
+            session.commit()
+    monkeypatch.setattr(task_archive, "BATCH", 2)
+    later = when + timedelta(days=200)
+    first = task_archive.archive_closed(session.connection(), now=later, after_days=90, max_batches=1)
+    assert (first.tasks, first.more) == (2, True)
+    second = task_archive.archive_closed(session.connection(), now=later, after_days=90, max_batches=1)
+    assert (second.tasks, second.more) == (1, False)
+    session.rollback()
 
 
 def test_a_deadline_notice_or_letter_must_name_a_task_that_exists_and_keeps_it(db, session, users):
@@ -281,8 +372,12 @@ def test_a_deadline_notice_or_letter_must_name_a_task_that_exists_and_keeps_it(d
     session.rollback()
 
 
+TASK_COLUMNS = ("id, case_id, process_key, process_version, element_id, name, unit, assignee, status, created_at, "
+                "due_at, completed_at, completed_by, claimed_at, form_key, deadline_rule, audience")
+
+
 def _task_rows(conn) -> list[tuple]:
-    return [tuple(r) for r in conn.execute(text("SELECT * FROM human_tasks ORDER BY id"))]
+    return [tuple(r) for r in conn.execute(text(f"SELECT {TASK_COLUMNS} FROM human_tasks ORDER BY id"))]
 
 
 def _task_references(conn) -> list[str]:
@@ -322,12 +417,12 @@ def test_down_past_0024_and_up_again_keeps_every_task_notice_and_letter(db, sess
         assert _task_references(conn) == []  # triggers instead
         assert (s.scalar(select(func.count()).select_from(TaskDeadlineNotice)),
                 s.scalar(select(func.count()).select_from(DeadlineLetter))) == (1, 1)
-        assert _where(s, HumanTask, id=task.id) == {"human_tasks_2026_08"}
-        with clock.at(new):  # and the engine works on: the next task lands in June 2038's partition
+        assert _where(s, HumanTask, id=task.id) == {"human_tasks_live"}  # its case runs
+        with clock.at(new):  # and the engine works on
             runtime.complete_task(s, task_id=task.id, data=REGISTRERING, user=users["jc"], rules=f.RULES)
             s.commit()
         [after] = _open_tasks(s, cases[0].id)
-        assert _where(s, HumanTask, id=after.id) == {"human_tasks_2038_06"}
+        assert _where(s, HumanTask, id=after.id) == {"human_tasks_live"}
 
 
 def test_the_operations_recipe_moves_a_default_month_of_tasks_with_their_notices(db, session, users):
@@ -337,6 +432,11 @@ def test_the_operations_recipe_moves_a_default_month_of_tasks_with_their_notices
     case = _start(session, users, when)
     [task] = _open_tasks(session, case.id)
     session.add(TaskDeadlineNotice(task_id=task.id, case_id=case.id, overdue_at=when))
+    session.commit()
+    with clock.at(when):  # closed, and archived: no month of the archive takes March 2039 yet
+        runtime.cancel_case(session, case_id=case.id, reason="Flyttet", actor="jc", rules=f.RULES)
+        session.commit()
+    assert task_archive.archive_closed(session.connection(), now=when + timedelta(days=91), after_days=90).tasks == 1
     session.commit()
     assert _where(session, HumanTask, id=task.id) == {"human_tasks_default"}
     session.close()

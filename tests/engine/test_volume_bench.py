@@ -37,17 +37,21 @@ def test_generator_and_bench_calls_on_a_tiny_history(db):
 
 
 def test_the_task_partition_probe_on_a_tiny_table(db):
-    """bench/task_partitions.py's filler and timed calls (docs/scale.md's table), so they cannot rot."""
+    """bench/task_partitions.py's filler and timed statements (docs/scale.md's table), so they cannot rot."""
+    from sqlalchemy import text
+
     from bench import task_partitions
     if not db.is_postgres:
         pytest.skip("the probe measures PostgreSQL's partitions")
     task_partitions.fill(db.session, 400, 3)
     rows, open_rows, parts = task_partitions.counts(db.session)
-    assert rows == 400 and 0 < open_rows < rows and parts >= 5  # this month, three ahead, DEFAULT
-    timings = task_partitions.measure(db.session, repeat=5)
-    assert list(timings) == ["task by id", "task id that does not exist", "a case's open tasks",
-                             "inbox page of 50, one unit"]
-    assert all(ms > 0 for ms in timings.values())
-    with db.session() as session:  # the inbox page it times lists the unit's open tasks
-        page = task_partitions._page(session, None)
-        assert page and all(t.unit == "sdp" and t.status == "open" for t in page)
+    assert rows == 400 and 0 < open_rows < rows and parts >= 6  # live; this month, three ahead, DEFAULT
+    for live in (False, True):
+        timings = task_partitions.measure(db.session, live=live, repeat=5)
+        assert list(timings) == ["a live task by id", "a task id that does not exist", "a case's open tasks",
+                                 "inbox page of 50, one unit"]
+        assert all(ms > 0 for ms in timings.values())
+    with db.session() as session:  # the inbox page it times lists the unit's open tasks, live ones
+        sql = task_partitions.READS["inbox page of 50, one unit"].format(live=task_partitions.LIVE)
+        page = session.execute(text(sql), {"x": None}).mappings().all()
+        assert page and all(t["unit"] == "sdp" and t["status"] == "open" and not t["archived"] for t in page)
