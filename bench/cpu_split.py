@@ -64,6 +64,10 @@ class Split:
     postgres: float
     client: float
     machine: float
+    # CPU seconds per PostgreSQL process at the snapshot: a window counts each process that is alive at its
+    # end from its value at the start (or from 0, if it began during the window); one that ended during the
+    # window (another session's backend) is left out rather than counted negative
+    postgres_by_pid: tuple[tuple[int, float], ...] = ()
 
     @classmethod
     def take(cls, server_pids: list[int]) -> Split:
@@ -75,12 +79,15 @@ class Split:
             tree |= children
             grew = bool(children)
         server = sum(procs[pid][1] for pid in tree if pid in procs)
-        postgres = sum(cpu for pid, (_, cpu) in procs.items() if _comm(pid) == "postgres")
+        postgres = tuple((pid, cpu) for pid, (_, cpu) in procs.items() if _comm(pid) == "postgres")
         own = resource.getrusage(resource.RUSAGE_SELF)
-        return cls(server, postgres, own.ru_utime + own.ru_stime, _machine_seconds())
+        return cls(server, sum(cpu for _, cpu in postgres), own.ru_utime + own.ru_stime, _machine_seconds(),
+                   postgres)
 
     def __sub__(self, other: Split) -> Split:
-        return Split(self.server - other.server, self.postgres - other.postgres, self.client - other.client,
+        before = dict(other.postgres_by_pid)
+        postgres = sum(max(0.0, cpu - before.get(pid, 0.0)) for pid, cpu in self.postgres_by_pid)
+        return Split(self.server - other.server, postgres, self.client - other.client,
                      self.machine - other.machine)
 
     @property
