@@ -52,6 +52,16 @@ def rule_set_label(rules: CaseRules, name: str | None) -> str:
     return dict(rule_set_choices(rules)).get(name or ORDINARY, f"{name} (ikke længere konfigureret)")
 
 
+def rule_set_exemptions(rules: CaseRules, name: str | None) -> list[str]:
+    """What rule set `name` changes beside deadlines, in Danish for the case page: each switch it turns on
+    (its label) and each form it swaps."""
+    chosen = rules.for_rule_set(name)
+    declared = rules.switches()
+    found = [declared[n].label for n, on in chosen.switch_values().items() if on]
+    found += [f"Formularen {alt} i stedet for {key}" for key, alt in sorted(chosen.active_rule_set().forms.items())]
+    return found
+
+
 def rule_set_problem(rules: CaseRules, name: object) -> str | None:
     """Why `name` is not a rule set a case may take (Danish), or None."""
     choices = rule_set_choices(rules)

@@ -1,6 +1,7 @@
 """The task page of a case whose rule set swaps the form (tests/data/trial_switch.bpmn, tests/data/deadlines.toml's
 `forsoeg`), over real HTTP (httpx, no browser): the page shows the trial's form to the trial case and the
-ordinary form to the ordinary one, and the posted form is checked against the form the page showed."""
+ordinary form to the ordinary one, and the posted form is checked against the form the page showed; the
+case page lists what the trial case's rule set allows."""
 from __future__ import annotations
 
 import pytest
@@ -50,3 +51,13 @@ def test_the_task_page_shows_the_trials_form_only_to_the_trial_case(switch_users
     assert r.status_code == 303, r.text
     session.expire_all()
     assert session.get(HumanTask, trial.id).status == "completed"
+
+
+def test_the_case_page_says_what_the_cases_rule_set_allows(switch_users, web, session):
+    jc, trial = _started(web, session, "forsoeg")
+    _, ordinary = _started(web, session, "")
+    page = jc.get(f"/sager/{trial.case_id}").text
+    assert '<dd id="regelsaet-undtagelser">' in page
+    assert "<li>Test: det ekstra trin kan springes over</li>" in page
+    assert "<li>Formularen t_trial_samtale_forsoeg i stedet for t_trial_samtale</li>" in page
+    assert 'id="regelsaet-undtagelser"' not in jc.get(f"/sager/{ordinary.case_id}").text  # ordinary: nothing
