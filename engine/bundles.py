@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .case_rules import CaseRules
 from .errors import Invalid
 from .form_sources import FormFile
 from .forms import Form, load_form, parse_form_text
@@ -53,6 +54,27 @@ def form_files(session: Session, definition_id: str) -> dict[str, FormFile]:
 def form_keys(session: Session, definition_id: str) -> list[str]:
     return list(session.scalars(select(DefinitionForm.form_key).where(DefinitionForm.definition_id == definition_id)
                                 .order_by(DefinitionForm.form_key)))
+
+
+_KEYS_CACHE: dict[str, frozenset[str]] = {}
+
+
+def swapped_form_key(session: Session, definition_id: str, key: str | None, rules: CaseRules) -> str | None:
+    """The form a new task naming `key` gets: the case's rule set's alternative (engine.rule_sets) when the
+    version carries it, else `key` itself (a version deployed before the swap was configured has no copy, and a
+    case always reads its own version's forms)."""
+    if not key:
+        return key
+    alternative = rules.form_for(key)
+    if alternative == key:
+        return key
+    keys = _KEYS_CACHE.get(definition_id)
+    if keys is None:  # versions never change: their form keys are kept
+        keys = frozenset(form_keys(session, definition_id))
+        if len(_KEYS_CACHE) > 4096:
+            _KEYS_CACHE.clear()
+        _KEYS_CACHE[definition_id] = keys
+    return alternative if alternative in keys else key
 
 
 def version_form(session: Session, definition_id: str, key: str, *, forms_dir: Path) -> Form:

@@ -52,6 +52,16 @@ def rule_set_label(rules: CaseRules, name: str | None) -> str:
     return dict(rule_set_choices(rules)).get(name or ORDINARY, f"{name} (ikke længere konfigureret)")
 
 
+def rule_set_exemptions(rules: CaseRules, name: str | None) -> list[str]:
+    """What rule set `name` changes beside deadlines, in Danish for the case page: each switch it turns on
+    (its label) and each form it swaps."""
+    chosen = rules.for_rule_set(name)
+    declared = rules.switches()
+    found = [declared[n].label for n, on in chosen.switch_values().items() if on]
+    found += [f"Formularen {alt} i stedet for {key}" for key, alt in sorted(chosen.active_rule_set().forms.items())]
+    return found
+
+
 def rule_set_problem(rules: CaseRules, name: object) -> str | None:
     """Why `name` is not a rule set a case may take (Danish), or None."""
     choices = rule_set_choices(rules)
@@ -74,13 +84,20 @@ def check_rule_set(rules: CaseRules, name: object) -> str:
 
 def choose_rule_set(session: Session, case: Case, name: str, *, actor: str | None, reason: object = None,
                     element_id: str | None = None, task_id: str | None = None, cause: str | None = None,
-                    extra: dict | None = None) -> bool:
-    """Set the (checked) rule set on the locked case and audit it; False when it already runs under it."""
+                    extra: dict | None = None, rules: CaseRules | None = None) -> bool:
+    """Set the (checked) rule set on the locked case and audit it; False when it already runs under it.
+
+    With `rules` the event also keeps what the new rule set switches on and which forms it swaps, as the
+    configuration says now: a gateway reading `switch(...)` later is traced to the choice that set it."""
     before = case.rule_set or ORDINARY
     if name == before:
         return False
     case.rule_set = name
     details = {"from": before, "to": name, "reason": _reason(reason), **(extra or {})}
+    if rules is not None:
+        chosen = rules.for_rule_set(name)
+        details["switches_on"] = sorted(n for n, on in chosen.switch_values().items() if on)
+        details["forms"] = dict(chosen.active_rule_set().forms)
     audit.record(session, case, RULE_SET_CHOSEN, actor=actor, element_id=element_id, task_id=task_id,
                  details=details, cause=cause)
     return True
@@ -94,7 +111,7 @@ def change_rule_set(session: Session, *, case_id: str, rule_set: object, reason:
     case = _locked_running(session, case_id, user)
     if user.role != "admin" and user.role != "teamlead":
         raise Forbidden("kun en teamleder eller en administrator kan skifte en sags regelsæt")
-    choose_rule_set(session, case, check_rule_set(rules, rule_set), actor=user.username, reason=reason)
+    choose_rule_set(session, case, check_rule_set(rules, rule_set), actor=user.username, reason=reason, rules=rules)
     session.flush()
     return case
 
@@ -149,13 +166,14 @@ def set_coordinator(session: Session, case: Case, username: str, *, actor: str |
     return True
 
 
-def inherit(session: Session, case: Case, sender: Case, *, actor: str | None, cause: str | None) -> None:
+def inherit(session: Session, case: Case, sender: Case, *, actor: str | None, cause: str | None,
+            rules: CaseRules | None = None) -> None:
     """A case another case started (a SOF referral) works under the sender's rule set and coordinator:
     the jobcenter stays tovholder for the citizen whichever unit gives the service. Audited on the new case."""
     extra = {"from_case": sender.id}
     if sender.rule_set and sender.rule_set != ORDINARY:
         choose_rule_set(session, case, sender.rule_set, actor=actor, cause=cause, extra=extra,
-                        reason=f"som sag {sender.number or sender.id}")
+                        reason=f"som sag {sender.number or sender.id}", rules=rules)
     name = coordinator_name(session, sender)
     if name is not None:
         set_coordinator(session, case, name, actor=actor, cause=cause, extra=extra)
@@ -217,14 +235,14 @@ def check_form_fields(session: Session, form: Form | None, cleaned: dict, rules:
 
 
 def apply_form_fields(session: Session, case: Case, form: Form | None, cleaned: dict, *, actor: str,
-                      element_id: str, task_id: str) -> bool:
+                      element_id: str, task_id: str, rules: CaseRules | None = None) -> bool:
     """Set what the completed task's fields choose on the case; True when the rule set changed."""
     changed = False
     for fld in _attribute_fields(form, cleaned):
         value = cleaned[fld.name]
         if fld.type == "rule_set":
             changed = choose_rule_set(session, case, value, actor=actor, element_id=element_id,
-                                      task_id=task_id) or changed
+                                      task_id=task_id, rules=rules) or changed
         elif fld.case_role == COORDINATOR:
             set_coordinator(session, case, value, actor=actor, element_id=element_id, task_id=task_id)
     return changed

@@ -2,9 +2,10 @@
 
 Forms, named deadlines, the working-day calendar and the limits of diagram
 scripts. `rule_set` names the rule set a case runs under (engine.rule_sets):
-a CaseRules for one case (`for_rule_set`) gives the named deadlines as that
-rule set has them, so a task's `deadline` and the `deadline(...)` helper
-resolve through it. Built from Settings at the edge and passed in; the deadline file is
+a CaseRules for one case (`for_rule_set`) gives the named deadlines, the
+switches and the form swaps as that rule set has them, so a task's
+`deadline`, the `deadline(...)` and `switch(...)` helpers and the form a new
+task gets resolve through it. Built from Settings at the edge and passed in; the deadline file is
 re-read when it changes, so a rule change takes effect without a restart or a
 redeploy.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .deadlines import Rule, deadline_file
-from .rule_sets import RuleSet, resolve
+from .rule_sets import RuleSet, Switch, resolve
 from .scripting import MIB, ScriptContext, ScriptLimits
 from .workdays import DEFAULT_CLOSED_DAYS, WorkCalendar
 
@@ -47,6 +48,26 @@ class CaseRules:
     def active_rule_set(self) -> RuleSet:
         return resolve(self.rule_sets(), self.rule_set)
 
+    def switches(self) -> dict[str, Switch]:
+        """The declared switches by name (`[switches.<name>]`), whatever rule set turns them on."""
+        return deadline_file(self.deadlines_file).switches
+
+    def switch_values(self) -> dict[str, bool]:
+        """Every declared switch as this rule set has it: all off under the ordinary rules."""
+        return self.active_rule_set().switch_values(self.switches())
+
+    def form_for(self, key: str) -> str:
+        """The form key a task naming `key` gets under this rule set (itself unless the rule set swaps it)."""
+        return self.active_rule_set().form_for(key)
+
+    def form_swaps(self) -> dict[str, list[tuple[str, str]]]:
+        """Form key -> [(rule set, alternative form key)] over every configured rule set (what a deploy bundles)."""
+        swaps: dict[str, list[tuple[str, str]]] = {}
+        for name, rule_set in sorted(self.rule_sets().items()):
+            for key, alternative in rule_set.forms.items():
+                swaps.setdefault(key, []).append((name, alternative))
+        return swaps
+
     def for_rule_set(self, name: str | None) -> CaseRules:
         """The same rules for a case under rule set `name`."""
         return self if name == self.rule_set else replace(self, rule_set=name)
@@ -59,7 +80,8 @@ class CaseRules:
         return deadline_file(self.deadlines_file).letters
 
     def script_context(self) -> ScriptContext:
-        return ScriptContext(calendar=self.calendar, named_deadlines=self.named_deadlines(), limits=self.script_limits)
+        return ScriptContext(calendar=self.calendar, named_deadlines=self.named_deadlines(), limits=self.script_limits,
+                             switches=self.switch_values())
 
 
 def rules_from_settings(settings: Settings) -> CaseRules:

@@ -33,6 +33,7 @@ from .bpmn.serializer import spec_to_json
 from .case_rules import CaseRules
 from .errors import Invalid, InvalidDefinition, NotFound
 from .form_sources import FormFile, FormSources, is_form_file, uploaded_forms
+from .rule_set_checks import check_form_swaps, check_switches
 from .models import DefinitionDecision, DefinitionMessageStart, ProcessDefinition, Unit
 from .validation import (
     SourceFile,
@@ -118,6 +119,7 @@ def prepare(session: Session, files: list[tuple[str, bytes]], *, rules: CaseRule
         if not src.is_dmn:
             _add_generated_forms(src, forms, problems)
     unit_keys = set(session.scalars(select(Unit.key)))
+    swaps = rules.form_swaps()
     processes: list[tuple[SourceFile, etree._Element]] = []
     for src in sources:
         if src.is_dmn:
@@ -125,6 +127,8 @@ def prepare(session: Session, files: list[tuple[str, bytes]], *, rules: CaseRule
             continue
         check_bpmn(src, unit_keys=unit_keys, forms=forms, named_deadlines=rules.named_deadlines(),
                    problems=problems)
+        check_switches(src, set(rules.switches()), problems)
+        check_form_swaps(src, forms=forms, swaps=swaps, named_deadlines=rules.named_deadlines(), problems=problems)
         processes.extend((src, process) for process in executable_processes(src))
     if sources and not problems and not processes:
         names = ", ".join(s.name for s in sources)
@@ -139,7 +143,7 @@ def prepare(session: Session, files: list[tuple[str, bytes]], *, rules: CaseRule
     for definition in stored.values():
         for key, form in bundles.form_files(session, definition.id).items():
             forms.stored.setdefault(key, form)
-    compiled = [_compile(parser, src, process, sources, forms, stored, problems) for src, process in processes]
+    compiled = [_compile(parser, src, process, sources, forms, stored, problems, swaps) for src, process in processes]
     for unused in forms.unused_uploads():
         problems.append(problem(unused.origin, None, None,
                                 f"form '{unused.key}' is named by no task or event of the deployed processes"))
@@ -195,9 +199,10 @@ def _add_sources(parser: TovholderParser, sources: list[SourceFile], processes: 
 
 
 def _compile(parser: TovholderParser, src: SourceFile, process: etree._Element, sources: list[SourceFile],
-             forms: FormSources, stored: dict[str, ProcessDefinition],
-             problems: list[dict]) -> tuple[str, list[FormFile]]:
-    """The spec JSON of a process and the forms of its bundle (its own and those of the processes it calls)."""
+             forms: FormSources, stored: dict[str, ProcessDefinition], problems: list[dict],
+             swaps: dict[str, list[tuple[str, str]]] | None = None) -> tuple[str, list[FormFile]]:
+    """The spec JSON of a process and the forms of its bundle (its own and those of the processes it calls,
+    and the alternatives the configured rule sets name for them: `swaps`, engine.rule_set_checks)."""
     key = process.get("id")
     try:
         spec = parser.get_spec(key)
@@ -221,6 +226,15 @@ def _compile(parser: TovholderParser, src: SourceFile, process: etree._Element, 
             except Invalid as exc:
                 if from_stored:  # the deployed files were checked already (check_bpmn)
                     problems.append(problem(process_parser.filename, node.get("id"), node.sourceline, exc.message))
+    for form_key in list(found):
+        for _rule_set, alternative in (swaps or {}).get(form_key, ()):
+            if alternative not in found:
+                # checked with the deployment's own diagrams (check_form_swaps); a called process taken from an
+                # earlier deployment without it keeps the ordinary form (engine.projections falls back)
+                try:
+                    found[alternative] = forms.get(alternative)
+                except Invalid:
+                    pass
     return spec_json, sorted(found.values(), key=lambda f: f.key)
 
 

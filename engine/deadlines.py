@@ -23,7 +23,8 @@ change, not a redeploy:
     source = "LAB § 19: visitation senest en uge efter første henvendelse"
 
 The file's `[rule_sets.<name>]` tables are not deadlines: they replace named
-rules for the cases that run under a trial (engine.rule_sets).
+rules for the cases that run under a trial (engine.rule_sets); nor are its
+`[switches.<name>]` tables, the switches a rule set may turn on.
 
 Pure computation plus reading that file; no database.
 """
@@ -44,6 +45,8 @@ _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RULE_SETS = "rule_sets"  # the table of rule sets in the deadline file, not a deadline
+SWITCHES = "switches"  # the switches rule sets may turn on (engine.rule_sets), not a deadline
+_NOT_DEADLINES = (RULE_SETS, SWITCHES)
 WORKING_WORDS = ("working", "arbejdsdage", "hverdage")
 FROM_WORDS = ("from", "fra")
 
@@ -105,6 +108,7 @@ class DeadlineFile:
     graces: dict[str, Rule]
     letters: dict[str, Rule] = field(default_factory=dict)
     rule_sets: dict = field(default_factory=dict)  # name -> engine.rule_sets.RuleSet
+    switches: dict = field(default_factory=dict)  # name -> engine.rule_sets.Switch (declared switches)
 
 
 _FILE_CACHE: dict[str, tuple[float, DeadlineFile]] = {}
@@ -121,11 +125,13 @@ def deadline_file(path: Path | None) -> DeadlineFile:
         return _EMPTY
     cached = _FILE_CACHE.get(str(path))
     if cached is None or cached[0] != mtime:
-        from .rule_sets import parse_rule_sets  # it builds on Rule and parse_rule of this module
+        from .rule_sets import parse_rule_sets, parse_switches  # they build on Rule and parse_rule of this module
 
         rules = load_rules(Path(path))
-        sets = parse_rule_sets(_read_toml(Path(path)).get(RULE_SETS), rules, path)
-        cached = (mtime, DeadlineFile(rules, _graces(Path(path)), _letters(Path(path)), sets))
+        raw = _read_toml(Path(path))
+        switches = parse_switches(raw.get(SWITCHES), path)
+        sets = parse_rule_sets(raw.get(RULE_SETS), rules, path, switches)
+        cached = (mtime, DeadlineFile(rules, _graces(Path(path)), _letters(Path(path)), sets, switches))
         _FILE_CACHE[str(path)] = cached
     return cached[1]
 
@@ -146,7 +152,7 @@ def _read_toml(path: Path) -> dict:
 
 def _deadline_tables(path: Path) -> list[tuple[str, dict]]:
     return [(name, entry) for name, entry in _read_toml(path).items()
-            if name != RULE_SETS and isinstance(entry, dict)]
+            if name not in _NOT_DEADLINES and isinstance(entry, dict)]
 
 
 def _graces(path: Path) -> dict[str, Rule]:
@@ -180,7 +186,7 @@ def load_rules(path: Path | None) -> dict[str, Rule]:
     raw = _read_toml(Path(path))
     rules = {}
     for name, entry in raw.items():
-        if name == RULE_SETS:  # the trials' replacements of these rules: engine.rule_sets
+        if name in _NOT_DEADLINES:  # the trials' replacements of these rules and their switches: engine.rule_sets
             continue
         if not _NAME.match(name) or not isinstance(entry, dict):
             raise DeadlineError(f"{path}: [{name}] must be a lower-case name with a table of settings")

@@ -27,6 +27,7 @@ from . import audit, clock
 from .accounts import find_user
 from .bpmn.migration import MoveRefused, MoveResult, move
 from .bpmn.service_task import topic_of
+from .bundles import swapped_form_key
 from .bpmn.workflow_tasks import element_id, element_name, unit_of
 from .case_rules import CaseRules
 from .catalog import get_definition
@@ -170,7 +171,9 @@ def _follow_human_task(session: Session, row: HumanTask, moved: MoveResult, targ
     extensions = getattr(spec, "extensions", None) or {}
     form = getattr(spec, "form", None)
     changes = {"element_id": element_id(task), "name": element_name(task), "unit": unit_of(task),
-               "form_key": form.key if form is not None and form.key else None,
+               # the case's rule set may swap the new element's form, as for a task created there (engine.projections)
+               "form_key": swapped_form_key(session, target.id, form.key if form is not None and form.key else None,
+                                            rules),
                "audience": extensions.get("audience") or None, "process_version": target.version}
     if row.assignee and changes["unit"] != row.unit:
         user = find_user(session, row.assignee)

@@ -31,6 +31,7 @@ from .bpmn.workflow_tasks import (
     wait_kind,
     waiting_catch_events,
 )
+from .bundles import swapped_form_key
 from .case_rules import CaseRules
 from .deadlines import DeadlineError, due_at, parse_rule
 from .models import LIVE_TASK, Case, HumanTask, Wait
@@ -56,12 +57,15 @@ def sync_human_tasks(session: Session, case: Case, workflow: BpmnWorkflow, *, ac
         form = getattr(task.task_spec, "form", None)
         extensions = getattr(task.task_spec, "extensions", None) or {}
         rule_text = extensions.get("deadline")
+        named = form.key if form is not None and form.key else None
+        # the case's rule set may swap the form (engine.rule_sets): the row keeps the one the task gets, so its
+        # page, GET /api/tasks/{id} and the completion's checks all read the same form
+        form_key = swapped_form_key(session, case.definition_id, named, rules)
         row = HumanTask(
             id=task_id, case_id=case.id, process_key=case.process_key, process_version=case.version,
             element_id=element_id(task), name=element_name(task), unit=unit_of(task),
             status=TaskStatus.OPEN, created_at=clock.now(), due_at=None, deadline_rule=rule_text,
-            form_key=(form.key if form is not None and form.key else None),
-            audience=extensions.get("audience") or None,
+            form_key=form_key, audience=extensions.get("audience") or None,
         )
         if rule_text:
             row.due_at = _due(session, case, task, row, rule_text, rules, actor, cause)
@@ -72,7 +76,9 @@ def sync_human_tasks(session: Session, case: Case, workflow: BpmnWorkflow, *, ac
         audit.record(session, case, "task_created", actor=actor, cause=cause, element_id=row.element_id,
                      task_id=task_id,
                      details={"name": row.name, "unit": row.unit, "due_at": row.due_at, "deadline": rule_text,
-                              **({"audience": row.audience} if row.audience else {}), **_camunda_details(camunda)})
+                              **({"audience": row.audience} if row.audience else {}), **_camunda_details(camunda),
+                              **({"form_key": form_key, "form_swapped_from": named, "rule_set": case.rule_set}
+                                 if form_key != named else {})})
         if camunda.any:
             _apply_camunda(session, case, row, camunda, actor, cause)
 

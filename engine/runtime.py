@@ -318,9 +318,10 @@ def new_case(session: Session, definition: ProcessDefinition, citizen: Citizen, 
         details.update(arrival or {})
     audit.record(session, case, "case_started", actor=actor, cause=cause, details=details)
     if sender is not None:
-        case_attributes.inherit(session, case, sender, actor=actor, cause=cause)
+        case_attributes.inherit(session, case, sender, actor=actor, cause=cause, rules=rules)
     elif rule_set:
-        case_attributes.choose_rule_set(session, case, str(rule_set), actor=actor, reason=rule_set_reason)
+        case_attributes.choose_rule_set(session, case, str(rule_set), actor=actor, reason=rule_set_reason,
+                                        rules=rules)
     run = CaseRun(session, case, actor=actor, rules=rules, workflow=workflow, hops=hops, cause=cause)
     run.step()
     if message is not None:
@@ -376,7 +377,7 @@ def complete_task(session: Session, *, task_id: str, data: object, user: UserVie
     audit.record(session, case, "task_completed", actor=user.username, element_id=row.element_id,
                  task_id=row.id, details={"data": cleaned})
     if case_attributes.apply_form_fields(session, case, form, cleaned, actor=user.username,
-                                         element_id=row.element_id, task_id=row.id):
+                                         element_id=row.element_id, task_id=row.id, rules=run.rules):
         run.follow_rule_set()  # the tasks this completion leads to get the chosen rule set's figures
     run.step()
     run.save()

@@ -4,7 +4,7 @@ Expressions are Python compiled by RestrictedPython (a maintained sandbox):
 no imports, no names or attributes starting with `_` (so no `__class__`,
 `__globals__`, `__subclasses__` tricks), no `exec`/`eval`/`open`/`getattr`,
 writes only to plain data. The only callables are the builtins in
-SAFE_BUILTINS and the helpers below (dates, working days, deadlines).
+SAFE_BUILTINS and the helpers below (dates, working days, deadlines, rule-set switches).
 
 This module is the policy and the running of sandboxed code in the current
 process; it never imports SpiffWorkflow, so the script worker processes
@@ -88,20 +88,24 @@ class ScriptLimits:
 
 @dataclass
 class ScriptContext:
-    """What helpers need from outside the task data: the calendar and the named deadlines; and the limits."""
+    """What helpers need from outside the task data: the calendar, the named deadlines and the switches of
+    the case's rule set (engine.rule_sets); and the limits."""
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     named_deadlines: dict[str, Rule] = field(default_factory=dict)
     limits: ScriptLimits = field(default_factory=ScriptLimits)
+    switches: dict[str, bool] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         """The JSON form a worker process rebuilds the context from (limits travel per request)."""
         return {"closed_days": list(self.calendar.closed_days),
-                "deadlines": {name: asdict(rule) for name, rule in self.named_deadlines.items()}}
+                "deadlines": {name: asdict(rule) for name, rule in self.named_deadlines.items()},
+                "switches": dict(self.switches)}
 
     @classmethod
     def from_dict(cls, value: dict, limits: ScriptLimits) -> "ScriptContext":
         return cls(calendar=WorkCalendar(tuple(value["closed_days"])),
-                   named_deadlines={name: Rule(**rule) for name, rule in value["deadlines"].items()}, limits=limits)
+                   named_deadlines={name: Rule(**rule) for name, rule in value["deadlines"].items()}, limits=limits,
+                   switches={str(k): bool(v) for k, v in value.get("switches", {}).items()})
 
 
 def _as_date(value: object) -> date:
@@ -159,6 +163,13 @@ def make_helpers(ctx: ScriptContext, data: dict) -> dict[str, Callable]:
         except DeadlineError as exc:
             raise ValueError(str(exc)) from None
 
+    def switch(name: str) -> bool:
+        """Whether the case's rule set turns switch `name` on (config/deadlines.toml). A switch no longer
+        declared reads as off: the ordinary rule, as for a rule set that is no longer configured."""
+        if not isinstance(name, str):
+            raise TypeError("switch() takes the name of a switch in quotes, e.g. switch(\"lae265_kan_undlades\")")
+        return bool(ctx.switches.get(name, False))
+
     return {
         "today": lambda: local_date(clock.now()),
         "now": clock.now,
@@ -170,6 +181,7 @@ def make_helpers(ctx: ScriptContext, data: dict) -> dict[str, Callable]:
         "is_working_day": lambda day: cal.is_working_day(_as_date(day)),
         "days_between": lambda a, b: (_as_date(b) - _as_date(a)).days,
         "deadline": deadline,
+        "switch": switch,
         "iso": lambda value: value.isoformat(),
         "shift_time": shift_time,
     }
@@ -246,8 +258,8 @@ def _cheap_call(node: ast.Call) -> bool:
         return False
     if node.func.id in CHEAP_CALLS:
         return True
-    # deadline("visitation"): a rule from configuration, so its cost is the operator's, not the diagram's
-    return (node.func.id == "deadline" and len(node.args) == 1 and not node.keywords
+    # deadline("visitation"), switch("x"): from configuration, so its cost is the operator's, not the diagram's
+    return (node.func.id in ("deadline", "switch") and len(node.args) == 1 and not node.keywords
             and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
             and _RULE_NAME.match(node.args[0].value) is not None)
 

@@ -18,7 +18,11 @@ subprocesses last). Reminder tasks (those with `audience` = `teamlead`)
 are not rows of their own: they show in the "Ved overskridelse" column of
 the task they watch. Where a rule set of config/deadlines.toml (a trial,
 `[rule_sets.<name>]`) replaces a step's named deadline, the Frist column
-shows the trial's figure too, on a line of its own after the ordinary one.
+shows the trial's figure too, on a line of its own after the ordinary one;
+where it swaps a task's form, the Trin column names the trial's form on a
+line of its own; and a gateway that reads a switch (`switch("<name>")`) is a
+step of its own (◇), its Frist column saying where an ordinary case goes and
+where a case goes under each rule set that turns the switch on.
 
 Usage: python -m scripts.journey_tables [--check] [docs/journeys.md]
 Reads files only; writes only docs/journeys.md (never with --check).
@@ -42,6 +46,7 @@ BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 MARKER = re.compile(r"(<!-- steps: (?P<path>\S+) -->\n)(?P<body>.*?)(<!-- /steps -->)", re.S)
 UNITS = {"P": None, "Y": ("år", "år"), "M": ("måned", "måneder"), "W": ("uge", "uger"), "D": ("dag", "dage")}
+SWITCH = re.compile(r'switch\(\s*"([a-z][a-z0-9_]*)"\s*\)')
 STEP_TAGS = ("startEvent", "userTask", "manualTask", "receiveTask", "callActivity", "serviceTask",
              "intermediateCatchEvent")
 
@@ -155,9 +160,60 @@ def _escalations(process) -> dict[str, str]:
     return found
 
 
+def _switched_gateway(node, lanes, rule_sets) -> list[str] | None:
+    """A gateway whose condition reads a switch: where the ordinary case goes, and each trial that turns it on."""
+    process = _process_of(node)
+    flows = [f for f in process.iter(_q("sequenceFlow")) if f.get("sourceRef") == node.get("id")]
+    switched = []
+    for flow in flows:
+        condition = flow.find(_q("conditionExpression"))
+        match = SWITCH.search(condition.text or "") if condition is not None else None
+        if match:
+            switched.append((flow, match.group(1)))
+    if not switched:
+        return None
+    default = next((f for f in flows if f.get("id") == node.get("default")), None)
+    text = f"ordinært: {_way(default, process)}" if default is not None else "ordinært: kontakten er slået fra"
+    sources = []
+    for flow, switch in switched:
+        for name, rule_set in sorted(rule_sets.items()):
+            if rule_set.switches.get(switch):
+                text += f"<br>regelsæt `{name}` (`{switch}`): {_way(flow, process)}"
+                sources.append(rule_set.switch_sources.get(switch, ""))
+    name = (node.get("name") or node.get("id")).replace("\n", " ")
+    unit = lanes.get(node.get("id")) or _enclosing_lane(node, lanes)
+    return [f"◇ {name}", unit or "", text, "", "; ".join(s for s in sources if s)]
+
+
+def _process_of(node):
+    while node.getparent() is not None and etree.QName(node).localname != "process":
+        node = node.getparent()
+    return node
+
+
+def _way(flow, process) -> str:
+    """A flow in words: its name, then the first named element it leads to (past unnamed gateways)."""
+    nodes = {n.get("id"): n for n in process.iter() if isinstance(n.tag, str) and n.get("id")}
+    outgoing = {f.get("sourceRef"): f.get("targetRef") for f in process.iter(_q("sequenceFlow"))}
+    target, seen = nodes.get(flow.get("targetRef")), set()
+    while target is not None and not target.get("name") and target.get("id") not in seen:
+        seen.add(target.get("id"))
+        target = nodes.get(outgoing.get(target.get("id")))
+    where = (target.get("name") or target.get("id")).replace("\n", " ") if target is not None else "?"
+    return f"{flow.get('name')} → {where}" if flow.get("name") else f"→ {where}"
+
+
+def _form_swaps(node, rule_sets) -> str:
+    key = node.get(f"{{{CAMUNDA}}}formKey")
+    return "".join(f"<br>regelsæt `{name}`: formularen `{rule_set.forms[key]}` i stedet for `{key}`"
+                   for name, rule_set in sorted(rule_sets.items()) if key and key in rule_set.forms)
+
+
 def _row(node, lanes, named, escalations, rule_sets) -> list[str] | None:
     tag = etree.QName(node).localname
     props = _properties(node)
+    if tag == "exclusiveGateway":
+        return _switched_gateway(node, lanes, rule_sets)
     if tag == "boundaryEvent":
         # an interrupting timer on an activity is a step of its own (the agreed end of a placement);
         # a non-interrupting one is the activity's reminder, shown in its row
@@ -190,7 +246,7 @@ def _row(node, lanes, named, escalations, rule_sets) -> list[str] | None:
         deadline = _with_trials(_describe(rule), rule, rule_sets) if rule else f"`{props['deadline']}`"
         source = (rule.source or "") if rule else ""
     unit = lanes.get(node.get("id")) or _enclosing_lane(node, lanes)
-    return [name, unit or "", deadline, escalations.get(node.get("id"), ""), source]
+    return [name + _form_swaps(node, rule_sets), unit or "", deadline, escalations.get(node.get("id"), ""), source]
 
 
 def _enclosing_lane(node, lanes) -> str | None:

@@ -21,6 +21,7 @@ from engine import accounts, auth_sessions, catalog, catch_up, migrate
 from engine.bpmn import patches as bpmn_patches
 from engine.case_rules import rules_from_settings
 from engine.db import make_db_engine, make_session_factory
+from engine.deadlines import DeadlineError
 from engine.errors import EngineError, Invalid, InvalidDefinition
 from engine.settings import SettingsError, load_settings
 
@@ -392,7 +393,8 @@ def main(argv: list[str] | None = None) -> int:
             element = f" [{p['element']}]" if p.get("element") else ""
             print(f"  {where or '-'}{element} {p.get('message')}", file=sys.stderr)
         return 1
-    except (CliError, EngineError, SettingsError, migrate_cmd.CliInputError, audit_cmd.ChainsBroken) as exc:
+    except (CliError, EngineError, SettingsError, migrate_cmd.CliInputError, audit_cmd.ChainsBroken,
+            DeadlineError) as exc:  # a bad deadline file names the file and the table
         print(f"tovholder: {getattr(exc, 'message', None) or exc}", file=sys.stderr)
         return 2 if isinstance(exc, CliError) else 1
     except OperationalError as exc:

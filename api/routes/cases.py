@@ -139,8 +139,13 @@ def choose_coordinator(case_id: str, body: ChooseCoordinator, user: CurrentUser,
 
 @router.get("/rule-sets", response_model=None, responses=errors(401))
 def rule_sets(user: CurrentUser, rules: RulesDep) -> list[dict]:
-    """The rule sets a case may run under, and the deadlines each replaces (config/deadlines.toml)."""
+    """The rule sets a case may run under, the deadlines each replaces, the switches it turns on and the forms
+    it swaps (config/deadlines.toml)."""
+    declared = rules.switches()
     return [{"name": s.name, "label": s.label, "source": s.source,
              "deadlines": {name: {"rule": rule.describe(), "source": rule.source}
-                           for name, rule in sorted(s.overrides.items())}}
+                           for name, rule in sorted(s.overrides.items())},
+             "switches": {name: {"on": on, "label": declared[name].label, "source": s.switch_sources.get(name)}
+                          for name, on in sorted(s.switch_values(declared).items())},
+             "forms": dict(sorted(s.forms.items()))}
             for s in known(rules.rule_sets())]

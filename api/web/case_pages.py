@@ -121,6 +121,7 @@ def _case_context(session: Session, settings: Settings, user: UserView, case: Ca
         "chain": case_audit.chain(session, case), "access_log": case_audit.access_log(session, case, user),
         "may_cancel": _may_cancel(session, user, case), "cancel_error": None, "cancel_reason": "",
         "rule_set_label": case_attributes.rule_set_label(rules, case.rule_set),
+        "rule_set_exemptions": case_attributes.rule_set_exemptions(rules, case.rule_set),
         "may_coordinate": _may_coordinate(user, case), "coordinator_error": None, "coordinator_value": None,
         "coordinator_choices": case_attributes.staff_of(session, case_attributes.COORDINATOR_UNIT)
         if _may_coordinate(user, case) else [],

@@ -68,7 +68,9 @@ def test_a_bad_migration_file_is_refused_before_anything_is_deployed(cli, sessio
     for text, said in (('process = "intake"\n[mapping]\nvisitation = 3\n', "[mapping] must hold lines"),
                        ("[mapping]\n", 'needs process = "<the process key>"'),
                        ('process = "intake"\nmapping = [\n', "not a valid TOML file"),
-                       ('process = "intake"\nfrom = 1\n', "unknown entries: from")):
+                       ('process = "intake"\nfrom = 1\n', "unknown entries: from"),
+                       ('process = "intake"\n[when_version_has.gammel]\nvisitation = 3\n',
+                        "[when_version_has.gammel] must hold lines")):
         folder = _journey(tmp_path, text)
         result = cli("deploy", "--migrate-running", str(folder))
         assert_one_line_error(result)
@@ -91,3 +93,13 @@ def test_demo_run_again_moves_its_running_cases_onto_the_new_journeys(cli, db, s
     assert "deployed intake version 2" in result.stdout
     assert "intake: 1 running case(s) moved from version 1 to 2, 0 refused" in result.stdout
     assert _versions(session, ids) == [2]
+
+
+def test_a_bad_switch_in_the_deadline_file_stops_the_deploy_with_one_line_naming_the_file_and_key(cli, users,
+                                                                                                    tmp_path):  # noqa: F811
+    bad = tmp_path / "deadlines.toml"
+    bad.write_text((f.ROOT / "config" / "deadlines.toml").read_text(encoding="utf-8")
+                   + '\n[rule_sets.frikommune.switches.findes_ikke]\nvalue = true\nsource = "x"\n', encoding="utf-8")
+    result = cli("deploy", str(_journey(tmp_path, None)), env={"TOVHOLDER_DEADLINES_FILE": str(bad)})
+    assert_one_line_error(result)
+    assert str(bad) in result.stderr and "[rule_sets.frikommune.switches.findes_ikke]" in result.stderr, result.stderr

@@ -97,7 +97,9 @@ def test_chosen_at_start_is_audited_with_who_from_to_and_reason(session, users):
     assert case.rule_set == "forsoeg"
     [chosen] = events(session, case.id, "rule_set_chosen")
     assert chosen.actor == "jc"
-    assert chosen.details == {"from": "ordinaer", "to": "forsoeg", "reason": "Med i frikommuneforsøget"}
+    # with what the rule set switches on and which forms it swaps (tests/data/deadlines.toml), as configured then
+    assert chosen.details == {"from": "ordinaer", "to": "forsoeg", "reason": "Med i frikommuneforsøget",
+                              "switches_on": ["t_uden_ekstra"], "forms": {"t_trial_samtale": "t_trial_samtale_forsoeg"}}
     ordinary = start(session, users)
     assert ordinary.rule_set == "ordinaer" and events(session, ordinary.id, "rule_set_chosen") == []
 

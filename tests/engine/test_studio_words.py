@@ -81,6 +81,8 @@ BAD_DIAGRAMS = {
     "calls nothing": INTAKE.replace('<bpmn:endEvent id="afgjort" name="Afgjort"/>',
                                     '<bpmn:endEvent id="afgjort" name="Afgjort"/><bpmn:callActivity id="kald" '
                                     'calledElement="findes_ikke"/>'),
+    "unknown switch": INTAKE.replace("forsikret == True", 'switch("ingen_saadan")'),
+    "switch without quotes": INTAKE.replace("forsikret == True", "switch(forsikret)"),
     "not xml": "<bpmn:definitions",
     "doctype": INTAKE.replace("<bpmn:definitions", '<!DOCTYPE x [<!ENTITY a "b">]>\n<bpmn:definitions', 1),
     "not bpmn": "<?xml version='1.0'?><definitions/>",
@@ -135,3 +137,22 @@ def test_an_unknown_message_passes_through_and_reasons_are_translated_one_by_one
     assert studio_words.danish_reasons(joined) == ("Sagen står på »visitation«, som ikke findes i den nye version; "
                                                    "vælg det trin i den nye version, sagen skal flyttes til. "
                                                    "something else")
+
+
+def test_form_swap_problems_are_in_the_table():
+    """engine.rule_set_checks' findings on an alternative form (tests/engine/test_rule_set_switches.py deploys them)."""
+    from engine.rule_set_checks import _missing
+
+    ordinary = parse_form_text("t_o", '{"title": "o", "fields": [{"name": "a", "label": "A", "type": "choice", '
+                                      '"required": true, "choices": [{"value": "x"}]}, {"name": "b", "label": "B", '
+                                      '"type": "text", "required": true}, {"name": "c", "label": "C", "type": "text", '
+                                      '"required": true}]}')
+    other = parse_form_text("t_a", '{"title": "a", "fields": [{"name": "a", "label": "A", "type": "text", '
+                                   '"required": true}, {"name": "b", "label": "B", "type": "text"}]}')
+    found = _missing(ordinary, other, {"a", "b", "c"})
+    assert len(found) == 3
+    for why in found:
+        message = f"rule set 'forsoeg' swaps form 't_o' for 't_a': {why}"
+        assert studio_words._known(message), message
+        assert studio_words.danish(message).startswith("Regelsættet »forsoeg« bytter formularen »t_o« ud med »t_a«: ")
+        assert "the" not in studio_words.danish(message)

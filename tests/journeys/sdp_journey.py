@@ -185,6 +185,11 @@ class Sdp:
         self.session.commit()
         return fired
 
+    def lae265(self, on: date) -> HumanTask:
+        """The jobcenter obtains the LÆ265 before the rehabiliteringsteam (the ordinary rule), on `on`."""
+        return self.do("jc", "indhent_lae265", {"lae265_anmodet_dato": on.isoformat(),
+                                                 "lae265_modtaget_dato": on.isoformat()}, on)
+
     def rehab_steps(self, on: date, afgoerelse: str, **chosen) -> list[str]:
         """Work the rehabiliteringsteam journey's tasks to its end, deciding `rehab_afgoerelse`."""
         done = []

@@ -105,7 +105,8 @@ def test_a_frikommune_case_gets_the_trials_job_conversation_cadence_and_an_ordin
             data = ({"jobparat_tilbud_valg": "nytteindsats", "jobparat_tilbud_start": day.isoformat(),
                      "jobparat_tilbud_note": "Nytteindsats"}
                     if element == "jobparat_tilbud" else
-                    {"samtaledato": day.isoformat(), "samtale_referat": "Søger", "jobsamtale_udfald": "ny_samtale"})
+                    {"samtaledato": day.isoformat(), "samtale_referat": "Søger", "jobsamtale_udfald": "ny_samtale",
+                     "samtaleform": "telefon" if rule_set else "fremmoede"})
             j.do("jc", element, data, at(day, 15))
             due[rule_set][after] = j.task(after).due_at
             assert danish_day(due[rule_set][after]) >= day, (rule_set, after)  # none is born overdue
@@ -119,3 +120,44 @@ def test_a_frikommune_case_gets_the_trials_job_conversation_cadence_and_an_ordin
                                   "jobparat_tilbud": date(2026, 12, 21), "jobsamtale_3": date(2027, 3, 7),
                                   "jobsamtale_4": date(2027, 5, 7), "jobsamtale_5": date(2027, 7, 7),
                                   "jobsamtale_6": date(2027, 9, 7)}
+
+
+def test_a_frikommune_case_gets_the_trials_conversation_form_and_an_ordinary_case_the_ordinary(journey, session):
+    """[rule_sets.frikommune.forms] swaps kh_jobsamtale for kh_jobsamtale_frikommune (004_* »Formkrav ved
+    lovpligtige samtaler« a): the trial's conversation may be by telephone, video or in a group; the
+    ordinary one only by personal attendance. The task row, its read (the API's and the page's) and the
+    completion's checks all use the swapped form."""
+    j = journey
+    rows = {}
+    for rule_set in (None, "frikommune"):
+        j.start(at(MONDAY), henvendelsesdato=MONDAY.isoformat(), forsikret=False)
+        j.do("jc", "tilmelding", {"tilmeldingsdato": MONDAY.isoformat(), "jobnet_tilmeldt": True}, at(MONDAY))
+        if rule_set:
+            case_attributes.change_rule_set(session, case_id=j.case_id, rule_set=rule_set, reason="Med i forsøget",
+                                            user=j.users["jclead"], rules=RULES)
+            session.commit()
+        j.do("jc", "visitation", {"visitationsdato": "2026-09-09", "til_raadighed": True, "kategori": "jobparat",
+                                  "problemer_ud_over_ledighed": False, "cv_frist": "2026-09-28",
+                                  "vurdering": "Står til rådighed"}, at(date(2026, 9, 9)))
+        rows[rule_set] = j.task("jobsamtale_1")
+    assert rows[None].form_key == "kh_jobsamtale" and rows["frikommune"].form_key == "kh_jobsamtale_frikommune"
+    read = {k: read_task(session, task_id=row.id, user=j.users["jc"], forms_dir=RULES.forms_dir, rules=RULES)
+            for k, row in rows.items()}
+    forms = {k: {fld.name: fld for fld in r.form.fields} for k, r in read.items()}
+    assert [v for v, _label in forms[None]["samtaleform"].choices] == ["fremmoede"]
+    assert [v for v, _label in forms["frikommune"]["samtaleform"].choices] == [
+        "fremmoede", "telefon", "video", "gruppesamtale"]
+    assert forms["frikommune"]["samtaleform"].required
+    talk = {"samtaledato": "2026-09-21", "samtale_referat": "Søger", "jobsamtale_udfald": "ny_samtale"}
+    # the ordinary form refuses a telephone conversation, and the trial's asks which form was used
+    with pytest.raises(FormRejected):
+        j.do("jc", "jobsamtale_1", {**talk, "samtaleform": "telefon"}, at(date(2026, 9, 21)), case_id=rows[None].case_id)
+    session.rollback()
+    with pytest.raises(FormRejected) as refused:
+        j.do("jc", "jobsamtale_1", talk, at(date(2026, 9, 21)), case_id=rows["frikommune"].case_id)
+    assert [d["field"] for d in refused.value.detail] == ["samtaleform"]
+    session.rollback()
+    j.do("jc", "jobsamtale_1", {**talk, "samtaleform": "telefon"}, at(date(2026, 9, 21)), case_id=rows["frikommune"].case_id)
+    [created] = [e for e in j.events("task_created", rows["frikommune"].case_id) if e.task_id == rows["frikommune"].id]
+    assert created.details["form_key"] == "kh_jobsamtale_frikommune"
+    assert created.details["form_swapped_from"] == "kh_jobsamtale"

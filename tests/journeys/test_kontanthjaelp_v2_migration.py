@@ -32,7 +32,8 @@ from tests.journeys.test_kontanthjaelp import PROCESSES, RULES, at, danish_day
 
 MOVED_AT = at(date(2026, 9, 16), 12)
 PLAN_FILE = f.ROOT / "processes" / "kontanthjaelp" / "kontanthjaelp.migration.toml"
-MAPPING = tomllib.loads(PLAN_FILE.read_text(encoding="utf-8"))["mapping"]
+# version 1's lines: for the versions with its klagefrist_udloebet (version 2 has a jobsamtale of its own)
+MAPPING = tomllib.loads(PLAN_FILE.read_text(encoding="utf-8"))["when_version_has"]["klagefrist_udloebet"]
 MOVED = ("tilmelding", "visitation", "ansoegning", "jobsamtale", "tilbudsplan", "placering")
 
 

@@ -46,7 +46,7 @@ from tests.journeys.sdp_journey import (
 LEGAL = {"sdp_foerste_opfoelgning", "sdp_opfoelgning", "sdp_varighed_revurdering", "sdp_oplysningsskema"}
 ESCALATION_PAIRS = {"oplysningsskema", "berettigelse", "visitation", "arbejdsgiversamtale", "foerste_opfoelgning",
                     "genvisitation", "opfoelgning", "revurdering", "overgang_jobafklaring", "overgang_efter_rehab",
-                    "stop_udbetaling", "stop_udbetaling_raskmelding"}
+                    "stop_udbetaling", "stop_udbetaling_raskmelding", "indhent_lae265", "sundhedsfaglig_vurdering"}
 
 
 @pytest.fixture
@@ -64,11 +64,14 @@ def j(db, session, users) -> Sdp:
 
 
 def through_visitation(j: Sdp, *, uger, afklaret, problemer, kategori, tidligere_uger=0) -> None:
-    """Report, oplysningsskema, visitation and entitlement, each done quickly (the ordinary good case)."""
+    """Report, oplysningsskema, visitation and entitlement, each done quickly (the ordinary good case);
+    category 3's LÆ265 is obtained the day of the visitation."""
     j.report()
     j.do("ys", "oplysningsskema", oplysninger(uger, afklaret, problemer, date(2026, 1, 14)), date(2026, 1, 14))
     assert j.case().data["foreslaaet_kategori"] == kategori  # the decision table's suggestion
     j.do("jc", "visitation", visitation(date(2026, 1, 15), kategori), date(2026, 1, 15))
+    if kategori == "3":
+        j.lae265(date(2026, 1, 15))
     j.do("ys", "berettigelse", ret(date(2026, 1, 16), tidligere_uger=tidligere_uger), date(2026, 1, 16))
 
 
@@ -226,6 +229,7 @@ def test_category_1_not_back_after_week_8_is_visited_again(j):
     assert j.open()["genvisitation"].unit == "jobcenter"
     assert j.due("genvisitation") == date(2026, 3, 8)  # the last day of week 9
     j.do("jc", "genvisitation", visitation(date(2026, 3, 4), "3"), date(2026, 3, 4))
+    j.lae265(date(2026, 3, 4))
     # now category 3: the rehabiliteringsteam, beside the follow-up every 4 weeks
     assert j.rehab_open() and j.timers()["vent_opfoelgning"] == date(2026, 3, 9)  # 3 weeks from 16 February
     assert ("genvisitation_gw", ["til_rehab_kategori3"]) in j.gateways()
@@ -319,10 +323,14 @@ def test_week_22_jobafklaring_goes_through_the_rehabiliteringsteam(j):
     j.do("jc", "revurdering", {"revurderingsdato": "2026-06-03", "revurdering_udfald": "jobafklaringsforloeb",
                                "revurdering_begrundelse": "Ingen forlængelsesgrundlag"}, date(2026, 6, 3))
     assert "henvis_jobafklaring" in j.passed()  # rehab_henvisning = "jobafklaring" before the call
+    assert dict(j.gateways())["jobafklaring_rehab_gw"] == ["henvis_jobafklaring"]  # ordinary rules: the team
+    assert dict(j.gateways())["lae265_gw"] == ["indhent_lae265"]  # with a LÆ265, ordinary rules
+    assert j.due("indhent_lae265") == date(2026, 6, 11)  # 5 working days from 3 June (5 June: Grundlovsdag)
+    j.lae265(date(2026, 6, 5))
     assert j.rehab_open(), "the jobafklaringsforløb goes through the rehabiliteringsteam"
     assert "overgang_jobafklaring" not in j.open()
     j.rehab_steps(date(2026, 6, 10), "jobafklaringsforloeb")
-    assert dict(j.gateways())["rehab_jobafklaring_gw"] == ["overgang_jobafklaring"]
+    assert dict(j.gateways())["rehab_jobafklaring_gw"] == ["til_overgang_jobafklaring"]
     j.do("ys", "overgang_jobafklaring", {"sidste_sygedagpengedag": "2026-06-14", "ressourceforloebsydelse_fra":
                                          "2026-06-15", "afgoerelse_note": "Overgang til jobafklaringsforløb"},
          date(2026, 6, 11))
