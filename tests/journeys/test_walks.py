@@ -41,10 +41,6 @@ UNREACHABLE: dict[tuple[str, str], str] = {
 # - a case left running with nothing anyone can do: ("still running", process, its waits) -> why;
 # - a form field no value can fill in the case as it stands: ("no valid value", "form.field") -> why.
 KNOWN: dict[tuple, str] = {
-    ("sygedagpenge", "opfoelgning", "sdp_opfoelgning"):
-        "the next follow-up is due 4 weeks after the recorded conversation date; a conversation held early in its "
-        "allowed time but recorded at the end of it makes the next one born overdue (for its owner: count from "
-        "the later of the conversation and its recording, or bound the date field)",
     ("kontanthjaelp", "jobsamtale_2", "kh_jobsamtale_2"):
         "seen by a punctual walk since the placement's start wait and the new offer step: the second conversation "
         "can fall due before the case reaches it; cause not yet traced",
