@@ -18,7 +18,13 @@ What the plan maps comes from the journey's migration file beside its diagram,
 Elements with the same id in both versions need no line. A line whose old id
 is not in a particular older version is left out of that version's plan (a
 mapping file accumulates lines over the years), as is a line whose new id the
-latest version does not have.
+latest version does not have. Lines that hold only for the cases of one older
+version go in a table of their own, `[from_version.<n>]` (n as this database
+numbers the versions): version 1's `jobsamtale` became version 2's
+`jobsamtale_1`, while version 2's own `jobsamtale` (another step) must stay
+itself when its cases move on. `mapping_files` gives such a line as
+`"<n>:<old id>"` (an element id has no colon); `catch_up` uses it for version n
+only, over a [mapping] line for the same id.
 
 Transactions: reading the files and the versions uses a short read-only session;
 each case is then its own transaction (engine.migration_batch).
@@ -85,10 +91,17 @@ def _read(path: Path) -> tuple[str, dict[str, str]]:
         raise bad('needs process = "<the process key>"')
     if not isinstance(mapping, dict) or not all(isinstance(v, str) and v for v in mapping.values()):
         raise bad("[mapping] must hold lines of the form old_element_id = \"new_element_id\"")
-    unknown = set(doc) - {"process", "mapping"}
+    unknown = set(doc) - {"process", "mapping", "from_version"}
     if unknown:
-        raise bad(f"unknown entries: {', '.join(sorted(unknown))} (only process and [mapping])")
-    return key, dict(mapping)
+        raise bad(f"unknown entries: {', '.join(sorted(unknown))} (only process, [mapping] and [from_version.<n>])")
+    lines = dict(mapping)
+    scoped = doc.get("from_version", {})
+    for version, table in (scoped.items() if isinstance(scoped, dict) else [("?", None)]):
+        if not version.isdigit() or not isinstance(table, dict) or \
+                not all(isinstance(v, str) and v for v in table.values()):
+            raise bad("[from_version.<n>] (n a version number) must hold lines old_element_id = \"new_element_id\"")
+        lines.update({f"{int(version)}:{old}": new for old, new in table.items()})
+    return key, lines
 
 
 def versions_with_running_cases(session: Session, key: str) -> tuple[int | None, list[int]]:
@@ -116,7 +129,9 @@ def catch_up(session_factory: sessionmaker[Session], *, process_key: str, mappin
         return CaughtUp(process_key, 0)
     done = CaughtUp(process_key, latest)
     for version in older:
-        plan_mapping = {old: new for old, new in mapping.items() if old in ids[version] and new in ids[latest]}
+        lines = {old: new for old, new in mapping.items() if ":" not in old}
+        lines.update({old.split(":", 1)[1]: new for old, new in mapping.items() if old.split(":", 1)[0] == str(version)})
+        plan_mapping = {old: new for old, new in lines.items() if old in ids[version] and new in ids[latest]}
         result = run_batch(session_factory, process_key=process_key, from_version=version, to_version=latest,
                            mapping=plan_mapping, dry_run=dry_run, actor=actor, rules=rules, progress=progress)
         done.batches.append((version, result))

@@ -68,7 +68,8 @@ def test_a_bad_migration_file_is_refused_before_anything_is_deployed(cli, sessio
     for text, said in (('process = "intake"\n[mapping]\nvisitation = 3\n', "[mapping] must hold lines"),
                        ("[mapping]\n", 'needs process = "<the process key>"'),
                        ('process = "intake"\nmapping = [\n', "not a valid TOML file"),
-                       ('process = "intake"\nfrom = 1\n', "unknown entries: from")):
+                       ('process = "intake"\nfrom = 1\n', "unknown entries: from"),
+                       ('process = "intake"\n[from_version.eins]\nvisitation = "x"\n', "[from_version.<n>]")):
         folder = _journey(tmp_path, text)
         result = cli("deploy", "--migrate-running", str(folder))
         assert_one_line_error(result)

@@ -32,7 +32,7 @@ from tests.journeys.test_kontanthjaelp import PROCESSES, RULES, at, danish_day
 
 MOVED_AT = at(date(2026, 9, 16), 12)
 PLAN_FILE = f.ROOT / "processes" / "kontanthjaelp" / "kontanthjaelp.migration.toml"
-MAPPING = tomllib.loads(PLAN_FILE.read_text(encoding="utf-8"))["mapping"]
+MAPPING = tomllib.loads(PLAN_FILE.read_text(encoding="utf-8"))["from_version"]["1"]  # version 1's own lines
 MOVED = ("tilmelding", "visitation", "ansoegning", "jobsamtale", "tilbudsplan", "placering")
 
 

@@ -80,7 +80,7 @@ def test_a_version_1_case_in_the_follow_up_moves_to_version_2_and_gets_its_revur
     assert deploy_v2(session) == 2
 
     mapping = catch_up.mapping_files([ROOT / "processes"])["sygedagpenge"]
-    assert mapping["sof_bidrag"] == "rehab_kategori3"
+    assert mapping["1:sof_bidrag"] == "rehab_kategori3"  # a line for version 1's cases ([from_version.1])
     with clock.at(MOVED_AT):
         planned = catch_up.catch_up(db.session_factory, process_key="sygedagpenge", mapping=mapping, actor="owner",
                                     rules=RULES, dry_run=True)
