@@ -27,8 +27,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
-from . import attachments, audit, case_attributes, case_numbers, clock, form_rules, message_delivery, message_forms
-from . import strict_json
+from . import (
+    attachments,
+    audit,
+    case_attributes,
+    case_numbers,
+    clock,
+    form_rules,
+    message_delivery,
+    message_forms,
+    strict_json,
+)
 from . import cpr as cpr_rules
 from .access import UNIT_MEMBERS, check_can_send_message, check_task_workable
 from .accounts import UserView
