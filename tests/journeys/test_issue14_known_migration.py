@@ -36,7 +36,6 @@ KH_V2 = (ROOT / "processes" / "shared" / "virksomhedsplacering.bpmn", ROOT / "pr
          ROOT / "processes" / "langvarig_aktivitetsparat" / "langvarig_aktivitetsparat.bpmn",
          f.DATA / "kontanthjaelp_v2.bpmn")
 SDP_V2 = (f.DATA / "sygedagpenge_v2",)  # the rehabiliteringsteam journey comes with KH_V2
-MOVED_AT = at(date(2026, 10, 1), 12)
 
 
 @pytest.fixture
@@ -54,8 +53,8 @@ def users(seed, session):
     return users
 
 
-def deploy_latest_and_catch_up(db, session, key: str):
-    with clock.at(MOVED_AT):
+def deploy_latest_and_catch_up(db, session, key: str, moved_at):
+    with clock.at(moved_at):
         deployed = catalog.deploy(session, catalog.collect_files([ROOT / "processes"]), rules=sdp.RULES,
                                   actor="owner")
         session.commit()
@@ -80,7 +79,7 @@ def test_running_kontanthjaelp_cases_move_and_a_placement_begun_before_comes_bac
     talking = Journey(db, session, users)
     talking.grant(talking.to_decision(date(2026, 9, 7)))
     assert talking.open() == ["jobsamtale_1"]
-    result = deploy_latest_and_catch_up(db, session, "kontanthjaelp")
+    result = deploy_latest_and_catch_up(db, session, "kontanthjaelp", at(date(2026, 10, 1), 7))
     assert sorted(result.migrated) == sorted([placed.case_id, talking.case_id])
     assert placed.case().version == talking.case().version == 3
     placed.follow_up("afbrudt", date(2026, 10, 1))
@@ -103,13 +102,17 @@ def test_running_sygedagpenge_cases_move_and_keep_their_first_follow_up(db, sess
     looping.message("arbejdsgiversamtale_afholdt", sdp.EMPLOYER_MESSAGE, date(2026, 1, 26))
     looping.do("ys", "oplysningsskema", sdp.oplysninger(20, True, False, date(2026, 1, 14)), date(2026, 1, 14))
     looping.do("jc", "visitation", sdp.visitation(date(2026, 1, 15), "2"), date(2026, 1, 15))
+    looping.do("ys", "berettigelse", sdp.ret(date(2026, 1, 16)), date(2026, 1, 16))
+    looping.fire(date(2026, 2, 2))
     looping.do("jc", "foerste_opfoelgning", sdp.samtale(date(2026, 2, 23)), date(2026, 2, 23))
-    assert "vent_opfoelgning" in looping.timers()
-    result = deploy_latest_and_catch_up(db, session, "sygedagpenge")
+    # version 1's lines name these ids too (its oplysningsskema, vent_revurdering): they must not touch these cases
+    assert {"vent_opfoelgning", "vent_revurdering"} <= set(looping.timers())
+    result = deploy_latest_and_catch_up(db, session, "sygedagpenge", sdp.at(date(2026, 2, 10), 12))
     assert sorted(result.migrated) == sorted([early.case_id, looping.case_id])
     assert early.case().version == looping.case().version == 3
     assert "foerste_opfoelgning" in early.open() and early.due("foerste_opfoelgning") == date(2026, 3, 1)
     early.do("jc", "foerste_opfoelgning", sdp.samtale(date(2026, 2, 20)), date(2026, 2, 20))
     assert early.timers()["vent_opfoelgning"] == date(2026, 3, 13)
     assert looping.timers()["vent_opfoelgning"] == date(2026, 3, 16)  # 3 weeks from 23 February, kept
+    assert looping.timers()["vent_revurdering"] == date(2026, 6, 1)   # week 22, kept
     assert early.born_overdue() == [] and looping.born_overdue() == []
