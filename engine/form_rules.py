@@ -9,11 +9,15 @@ A field of a form file (engine.forms) may carry, besides its type checks:
     "after": "other"                              a date later than the date in `other`
     "not_before": "other"                         a date on or after the date in `other`
     "not_before": {"field": "other", "label": "the words for other"}   (`other` of the case data)
+    "not_before_task": true                       a date on or after the day the task was created
     "prefill": false                              not prefilled from the case data
 
 `other` in `required_when` is a field of the same form; in `after` and
 `not_before` it is a field of the form or of the case data (a date an earlier
 step recorded); a rule whose other date is not there yet does not apply.
+`not_before_task` is for what happened for this task (a conversation it asks
+for cannot have been held before it existed); it applies to a task's form
+only (a start or message form has no task).
 Messages are in the engine's wording (api/web/formdata.py says them in Danish).
 
 Danish numbers: `danish_number` reads a number as a Danish caseworker writes
@@ -60,6 +64,7 @@ class Rules:
     not_future: bool = False
     after: DateRef | None = None
     not_before: DateRef | None = None
+    not_before_task: bool = False
     prefill: bool = True
 
     def as_dict(self) -> dict:
@@ -69,7 +74,8 @@ class Rules:
                     "in": list(self.required_when.values) if self.required_when.values is not None else None}
         return {"required_when": when, "not_future": self.not_future,
                 "after": self.after.field if self.after else None,
-                "not_before": self.not_before.field if self.not_before else None, "prefill": self.prefill}
+                "not_before": self.not_before.field if self.not_before else None,
+                "not_before_task": self.not_before_task, "prefill": self.prefill}
 
 
 def parse_rules(item: dict, ftype: str, names: set[str]) -> Rules:
@@ -94,7 +100,7 @@ def parse_rules(item: dict, ftype: str, names: set[str]) -> Rules:
         raise ValueError(f"field '{name}': required_when names '{required_when.field}', no field of this form")
     if required_when is not None and required_when.field == name:
         raise ValueError(f"field '{name}': required_when names the field itself")
-    for key in ("not_future", "after", "not_before"):
+    for key in ("not_future", "after", "not_before", "not_before_task"):
         if item.get(key) not in (None, False) and ftype != "date":
             raise ValueError(f"field '{name}': {key} is for date fields")
     dates: dict[str, DateRef | None] = {}
@@ -106,16 +112,22 @@ def parse_rules(item: dict, ftype: str, names: set[str]) -> Rules:
             dates[key] = DateRef(ref) if ref else None
         else:
             raise ValueError(f"field '{name}': {key} must name a date field")
-    for key in ("not_future", "prefill"):
+    for key in ("not_future", "not_before_task", "prefill"):
         if key in item and not isinstance(item[key], bool):
             raise ValueError(f"field '{name}': {key} must be true or false")
     return Rules(required_when=required_when, not_future=bool(item.get("not_future")), after=dates["after"],
-                 not_before=dates["not_before"], prefill=item.get("prefill", True))
+                 not_before=dates["not_before"], not_before_task=bool(item.get("not_before_task")),
+                 prefill=item.get("prefill", True))
 
 
 def today() -> date:
     """Today in Denmark, by the engine's clock (tests move it)."""
     return clock.now().astimezone(DANISH_TIME).date()
+
+
+def danish_day(moment: datetime) -> date:
+    """The day a moment (a task's creation) falls on in Denmark."""
+    return clock.as_utc(moment).astimezone(DANISH_TIME).date()
 
 
 def shown(value: object, choices: tuple[tuple[str, str], ...] = ()) -> str:
@@ -127,8 +139,9 @@ def shown(value: object, choices: tuple[tuple[str, str], ...] = ()) -> str:
     return dict(choices).get(str(value), str(value))
 
 
-def rule_errors(fields: tuple, data: Mapping, known: Mapping) -> list[dict]:
-    """Messages of the fields whose rules the data breaks; `known` is the case data the rules may refer to."""
+def rule_errors(fields: tuple, data: Mapping, known: Mapping, task_created: date | None = None) -> list[dict]:
+    """Messages of the fields whose rules the data breaks; `known` is the case data the rules may refer to,
+    `task_created` the Danish day the task whose form it is was created (None: no task, the rule does not apply)."""
     by_name = {f.name: f for f in fields}
     errors: list[dict] = []
     for fld in fields:
@@ -146,6 +159,10 @@ def rule_errors(fields: tuple, data: Mapping, known: Mapping) -> list[dict]:
         day = date.fromisoformat(value)
         if rules.not_future and day > today():
             errors.append({"field": fld.name, "message": f"{fld.label}: must not be in the future"})
+            continue
+        if rules.not_before_task and task_created is not None and day < task_created:
+            errors.append({"field": fld.name,
+                           "message": f"{fld.label}: must not be before the task was created ({task_created})"})
             continue
         for ref, strict in ((rules.after, True), (rules.not_before, False)):
             other_day = _date_of(ref.field, data, known) if ref is not None else None

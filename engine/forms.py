@@ -9,7 +9,7 @@ A form file:
 A `file` field's value is {"attachment_id": ..., "filename": ..., "size": ...}
 naming an uploaded attachment (engine/attachments.py defines and checks it).
 A field may also carry conditional rules (`required_when`, `not_future`,
-`after`, `not_before`) and `"prefill": false`; engine.form_rules reads and
+`after`, `not_before`, `not_before_task`) and `"prefill": false`; engine.form_rules reads and
 checks them. Data is JSON: a number field takes a JSON number (the web UI reads
 the Danish `12.345,50` with engine.form_rules.danish_number before it gets here).
 docs/modelling.md documents the whole file.
@@ -164,10 +164,12 @@ def _staff_keys(item: dict, ftype: str) -> tuple[str | None, str | None]:
     return unit, role
 
 
-def validate_data(form: Form | None, data: object, *, case_data: Mapping | None = None) -> dict:
+def validate_data(form: Form | None, data: object, *, case_data: Mapping | None = None,
+                  task_created: date | None = None) -> dict:
     """Return the cleaned data or raise FormRejected with one message per field.
 
-    `case_data` is the case's data so far: the dates a form's `after`/`not_before` rules may refer to."""
+    `case_data` is the case's data so far: the dates a form's `after`/`not_before` rules may refer to;
+    `task_created` the Danish day the task was created, for `not_before_task` (None: a start or message form)."""
     if not isinstance(data, dict):
         raise FormRejected("data must be a JSON object", [{"field": None, "message": "data must be a JSON object"}])
     if form is None:
@@ -189,7 +191,7 @@ def validate_data(form: Form | None, data: object, *, case_data: Mapping | None 
         except ValueError as exc:
             errors.append({"field": fld.name, "message": f"{fld.label}: {exc}"})
     failed = {e["field"] for e in errors}
-    errors += [e for e in rule_errors(form.fields, cleaned, case_data or {}) if e["field"] not in failed]
+    errors += [e for e in rule_errors(form.fields, cleaned, case_data or {}, task_created) if e["field"] not in failed]
     if errors:
         raise FormRejected("the form rejected the data", errors)
     return cleaned

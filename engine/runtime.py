@@ -27,7 +27,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
-from . import attachments, audit, case_attributes, case_numbers, clock, message_delivery, message_forms, strict_json
+from . import (
+    attachments,
+    audit,
+    case_attributes,
+    case_numbers,
+    clock,
+    form_rules,
+    message_delivery,
+    message_forms,
+    strict_json,
+)
 from . import cpr as cpr_rules
 from .access import UNIT_MEMBERS, check_can_send_message, check_task_workable
 from .accounts import UserView
@@ -366,7 +376,8 @@ def complete_task(session: Session, *, task_id: str, data: object, user: UserVie
     if task is None or task.state != TaskState.READY:
         raise TaskNotOpen(f"task {task_id} is no longer waiting for completion")
     # a form's date rules may refer to what the task already holds (a date an earlier step recorded)
-    checked = validate_data(form, data, case_data={**(case.data or {}), **task.data})
+    checked = validate_data(form, data, case_data={**(case.data or {}), **task.data},
+                            task_created=form_rules.danish_day(row.created_at))
     case_attributes.check_form_fields(session, form, checked, run.rules)  # staff and rule set fields
     cleaned = attachments.check_form_files(session, case_id=case.id, form=form, data=checked)
     task.data.update(deepcopy(cleaned))

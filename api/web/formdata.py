@@ -45,6 +45,8 @@ MESSAGES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"must not be in the future$"), "må ikke ligge efter i dag"),
     (re.compile(r"must be after (»[^«]*«) \((\d{4}-\d\d-\d\d)\)$"), _after),
     (re.compile(r"must not be before (»[^«]*«) \((\d{4}-\d\d-\d\d)\)$"), _after),
+    (re.compile(r"must not be before the task was created \((\d{4}-\d\d-\d\d)\)$"),
+     lambda m: f"må ikke ligge før opgaven blev oprettet ({dag(m.group(1))})"),
     (re.compile(r"must be a number$"), "skal være et tal"),
     (re.compile(r"must be at least (.+)$"), lambda m: f"skal være mindst {_number(m.group(1))}"),
     (re.compile(r"must be at most (.+)$"), lambda m: f"må højst være {_number(m.group(1))}"),

@@ -102,8 +102,10 @@ def test_a_company_answer_without_its_field_is_422_per_field_and_changes_nothing
     r = system.post("/messages", json={"name": "virksomhed_bekraeftelse", "correlation_key": case_id,
                                        "data": {"virksomhed_accepterer": True, "virksomhed_svar_dato": "2026-10-29"}})
     assert r.status_code == 200, r.text
-    # accepted: the placement waits for its agreed start (24 September), when the weekly visits begin
-    assert journey.open() == [] and "besoeg_fra_start" in journey.waits()
+    # accepted: the placement waits for its agreed start (24 September), when the weekly visits begin; the job
+    # conversations go on beside it (issue 14)
+    assert journey.open_of("virksomhedsservice") == [] and "besoeg_fra_start" in journey.waits()
+    assert journey.open() == ["jobsamtale_2"]
 
 
 def test_several_missing_fields_are_named_each(api, journey, session):

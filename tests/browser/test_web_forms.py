@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -68,6 +69,48 @@ def test_a_date_rule_of_the_form_says_what_is_wrong_in_danish(journey, web, sess
                                               "f.ansoegning_komplet_dato": "2026-09-10"})
     assert ok.status_code == 303, text_of(ok.text)
     assert journey.open_of("ydelsesservice") == ["ydelsesafgoerelse"]  # the contact course runs beside (v2)
+
+
+def to_conversation(j) -> str:
+    """A jobparat kontanthjælp case visited on Wednesday 9 September: its first job conversation is open."""
+    j.start(at(date(2026, 9, 7)), henvendelsesdato="2026-09-07", forsikret=False)
+    j.do("jc", "tilmelding", {"tilmeldingsdato": "2026-09-07", "jobnet_tilmeldt": True}, at(date(2026, 9, 7)))
+    j.do("jc", "visitation", {"visitationsdato": "2026-09-09", "til_raadighed": True, "kategori": "jobparat",
+                              "problemer_ud_over_ledighed": False, "cv_frist": "2026-09-28",
+                              "vurdering": "Står til rådighed"}, at(date(2026, 9, 9)))
+    return j.task("jobsamtale_1").id
+
+
+def test_a_conversation_dated_before_its_task_was_created_is_refused_on_the_page_and_by_the_api(
+        journey, web, live, session):
+    """`not_before_task` (issue 14): the conversation a task asks for cannot have been held before the task
+    existed, so the legal clock that counts from it cannot be set back; refused in Danish at the field on the
+    task page, with 422 naming the field in the API, and nothing happens to the case."""
+    task_id = to_conversation(journey)  # created 9 Sep; "today" is 11 Sep
+    jc = web("jc")
+    page = jc.get(f"/opgaver/{task_id}")
+    form = {"csrf_token": csrf_of(page.text), "f.samtale_referat": "Søger job", "f.jobsamtale_udfald": "ny_samtale"}
+    r = jc.post(f"/opgaver/{task_id}", data={**form, "f.samtaledato": "2026-09-08"})
+    assert r.status_code == 422, r.text
+    shown = text_of(r.text)
+    assert "Samtalen holdt den: må ikke ligge før opgaven blev oprettet (9. sep. 2026)" in shown, shown
+    assert 'value="2026-09-08"' in r.text and "Søger job" in r.text
+    assert not [w for w in ENGLISH if w in shown]
+    with httpx.Client(base_url=f"{live}/api", headers={"Authorization": f"Bearer {f.token(live, 'jc')}"},
+                      timeout=30, verify=f.TLS) as client:
+        bad = client.post(f"/tasks/{task_id}/complete", json={"data": {
+            "samtaledato": "2026-09-08", "samtale_referat": "Søger job", "jobsamtale_udfald": "ny_samtale"}})
+    assert bad.status_code == 422, bad.text
+    assert [d["field"] for d in bad.json()["detail"]] == ["samtaledato"]
+    assert "before the task was created (2026-09-09)" in bad.json()["detail"][0]["message"]
+    future = jc.post(f"/opgaver/{task_id}", data={**form, "f.samtaledato": "2026-09-12"})
+    assert future.status_code == 422 and "må ikke ligge efter i dag" in text_of(future.text)
+    session.expire_all()
+    assert journey.open_of("jobcenter") == ["cv_paa_jobnet", "jobsamtale_1"] and refused_types(journey, task_id) == []
+    ok = jc.post(f"/opgaver/{task_id}", data={**form, "f.samtaledato": "2026-09-09"})  # the day it was created
+    assert ok.status_code == 303, text_of(ok.text)
+    session.expire_all()
+    assert "jobsamtale_2" in journey.open_of("jobcenter")
 
 
 def test_403_and_404_pages_speak_danish(journey, web):

@@ -85,8 +85,11 @@ def test_a_kontanthjaelp_case_is_worked_through_the_web_pages(session, web, sett
     worked = []
     for _ in range(30):
         session.expire_all()
+        # the job conversations after the first go on beside the offer (issue 14); the scenario follows the
+        # offer to the job, which closes the case with them
         task = session.query(HumanTask).filter(HumanTask.case_id == case_id, HumanTask.audience.is_(None),
-                                               HumanTask.status.in_(("open", "claimed"))) \
+                                               HumanTask.status.in_(("open", "claimed")),
+                                               HumanTask.element_id.not_in([f"jobsamtale_{n}" for n in range(2, 7)])) \
             .order_by(HumanTask.created_at, HumanTask.id).first()
         if task is None:  # the case waits for something from outside: the waiting unit registers it
             waits = session.query(Wait).filter(Wait.case_id == case_id, Wait.kind == "message",

@@ -3,7 +3,7 @@ the one way values are shown (engine.formats), and the studio's editor keeping t
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -58,6 +58,29 @@ def test_a_date_not_in_the_future_and_not_before_or_after_another_date():
     assert ok({"komplet": True, "dato": "2026-09-01"})  # no other date yet: the rule does not apply
     assert messages({"komplet": True, "dato": "2026-09-10", "slut": "2026-09-10"}) == {
         "slut": "Slutdato: must be after »Komplet den« (2026-09-10)"}
+
+
+HELD = {"key": "s", "title": "Samtale", "fields": [
+    {"name": "samtaledato", "label": "Dato for samtalen", "type": "date", "required": True, "not_future": True,
+     "not_before_task": True}]}
+
+
+def test_a_date_not_before_the_task_was_created():
+    """A conversation a follow-up task asks for cannot have been held before the task existed (issue 14)."""
+    held = parse_form_text("s", json.dumps(HELD))
+    created = date(2026, 9, 7)  # the Danish day the task was created
+    with clock.at(TODAY), pytest.raises(FormRejected) as caught:
+        validate_data(held, {"samtaledato": "2026-09-06"}, task_created=created)
+    assert caught.value.detail == [{"field": "samtaledato",
+                                    "message": "Dato for samtalen: must not be before the task was created (2026-09-07)"}]
+    with clock.at(TODAY):
+        assert validate_data(held, {"samtaledato": "2026-09-07"}, task_created=created)  # the day itself is fine
+        assert validate_data(held, {"samtaledato": "2026-09-01"})  # no task (a start or message form): no rule
+    assert held.as_dict()["fields"][0]["not_before_task"] is True
+    with pytest.raises(Invalid, match="true or false"):
+        parse_form_text("s", json.dumps({**HELD, "fields": [{**HELD["fields"][0], "not_before_task": "ja"}]}))
+    with pytest.raises(Invalid, match="for date fields"):
+        parse_form_text("s", json.dumps({**HELD, "fields": [{**HELD["fields"][0], "type": "text"}]}))
 
 
 def test_a_field_s_own_type_error_comes_before_its_rules():

@@ -225,19 +225,20 @@ def test_happy_path_jobparat_to_an_ordinary_job(journey):
     assert danish_day(j.task("jobsamtale_2").due_at) == date(2026, 12, 7)       # 3 months from the henvendelse
     j.do("jc", "jobsamtale_2", {"samtaledato": "2026-10-26", "samtale_referat": "Praktik aftalt",
                                 "jobsamtale_udfald": "tilbud"}, at(date(2026, 10, 26)))
-    assert [(t.element_id, t.unit) for t in j.tasks()] == [("match", "virksomhedsservice")]
+    # issue 14: the offer runs beside the job conversations, which keep their dates from the henvendelse
+    assert [(t.element_id, t.unit) for t in j.tasks()] == [("jobsamtale_3", "jobcenter"), ("match", "virksomhedsservice")]
     j.agree(date(2026, 10, 27))
     waits = j.waits()
     assert waits["virksomhed_bekraeftelse"].message == "virksomhed_bekraeftelse"
     # five working days from Tuesday 27 October: 28, 29, 30 October, 2, 3 November
     assert danish_day(waits["ingen_bekraeftelse"].due_at) == date(2026, 11, 3)
     j.message("virksomhed_bekraeftelse", {"virksomhed_accepterer": True}, at(date(2026, 10, 29)))
-    assert j.open() == ["opfoelgning"]
+    assert j.open_of("virksomhedsservice") == ["opfoelgning"]
     assert danish_day(j.task("opfoelgning").due_at) == date(2026, 11, 5)        # weekly
     j.follow_up("fortsaetter", date(2026, 11, 5))
     assert danish_day(j.task("opfoelgning").due_at) == date(2026, 11, 12)
     j.follow_up("ordinaert_job", date(2026, 11, 12))  # v2: the scorecard is a monthly step, not a field here
-    assert [(t.element_id, t.unit) for t in j.tasks()] == [("stop_ydelse", "ydelsesservice")]
+    assert j.open_of("ydelsesservice") == ["stop_ydelse"] and j.open_of("virksomhedsservice") == []
     j.do("ys", "stop_ydelse", {"ophoersdato": "2026-11-30", "ophoersaarsag": "ordinaert_job"}, at(date(2026, 11, 13)))
 
     assert j.case().status == "completed"
@@ -256,7 +257,7 @@ def test_happy_path_jobparat_to_an_ordinary_job(journey):
                  ("sof_gw", ["ingen_sof_henvisning"]), ("kategori_gw", ["jobsamtale_samlet"]),
                  ("naeste_samtale_gw", ["jobsamtale_1"]), ("naeste_samtale_gw", ["jobsamtale_2"]),
                  ("tre_maaneder_gw", ["jobsamtale_samlet"]),
-                 ("jobsamtale_gw", ["placering_samlet"]), ("bekraeftet_gw", ["aftaleperiode"]),  # placement v2
+                 ("jobsamtale_gw", ["tilbud_samlet"]), ("bekraeftet_gw", ["aftaleperiode"]),  # placement v2
                  ("opfoelgning_gw", ["placering_job"]), ("placering_gw", ["afslutning_samlet"])]:
         assert step in gateways, step
     assert [e.element_id for e in j.events("message_received")] == ["ansoegning_modtaget", "virksomhed_bekraeftelse"]
@@ -374,19 +375,19 @@ def test_employer_declines_and_virksomhedsservice_makes_a_new_match(journey):
                                 "jobsamtale_udfald": "tilbud"}, at(date(2026, 9, 21)))
     j.agree(date(2026, 9, 22))
     j.message("virksomhed_bekraeftelse", {"virksomhed_accepterer": False}, at(date(2026, 9, 23)))
-    assert [(t.element_id, t.unit) for t in j.tasks()] == [("match", "virksomhedsservice")]
+    assert j.open_of("virksomhedsservice") == ["match"] and j.open_of("jobcenter") == ["jobsamtale_2"]
     assert danish_day(j.task("match").due_at) == date(2026, 10, 7)
     assert ("bekraeftet_gw", ["match_samlet"]) in j.gateways()
     j.agree(date(2026, 9, 24), virksomhed="Plejehjemmet Solgården", cvr="87654321")
     j.message("virksomhed_bekraeftelse", {"virksomhed_accepterer": True}, at(date(2026, 9, 25)))
-    assert j.open() == [] and "besoeg_fra_start" in j.waits()                  # the weekly visits begin at the start
+    assert j.open_of("virksomhedsservice") == [] and "besoeg_fra_start" in j.waits()  # visits begin at the start
     j.fire(at(date(2026, 9, 26), 8))                                             # agreed start: 26 September
-    assert j.open() == ["opfoelgning"]
+    assert j.open_of("virksomhedsservice") == ["opfoelgning"]
     agreements = [e.details["data"] for e in j.events("task_completed") if e.element_id == "aftale"]
     assert [a["cvr"] for a in agreements] == ["12345678", "87654321"]
     # a drop-out during the placement also means a new match
     j.follow_up("frafald", date(2026, 10, 1))
-    assert j.open() == ["match"]
+    assert j.open_of("virksomhedsservice") == ["match"]
     assert ("opfoelgning_gw", ["match_samlet"]) in j.gateways()
     assert [e for e, _, _ in j.done_by()].count("match") == 2
 
@@ -408,7 +409,7 @@ def test_employer_never_answers_and_virksomhedsservice_gets_a_reminder(journey):
     j.do("vs", "rykker_virksomhed", {"rykket_dato": "2026-09-30"}, at(date(2026, 9, 30)))
     assert "virksomhed_bekraeftelse" in j.waits()                                # waiting again
     j.message("virksomhed_bekraeftelse", {"virksomhed_accepterer": True}, at(date(2026, 10, 1)))
-    assert j.open() == ["opfoelgning"]
+    assert j.open_of("virksomhedsservice") == ["opfoelgning"]
     assert j.timers_passed() == ["ingen_bekraeftelse"]
     assert ("rykker_virksomhed", "virksomhedsservice", "vs") in j.done_by()
 
@@ -424,8 +425,8 @@ def test_absence_leads_to_a_sanction_decided_after_partshoering(journey):
     j.follow_up("fortsaetter", date(2026, 9, 30))
     # the employer reports absence; the placement goes on while the sanction is handled
     j.message("fravaer", {"fravaer_meldt_af": "Byggefirma A/S"}, at(date(2026, 10, 5)))  # Monday
-    assert [(t.element_id, t.unit) for t in j.tasks()] == [("opfoelgning", "virksomhedsservice"),
-                                                           ("indstilling_sanktion", "jobcenter")]
+    assert [(t.element_id, t.unit) for t in j.tasks() if t.element_id != "jobsamtale_2"] == [
+        ("opfoelgning", "virksomhedsservice"), ("indstilling_sanktion", "jobcenter")]
     assert danish_day(j.task("indstilling_sanktion").due_at) == date(2026, 10, 12)
     j.do("jc", "indstilling_sanktion", {"fravaer_beskrivelse": "Udeblev 1.-2. oktober", "rimelig_grund": False,
                                         "indstilling": "sanktion", "indstilling_begrundelse": "Ingen afbud"},
@@ -442,7 +443,7 @@ def test_absence_leads_to_a_sanction_decided_after_partshoering(journey):
     j.do("ys", "sanktion_afgoerelse", {"sanktion_afgoerelse": "sanktion", "sanktion_fradrag": 1_200,
                                        "sanktion_afgoerelsesdato": "2026-10-13",
                                        "sanktion_begrundelse": "Sygdom ikke dokumenteret"}, at(date(2026, 10, 13)))
-    assert j.open() == ["opfoelgning"]                                           # the placement carried on
+    assert j.open_of("virksomhedsservice") == ["opfoelgning"]                                           # the placement carried on
     assert [d for d in j.done_by() if d[0] != "opfoelgning"][-3:] == [("indstilling_sanktion", "jobcenter", "jc"), ("partshoering", "ydelsesservice", "ys"),
                                 ("sanktion_afgoerelse", "ydelsesservice", "ys")]
     assert ("indstilling_gw", ["partshoering"]) in j.gateways()

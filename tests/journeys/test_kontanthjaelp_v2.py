@@ -149,10 +149,47 @@ def test_an_offer_from_the_first_conversation_and_back_the_course_goes_on_where_
     j.message("virksomhed_bekraeftelse", {"virksomhed_accepterer": True}, at(date(2026, 9, 23)))
     j.fire(at(date(2026, 9, 24), 8))                                             # the agreed start: visits begin
     j.follow_up("afbrudt", date(2026, 9, 30))
-    # back in the contact course: the second conversation, still due 3 months from the henvendelse
+    # the contact course went on beside the offer: the second conversation, still due 3 months from the henvendelse
     assert j.open() == ["jobsamtale_2"] and danish_day(j.task("jobsamtale_2").due_at) == date(2026, 12, 7)
     assert ("placering_gw", ["tilbud_afsluttet"]) in j.gateways()
-    assert ("nyt_tilbud_gw", ["kontaktforloeb_samlet"]) in j.gateways()              # jobparat: no new plan
+    assert ("nyt_tilbud_gw", ["tilbud_sluttet"]) in j.gateways()                     # jobparat: no new plan, and
+    assert len([t for t in j.tasks() if t.element_id == "jobsamtale_2"]) == 1      # the course is not started twice
+
+
+def test_a_long_placement_from_the_first_conversation_leaves_two_conversations_in_the_first_3_months(journey):
+    """Issue 14 (walk finding, tests/journeys/test_walks.py KNOWN). Traced: a jobparat citizen offered a placement
+    at the first conversation (jobsamtale_gw "tilbud") went into virksomhedsplacering and came back to the contact
+    course only when it ended; with the match, the agreement, the wait for its agreed start, extensions and a
+    new agreement (vp_aftale: løntilskud up to 52 weeks) that lay past 3 months from the henvendelse, so the
+    second conversation (kh_jobsamtale_2, the law) was born overdue, the later ones too. Now the offer runs beside
+    the conversations (samtaler_og_tilbud): staff using all their time, the first two fall due and are held within
+    3 months of the henvendelse while the løntilskud goes on."""
+    j = journey
+    j.grant(j.to_decision(MONDAY))                                                     # henvendelse 7 September
+    first = danish_day(j.task("jobsamtale_1").due_at)
+    assert first == date(2026, 10, 19)
+    conversation(j, "jobsamtale_1", first, udfald="tilbud")
+    # the offer: a year's løntilskud starting in a month, at Virksomhedsservice's last minute each step
+    j.do("vs", "match", {"virksomhed": "Byggefirma A/S", "cvr": "12345678", "kontaktperson": "Mette",
+                         "match_begrundelse": "Erfaring fra byggeri"}, last_minute(date(2026, 11, 2)))
+    j.do("vs", "aftale", {"virksomhed": "Byggefirma A/S", "cvr": "12345678", "tilbudstype": "loentilskud",
+                          "aftale_dato": "2026-11-09", "startdato": "2026-12-14", "loentilskud_uger": 52,
+                          "mentor_soeges": False}, last_minute(date(2026, 11, 9)))
+    j.message("virksomhed_bekraeftelse", {"virksomhed_accepterer": True}, at(date(2026, 11, 16)))
+    # the second conversation did not wait for the placement: open since the first, due 3 months from 7 September
+    second = j.task("jobsamtale_2")
+    assert danish_day(second.created_at) == first and danish_day(second.due_at) == date(2026, 12, 7)
+    conversation(j, "jobsamtale_2", date(2026, 12, 7))
+    held = [e.details["data"]["samtaledato"] for e in j.events("task_completed")
+            if e.element_id in ("jobsamtale_1", "jobsamtale_2")]
+    assert held == ["2026-10-19", "2026-12-07"] and all(d <= "2026-12-07" for d in held)  # 2 within 3 months
+    # after the second, no job: the offer step; the løntilskud and the course go on side by side
+    assert {"jobparat_tilbud", "jobsamtale_3"} & set(j.open())
+    j.fire(at(date(2026, 12, 14), 8))                                                  # the agreed start
+    assert "opfoelgning" in j.open_of("virksomhedsservice")
+    born_in_time(j)
+    assert ("samtaler_og_tilbud", ["jobsamtale_samlet", "tilbud_ved_siden_af"]) in [
+        (g, sorted(t)) for g, t in j.gateways()]
 
 
 def test_the_cv_deadline_reminds_the_team_lead_when_it_passes(journey):

@@ -116,11 +116,12 @@ def test_no_parallel_join_anywhere_and_the_rehabiliteringsteam_is_a_call_activit
 def test_worst_ordinary_case_the_jobcenters_clocks_run_beside_ydelsesservices_paperwork(j):
     j.report()  # Monday 12 January, a week after the first day of absence
     tasks = j.open()
-    # the jobcenter's first follow-up is there from the report, beside Ydelsesservice's oplysningsskema
     assert {k: (t.unit, danish_day(t.due_at)) for k, t in tasks.items()} == {
         "oplysningsskema": ("ydelsesservice", date(2026, 1, 20)),      # 8 days after it is sent
-        "foerste_opfoelgning": ("jobcenter", date(2026, 3, 1)),        # the last day of week 8
     }
+    # the jobcenter's first follow-up runs from the report beside Ydelsesservice's oplysningsskema: a timer that
+    # puts it in the inbox when week 5 begins, 4 weeks (the follow-up cadence) before its deadline
+    assert j.timers()["foerste_opfoelgning_klar"] == date(2026, 2, 1)  # passes at the end of 1 February
     # the employer's 4 weeks run from the first day of absence too: a timer, not a task yet
     assert j.timers()["arbejdsgiversamtale_ikke_meldt"] == date(2026, 2, 2)
     assert "arbejdsgiversamtale_meddelt" in j.waits()
@@ -132,6 +133,9 @@ def test_worst_ordinary_case_the_jobcenters_clocks_run_beside_ydelsesservices_pa
     j.do("jc", "visitation", visitation(date(2026, 1, 27), "2"), date(2026, 1, 27))
     # the employer has not reported the conversation by the end of week 4: the jobcenter follows up,
     # while Ydelsesservice's entitlement decision is still open (its deadline is 3 February)
+    assert j.fire(date(2026, 2, 2), 8) == 1  # Monday 2 February, week 5: the first follow-up is in the inbox
+    assert j.due("foerste_opfoelgning") == date(2026, 3, 1)  # the last day of week 8
+    assert danish_day(j.open()["foerste_opfoelgning"].created_at) == date(2026, 2, 2)
     assert j.fire(date(2026, 2, 2), 23) == 0
     assert j.fire(date(2026, 2, 3), 7) == 1
     tasks = j.open()
@@ -159,11 +163,35 @@ def test_worst_ordinary_case_the_jobcenters_clocks_run_beside_ydelsesservices_pa
     assert {t.deadline_rule for t in j.all_tasks()} >= {"sdp_foerste_opfoelgning", "sdp_opfoelgning"}
 
 
+def test_a_conversation_early_in_the_first_follow_ups_time_recorded_at_its_end_leaves_the_next_its_4_weeks(j, session):
+    """Issue 14 (walk finding, tests/journeys/test_walks.py KNOWN): the first follow-up was in the inbox from the
+    report, 8 weeks before its deadline; a conversation held in week 1 and recorded on the last day of week 8
+    made the next follow-up, due 4 weeks after the conversation, born overdue. Now the task comes when week 5
+    begins, and its conversation may not be dated before the task was created nor in the future: held on the
+    task's first day and recorded on its last, the next follow-up still has its time."""
+    through_visitation(j, uger=20, afklaret=True, problemer=False, kategori="2")
+    j.message("arbejdsgiversamtale_afholdt", EMPLOYER_MESSAGE, date(2026, 1, 26))
+    assert "foerste_opfoelgning" not in j.open() and j.timers()["foerste_opfoelgning_klar"] == date(2026, 2, 1)
+    assert j.fire(date(2026, 2, 2), 0) == 1  # Monday 2 February 00:00 (Danish time 01:00): week 5 begins
+    first = j.open()["foerste_opfoelgning"]
+    assert danish_day(first.created_at) == date(2026, 2, 2) and j.due("foerste_opfoelgning") == date(2026, 3, 1)
+    for too_early_or_late in (date(2026, 1, 20), date(2026, 3, 2)):  # before the task; after the day it is done
+        with pytest.raises(Invalid) as refused:
+            j.do("jc", "foerste_opfoelgning", samtale(too_early_or_late), date(2026, 3, 1), hour=15)
+        assert [d["field"] for d in refused.value.detail] == ["samtaledato"]
+        session.rollback()
+    j.do("jc", "foerste_opfoelgning", samtale(date(2026, 2, 2)), date(2026, 3, 1), hour=15)  # the last day
+    assert "opfoelgning" in j.open()  # its call-in (3 weeks from 2 February) had passed: in the inbox at once
+    assert j.due("opfoelgning") == date(2026, 3, 2)  # 4 weeks from the conversation: not before it was created
+    assert j.born_overdue() == []
+
+
 def test_no_legal_task_is_born_overdue_when_the_report_comes_late_in_week_4(j):
     """The employer may report late: the jobcenter's tasks still get their legal dates, never before creation."""
     j.report(received=date(2026, 1, 30))  # Friday of week 4
+    assert j.timers()["foerste_opfoelgning_klar"] == date(2026, 2, 1)
+    assert j.fire(date(2026, 2, 3)) == 2  # week 5 began, and the employer's 4 weeks passed with no message
     assert j.due("foerste_opfoelgning") == date(2026, 3, 1)
-    assert j.fire(date(2026, 2, 3)) == 1  # the employer's 4 weeks passed with no message
     assert j.due("arbejdsgiversamtale") == date(2026, 2, 9)
     assert "oplysningsskema" in j.open()  # Ydelsesservice has not even got the oplysningsskema back
     assert j.born_overdue() == []
@@ -183,8 +211,8 @@ def test_the_employer_reports_the_conversation_and_no_jobcenter_task_is_made(j, 
     j.message("arbejdsgiversamtale_afholdt", EMPLOYER_MESSAGE, date(2026, 1, 26))
     assert "arbejdsgiversamtale_ikke_meldt" not in j.timers() and "arbejdsgiversamtale_meddelt" not in j.waits()
     assert j.case().data["fastholdelsesplan"] is True
-    assert j.fire(date(2026, 2, 3)) == 0
-    assert "arbejdsgiversamtale" not in j.open()
+    assert j.fire(date(2026, 2, 3)) == 1  # only the first follow-up's: week 5 began
+    assert "arbejdsgiversamtale" not in j.open() and "foerste_opfoelgning" in j.open()
     assert [e.element_id for e in j.events("message_received")] == ["arbejdsgiversamtale_meddelt"]
     assert ("afvent_arbejdsgiversamtale", ["arbejdsgiversamtale_meddelt"]) in j.gateways()
 
@@ -221,6 +249,7 @@ def test_open_employer_and_rehabiliteringsteam_tasks_do_not_hold_back_follow_ups
 def test_category_1_not_back_after_week_8_is_visited_again(j):
     through_visitation(j, uger=6, afklaret=True, problemer=False, kategori="1")
     j.message("arbejdsgiversamtale_afholdt", EMPLOYER_MESSAGE, date(2026, 1, 26))
+    assert j.fire(date(2026, 2, 2)) == 1  # week 5: the first follow-up
     j.do("jc", "foerste_opfoelgning", samtale(date(2026, 2, 16)), date(2026, 2, 16))
     # the end of week 8 is watched from the visitation: still running then means not back
     assert j.timers()["kategori1_uge8"] == date(2026, 3, 1)
@@ -239,8 +268,9 @@ def test_category_1_not_back_after_week_8_is_visited_again(j):
 
 def test_category_1_back_before_week_8_is_not_visited_again(j):
     through_visitation(j, uger=4, afklaret=True, problemer=False, kategori="1")
-    j.do("jc", "foerste_opfoelgning", samtale(date(2026, 1, 30), raskmeldt=True), date(2026, 1, 30))
-    j.do("ys", "stop_udbetaling", STOP, date(2026, 2, 2))
+    j.fire(date(2026, 2, 2))  # week 5: the first follow-up
+    j.do("jc", "foerste_opfoelgning", samtale(date(2026, 2, 2), raskmeldt=True), date(2026, 2, 2))
+    j.do("ys", "stop_udbetaling", STOP, date(2026, 2, 3))
     assert j.case().status == "completed"
     assert "genvisitation" not in {t.element_id for t in j.all_tasks()}
     cancelled = {t.element_id for t in j.all_tasks() if t.status == "cancelled"}
@@ -256,7 +286,8 @@ def test_category_1_back_before_week_8_is_not_visited_again(j):
                                                 ("ordinaert_forloeb", None)])
 def test_category_3_the_rehabiliteringsteams_decision_decides_the_path(j, afgoerelse, ending):
     through_visitation(j, uger=20, afklaret=False, problemer=True, kategori="3")
-    j.do("jc", "foerste_opfoelgning", samtale(date(2026, 1, 26)), date(2026, 1, 26))
+    j.fire(date(2026, 2, 2))  # week 5: the first follow-up
+    j.do("jc", "foerste_opfoelgning", samtale(date(2026, 2, 2)), date(2026, 2, 2))
     # the team's journey: SOF's contribution among the preparations, all due within 4 weeks of the visitation
     preparing = j.rehab_open()
     assert "sof" in {t.unit for t in preparing}
@@ -288,7 +319,7 @@ def test_the_revurdering_counts_weeks_paid_within_the_last_9_months(j):
     through_visitation(j, uger=30, afklaret=True, problemer=False, kategori="2", tidligere_uger=10)
     # 10 weeks paid before this spell: 12 left, so the limit's last week begins 11 weeks from 5 January
     assert "beregn_varighed" in j.passed()  # varighed_regnes_fra = 5 January - 10 weeks = 27 October 2025
-    assert j.fire(date(2026, 2, 3)) == 1  # the employer's 4 weeks (the worker fires timers as they fall due)
+    assert j.fire(date(2026, 2, 3)) == 2  # week 5 (the first follow-up) and the employer's 4 weeks
     assert j.timers()["vent_revurdering"] == date(2026, 3, 23) == FOERSTE + timedelta(weeks=11)
     assert j.fire(date(2026, 3, 24)) >= 1
     assert j.due("revurdering") == date(2026, 3, 29)  # 2025-10-27 + 153 days: the last day of the 22nd week
@@ -318,6 +349,7 @@ def test_earlier_weeks_that_fill_the_22_start_the_revurdering_at_once_with_time_
 
 def test_week_22_jobafklaring_goes_through_the_rehabiliteringsteam(j):
     through_visitation(j, uger=30, afklaret=True, problemer=False, kategori="2")
+    j.fire(date(2026, 2, 2))  # week 5: the first follow-up
     j.do("jc", "foerste_opfoelgning", samtale(date(2026, 2, 23)), date(2026, 2, 23))
     assert j.fire(date(2026, 6, 2)) >= 1
     j.do("jc", "revurdering", {"revurderingsdato": "2026-06-03", "revurdering_udfald": "jobafklaringsforloeb",
@@ -340,6 +372,7 @@ def test_week_22_jobafklaring_goes_through_the_rehabiliteringsteam(j):
 
 def test_week_22_extension_keeps_the_follow_ups_going(j):
     through_visitation(j, uger=30, afklaret=True, problemer=False, kategori="2")
+    j.fire(date(2026, 2, 2))  # week 5: the first follow-up
     j.do("jc", "foerste_opfoelgning", samtale(date(2026, 5, 20)), date(2026, 5, 20))
     j.fire(date(2026, 6, 2))
     with pytest.raises(Invalid) as refused:  # an extension names its ground
@@ -364,7 +397,8 @@ def test_refusal_of_entitlement_ends_the_case_and_the_jobcenters_work(j):
     j.do("ys", "berettigelse", ret(date(2026, 1, 16), berettiget=False), date(2026, 1, 16))
     case = j.case()
     assert case.status == "completed" and j.events("case_completed")[0].element_id == "afslag"
-    assert {t.element_id for t in j.all_tasks() if t.status == "cancelled"} == {"foerste_opfoelgning", "visitation"}
+    # the first follow-up was still a timer (week 5): it went with the case, as the visitation's task did
+    assert {t.element_id for t in j.all_tasks() if t.status == "cancelled"} == {"visitation"}
     assert j.tasks() == [] and j.waits() == {}
     assert j.events("case_started")[0].details["message"] == "sygemelding_fra_arbejdsgiver"
 
@@ -379,7 +413,7 @@ def test_raskmelding_at_any_point_cancels_everything_and_ydelsesservice_stops_th
     j.do("ys", "stop_udbetaling_raskmelding", STOP, date(2026, 1, 23))
     assert j.case().status == "completed" and j.events("case_completed")[0].element_id == "raskmelding_slut"
     cancelled = {t.element_id for t in j.all_tasks() if t.status == "cancelled"}
-    assert "foerste_opfoelgning" in cancelled and cancelled - {"foerste_opfoelgning"}  # the team's task too
+    assert cancelled and "foerste_opfoelgning_klar" not in j.timers()  # the team's tasks and the week-5 timer
     assert j.waits() == {}
     assert not session.scalars(select(HumanTask).where(HumanTask.case_id == j.case_id,
                                                        HumanTask.status.in_(("open", "claimed")))).all()
@@ -393,7 +427,7 @@ def test_deadlines_across_a_weekend_and_easter_and_the_team_leads_reminder(j):
     # (Skærtorsdag 2 April, Langfredag 3 April, Påskedag 5 April, 2. påskedag 6 April).
     j.report(received=date(2026, 3, 30), foerste=date(2026, 3, 27))
     assert j.due("oplysningsskema") == date(2026, 4, 7)  # 8 calendar days: holidays count
-    assert j.due("foerste_opfoelgning") == date(2026, 5, 21)  # the end of week 8
+    assert j.timers()["foerste_opfoelgning_klar"] == date(2026, 4, 23)  # week 5 begins on 24 April
     j.do("ys", "oplysningsskema", oplysninger(10, True, False, date(2026, 4, 1)), date(2026, 4, 1))
     # 10 working days from Wednesday 1 April: 2, 3, 6 April are holidays -> 7, 8, 9, 10, 13, 14, 15, 16, 17, 20
     assert j.due("berettigelse") == date(2026, 4, 20)
@@ -407,8 +441,10 @@ def test_deadlines_across_a_weekend_and_easter_and_the_team_leads_reminder(j):
     assert tasks["berettigelse_paamindelse"].unit == "ydelsesservice"
     assert danish_day(tasks["berettigelse_paamindelse"].due_at) == date(2026, 4, 23)  # 2 working days
     j.do("yslead", "berettigelse_paamindelse", {"handling": "Omfordelt; afgørelse i dag"}, date(2026, 4, 21))
-    # the employer's 4 weeks ended Friday 24 April: the jobcenter's task, due a week later
-    assert j.fire(date(2026, 4, 25), 7) == 1
+    # the employer's 4 weeks ended Friday 24 April: the jobcenter's task, due a week later; week 5 began the same
+    # day, so the first follow-up is in the inbox too, due at the end of week 8
+    assert j.fire(date(2026, 4, 25), 7) == 2
     assert j.due("arbejdsgiversamtale") == date(2026, 5, 1)
+    assert j.due("foerste_opfoelgning") == date(2026, 5, 21)
     assert j.born_overdue() == []
     assert ANMELDT < date(2026, 3, 30)

@@ -18,7 +18,7 @@ from lxml import etree
 from tests import factories as f
 from tests.journeys.sdp_journey import BPMN, NS, PROCESSES, ROOT, RULES, UNIT_USER, Sdp
 
-SEEDS = range(32)  # enough walks for the trial's branches too (rule set frikommune chosen at the visitation)
+SEEDS = range(32)  # enough walks for the trial's branches (frikommune at the visitation) and the week-5 wait
 # answers that end the case come less often, so that the walks reach the later steps too
 RARELY = {"raskmeldt": True, "ret_til_sygedagpenge": False}
 LAST_DAY = date(2026, 12, 31)

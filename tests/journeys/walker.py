@@ -290,7 +290,8 @@ def fill_form(rng: random.Random, form: Form | None, *, created: date, today: da
     Required fields (and those `required_when` makes required) are always filled, others with
     probability `optional`. Dates fall between `created` (minus `past_days`) and `today`, some later when
     the field may lie in the future, and keep `not_future`, `after` and `not_before` against the form's
-    other dates and `known` (the case data the engine checks them against). `choose` picks a choice or
+    other dates and `known` (the case data the engine checks them against); never before `created`, so a
+    task form's `not_before_task` holds too. `choose` picks a choice or
     boolean field's value from its options (default: uniformly); `upload` adds a file for a file field and
     gives its value (without it, file fields stay empty and a required one cannot be filled); `options`
     gives the values a `staff` or `rule_set` field may take (the unit's staff, the configured rule sets)."""
