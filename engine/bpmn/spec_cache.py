@@ -38,9 +38,13 @@ spec is shared (`_prepare`):
 
 An ad hoc subprocess (`AdHocSubprocessSpec.add_path`) connects specs at run time from the workflow's
 data; a spec holding one is not shared: each load restores its own copy, as before this cache.
-tests/engine/test_spec_cache.py runs cases of every journey on shared specs and checks that the
-specs are byte for byte what they were (`fingerprint`), and that two cases of one version do not
-see each other.
+tests/engine/test_spec_cache.py runs cases on shared specs (seeded walks of kontanthjælp and
+sygedagpenge with the processes they call, and a case that starts both kinds of event subprocess)
+and checks that the specs are byte for byte what they were (`fingerprint`), and that two cases of
+one version do not see each other.
+
+A restored kontanthjælp spec holds about 1 MiB (sygedagpenge 0.4 MiB), so `MAX_SPECS` versions stay
+within a few tens of MiB per process.
 """
 from __future__ import annotations
 

@@ -173,3 +173,29 @@ def test_the_cache_is_bounded_and_a_dropped_spec_is_restored_again(db, session, 
     again = spec_cache.shared_specs(text)                        # placement's pushed it out
     assert again is not first and spec_cache.fingerprint(again) == spec_cache.fingerprint(first)
     assert spec_cache.shared_specs(text) is again
+
+
+ADHOC = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs_adhoc"
+    targetNamespace="https://tovholder.dk/test">
+  <bpmn:process id="adhoc" name="Ad hoc" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="frit"/>
+    <bpmn:adHocSubProcess id="frit" name="Frit forløb">
+      <bpmn:scriptTask id="noget" name="Noget"><bpmn:script>gjort = True</bpmn:script></bpmn:scriptTask>
+      <bpmn:completionCondition>gjort</bpmn:completionCondition>
+    </bpmn:adHocSubProcess>
+    <bpmn:sequenceFlow id="f2" sourceRef="frit" targetRef="slut"/>
+    <bpmn:endEvent id="slut"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_spec_with_an_ad_hoc_subprocess_is_restored_for_each_workflow(db, session, seed):
+    """The library connects an ad hoc subprocess's specs at run time from the workflow's data: never shared."""
+    seed()
+    f.deploy_files_text(session, "adhoc.bpmn", ADHOC)
+    text = definition(session, "adhoc").spec_json
+    first, second = spec_cache.shared_specs(text), spec_cache.shared_specs(text)
+    assert not first.shared and first.spec is not second.spec
