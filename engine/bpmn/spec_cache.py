@@ -14,10 +14,15 @@ has a new spec (a version is new only when its content hash changes), and a migr
 its new definition's spec: neither can find another version's objects. Bounded: `MAX_SPECS` versions,
 least recently used dropped first; a dropped one is restored again when asked for.
 
-**Why sharing is safe (checked against SpiffWorkflow 3.2.0).** Task specs hold no per-workflow state: a
-task's state, data and children live on its `Task`, and a spec's hooks get the task as an argument. The
-library changes specs while running in exactly two places, both made harmless here, once, before the
-spec is shared (`_prepare`):
+**Why sharing is safe (checked against SpiffWorkflow 3.2.0; `restore` calls patches.require_applied,
+so the pinned version is checked first).** Task specs hold no per-workflow state: a task's state, data
+and children live on its `Task`, and a spec's hooks get the task as an argument. Deserializing a state
+changes no spec: a task finds its spec by name, and a subprocess's completion is connected on the
+subworkflow object (`completed_event`), not on a spec. Subprocess specs are attached to a workflow as
+its `subprocess_specs` dict, which each workflow gets of its own, holding the shared specs; every
+subworkflow of a name runs on that name's shared spec (within one workflow the library does the same).
+The library changes specs while running in exactly two places, both made harmless here, once, before
+the spec is shared (`_prepare`):
 
 1. `BpmnStartTask.trigger_wf`, when a case first starts an event subprocess that a message, signal,
    error or escalation starts (the start task's `trigger_specs`), links it into the spec: start ->
@@ -57,6 +62,8 @@ from dataclasses import dataclass
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import AdHocSubprocessSpec, BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
 
+from .patches import require_applied
+
 MAX_SPECS = 32
 
 _LOCK = threading.Lock()
@@ -94,6 +101,7 @@ def restore(spec_json: str) -> Specs:
     """Restore afresh (the library's own converters), prepared for sharing when nothing changes it."""
     from .serializer import SERIALIZER  # the serializer imports this module
 
+    require_applied()  # what _prepare relies on is 3.2.0's: patches.apply() refuses any other version
     stored = json.loads(spec_json)
     registry = SERIALIZER.registry
     spec = registry.restore(stored["spec"])
