@@ -6,9 +6,10 @@ config/deadlines.toml into a fresh database (a temporary SQLite file, or a schem
 PostgreSQL server given), adds the standard units and users (tests/factories.py), and walks cases of
 kontanthjælp and sygedagpenge with tests/journeys/walker.py, seeds 0..N-1, as
 tests/journeys/test_walks.py does. Every `complete_task` call of the walks is timed, commit
-excluded (the walker commits after it): wall time and this process's CPU time. Rows d/e of
-docs/performance.md measure one small loop; these are the journeys' own diagrams (kontanthjælp's
-spec has about 450 task specs, five called processes), where the spec's size shows.
+excluded (the walker commits after it): wall time and this process's CPU time. The make bench
+rows (b0-b5, c, d) complete cases of a small loop diagram (bench/data/loop.bpmn, about 3 KiB of
+spec); these are the journeys' own diagrams (kontanthjælp's spec has about 450 task specs and five
+called processes), where the spec's size shows.
 """
 from __future__ import annotations
 
