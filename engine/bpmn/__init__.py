@@ -5,6 +5,7 @@
 - parser:         the Camunda-flavoured parser with Tovholder's extensions
 - service_task:   service tasks that wait for a topic's worker
 - serializer:     workflow state <-> JSON, spec stored once per version
+- spec_cache:     each version's spec restored once per process and shared by its workflows
 - script_engine:  the script engine and environment SpiffWorkflow calls, handing every
                   script and expression to engine.script_dispatch; timer values checked
 - interrupt:      interrupting event subprocesses

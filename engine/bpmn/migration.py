@@ -28,7 +28,6 @@ What this module adds:
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -60,6 +59,7 @@ from .migration_repair import (
     unresolved,
 )
 from .serializer import SERIALIZER
+from .spec_cache import shared_specs
 from .workflow_tasks import element_id
 
 STATE_NAMES = {TaskState.READY: "ready", TaskState.WAITING: "waiting", TaskState.STARTED: "started"}
@@ -118,7 +118,7 @@ def move(workflow: BpmnWorkflow, target_spec_json: str, mapping: dict[str, str],
     runs on (its definition id): the spec alignment is then computed once per pair of
     versions and mapping. The caller discards the workflow on refusal.
     """
-    new_spec, new_subs = _target_specs(target_spec_json, shared=not _has_triggered(workflow))
+    new_spec, new_subs = _target_specs(target_spec_json)
     result = MoveResult()
     pair = (source_key, target_spec_json, tuple(sorted(mapping.items()))) if source_key else None
     parts, reasons = _align_all(workflow, new_spec, new_subs, mapping, pair)
@@ -221,7 +221,8 @@ def _align(part: _Part, mapping: dict[str, str], pair: tuple | None) -> None:
 class _KnownDiff(SpecDiff):
     """What SpecDiff answered for the same two versions and mapping, applied by name to this case's specs.
 
-    A case's specs are restored afresh with every load, so SpecDiff's answer (keyed by spec
+    The specs a case loads with may be other objects than last time (restored again after the
+    spec cache dropped them, or for one workflow only), so SpecDiff's answer (keyed by spec
     objects) is kept by name; its `removed` and `changed` read these attributes as they are.
     """
 
@@ -334,27 +335,13 @@ def _is_cycle(spec: TaskSpec) -> bool:
 
 # -- the target version's specs ----------------------------------------------------------------------
 
-_TARGETS: dict[str, tuple] = {}
+def _target_specs(target_spec_json: str) -> tuple:
+    """The new version's specs, restored once per process (engine.bpmn.spec_cache) and shared.
 
-
-def _has_triggered(workflow: BpmnWorkflow) -> bool:
-    return any(task.triggered for task in workflow.task_tree.children)
-
-
-def _target_specs(target_spec_json: str, *, shared: bool) -> tuple:
-    """The new version's specs, restored once per version and shared by the cases of a batch.
-
-    Nothing in a move changes a spec, except linking an event subprocess the case has
-    started to the start task (`reconnect_triggered`): such a case gets a copy of its own.
+    Nothing in a move changes a spec. Linking an event subprocess the case has started to the start
+    task (`reconnect_triggered`) finds a shared spec linked in advance and does nothing, so a case
+    that has started one shares them too (it used to get a copy of its own).
+    The workflow gets a dict of subprocess specs of its own (the move assigns it).
     """
-    if shared and target_spec_json in _TARGETS:
-        return _TARGETS[target_spec_json]
-    specs = json.loads(target_spec_json)
-    registry = SERIALIZER.registry
-    restored = (registry.restore(specs["spec"]),
-                {name: registry.restore(sub) for name, sub in specs["subprocess_specs"].items()})
-    if shared:
-        if len(_TARGETS) > 16:
-            _TARGETS.clear()
-        _TARGETS[target_spec_json] = restored
-    return restored
+    specs = shared_specs(target_spec_json)
+    return specs.spec, dict(specs.subprocess_specs)

@@ -12,6 +12,11 @@ cases fails a test first. Each save drops the completed tasks nothing live needs
 was and is compacted by its next save. The state is written strictly and read tolerantly
 (engine.strict_json): a state holding NaN or a lone surrogate is never
 written, and one written before that rule still loads.
+
+The spec is restored once per process and shared by every workflow of that version
+(engine.bpmn.spec_cache, which says why that is safe); a load restores only the instance, and a
+save converts only the instance. A state of an older serializer version is migrated by the
+library together with a spec restored for it alone, as before the cache.
 """
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ from .compaction import compact_state, passed_from_dict, restore_passed
 from .patches import require_applied
 from .script_engine import make_script_engine
 from .service_task import TopicServiceTask
+from .spec_cache import shared_specs
 
 
 def _serializer_config() -> dict:
@@ -65,7 +71,7 @@ def spec_to_json(spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessS
 
 
 def state_to_json(workflow: BpmnWorkflow) -> str:
-    dct = compact_state(workflow, SERIALIZER.to_dict)  # history stays in the audit events: engine.bpmn.compaction
+    dct = compact_state(workflow, _instance_to_dict)  # history stays in the audit events: engine.bpmn.compaction
     dct.pop("spec", None)
     dct.pop("subprocess_specs", None)
     dct["format"] = STATE_FORMAT
@@ -73,17 +79,37 @@ def state_to_json(workflow: BpmnWorkflow) -> str:
     return strict_json.dumps(dct)  # NotStrictJson for NaN, Infinity, lone surrogates: see CaseRun.save
 
 
+def _instance_to_dict(workflow: BpmnWorkflow) -> dict:
+    """SERIALIZER.to_dict without converting the specs, which the state does not hold.
+
+    The library's workflow converter converts `workflow.spec` and `subprocess_specs` with the rest
+    (a third of a kontanthjælp save), only for state_to_json to drop them. An object the registry does
+    not know converts to itself, so for the length of the call they are set aside; nothing else in
+    the conversion reads them (tasks give their spec's name, a subprocess its spec's name).
+    """
+    spec, subs = workflow.spec, workflow.subprocess_specs
+    workflow.spec, workflow.subprocess_specs = None, {}
+    try:
+        return SERIALIZER.to_dict(workflow)
+    finally:
+        workflow.spec, workflow.subprocess_specs = spec, subs
+
+
 def workflow_from_json(state_json: str, spec_json: str, script_context: ScriptContext | None = None) -> BpmnWorkflow:
     require_applied()
     dct = strict_json.loads(state_json)
-    specs = json.loads(spec_json)
     dct.pop("format", None)
-    dct["spec"] = specs["spec"]
-    dct["subprocess_specs"] = specs["subprocess_specs"]
     if dct.get(SERIALIZER.VERSION_KEY) != SERIALIZER.VERSION:
+        specs = json.loads(spec_json)  # the library's migration reads and rewrites the spec dicts too
+        dct["spec"] = specs["spec"]
+        dct["subprocess_specs"] = specs["subprocess_specs"]
         SERIALIZER.migrate(dct)
     else:
         dct.pop(SERIALIZER.VERSION_KEY, None)
+        # Already restored objects: the registry hands back what it does not recognise as a dict, and
+        # the converter puts the subprocess specs in a dict of this workflow's own.
+        shared = shared_specs(spec_json)
+        dct["spec"], dct["subprocess_specs"] = shared.spec, shared.subprocess_specs
     stored_passed = passed_from_dict(dct)
     workflow = SERIALIZER.from_dict(dct)
     restore_passed(workflow, stored_passed)
@@ -99,6 +125,9 @@ def _reconnect_triggered_subprocesses(workflow: BpmnWorkflow) -> None:
     *spec* (BpmnStartTask.trigger_wf). Its own serializer keeps that because it
     stores the spec with every state; we store the spec once per definition,
     so the link is restored here for every event subprocess the case has run.
+    A shared spec (engine.bpmn.spec_cache) has its links made in advance, so
+    this finds them and changes nothing; only a spec restored for one workflow
+    (an older state's, one with an ad hoc subprocess) is linked here.
     """
     start = workflow.spec.start
     for name in getattr(start, "trigger_specs", []):
@@ -117,8 +146,5 @@ def use_script_context(workflow: BpmnWorkflow, script_context: ScriptContext) ->
 
 def new_workflow(spec_json: str, script_context: ScriptContext | None = None) -> BpmnWorkflow:
     require_applied()
-    specs = json.loads(spec_json)
-    registry = SERIALIZER.registry
-    spec = registry.restore(specs["spec"])
-    subs = {name: registry.restore(sub) for name, sub in specs["subprocess_specs"].items()}
-    return BpmnWorkflow(spec, subs, script_engine=make_script_engine(script_context))
+    shared = shared_specs(spec_json)
+    return BpmnWorkflow(shared.spec, dict(shared.subprocess_specs), script_engine=make_script_engine(script_context))
