@@ -33,8 +33,8 @@ from .bpmn.serializer import spec_to_json
 from .case_rules import CaseRules
 from .errors import Invalid, InvalidDefinition, NotFound
 from .form_sources import FormFile, FormSources, is_form_file, uploaded_forms
-from .rule_set_checks import check_form_swaps, check_switches
 from .models import DefinitionDecision, DefinitionMessageStart, ProcessDefinition, Unit
+from .rule_set_checks import check_form_swaps, check_switches
 from .validation import (
     SourceFile,
     called_elements,

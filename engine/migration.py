@@ -27,8 +27,8 @@ from . import audit, clock
 from .accounts import find_user
 from .bpmn.migration import MoveRefused, MoveResult, move
 from .bpmn.service_task import topic_of
-from .bundles import swapped_form_key
 from .bpmn.workflow_tasks import element_id, element_name, unit_of
+from .bundles import swapped_form_key
 from .case_rules import CaseRules
 from .catalog import get_definition
 from .deadlines import DeadlineError, due_at, parse_rule

@@ -20,6 +20,7 @@ Pure functions over parsed XML, like engine.validation; no database.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -53,7 +54,7 @@ def _code(src: SourceFile, node: etree._Element, tag: str) -> tuple[str, str] | 
     return (source, "eval") if source else None
 
 
-def _codes(src: SourceFile, root: etree._Element):
+def _codes(src: SourceFile, root: etree._Element) -> Iterator[tuple[etree._Element, str, str]]:
     for tag in _CODE_TAGS:
         for node in root.iter(f"{{{BPMN_NS}}}{tag}"):
             found = _code(src, node, tag)
@@ -120,7 +121,9 @@ def check_form_swaps(src: SourceFile, *, forms: FormSources, swaps: dict[str, li
         read = fields_read(src, process, named_deadlines)
         for task in process.iter(f"{{{BPMN_NS}}}userTask"):
             key = camunda7.form_key_of(task)
-            for rule_set, alternative in swaps.get(key or "", ()):
+            if key is None:
+                continue
+            for rule_set, alternative in swaps.get(key, ()):
                 where = f"rule set '{rule_set}' swaps form '{key}' for '{alternative}'"
                 try:
                     ordinary, other = forms.load(key), forms.load(alternative)

@@ -5,8 +5,7 @@ tests/data/deadlines.toml declares the switch `t_uden_ekstra`, which the rule se
 swaps the form t_trial_samtale for t_trial_samtale_forsoeg under `forsoeg`."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from pathlib import Path
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
