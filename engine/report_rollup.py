@@ -14,9 +14,14 @@ task rows that is seconds per month. This module keeps, per Danish day,
 - `report_case_days` (process, day): cases started, closed, completed (their
   lengths), cancelled, and the end events of the completed ones.
 
-Transaction rule: the rollup changes in the same flush, so the same
-transaction, as the rows it counts. A `before_flush` listener on every
-session engine.db makes (`install`) looks at the human task and case rows
+Transaction rule: the rollup changes in the same transaction as the rows
+it counts: each flush computes its changes, and they are written as the
+transaction's last statements before COMMIT (`_before_commit`; in a
+savepoint, at once), so the shared day rows stay locked only for the commit
+(docs/performance.md, rows h); engine.reports writes them first
+(`apply_pending`) when it reads in a transaction that changed rows.
+A `before_flush` listener on every session engine.db makes (`install`)
+looks at the human task and case rows
 being inserted, changed or deleted and at new `case_completed` audit events,
 computes what each row contributed before (read from the database, as
 committed or flushed so far) and contributes now, and applies the difference:
@@ -54,7 +59,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, and_, bindparam, case, delete, event, func, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from . import clock
 from .models import AuditEvent, Case, HumanTask, ReportCaseDay, ReportStepDay
@@ -69,6 +74,7 @@ TASK_FIELDS = ("process_key", "element_id", "unit", "name", "status", "created_a
 CASE_FIELDS = ("process_key", "status", "created_at", "completed_at")
 STEP_TABLE = cast(Table, ReportStepDay.__table__)
 CASE_TABLE = cast(Table, ReportCaseDay.__table__)
+PENDING = "report_rollup_pending"  # session.info: the deltas of this transaction's flushes, applied at commit
 UNKNOWN_END = "(unknown)"  # what engine/reports.py calls a completed case whose end event has no element id
 
 
@@ -165,7 +171,6 @@ def _changed(obj: Any, names: tuple[str, ...]) -> bool:
 
 
 @functools.cache
-@functools.cache
 def _stored_query(model: Any, names: tuple[str, ...]) -> Any:
     query = select(model.id, *[getattr(model, n) for n in names]).where(model.id.in_(bindparam("ids", expanding=True)))
     if model is HumanTask:  # name the partitions the objects are in: the live one, on PostgreSQL (task_archive)
@@ -205,12 +210,59 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
     for obj in session.new:
         if isinstance(obj, AuditEvent) and obj.type == "case_completed":
             _outcome_part(session, obj, out)
-    apply(session.connection(), out)
+    if not out:
+        return
+    if session.in_nested_transaction():  # a savepoint's rollback must take its figures with it: apply now
+        apply(session.connection(), out)
+        return
+    _merge_into(session.info.setdefault(PENDING, {}), out)
+
+
+def _merge_into(pending: Deltas, out: Deltas) -> None:
+    for key, delta in out.items():
+        into = pending.setdefault(key, Delta())
+        for name, n in delta.counters.items():
+            into.counters[name] += n
+        for name, values in delta.added.items():
+            into.added[name].extend(values)
+        for name, values in delta.removed.items():
+            into.removed[name].extend(values)
+        for end, n in delta.outcomes.items():
+            into.outcomes[end] += n
+
+
+def _before_commit(session: Session) -> None:
+    """The transaction's rollup changes, as its last statements before COMMIT.
+
+    A rollup row is shared by every case of a journey that closes on one day (and every task of a step
+    completed on it); its upsert locks the row until commit. Written at each flush, that lock was held
+    through the rest of the transaction (the state save, the audit events) and concurrent completions
+    queued on it (bench rows h: PostgreSQL's backends waited on `report_case_days` most of the time);
+    written here, it is held for the commit alone. Same transaction, same figures."""
+    if session.in_nested_transaction():
+        return  # a savepoint's release: the outer transaction commits later
+    apply_pending(session)
+
+
+def apply_pending(session: Session) -> None:
+    """Write this transaction's rollup changes now: at commit, and before anything reads the rollup in a
+    transaction that changed tasks or cases (engine.reports), so it reads its own changes."""
+    session.flush()  # the last changes join the pending ones (a commit would flush only after its hook)
+    pending = session.info.pop(PENDING, None)
+    if pending:
+        apply(session.connection(), pending)
+
+
+def _transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # rolled back, or committed (then already applied): nothing carries over
+        session.info.pop(PENDING, None)
 
 
 def install(factory: sessionmaker) -> None:
     """Keep the rollup in every session this factory makes (engine.db.make_session_factory calls it)."""
     event.listen(factory, "before_flush", _before_flush)
+    event.listen(factory, "before_commit", _before_commit)
+    event.listen(factory, "after_transaction_end", _transaction_end)
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -369,6 +421,7 @@ def step_counters(session: Session, first: date, end_day: date, *, units: Iterab
                   process_key: str | None) -> list:
     """Per step and name: completed, on time and late on the days [first, end_day), and open and overdue at the
     start of end_day (running sums of the day deltas), summed by the database."""
+    apply_pending(session)
     s = ReportStepDay
 
     def total(condition: Any, column: Any) -> Any:
@@ -389,6 +442,7 @@ def step_counters(session: Session, first: date, end_day: date, *, units: Iterab
 
 def step_lists(session: Session, first: date, before: date, *, units: Iterable[str] | None,
                process_key: str | None) -> list:
+    apply_pending(session)
     s = ReportStepDay
     query = select(s.day, s.process_key, s.element_id, s.unit, s.durations, s.waits, s.works).where(
         s.day >= first, s.day < before, s.completed > 0)
@@ -401,6 +455,7 @@ def step_lists(session: Session, first: date, before: date, *, units: Iterable[s
 
 def case_days(session: Session, before: date, *, process_key: str | None) -> list:
     """Every journey's day rows before `before` (few: one per journey and day)."""
+    apply_pending(session)
     c = ReportCaseDay
     query = select(c.day, c.process_key, *[getattr(c, n) for n in CASE_COUNTERS], c.lengths, c.outcomes).where(
         c.day < before)

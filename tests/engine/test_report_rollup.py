@@ -14,7 +14,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from engine import clock, inbox, report_rollup, reports, runtime
 from engine.models import Case, HumanTask, ReportCaseDay, ReportStepDay, new_id
@@ -66,6 +66,7 @@ def _drive(session, users, rng: random.Random, cases: int) -> None:
 
 
 def _snapshot(session) -> tuple[list, list]:
+    report_rollup.apply_pending(session)  # the rollup rows as a commit (or a report read) would leave them
     steps = [tuple(r) for r in session.execute(select(ReportStepDay.__table__)).all()]
     cases = [tuple(r) for r in session.execute(select(ReportCaseDay.__table__)).all()]
     nonzero = [r for r in steps if any(r[5:12]) or any(r[12:])]
@@ -124,7 +125,7 @@ def test_a_period_not_ended_gives_the_rows_figures(session, now):
         assert reports.case_rows(session, period) == reports.case_rows(session, period, rollup=False)
 
 
-def test_the_rollup_kept_flush_by_flush_equals_one_rebuilt_from_the_rows(session):
+def test_the_rollup_kept_transaction_by_transaction_equals_one_rebuilt_from_the_rows(session):
     users = f.standard_users(session)
     _drive(session, users, random.Random(4), cases=16)
     kept = _snapshot(session)
@@ -179,4 +180,57 @@ def test_one_flush_moving_many_rows_at_once_keeps_the_rollup_exact(session):
     assert min(moved.values()) > 0 and len(moved) == 3, moved
     kept = _snapshot(session)
     report_rollup.rebuild(session.connection())
+    assert _snapshot(session) == kept
+
+
+def test_the_rollup_is_written_last_before_commit_so_its_shared_rows_stay_locked_only_for_the_commit(session):
+    """A day row is shared by every case of a journey closing that day: its upsert locks it until COMMIT.
+    Every other write of a completion comes first (bench rows h found backends queued on report_case_days)."""
+    users = f.standard_users(session)
+    f.deploy_data(session, "reports.bpmn")
+    with clock.at(START):
+        case = f.start_case(session, "rapport", actor=users["jc"], data={"bevilges": True})
+        session.commit()
+    writes: list[str] = []
+
+    def listen(_conn, _cursor, statement, _params, _context, _many):
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        if verb in ("INSERT", "UPDATE", "DELETE"):
+            writes.append(statement)
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        with clock.at(START + timedelta(hours=3)):
+            row = _open_task(session, case.id)
+            runtime.complete_task(session, task_id=row.id, data={"note": "ok"}, user=users["jc"], rules=f.RULES)
+            session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    rollup = [i for i, s in enumerate(writes) if "report_step_days" in s or "report_case_days" in s]
+    assert rollup, writes
+    assert rollup == list(range(len(writes) - len(rollup), len(writes))), writes  # all of them at the end
+
+
+def test_a_savepoint_rolled_back_takes_its_figures_with_it_and_one_released_keeps_them(session):
+    users = f.standard_users(session)
+    f.deploy_data(session, "reports.bpmn")
+    with clock.at(START):
+        case = f.start_case(session, "rapport", actor=users["jc"], data={"bevilges": True})
+        session.commit()
+    before = _snapshot(session)
+    with clock.at(START + timedelta(hours=3)):
+        row = _open_task(session, case.id)
+        with session.begin_nested() as savepoint:
+            runtime.complete_task(session, task_id=row.id, data={"note": "ok"}, user=users["jc"], rules=f.RULES)
+            session.flush()
+            savepoint.rollback()
+        session.commit()
+        assert _snapshot(session) == before
+        row = _open_task(session, case.id)
+        with session.begin_nested():
+            runtime.complete_task(session, task_id=row.id, data={"note": "ok"}, user=users["jc"], rules=f.RULES)
+        session.commit()
+    kept = _snapshot(session)
+    assert kept != before
+    report_rollup.rebuild(session.connection())  # and the figures are what the rows give
     assert _snapshot(session) == kept
