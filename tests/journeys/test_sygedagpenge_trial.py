@@ -90,6 +90,7 @@ def test_week_22_jobafklaring_of_a_frikommune_case_skips_the_team_and_an_ordinar
         db, session, users):
     cases = {rule_set: visited(db, session, users, cpr, kategori="2", rule_set=rule_set)
              for rule_set, cpr in (("frikommune", "0101901234"), (None, "0202901234"))}
+    cases[None].fire(date(2026, 2, 23))  # week 5 has begun: the first follow-up is in the inbox (both cases)
     for j in cases.values():
         j.do("jc", "foerste_opfoelgning", samtale(date(2026, 2, 23)), date(2026, 2, 23))
     assert cases[None].fire(date(2026, 6, 2)) >= 2
@@ -116,6 +117,7 @@ def test_a_rule_set_switched_by_a_team_lead_later_reaches_the_next_gateway(db, s
     from engine import case_attributes
 
     j = visited(db, session, users, "0101901234", kategori="2", rule_set=None)
+    j.fire(date(2026, 2, 23))  # week 5 has begun: the first follow-up is in the inbox
     j.do("jc", "foerste_opfoelgning", samtale(date(2026, 2, 23)), date(2026, 2, 23))
     case_attributes.change_rule_set(session, case_id=j.case_id, rule_set="frikommune", reason="Med i forsøget",
                                     user=j.users["jclead"], rules=RULES)
