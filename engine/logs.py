@@ -18,8 +18,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-# \d without re.ASCII on purpose: a number written in other digits (full-width ０) is masked too.
-_CPR_LIKE = re.compile(r"(?<!\d)(\d{6})-?(\d{4})(?!\d)")
+# \d without re.ASCII on purpose: a number written in other digits (full-width ０) is masked too. A UUID
+# (a user's, a case's, a task's id) is matched first and kept: its last group can hold ten digits in a row
+# after a letter ("…-2a0978443722"), which alone looks like a CPR number and made the id unreadable.
+_CPR_LIKE = re.compile(r"(?P<uuid>(?<![0-9A-Fa-f-])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-"
+                       r"[0-9A-Fa-f]{12}(?![0-9A-Fa-f-]))|(?<!\d)(\d{6})-?(\d{4})(?!\d)")
 # The value of a `cpr` query parameter, whatever it holds (a mistyped CPR is personal data too).
 _CPR_PARAM = re.compile(r"(?<![A-Za-z0-9_.~-])(cpr=)([^&#\s\"']+)", re.IGNORECASE)
 _MASKED = re.compile(r"\d{6}-\*{4}")
@@ -47,7 +50,11 @@ def mask_cpr(text: str) -> str:
 
 
 def _mask_plain(text: str) -> str:
-    return _CPR_PARAM.sub(_mask_param, _CPR_LIKE.sub(r"\1-****", text))
+    return _CPR_PARAM.sub(_mask_param, _CPR_LIKE.sub(_mask_number, text))
+
+
+def _mask_number(match: re.Match) -> str:
+    return match.group("uuid") or f"{match.group(2)}-****"
 
 
 def _mask_param(match: re.Match) -> str:

@@ -130,6 +130,16 @@ def test_mask_cpr(text, masked):
     assert not re.search(r"(?<!\d)\d{6}-?\d{4}(?!\d)", logs.mask_cpr(text))
 
 
+def test_an_id_whose_last_group_has_ten_digits_stays_readable_and_a_cpr_beside_it_does_not():
+    """A random UUID's last group can be a letter and ten digits ("…-2a0978443722"): the id is kept whole,
+    as the log reader needs it (the OIDC log names users by id), and a CPR number next to it is masked."""
+    user = "60ff9888-74ea-4fc2-9fdc-2a0978443722"
+    assert logs.mask_cpr(f"oidc user {user} created") == f"oidc user {user} created"
+    assert logs.mask_cpr(f"{user} 0101901234") == f"{user} 010190-****"
+    assert logs.mask_cpr(f"x{user}") == f"x{user}"  # a letter before an id is still an id
+    assert logs.mask_cpr("kunde0101901234") == "kunde010190-****"  # glued to letters, not an id: masked
+
+
 def _decoded_forms(text: str) -> list[str]:
     """The text as a reader of the log could read it: percent-decoded (up to three times), digits folded."""
     import unicodedata

@@ -7,6 +7,7 @@ version loaded in one process do not see each other; a save converts the instanc
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 
 from sqlalchemy import select
 
@@ -165,6 +166,7 @@ def test_a_save_converts_the_instance_as_the_library_does_without_the_spec(db, s
 def test_the_cache_is_bounded_and_a_dropped_spec_is_restored_again(db, session, seed, monkeypatch):
     seed()
     f.deploy_data(session, "placement.bpmn", SEM + "interrupting.bpmn")
+    monkeypatch.setattr(spec_cache, "_CACHE", OrderedDict())  # not what earlier tests of this process cached
     text = definition(session, "interrupting").spec_json
     first = spec_cache.shared_specs(text)
     monkeypatch.setattr(spec_cache, "MAX_SPECS", 1)
