@@ -145,6 +145,17 @@ def _live_rows(factory) -> int:
         return session.scalar(text("SELECT count(*) FROM human_tasks WHERE archived = false"))
 
 
+def _upgrade(db_engine, factory, revision: str) -> tuple[float, int, int]:
+    """Migrate to `revision` (pooled connections closed first): seconds it took, then rows and leaf partitions."""
+    db_engine.dispose()
+    started = time.perf_counter()
+    migrate.upgrade(URL, revision)
+    took = time.perf_counter() - started
+    analyze(factory)
+    rows, _, parts = counts(factory)
+    return took, rows, parts
+
+
 def run(tasks: int, months: int, say=print) -> None:
     _admin(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
     _admin(f"CREATE DATABASE {DATABASE}")
@@ -158,20 +169,10 @@ def run(tasks: int, months: int, say=print) -> None:
         say(f"{rows:,} task rows ({open_rows:,} open) over {months} months, made in "
             f"{time.perf_counter() - started:.0f} s")
         plain = measure(factory, live=False)
-        db_engine.dispose()
-        started = time.perf_counter()
-        migrate.upgrade(URL, "0024")
-        up = time.perf_counter() - started
-        analyze(factory)
-        rows_after, _, parts = counts(factory)
+        up, rows_after, parts = _upgrade(db_engine, factory, "0024")
         say(f"migration 0024 (partition by month and copy): {up:.1f} s; {rows_after:,} rows in {parts} partitions")
         monthly = measure(factory, live=False)
-        db_engine.dispose()
-        started = time.perf_counter()
-        migrate.upgrade(URL, "0025")
-        up = time.perf_counter() - started
-        analyze(factory)
-        rows_after, _, parts_live = counts(factory)
+        up, rows_after, parts_live = _upgrade(db_engine, factory, "0025")
         say(f"migration 0025 (live partition, archive by month, copy): {up:.1f} s; {rows_after:,} rows, "
             f"{_live_rows(factory):,} of them live, in {parts_live} partitions")
         live = measure(factory, live=True)

@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, false, select, true, update
+from sqlalchemy import Select, and_, select, true, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -59,7 +59,7 @@ def _due(before: datetime) -> Select[str]:
     """Live tasks whose case closed before the cut-off, a batch of them."""
     closed = select(Case.id).where(Case.status.in_((CaseStatus.COMPLETED, CaseStatus.CANCELLED)),
                                    Case.completed_at < before)
-    return (select(HumanTask.id).where(HumanTask.archived == false(), HumanTask.case_id.in_(closed))
+    return (select(HumanTask.id).where(LIVE_TASK, HumanTask.case_id.in_(closed))
             .limit(BATCH))
 
 
@@ -74,7 +74,7 @@ def archive_closed(conn: Connection, *, now: datetime, after_days: int, max_batc
         # a Core UPDATE of the mapped table (not the ORM's bulk update): no session, no version check, and
         # the report rollup's flush listener does not see it (archiving changes no figure)
         moved = conn.execute(update(HumanTask.__table__).where(  # type: ignore[arg-type]
-            and_(HumanTask.id.in_(ids), HumanTask.archived == false())).values(archived=true()))
+            and_(HumanTask.id.in_(ids), LIVE_TASK)).values(archived=true()))
         done.tasks += moved.rowcount
     done.more = bool(conn.execute(_due(before).limit(1)).first())
     return done

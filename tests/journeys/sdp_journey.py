@@ -38,6 +38,15 @@ FOERSTE = date(2026, 1, 5)
 ANMELDT = date(2026, 1, 12)
 
 
+def sygedagpenge_users(seed, session) -> dict:
+    """The journeys deployed, the standard users, and the units' extra staff the sygedagpenge tests use."""
+    return seed(*PROCESSES, rules=RULES) | {
+        "yslead": f.add_user(session, "yslead", "teamlead", ["ydelsesservice"]),
+        "sof": f.add_user(session, "sofie", "caseworker", ["sof"]),
+        "rehab": f.add_user(session, "rehab", "caseworker", ["rehabiliteringsteam"]),
+    }
+
+
 def at(day: date, hour: int = 9) -> datetime:
     """A Danish working hour on that day, as the clock sees it."""
     return datetime.combine(day, time(hour), tzinfo=DANISH_TIME).astimezone(timezone.utc)

@@ -22,16 +22,13 @@ from sqlalchemy import select
 
 from engine.errors import Invalid
 from engine.models import HumanTask
-from tests import factories as f
 from tests.journeys.sdp_journey import (
     ANMELDT,
     BPMN,
     EMPLOYER_MESSAGE,
     FOERSTE,
     NS,
-    PROCESSES,
     ROOT,
-    RULES,
     STOP,
     Sdp,
     arbejdsgiver_fulgt_op,
@@ -39,6 +36,7 @@ from tests.journeys.sdp_journey import (
     oplysninger,
     ret,
     samtale,
+    sygedagpenge_users,
     visitation,
 )
 
@@ -51,11 +49,7 @@ ESCALATION_PAIRS = {"oplysningsskema", "berettigelse", "visitation", "arbejdsgiv
 
 @pytest.fixture
 def users(seed, session):
-    return seed(*PROCESSES, rules=RULES) | {
-        "yslead": f.add_user(session, "yslead", "teamlead", ["ydelsesservice"]),
-        "sof": f.add_user(session, "sofie", "caseworker", ["sof"]),
-        "rehab": f.add_user(session, "rehab", "caseworker", ["rehabiliteringsteam"]),
-    }
+    return sygedagpenge_users(seed, session)
 
 
 @pytest.fixture

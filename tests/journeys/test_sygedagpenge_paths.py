@@ -15,8 +15,7 @@ from datetime import date, timedelta
 import pytest
 from lxml import etree
 
-from tests import factories as f
-from tests.journeys.sdp_journey import BPMN, NS, PROCESSES, ROOT, RULES, UNIT_USER, Sdp
+from tests.journeys.sdp_journey import BPMN, NS, ROOT, UNIT_USER, Sdp, sygedagpenge_users
 
 SEEDS = range(32)  # enough walks for the trial's branches (frikommune at the visitation) and the week-5 wait
 # answers that end the case come less often, so that the walks reach the later steps too
@@ -26,11 +25,7 @@ LAST_DAY = date(2026, 12, 31)
 
 @pytest.fixture
 def users(seed, session):
-    return seed(*PROCESSES, rules=RULES) | {
-        "yslead": f.add_user(session, "yslead", "teamlead", ["ydelsesservice"]),
-        "sof": f.add_user(session, "sofie", "caseworker", ["sof"]),
-        "rehab": f.add_user(session, "rehab", "caseworker", ["rehabiliteringsteam"]),
-    }
+    return sygedagpenge_users(seed, session)
 
 
 def random_form(rng: random.Random, form_key: str, day: date) -> dict:

@@ -15,16 +15,24 @@ import pytest
 
 from engine import catalog, catch_up, clock
 from tests import factories as f
-from tests.journeys.sdp_journey import PROCESSES, REHAB, ROOT, RULES, Sdp, at, oplysninger, ret, samtale, visitation
+from tests.journeys.sdp_journey import (
+    PROCESSES,
+    REHAB,
+    ROOT,
+    RULES,
+    Sdp,
+    at,
+    oplysninger,
+    ret,
+    samtale,
+    sygedagpenge_users,
+    visitation,
+)
 
 
 @pytest.fixture
 def users(seed, session):
-    return seed(*PROCESSES, rules=RULES) | {
-        "yslead": f.add_user(session, "yslead", "teamlead", ["ydelsesservice"]),
-        "sof": f.add_user(session, "sofie", "caseworker", ["sof"]),
-        "rehab": f.add_user(session, "rehab", "caseworker", ["rehabiliteringsteam"]),
-    }
+    return sygedagpenge_users(seed, session)
 
 
 def visited(db, session, users, cpr: str, *, kategori: str, rule_set: str | None) -> Sdp:
