@@ -469,3 +469,11 @@ def test_a_long_transaction_on_a_table_defers_its_new_month_instead_of_stalling_
     with db.engine.begin() as conn:
         again = partitions.ensure_months(conn, today=date(2040, 1, 10), ahead=0)
     assert again.created == ["human_tasks_2040_01"] and again.deferred == []
+
+
+@pytest.mark.parametrize("value", ["0", "3651", "ninety"])
+def test_a_bad_archive_delay_refuses_to_start_naming_the_variable(monkeypatch, value):
+    from engine.settings import SettingsError
+    monkeypatch.setenv("TOVHOLDER_TASK_ARCHIVE_AFTER_DAYS", value)
+    with pytest.raises(SettingsError, match="TOVHOLDER_TASK_ARCHIVE_AFTER_DAYS"):
+        load_settings()
