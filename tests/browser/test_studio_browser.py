@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from engine.models import Case
@@ -57,7 +58,9 @@ def test_a_process_owner_compares_versions_and_moves_the_cases_with_a_dry_run_fi
 
     page.get_by_role("link", name="Versioner af Test: webindtag").click()
     page.get_by_role("link", name="Sammenlign med version 2").click()
-    assert page.locator(".mark-removed").count() == 1 and page.locator(".mark-added").count() == 1
+    # expect waits for the compare page (count() alone could read the page the click left; a CI run saw 0)
+    expect(page.locator(".mark-removed")).to_have_count(1)
+    expect(page.locator(".mark-added")).to_have_count(1)
     _shot(page, "studio-sammenligning")
 
     page.get_by_role("link", name="Flyt sagerne fra version 1 til version 2").click()
@@ -65,17 +68,17 @@ def test_a_process_owner_compares_versions_and_moves_the_cases_with_a_dry_run_fi
     assert choice.input_value() == "vurdering_ny"            # the diff's suggestion
     choice.select_option("")                                 # none: the cases standing there are refused
     page.get_by_role("button", name="Prøvekørsel (ændrer intet)").click()
-    assert "0 sager kan flyttes, 3 vil blive afvist" in page.get_by_role("status").first.inner_text()
-    assert page.locator("table.report tr.refused").count() == 3
+    expect(page.get_by_role("status").first).to_contain_text("0 sager kan flyttes, 3 vil blive afvist")
+    expect(page.locator("table.report tr.refused")).to_have_count(3)
 
     page.get_by_label(re.compile(r"Vurdering af henvendelse .* kørende sager står her")).select_option("vurdering_ny")
     page.get_by_role("button", name="Prøvekørsel (ændrer intet)").click()
-    assert "3 sager kan flyttes, 0 vil blive afvist" in page.get_by_role("status").first.inner_text()
+    expect(page.get_by_role("status").first).to_contain_text("3 sager kan flyttes, 0 vil blive afvist")
     session.expire_all()
     assert {c.version for c in session.scalars(select(Case))} == {1}
 
     page.get_by_role("button", name="Flyt sagerne").click()
-    assert "3 sager er flyttet til version 2" in page.get_by_role("status").first.inner_text()
+    expect(page.get_by_role("status").first).to_contain_text("3 sager er flyttet til version 2")
     assert page.locator("table.report td.outcome-ok").all_inner_texts() == ["✓ Flyttet"] * 3
     _shot(page, "studio-flytning")
     session.expire_all()
